@@ -1,0 +1,39 @@
+"""Hypothesis profiles, registered in one place.
+
+``dev`` is fast, ``ci`` is deterministic (derandomized, no database writes) and the default under
+``CI=true``, ``thorough`` draws many examples. ``HYPOTHESIS_PROFILE`` selects one explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+PROFILES = ("dev", "ci", "thorough")
+_COMMON = dict(
+    deadline=None,  # torch's first call on a device is slow; time is not a property here
+    print_blob=True,  # a failure prints the blob that reproduces it
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+settings.register_profile("dev", max_examples=15, **_COMMON)
+settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_COMMON)
+settings.register_profile("thorough", max_examples=400, **_COMMON)
+
+
+def profile_name() -> str:
+    """The profile chosen by ``HYPOTHESIS_PROFILE``, else ``ci`` under ``CI=true``, else ``dev``."""
+    name = os.environ.get("HYPOTHESIS_PROFILE")
+    if name is None:
+        name = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
+    if name not in PROFILES:
+        raise ValueError(f"HYPOTHESIS_PROFILE must be one of {PROFILES}, got {name!r}")
+    return name
+
+
+def load_profile() -> str:
+    """Load the selected profile into Hypothesis and return its name."""
+    name = profile_name()
+    settings.load_profile(name)
+    return name

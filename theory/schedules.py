@@ -1,0 +1,105 @@
+"""Noise schedules of Gaussian diffusion, exact in float64 and in sympy.
+
+Conventions (000 L7 "Forward Gaussian Diffusion Process"): ``betas[t-1] = β_t`` for ``t = 1..T``,
+``α_t = 1 - β_t``, ``ᾱ_t = ∏_{s<=t} α_s`` and ``ᾱ_0 = 1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+#: Ho et al. (2020), quoted in 001 "Denoising diffusion probabilistic models": β_t ∈ [1e-4, 0.02], T = 1000.
+LINEAR_BETA_START = 1e-4
+LINEAR_BETA_END = 0.02
+#: Nichol & Dhariwal (2021): offset s and the cap on β_t that avoids a singularity at t = T.
+COSINE_OFFSET = 0.008
+COSINE_MAX_BETA = 0.999
+
+
+def validate_betas(betas: object, name: str = "betas") -> np.ndarray:
+    """Return ``betas`` as a 1-D float64 array, or raise ValueError: every β_t must lie in (0, 1)."""
+    arr = np.asarray(betas, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of β_t, got shape {arr.shape}")
+    bad = ~((arr > 0) & (arr < 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} must lie in (0, 1); {name}[{i}] (β_{i + 1}) = {arr[i]!r}")
+    return arr
+
+
+def linear_betas(T: int, beta_start: float = LINEAR_BETA_START,
+                 beta_end: float = LINEAR_BETA_END) -> np.ndarray:
+    """schedules.linear: ``β_t = β_1 + (t-1)(β_T - β_1)/(T-1)`` for ``t = 1..T`` (001, Ho et al.).
+
+    For ``T = 1`` the schedule is ``[β_1]``.
+    """
+    if not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer, got {T!r}")
+    if not 0 < beta_start <= beta_end < 1:
+        raise ValueError(
+            f"need 0 < beta_start <= beta_end < 1, got beta_start={beta_start!r}, "
+            f"beta_end={beta_end!r}")
+    if T == 1:
+        return np.array([beta_start], dtype=np.float64)
+    t = np.arange(1, T + 1, dtype=np.float64)
+    return beta_start + (t - 1) * (beta_end - beta_start) / (T - 1)
+
+
+def cosine_alpha_bar_fn(u: np.ndarray, s: float = COSINE_OFFSET) -> np.ndarray:
+    """``f(u) = cos²((u + s)/(1 + s) · π/2)`` at the fraction ``u = t/T``."""
+    return np.cos((np.asarray(u, dtype=np.float64) + s) / (1.0 + s) * np.pi / 2) ** 2
+
+
+def cosine_betas(T: int, s: float = COSINE_OFFSET, max_beta: float = COSINE_MAX_BETA) -> np.ndarray:
+    """schedules.cosine: ``β_t = min(1 - f(t/T)/f((t-1)/T), max_beta)`` (Nichol & Dhariwal 2021).
+
+    Then ``ᾱ_t = f(t/T)/f(0)`` exactly for every ``t`` before the first capped step
+    (``cosine_alpha_bar``); diffusers calls this schedule ``squaredcos_cap_v2``.
+    """
+    if not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer, got {T!r}")
+    if not s >= 0:
+        raise ValueError(f"s must be >= 0, got {s!r}")
+    if not 0 < max_beta < 1:
+        raise ValueError(f"max_beta must lie in (0, 1), got {max_beta!r}")
+    t = np.arange(1, T + 1, dtype=np.float64)
+    ratio = cosine_alpha_bar_fn(t / T, s) / cosine_alpha_bar_fn((t - 1) / T, s)
+    return np.minimum(1.0 - ratio, max_beta)
+
+
+def cosine_alpha_bar(T: int, s: float = COSINE_OFFSET) -> np.ndarray:
+    """``ᾱ_t = f(t/T)/f(0)`` for ``t = 1..T``: the cosine schedule's target, before capping."""
+    t = np.arange(1, T + 1, dtype=np.float64)
+    return cosine_alpha_bar_fn(t / T, s) / cosine_alpha_bar_fn(0.0, s)
+
+
+def alphas(betas: np.ndarray) -> np.ndarray:
+    """``α_t = 1 - β_t``."""
+    return 1.0 - validate_betas(betas)
+
+
+def alpha_bars(betas: np.ndarray) -> np.ndarray:
+    """``ᾱ_t = ∏_{s<=t} (1 - β_s)``, ``t = 1..T`` (000 L7 "Forward Gaussian Diffusion Process").
+
+    Computed as ``exp(cumsum(log1p(-β)))``, which keeps full relative accuracy of ``ᾱ_t``.
+    """
+    return np.exp(np.cumsum(np.log1p(-validate_betas(betas))))
+
+
+def one_minus_alpha_bars(betas: np.ndarray) -> np.ndarray:
+    """``1 - ᾱ_t`` with full relative accuracy (``-expm1(Σ log1p(-β))``), even for ``ᾱ_t`` near 1."""
+    return -np.expm1(np.cumsum(np.log1p(-validate_betas(betas))))
+
+
+def symbolic_cosine_telescoping(n: int = 4) -> sp.Expr:
+    """Sympy: ``∏_{t<=n} f(t)/f(t-1) - f(n)/f(0)`` for an undefined ``f``, which simplifies to 0.
+
+    The identity behind ``ᾱ_t = f(t/T)/f(0)`` for the uncapped cosine schedule.
+    """
+    f = sp.Function("f")
+    prod = sp.Integer(1)
+    for t in range(1, n + 1):
+        prod *= f(t) / f(t - 1)
+    return sp.simplify(prod - f(n) / f(0))
