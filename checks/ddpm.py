@@ -1,0 +1,668 @@
+"""Checks of Gaussian diffusion (DDPM): any implementation held to the exact oracles.
+
+A candidate exposes the methods of ``DDPMCandidate`` that it implements (steps ``t`` are the
+lecture's ``1..T``; every random draw is an explicit ``noise`` argument). ``verify`` runs each
+property whose methods the candidate has, under Hypothesis, and raises ``TheoremViolation`` naming
+the theorem, the slide, the inputs, the expected and the observed values.
+
+Every ``check_*`` takes a concrete ``DDPMCase`` so a failure can be replayed without Hypothesis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import profile_name
+from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
+from dgmcheck.checks.tolerances import Tolerance, exact, schedule_condition
+from dgmcheck.theory import ddpm as th
+from dgmcheck.theory import linear_gaussian as lg
+from dgmcheck.theory.gaussian_mixture import GaussianMixture
+from dgmcheck.theory.schedules import validate_betas
+
+SLIDES = {
+    "ddpm.forward_marginal": '000 L7 "Forward Gaussian Diffusion Process" (Statement 1)',
+    "ddpm.stationary": '000 L7 "Forward Gaussian Diffusion Process" (Statement 2)',
+    "ddpm.forward_as_langevin": '000 L7 "Forward Gaussian Diffusion Process" (Langevin Dynamics)',
+    "ddpm.posterior": '000 L8 "Conditioned Reverse Distribution"',
+    "ddpm.elbo_decomposition": '000 L8 "ELBO for Gaussian Diffusion Model"',
+    "ddpm.kl_same_variance": '000 L8 "ELBO for Gaussian Diffusion Model"',
+    "ddpm.optimal_variance": '000 L8 "ELBO for Gaussian Diffusion Model"',
+    "ddpm.eps_mean": '000 L8 "Reparametrization of DDPM"',
+    "ddpm.loss_weight": '000 L8 "Reparametrization of DDPM"',
+    "ddpm.simple_loss": '000 L8 "Reparametrization of DDPM" (Simplified Objective)',
+    "ddpm.ancestral_sampling": '000 L8 "Denoising Diffusion Probabilistic Model (DDPM)"',
+    "ddpm.score_reparametrization": '000 L9 "Denoising Diffusion as a Score-Based Generative Model"',
+    "ddpm.sampling_in_score_form": '000 L9 "DDPM vs NCSN: Sampling"',
+    "ddpm.elbo_equals_dsm": '000 L9 "DDPM vs NCSN: Objectives"',
+}
+
+
+@runtime_checkable
+class DDPMCandidate(Protocol):
+    """What a DDPM implementation exposes; ``betas`` is required, each method is optional.
+
+    - ``betas``: 1-D tensor, ``betas[t-1] = β_t``
+    - ``q_step(x_prev, t, noise)`` → ``x_t``; ``q_sample(x0, t, noise)`` → ``x_t``
+    - ``posterior(x_t, x0, t)`` → ``(mean, variance)`` of ``q(x_{t-1}|x_t, x_0)``
+    - ``posterior_mean_from_eps(x_t, t, eps)`` → ``μ_θ,t``
+    - ``reverse_variance(t, like, kind)`` with ``kind`` in {"beta_tilde", "beta"}
+    - ``reverse_step(x_t, t, eps, noise)`` → ``x_{t-1}`` (variance ``β̃_t``)
+    - ``score_from_eps(eps, t)``; ``reverse_step_score(x_t, t, score, noise)``
+    - ``loss_weight(t, like)``; ``elbo_term_eps(x0, t, noise, eps_pred)``; ``dsm_term(x0, t, noise, score)``
+    - ``simple_loss(eps_model, x0, t, noise)``; ``sample(eps_model, x_T, noises)``
+    - ``posterior_kl(x_t, x0, t, mean, var)``; ``prior_kl(x0)``; ``decoder_log_likelihood(x0, mean, var)``
+    """
+
+    betas: Any
+
+
+@dataclass(frozen=True)
+class DDPMCase:
+    """Concrete inputs of one check: steps ``t`` (B,), and float64 arrays of shape (B, d)."""
+
+    t: np.ndarray
+    x0: np.ndarray
+    noise: np.ndarray
+    other: np.ndarray  # a second point (x_t, a predicted ε or score, a model mean), by property
+    dtype: Any = None
+    device: Any = "cpu"
+    extra: dict = field(default_factory=dict)
+
+    def tensor(self, a: np.ndarray):
+        return to_tensor(a, dtype=self.dtype, device=self.device)
+
+    def steps(self):
+        import torch
+
+        return torch.as_tensor(self.t, dtype=torch.long, device=self.device)
+
+    def __repr__(self) -> str:
+        def short(a: Any) -> str:
+            if isinstance(a, np.ndarray):
+                return np.array2string(a, threshold=24, edgeitems=3, precision=6)
+            return repr(a)
+
+        extra = ", ".join(f"{k}={short(v)}" for k, v in self.extra.items())
+        return (f"DDPMCase(t={short(self.t)}, x0={short(self.x0)}, noise={short(self.noise)}, "
+                f"other={short(self.other)}, dtype={self.dtype}, device={self.device}, {extra})")
+
+    def describe(self) -> dict[str, Any]:
+        return {"t": self.t.tolist(), "x0": self.x0, "noise": self.noise, "other": self.other,
+                "dtype": str(self.dtype), "device": str(self.device), **self.extra}
+
+
+def candidate_betas(candidate: Any) -> np.ndarray:
+    """The candidate's own schedule in float64 (the oracle is evaluated on it)."""
+    if not hasattr(candidate, "betas"):
+        raise TypeError(f"candidate must have a 'betas' attribute (β_t, t = 1..T); "
+                        f"{type(candidate).__name__} has none")
+    return validate_betas(to_numpy(candidate.betas), "candidate.betas")
+
+
+def _tol(betas: np.ndarray, case: DDPMCase, tol: Tolerance | None, extra: float = 1.0) -> Tolerance:
+    if tol is not None:
+        return tol
+    cond = schedule_condition(betas, case.t)[:, None] * extra
+    return exact(case.dtype, cond)
+
+
+def _col(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64)[:, None]
+
+
+# --------------------------------------------------------------------------- forward process
+def check_forward_marginal(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.forward_marginal: ``q_sample(x0, t, ε) = √ᾱ_t x_0 + √(1-ᾱ_t) ε``."""
+    betas = candidate_betas(candidate)
+    m, v = th.forward_marginal(betas, case.t)
+    expected = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
+    observed = candidate.q_sample(case.tensor(case.x0), case.steps(), case.tensor(case.noise))
+    scale = np.abs(_col(m) * case.x0) + np.abs(_col(np.sqrt(v)) * case.noise)
+    assert_close(observed, expected, theorem="ddpm.forward_marginal",
+                 slide=SLIDES["ddpm.forward_marginal"], what="x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε",
+                 tol=_tol(betas, case, tol), scale=scale, inputs=case.describe())
+
+
+def _probe_step(candidate: Any, case: DDPMCase, theorem: str,
+                tol: Tolerance) -> tuple[np.ndarray, np.ndarray]:
+    """Drift and noise coefficients ``(a, c)`` of ``q_step``, after checking it is ``a x + c ε``."""
+    x, n = case.tensor(case.x0), case.tensor(case.noise)
+    zero = case.tensor(np.zeros_like(case.x0))
+    one = case.tensor(np.ones_like(case.x0))
+    a = to_numpy(candidate.q_step(one, case.steps(), zero))
+    c = to_numpy(candidate.q_step(zero, case.steps(), one))
+    out = candidate.q_step(x, case.steps(), n)
+    assert_close(out, a * case.x0 + c * case.noise, theorem=theorem, slide=SLIDES[theorem],
+                 what="q_step is affine, a·x_{t-1} + c·ε", tol=tol,
+                 scale=np.abs(a * case.x0) + np.abs(c * case.noise), inputs=case.describe())
+    return a, c
+
+
+def check_stationary(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.stationary: the forward kernel maps N(0, I) to N(0, I): ``a² + c² = 1`` for
+    ``x_t = a x_{t-1} + c ε`` (and ``ᾱ_T < 1``, so ``q(x_T|x_0) → N(0, I)`` as ᾱ_T → 0)."""
+    betas = candidate_betas(candidate)
+    tol_ = _tol(betas, case, tol)
+    a, c = _probe_step(candidate, case, "ddpm.stationary", tol_)
+    assert_close(a**2 + c**2, np.ones_like(a), theorem="ddpm.stationary",
+                 slide=SLIDES["ddpm.stationary"],
+                 what="Var(x_t) = a² + c² = 1 when x_{t-1} ~ N(0, I)",
+                 tol=tol_, inputs=case.describe())
+
+
+def check_forward_as_langevin(candidate: Any, case: DDPMCase, *,
+                              tol: Tolerance | None = None) -> None:
+    """ddpm.forward_as_langevin: the DDPM step is a Langevin step on N(0, I) with ``η = β_t``:
+    noise scale ``√η`` exactly, drift ``x + (η/2)(-x)`` up to ``(1-β/2) - √(1-β) ∈ [β²/8, β²/(8(1-β)^{3/2})]``."""
+    betas = candidate_betas(candidate)
+    tol_ = _tol(betas, case, tol)
+    a, c = _probe_step(candidate, case, "ddpm.forward_as_langevin", tol_)
+    beta = _col(betas[case.t - 1]) * np.ones_like(a)
+    assert_close(c, np.sqrt(beta), theorem="ddpm.forward_as_langevin",
+                 slide=SLIDES["ddpm.forward_as_langevin"],
+                 what="noise scale √η with η = β_t", tol=tol_, inputs=case.describe())
+    lo, hi = th.langevin_remainder_bounds(beta)
+    gap = (1 - beta / 2) - a
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    assert_close(gap, mid, theorem="ddpm.forward_as_langevin",
+                 slide=SLIDES["ddpm.forward_as_langevin"],
+                 what="drift gap (1-β/2) - a inside [β²/8, β²/(8(1-β)^{3/2})]",
+                 tol=Tolerance(rtol=tol_.rtol, atol=tol_.atol), scale=half / np.maximum(
+                     np.asarray(tol_.rtol), 1e-300) + 1.0, inputs=case.describe())
+
+
+# --------------------------------------------------------------------------- posterior
+def check_posterior(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.posterior: mean ``√ᾱ_{t-1}β_t/(1-ᾱ_t) x_0 + √α_t(1-ᾱ_{t-1})/(1-ᾱ_t) x_t``, variance ``β̃_t``."""
+    betas = candidate_betas(candidate)
+    c0, ct, var = th.posterior(betas, case.t)
+    x_t = case.other
+    mean, variance = candidate.posterior(case.tensor(x_t), case.tensor(case.x0), case.steps())
+    tol_ = _tol(betas, case, tol)
+    assert_close(mean, _col(c0) * case.x0 + _col(ct) * x_t, theorem="ddpm.posterior",
+                 slide=SLIDES["ddpm.posterior"], what="posterior mean μ̃_t(x_t, x_0)", tol=tol_,
+                 scale=np.abs(_col(c0) * case.x0) + np.abs(_col(ct) * x_t),
+                 inputs=case.describe())
+    v = to_numpy(variance)
+    v = np.broadcast_to(v.reshape(v.shape[0], -1) if v.ndim else v, case.x0.shape) if v.size > 1 \
+        else np.broadcast_to(v, case.x0.shape)
+    assert_close(v, np.broadcast_to(_col(var), case.x0.shape), theorem="ddpm.posterior",
+                 slide=SLIDES["ddpm.posterior"], what="posterior variance β̃_t",
+                 tol=tol_, scale=np.broadcast_to(_col(betas[case.t - 1]), case.x0.shape),
+                 inputs=case.describe())
+
+
+def check_eps_mean(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.eps_mean: ``μ̃_t(x_t, x_0) = x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε`` when ``x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε``."""
+    betas = candidate_betas(candidate)
+    m, v = th.forward_marginal(betas, case.t)
+    x_t = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
+    c0, ct, _ = th.posterior(betas, case.t)
+    target = _col(c0) * case.x0 + _col(ct) * x_t  # the posterior mean, from x_0
+    kx, ke = th.eps_mean(betas, case.t)
+    observed = candidate.posterior_mean_from_eps(case.tensor(x_t), case.steps(),
+                                                 case.tensor(case.noise))
+    assert_close(observed, target, theorem="ddpm.eps_mean", slide=SLIDES["ddpm.eps_mean"],
+                 what="μ_θ,t(x_t) with the true ε equals μ̃_t(x_t, x_0)",
+                 tol=_tol(betas, case, tol),
+                 scale=np.abs(_col(kx) * x_t) + np.abs(_col(ke) * case.noise),
+                 inputs=case.describe())
+
+
+def check_optimal_variance(candidate: Any, case: DDPMCase, *,
+                           tol: Tolerance | None = None) -> None:
+    """ddpm.optimal_variance: the two fixed reverse variances are the ELBO-optimal ones of the two
+    limiting data laws: ``β_t`` = Var(x_{t-1}|x_t) for x_0 ~ N(0, I), ``β̃_t`` for a point mass."""
+    betas = candidate_betas(candidate)
+    like = case.tensor(case.x0)
+    tol_ = _tol(betas, case, tol)
+    for kind, data_var in (("beta", 1.0), ("beta_tilde", 0.0)):
+        optimal = lg.optimal_reverse_variance(betas, data_var)[case.t - 1]
+        got = to_numpy(candidate.reverse_variance(case.steps(), like, kind))
+        got = np.broadcast_to(got.reshape(got.shape[0], -1), case.x0.shape)
+        assert_close(got, np.broadcast_to(_col(optimal), case.x0.shape),
+                     theorem="ddpm.optimal_variance", slide=SLIDES["ddpm.optimal_variance"],
+                     what=f"reverse variance {kind!r} = Var(x_(t-1)|x_t) for data variance "
+                          f"{data_var}", tol=tol_,
+                     scale=np.broadcast_to(_col(betas[case.t - 1]), case.x0.shape),
+                     inputs=case.describe())
+
+
+# --------------------------------------------------------------------------- losses and ELBO
+def _steps_from_2(betas: np.ndarray, case: DDPMCase) -> DDPMCase:
+    """The loss weight is defined for t >= 2; map t = 1 to 2 (needs T >= 2)."""
+    if len(betas) < 2:
+        raise ValueError("the loss-weight properties need T >= 2")
+    return DDPMCase(np.maximum(case.t, 2), case.x0, case.noise, case.other, case.dtype,
+                    case.device, case.extra)
+
+
+def check_loss_weight(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.loss_weight: ``λ_t = (1-α_t)²/(2β̃_t α_t (1-ᾱ_t))``, and ``elbo_term_eps`` equals the KL form
+    ``‖μ̃_t(x_t, x_0) - μ_θ,t(x_t)‖²/(2β̃_t)`` with ``μ_θ`` the ε-form mean of ``ε_θ``."""
+    betas = candidate_betas(candidate)
+    case = _steps_from_2(betas, case)
+    lam = th.loss_weight(betas, case.t)
+    tol_ = _tol(betas, case, tol)
+    got = to_numpy(candidate.loss_weight(case.steps(), case.tensor(case.x0)))
+    assert_close(got.reshape(-1), lam, theorem="ddpm.loss_weight", slide=SLIDES["ddpm.loss_weight"],
+                 what="λ_t = (1-α_t)²/(2β̃_t α_t (1-ᾱ_t))", tol=Tolerance(tol_.rtol[:, 0],
+                                                                           tol_.atol),
+                 inputs=case.describe())
+    if hasattr(candidate, "elbo_term_eps"):
+        eps_pred = case.other
+        m, v = th.forward_marginal(betas, case.t)
+        x_t = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
+        c0, ct, var = th.posterior(betas, case.t)
+        kx, ke = th.eps_mean(betas, case.t)
+        mu_tilde = _col(c0) * case.x0 + _col(ct) * x_t
+        mu_theta = _col(kx) * x_t + _col(ke) * eps_pred
+        kl = np.sum((mu_tilde - mu_theta) ** 2, axis=1) / (2 * var)
+        got = candidate.elbo_term_eps(case.tensor(case.x0), case.steps(), case.tensor(case.noise),
+                                      case.tensor(eps_pred))
+        scale = lam * np.sum((case.noise - eps_pred) ** 2 + 1e-3, axis=1)
+        assert_close(got, kl, theorem="ddpm.loss_weight", slide=SLIDES["ddpm.loss_weight"],
+                     what="λ_t‖ε - ε_θ‖² equals the KL ‖μ̃ - μ_θ‖²/(2β̃_t)",
+                     tol=Tolerance(tol_.rtol[:, 0] * 4, tol_.atol), scale=scale,
+                     inputs=case.describe())
+
+
+def linear_eps_model(case: DDPMCase, T: int) -> tuple[Callable, Callable]:
+    """A drawn linear ε-model ``ε_θ(x, t) = x W + (t/T) b`` in torch and its numpy twin."""
+    import torch
+
+    w = case.extra["W"]
+    b = case.extra["b_eps"]
+    wt, bt = case.tensor(w), case.tensor(b)
+
+    def torch_model(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return x @ wt + (t.to(x.dtype) / T)[:, None] * bt
+
+    def numpy_model(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return x @ w + (t / T)[:, None] * b
+
+    return torch_model, numpy_model
+
+
+def check_simple_loss(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.simple_loss: ``simple_loss = ‖ε - ε_θ,t(√ᾱ_t x_0 + √(1-ᾱ_t) ε)‖²`` per sample."""
+    betas = candidate_betas(candidate)
+    model, np_model = linear_eps_model(case, len(betas))
+    m, v = th.forward_marginal(betas, case.t)
+    x_t = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
+    expected = np.sum((case.noise - np_model(x_t, case.t)) ** 2, axis=1)
+    got = candidate.simple_loss(model, case.tensor(case.x0), case.steps(), case.tensor(case.noise))
+    tol_ = _tol(betas, case, tol)
+    scale = np.sum(case.noise**2 + np_model(x_t, case.t) ** 2, axis=1) * 4 * (1 + np.abs(
+        case.extra["W"]).sum())
+    assert_close(got, expected, theorem="ddpm.simple_loss", slide=SLIDES["ddpm.simple_loss"],
+                 what="‖ε - ε_θ(x_t, t)‖² at x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε",
+                 tol=Tolerance(tol_.rtol[:, 0], tol_.atol), scale=scale, inputs=case.describe())
+
+
+def check_elbo_equals_dsm(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.elbo_equals_dsm: ``C_2,t‖s_θ - ∇log q(x_t|x_0)‖²`` with ``∇log q(x_t|x_0) = -ε/√(1-ᾱ_t)`` and
+    ``C_2 = λ_t(1-ᾱ_t)`` equals the ELBO term ``λ_t‖ε - ε_θ‖²`` at ``ε_θ = -√(1-ᾱ_t) s_θ``."""
+    betas = candidate_betas(candidate)
+    case = _steps_from_2(betas, case)
+    score = case.other
+    _, v = th.forward_marginal(betas, case.t)
+    eps_theta = -_col(np.sqrt(v)) * score
+    lam = th.loss_weight(betas, case.t)
+    expected = lam * np.sum((case.noise - eps_theta) ** 2, axis=1)
+    got = candidate.dsm_term(case.tensor(case.x0), case.steps(), case.tensor(case.noise),
+                             case.tensor(score))
+    tol_ = _tol(betas, case, tol)
+    scale = lam * np.sum(case.noise**2 + eps_theta**2, axis=1) * 4
+    assert_close(got, expected, theorem="ddpm.elbo_equals_dsm",
+                 slide=SLIDES["ddpm.elbo_equals_dsm"],
+                 what="weighted DSM term C_2‖s_θ - ∇log q(x_t|x_0)‖² = λ_t‖ε - ε_θ‖²",
+                 tol=Tolerance(tol_.rtol[:, 0], tol_.atol), scale=scale, inputs=case.describe())
+
+
+def sigma_points(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ``±√d e_i`` with weights ``1/(2d)``: integrate every polynomial of degree <= 3 against
+    N(0, I_d) exactly, hence the expectation of a KL or log-density that is quadratic in ε."""
+    nodes = np.concatenate([np.eye(d), -np.eye(d)]) * np.sqrt(d)
+    return nodes, np.full(2 * d, 1.0 / (2 * d))
+
+
+def check_elbo_decomposition(candidate: Any, case: DDPMCase, *,
+                             tol: Tolerance | None = None) -> None:
+    """ddpm.elbo_decomposition: for a linear-Gaussian reverse chain ``p_θ(x_{t-1}|x_t) =
+    N(a_t x_t + b_t, v_t)``, the candidate's ``decoder_log_likelihood``, ``prior_kl`` and
+    ``posterior_kl`` assemble ``E log p_θ(x_0|x_1) - KL(q(x_T|x_0)||p(x_T)) - Σ_{t>=2} L_t``, which
+    equals the exact ELBO (computed directly from the Gaussian moments) and is ``<= log p_θ(x_0)``.
+
+    Expectations over ``x_t ~ q(x_t|x_0)`` are exact: the integrands are quadratic in ε and the
+    sigma-point rule integrates them exactly.
+    """
+    import torch
+
+    betas = candidate_betas(candidate)
+    T = len(betas)
+    chain = lg.LinearReverseChain(a=case.extra["a"], b=case.extra["b_chain"], v=case.extra["v"])
+    x0 = case.x0[:1]  # one data point, d coordinates
+    d = x0.shape[1]
+    nodes, weights = sigma_points(d)
+    n = len(nodes)
+    x0_rep = np.repeat(x0, n, axis=0)
+    total = 0.0
+    for t in range(1, T + 1):
+        m, v = th.forward_marginal(betas, t)
+        x_t = m * x0_rep + np.sqrt(v) * nodes
+        tt = torch.full((n,), t, dtype=torch.long, device=case.device)
+        model_mean = chain.a[t - 1] * x_t + chain.b[t - 1]
+        model_var = np.full((n, 1), chain.v[t - 1])
+        if t == 1:
+            term = candidate.decoder_log_likelihood(case.tensor(x0_rep), case.tensor(model_mean),
+                                                    case.tensor(model_var))
+            total += float(weights @ to_numpy(term))
+        else:
+            term = candidate.posterior_kl(case.tensor(x_t), case.tensor(x0_rep), tt,
+                                          case.tensor(model_mean), case.tensor(model_var))
+            total -= float(weights @ to_numpy(term))
+    total -= float(to_numpy(candidate.prior_kl(case.tensor(x0)))[0])
+    expected = lg.elbo(chain, betas, x0[0])
+    log_p = lg.log_likelihood(chain, x0[0])
+    cond = float(np.sum(schedule_condition(betas, np.arange(1, T + 1))))
+    tol_ = tol or exact(case.dtype, cond)
+    scale = abs(expected) + abs(log_p) + d * T
+    inputs = {**case.describe(), "a": chain.a, "b": chain.b, "v": chain.v}
+    assert_close(total, expected, theorem="ddpm.elbo_decomposition",
+                 slide=SLIDES["ddpm.elbo_decomposition"],
+                 what="decoder - prior KL - Σ L_t equals the ELBO E_q log p_θ(x_0:T)/q(x_1:T|x_0)",
+                 tol=tol_, scale=scale, inputs=inputs)
+    if not total <= log_p + float(tol_.bound(scale)):
+        raise TheoremViolation("ddpm.elbo_decomposition", "ELBO exceeds log p_θ(x_0)",
+                               slide=SLIDES["ddpm.elbo_decomposition"], inputs=inputs,
+                               expected=f"<= {log_p}", observed=total)
+
+
+def check_kl_same_variance(candidate: Any, case: DDPMCase, *,
+                           tol: Tolerance | None = None) -> None:
+    """ddpm.kl_same_variance: ``KL(N(μ̃, β̃ I) || N(μ_θ, β̃ I)) = ‖μ̃ - μ_θ‖²/(2β̃)``, and with any
+    model variance the closed-form Gaussian KL, through ``posterior_kl``."""
+    betas = candidate_betas(candidate)
+    case = _steps_from_2(betas, case)
+    x_t = case.noise
+    model_mean = case.other
+    c0, ct, var = th.posterior(betas, case.t)
+    mu = _col(c0) * case.x0 + _col(ct) * x_t
+    tol_ = _tol(betas, case, tol)
+    d = case.x0.shape[1]
+    for model_var, what in ((var, "same variance β̃_t"), (betas[case.t - 1], "model variance β_t")):
+        expected = np.array([lg.gaussian_kl(mu[i], var[i], model_mean[i], model_var[i])
+                             for i in range(len(mu))])
+        if model_var is var:
+            same = np.sum((mu - model_mean) ** 2, axis=1) / (2 * var)
+            assert_close(expected, same, theorem="ddpm.kl_same_variance",
+                         slide=SLIDES["ddpm.kl_same_variance"], what="oracle self-consistency",
+                         tol=exact("float64", 1e3))
+        got = candidate.posterior_kl(case.tensor(x_t), case.tensor(case.x0), case.steps(),
+                                     case.tensor(model_mean),
+                                     case.tensor(np.broadcast_to(_col(model_var), case.x0.shape)))
+        scale = np.sum((mu - model_mean) ** 2 + np.abs(mu) ** 2 + 1.0, axis=1) / (2 * var) + d
+        assert_close(got, expected, theorem="ddpm.kl_same_variance",
+                     slide=SLIDES["ddpm.kl_same_variance"], what=f"posterior KL with {what}",
+                     tol=Tolerance(tol_.rtol[:, 0] * 4, tol_.atol), scale=scale,
+                     inputs=case.describe())
+
+
+# --------------------------------------------------------------------------- sampling
+def check_ancestral_step(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.ancestral_sampling: ``x_{t-1} = μ_θ,t(x_t) + √β̃_t z`` with ``z = 0`` at ``t = 1``."""
+    betas = candidate_betas(candidate)
+    x_t, eps = case.x0, case.other
+    kx, ke = th.eps_mean(betas, case.t)
+    _, _, var = th.posterior(betas, case.t)
+    std = np.where(case.t == 1, 0.0, np.sqrt(var))
+    expected = _col(kx) * x_t + _col(ke) * eps + _col(std) * case.noise
+    got = candidate.reverse_step(case.tensor(x_t), case.steps(), case.tensor(eps),
+                                 case.tensor(case.noise))
+    scale = np.abs(_col(kx) * x_t) + np.abs(_col(ke) * eps) + np.abs(_col(std) * case.noise)
+    assert_close(got, expected, theorem="ddpm.ancestral_sampling",
+                 slide=SLIDES["ddpm.ancestral_sampling"],
+                 what="x_(t-1) = x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε_θ + √β̃_t z",
+                 tol=_tol(betas, case, tol), scale=scale, inputs=case.describe())
+
+
+def check_sampler_law(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.ancestral_sampling: with the exact ε-predictor of Gaussian data N(m, s²) the sampler is a
+    linear-Gaussian chain; its output law (read off exactly by probing the candidate's ``sample``
+    with unit noises) equals the law the theory computes for that chain."""
+    import torch
+
+    betas = candidate_betas(candidate)
+    T = len(betas)
+    mean0, var0 = float(case.extra["data_mean"]), float(case.extra["data_var"])
+    abar = np.exp(np.cumsum(np.log1p(-betas)))
+    # E[ε | x_t] = c_t x_t + e_t for x_0 ~ N(mean0, var0) (exact Gaussian conditioning).
+    c = np.sqrt(1 - abar) / (abar * var0 + 1 - abar)
+    e = -c * np.sqrt(abar) * mean0
+    ct, et = case.tensor(c), case.tensor(e)
+
+    def eps_model(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return ct[t - 1][:, None] * x + et[t - 1][:, None]
+
+    # Batch of T + 2 probes: row 0 all noise zero; row 1 x_T = 1; row k + 1 has z_k = 1.
+    n = T + 2
+    x_T = np.zeros((n, 1))
+    x_T[1, 0] = 1.0
+    noises = np.zeros((T, n, 1))
+    for k in range(1, T + 1):
+        noises[k - 1, k + 1, 0] = 1.0
+    out = to_numpy(candidate.sample(eps_model, case.tensor(x_T), case.tensor(noises)))[:, 0]
+    offset = out[0]
+    gains = out[1:] - offset
+    gains[1] = 0.0 if T >= 1 else gains[1]  # z_1 is unused at t = 1 (Algorithm 2): its gain is 0
+    mean_obs, var_obs = offset, float(np.sum(gains**2))
+    chain = lg.ddpm_sampler_chain(betas, mean0, var0, variance="beta_tilde")
+    mean_exp, var_exp = lg.sampler_law(chain)
+    cond = float(np.sum(schedule_condition(betas, np.arange(1, T + 1))))
+    tol_ = tol or exact(case.dtype, cond)
+    inputs = {"data_mean": mean0, "data_var": var0, "T": T, "dtype": str(case.dtype)}
+    assert_close(np.array([mean_obs, var_obs]),
+                 np.array([float(np.ravel(mean_exp)[0]), float(np.ravel(var_exp)[0])]),
+                 theorem="ddpm.ancestral_sampling", slide=SLIDES["ddpm.ancestral_sampling"],
+                 what="law (mean, variance) of the sampler's x_0 with the exact ε of N(m, s²) data",
+                 tol=tol_, scale=np.array([abs(mean0) + 1.0, var0 + 1.0]), inputs=inputs)
+
+
+def check_score_reparametrization(candidate: Any, case: DDPMCase, *,
+                                  tol: Tolerance | None = None) -> None:
+    """ddpm.score_reparametrization: ``s_θ,t = -ε_θ,t/√(1-ᾱ_t)``, so ``s = ∇ log q(x_t|x_0)`` at the
+    true ε (000 L9 prints it without the minus sign)."""
+    betas = candidate_betas(candidate)
+    eps = case.other
+    k = th.score_from_eps(betas, case.t)
+    got = candidate.score_from_eps(case.tensor(eps), case.steps())
+    assert_close(got, _col(k) * eps, theorem="ddpm.score_reparametrization",
+                 slide=SLIDES["ddpm.score_reparametrization"], what="s = -ε/√(1-ᾱ_t)",
+                 tol=_tol(betas, case, tol), inputs=case.describe())
+
+
+def check_score_form_step(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.sampling_in_score_form: ``x_{t-1} = x_t/√(1-β_t) + β_t/√(1-β_t) s_θ + σ_t z``, the same step
+    as the ε-form at ``ε_θ = -√(1-ᾱ_t) s_θ``."""
+    betas = candidate_betas(candidate)
+    x_t, score = case.x0, case.other
+    kx, ks = th.score_step(betas, case.t)
+    _, _, var = th.posterior(betas, case.t)
+    std = np.where(case.t == 1, 0.0, np.sqrt(var))
+    expected = _col(kx) * x_t + _col(ks) * score + _col(std) * case.noise
+    got = candidate.reverse_step_score(case.tensor(x_t), case.steps(), case.tensor(score),
+                                       case.tensor(case.noise))
+    scale = np.abs(_col(kx) * x_t) + np.abs(_col(ks) * score) + np.abs(_col(std) * case.noise)
+    assert_close(got, expected, theorem="ddpm.sampling_in_score_form",
+                 slide=SLIDES["ddpm.sampling_in_score_form"],
+                 what="x_(t-1) = x_t/√(1-β_t) + β_t/√(1-β_t) s + σ_t z",
+                 tol=_tol(betas, case, tol), scale=scale, inputs=case.describe())
+
+
+def check_exact_denoiser(eps_model: Callable, betas: np.ndarray, mixture: GaussianMixture,
+                         case: DDPMCase, *, tol: Tolerance | None = None) -> None:
+    """ddpm.score_reparametrization for the optimal model: for data ``mixture``, the exact ε-predictor
+    ``E[ε|x_t]`` equals ``-√(1-ᾱ_t) ∇ log q(x_t)`` (Tweedie), the score of the noised mixture."""
+    betas = validate_betas(betas)
+    x_t = case.other
+    ts = case.t
+    expected = np.empty_like(x_t)
+    for i, t in enumerate(ts):
+        m, v = th.forward_marginal(betas, int(t))
+        expected[i] = -np.sqrt(v) * mixture.noised(float(m), float(v)).score(x_t[i])
+    got = eps_model(case.tensor(x_t), case.steps())
+    cond = schedule_condition(betas, ts)[:, None] * (1 + np.max(np.abs(x_t)) ** 2) * 1e2
+    assert_close(got, expected, theorem="ddpm.score_reparametrization",
+                 slide=SLIDES["ddpm.score_reparametrization"],
+                 what="exact ε*(x_t) = -√(1-ᾱ_t) ∇log q_t(x_t) for Gaussian-mixture data",
+                 tol=tol or exact(case.dtype, cond), scale=np.abs(expected) + 1.0,
+                 inputs={**case.describe(), "mixture": mixture})
+
+
+# --------------------------------------------------------------------------- verify
+@dataclass(frozen=True)
+class Property:
+    name: str
+    theorem: str
+    check: Callable[..., None]
+    requires: tuple[str, ...]
+    min_T: int = 1
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property("forward_marginal", "ddpm.forward_marginal", check_forward_marginal, ("q_sample",)),
+    Property("stationary", "ddpm.stationary", check_stationary, ("q_step",)),
+    Property("forward_as_langevin", "ddpm.forward_as_langevin", check_forward_as_langevin,
+             ("q_step",)),
+    Property("posterior", "ddpm.posterior", check_posterior, ("posterior",)),
+    Property("eps_mean", "ddpm.eps_mean", check_eps_mean, ("posterior_mean_from_eps",)),
+    Property("optimal_variance", "ddpm.optimal_variance", check_optimal_variance,
+             ("reverse_variance",)),
+    Property("kl_same_variance", "ddpm.kl_same_variance", check_kl_same_variance,
+             ("posterior_kl",), min_T=2),
+    Property("loss_weight", "ddpm.loss_weight", check_loss_weight, ("loss_weight",), min_T=2),
+    Property("simple_loss", "ddpm.simple_loss", check_simple_loss, ("simple_loss",)),
+    Property("elbo_equals_dsm", "ddpm.elbo_equals_dsm", check_elbo_equals_dsm, ("dsm_term",),
+             min_T=2),
+    Property("elbo_decomposition", "ddpm.elbo_decomposition", check_elbo_decomposition,
+             ("decoder_log_likelihood", "posterior_kl", "prior_kl")),
+    Property("ancestral_step", "ddpm.ancestral_sampling", check_ancestral_step,
+             ("reverse_step",)),
+    Property("sampler_law", "ddpm.ancestral_sampling", check_sampler_law, ("sample",)),
+    Property("score_reparametrization", "ddpm.score_reparametrization",
+             check_score_reparametrization, ("score_from_eps",)),
+    Property("score_form_step", "ddpm.sampling_in_score_form", check_score_form_step,
+             ("reverse_step_score",)),
+)
+PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
+
+
+@st.composite
+def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
+               min_t: int = 1, max_batch: int = 6, max_dim: int = 4) -> DDPMCase:
+    """Inputs for the DDPM checks at a fixed schedule length ``T``.
+
+    Steps include both ends (``t = 1`` and ``t = T``) with raised probability; the extras hold a
+    linear ε-model (W, b), a linear reverse chain (a, b, v) and Gaussian data (mean, variance).
+    """
+    B = draw(st.integers(1, max_batch))
+    d = draw(st.integers(1, max_dim))
+    t_one = st.one_of(st.just(min_t), st.just(T), st.integers(min_t, T))
+    t = np.array(draw(st.lists(t_one, min_size=B, max_size=B)), dtype=np.int64)
+    x0 = draw(arrays((B, d)))
+    noise = draw(normal_arrays((B, d)))
+    other = draw(arrays((B, d)))
+    extra = {
+        "W": draw(arrays((d, d), -1.0, 1.0)),  # linear ε-model x W + (t/T) b_eps
+        "b_eps": draw(arrays((d,), -1.0, 1.0)),
+        "a": draw(arrays((T,), 0.5, 1.0)),  # linear reverse chain N(a_t x_t + b_t, v_t)
+        "b_chain": draw(arrays((T,), -0.5, 0.5)),
+        "v": draw(arrays((T,), 0.01, 1.0)),
+        "data_mean": draw(st.floats(-2.0, 2.0)),  # Gaussian data N(m, s²) for the sampler law
+        "data_var": draw(st.floats(0.01, 2.0)),
+    }
+    return DDPMCase(t, x0, noise, other, dtype, device, extra)
+
+
+def _run_property(prop: Property, candidate: Any, strategy: st.SearchStrategy,
+                  kw: dict[str, Any]) -> None:
+    @settings(settings.get_profile(profile_name()), **kw)
+    @given(case=strategy)
+    def run(case: DDPMCase) -> None:
+        prop.check(candidate, case)
+
+    run()
+
+
+@dataclass
+class VerifyReport:
+    """What ``verify`` ran: per property, ``passed`` or ``not applicable`` with the reason."""
+
+    candidate: str
+    results: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> list[str]:
+        return [k for k, v in self.results.items() if v == "passed"]
+
+    def summary(self) -> str:
+        lines = [f"dgmcheck verify ddpm: {self.candidate}: {len(self.passed)} properties passed"]
+        for name, status in self.results.items():
+            theorem = next(p.theorem for p in PROPERTIES if p.name == name)
+            lines.append(f"  {name:<26} {theorem:<32} {status}")
+        return "\n".join(lines)
+
+
+def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
+           properties: Iterable[str] | None = None,
+           max_examples: int | None = None) -> VerifyReport:
+    """Run every DDPM property the candidate supports under Hypothesis.
+
+    ``dtype``/``device`` default to the candidate's ``dtype``/``device`` attributes, else
+    float64 on the CPU. ``properties`` selects by name (see ``PROPERTY_NAMES``); a named property
+    whose methods the candidate lacks is a TypeError. Raises ``TheoremViolation`` on the first
+    property that fails, after Hypothesis has shrunk the inputs.
+    """
+    import torch
+
+    betas = candidate_betas(candidate)
+    T = len(betas)
+    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
+    device = device or getattr(candidate, "device", None) or "cpu"
+    wanted = None if properties is None else list(properties)
+    if wanted is not None:
+        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
+        if unknown:
+            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
+    report = VerifyReport(type(candidate).__name__)
+    for prop in PROPERTIES:
+        if wanted is not None and prop.name not in wanted:
+            continue
+        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
+        if missing or T < prop.min_T:
+            reason = f"needs {', '.join(missing)}" if missing else f"needs T >= {prop.min_T}"
+            if wanted is not None:
+                raise TypeError(f"property {prop.name!r} {reason}; the candidate "
+                                f"{type(candidate).__name__} does not provide it")
+            report.results[prop.name] = f"not applicable ({reason})"
+            continue
+        strategy = ddpm_cases(T, dtype=dtype, device=device,
+                              max_dim=1 if prop.check is check_sampler_law else 4)
+        kw = {} if max_examples is None else {"max_examples": max_examples}
+
+        _run_property(prop, candidate, strategy, kw)
+        report.results[prop.name] = "passed"
+    if not report.results or all(v.startswith("not applicable") for v in report.results.values()):
+        raise TypeError(f"{type(candidate).__name__} provides none of the DDPM methods "
+                        f"(see dgmcheck.checks.ddpm.DDPMCandidate)")
+    return report
