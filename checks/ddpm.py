@@ -666,3 +666,46 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
         raise TypeError(f"{type(candidate).__name__} provides none of the DDPM methods "
                         f"(see dgmcheck.checks.ddpm.DDPMCandidate)")
     return report
+
+
+def verify_over_schedules(factory: Callable[[Any], Any], *, dtype: Any = None,
+                          device: Any = "cpu", properties: Iterable[str] | None = None,
+                          schedule_strategy: st.SearchStrategy | None = None,
+                          max_examples: int | None = None) -> list[str]:
+    """Like ``verify`` for a class built from a schedule: ``factory(betas)`` is called on drawn
+    schedules (``strategies.schedules()`` by default: linear, cosine, increasing and arbitrary β)
+    and each property is checked on drawn inputs. Returns the names of the properties run."""
+    import torch
+
+    from dgmcheck.checks.strategies import schedules
+
+    dtype = dtype or torch.float64
+    sched = schedule_strategy if schedule_strategy is not None else schedules()
+    names = PROPERTY_NAMES if properties is None else tuple(properties)
+    unknown = sorted(set(names) - set(PROPERTY_NAMES))
+    if unknown:
+        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
+    kw = {} if max_examples is None else {"max_examples": max_examples}
+    for prop in PROPERTIES:
+        if prop.name not in names:
+            continue
+        max_dim = 1 if prop.check is check_sampler_law else 4
+        pairs = sched.filter(lambda s, m=prop.min_T: s.T >= m).flatmap(
+            lambda s, d=max_dim: st.tuples(st.just(s), ddpm_cases(s.T, dtype=dtype, device=device,
+                                                                   max_dim=d)))
+
+        _run_over_schedules(prop, factory, pairs, kw)
+    return list(names)
+
+
+def _run_over_schedules(prop: Property, factory: Callable[[Any], Any],
+                        pairs: st.SearchStrategy, kw: dict[str, Any]) -> None:
+    import torch
+
+    @settings(settings.get_profile(profile_name()), **kw)
+    @given(pair=pairs)
+    def run(pair: tuple[Any, DDPMCase]) -> None:
+        schedule, case = pair
+        prop.check(factory(torch.tensor(schedule.betas)), case)
+
+    run()

@@ -1,0 +1,392 @@
+"""The ``dgmcheck`` command line.
+
+``dgmcheck theorems``
+    The coverage table of the theorem registry, measured from the tests' markers
+    (``--format json`` for machines, ``--strict`` to fail when a selected theorem is todo).
+``dgmcheck verify MODULE:OBJECT``
+    A user's implementation against ``dgmcheck.checks.<concept>.verify``.
+
+Exit status: 0 success / pass, 1 a theorem violation (or, with ``--strict``, a todo theorem),
+2 a usage or import error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import inspect
+import json
+import os
+import pkgutil
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from dgmcheck import __version__
+
+__all__ = ["ConceptError", "available_concepts", "concept_module", "main", "make_candidate"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+#: Modules of ``dgmcheck.checks`` that are infrastructure, never a concept.
+_NOT_CONCEPTS = frozenset({"errors", "strategies", "tolerances", "profiles"})
+
+
+class ConceptError(LookupError):
+    """A ``--concept`` that does not name a module of ``dgmcheck.checks`` with ``verify``."""
+
+
+class _UsageError(Exception):
+    """A ``verify`` argument that cannot be used; the message says what was expected."""
+
+
+# --------------------------------------------------------------------------------------------
+# Concepts
+# --------------------------------------------------------------------------------------------
+
+
+def _defines_verify(path: Path) -> bool:
+    """Whether a module file binds ``verify`` at top level (def, assignment or import)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return False
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "verify":
+            return True
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "verify" for t in stmt.targets
+        ):
+            return True
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name) == "verify" for alias in stmt.names
+        ):
+            return True
+    return False
+
+
+def available_concepts() -> list[str]:
+    """Names of the ``dgmcheck.checks`` modules that define ``verify`` (read statically)."""
+    try:
+        checks = importlib.import_module("dgmcheck.checks")
+    except Exception:  # a broken checks package must not break `dgmcheck theorems`
+        return []
+    names = []
+    for info in pkgutil.iter_modules(getattr(checks, "__path__", [])):
+        if info.name.startswith("_") or info.name in _NOT_CONCEPTS:
+            continue
+        base = Path(getattr(info.module_finder, "path", ""))
+        path = base / info.name / "__init__.py" if info.ispkg else base / f"{info.name}.py"
+        if _defines_verify(path):
+            names.append(info.name)
+    return sorted(names)
+
+
+def concept_module(name: str) -> ModuleType:
+    """Import ``dgmcheck.checks.<name>``; :class:`ConceptError` when it is not a concept.
+
+    The one place the CLI looks concepts up (tests monkeypatch it).
+    """
+    expected = ", ".join(available_concepts()) or "(none available yet)"
+    if not name.isidentifier():
+        raise ConceptError(f"unknown concept {name!r}: expected one of: {expected}")
+    full = f"dgmcheck.checks.{name}"
+    try:
+        module = importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name in (full, "dgmcheck.checks"):
+            raise ConceptError(f"unknown concept {name!r}: expected one of: {expected}") from exc
+        raise
+    if not callable(getattr(module, "verify", None)):
+        raise ConceptError(
+            f"concept {name!r} ({full}) defines no verify(); expected one of: {expected}"
+        )
+    return module
+
+
+# --------------------------------------------------------------------------------------------
+# Candidates
+# --------------------------------------------------------------------------------------------
+
+
+def _has_required_params(func: Callable[..., Any]) -> bool:
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return True
+    kinds = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+    return any(
+        p.kind in kinds and p.default is inspect.Parameter.empty
+        for p in signature.parameters.values()
+    )
+
+
+def make_candidate(obj: Any) -> Any:
+    """The object ``verify`` receives: a class is instantiated with no arguments, a plain
+    function without required arguments is called (a factory), anything else is used as is."""
+    if inspect.isclass(obj):
+        return obj()
+    if inspect.isfunction(obj) and not _has_required_params(obj):
+        return obj()
+    return obj
+
+
+def _load_target(target: str) -> Any:
+    """Resolve ``MODULE:OBJECT`` with the working directory importable; _UsageError if not."""
+    from dgmcheck.registry import resolve
+
+    module_name, sep, qualname = target.partition(":")
+    if not sep or not module_name or not qualname:
+        raise _UsageError(
+            f"bad target {target!r}: expected MODULE:OBJECT, e.g. my_model:MyDiffusion"
+        )
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return resolve(target)
+    except LookupError as exc:
+        raise _UsageError(str(exc)) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _cmd_theorems(args: argparse.Namespace) -> int:
+    from dgmcheck.registry import coverage, default_tests_dir
+    from dgmcheck.theorems import FAMILIES, THEOREMS
+
+    if args.family is not None and args.family not in FAMILIES:
+        print(
+            f"dgmcheck theorems: error: unknown family {args.family!r}; "
+            f"expected one of: {', '.join(FAMILIES)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    tests_dir = Path(args.tests_dir) if args.tests_dir else default_tests_dir()
+    if not tests_dir.is_dir():
+        print(
+            f"dgmcheck theorems: warning: tests_dir_missing: no tests directory at {tests_dir}; "
+            "test columns are empty (run from a source checkout or pass --tests-dir)",
+            file=sys.stderr,
+        )
+    rows = coverage(THEOREMS, tests_dir)
+    total_all = len(rows)
+    covered_all = sum(row["status"] == "covered" for row in rows)
+    if args.family is not None:
+        rows = [row for row in rows if row["family"] == args.family]
+    if args.status is not None:
+        rows = [row for row in rows if row["status"] == args.status]
+
+    if args.format == "json":
+        _print_json(rows)
+    else:
+        print(_table(rows, covered_all, total_all, filtered=bool(args.family or args.status)))
+    if args.strict and any(row["status"] != "covered" for row in rows):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _table(rows: list[dict[str, Any]], covered_all: int, total_all: int, *, filtered: bool) -> str:
+    covered = sum(row["status"] == "covered" for row in rows)
+    header = f"{covered}/{len(rows)} covered"
+    if filtered:
+        header += f" (selected; registry: {covered_all}/{total_all} covered)"
+    lines = [header]
+    columns = ("id", "status", "oracle", "check", "tests", "planted-bug")
+    table = [
+        (
+            row["id"],
+            row["status"],
+            ",".join(row["oracle"]) or "-",
+            "yes" if row["check"] else "no",
+            str(len(row["tests"])),
+            "yes" if row["planted_bug"] else "no",
+        )
+        for row in rows
+    ]
+    widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(columns)]
+    for cells in [columns, *table]:
+        lines.append(
+            "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _report_dict(report: Any) -> Any:
+    for name in ("to_dict", "as_dict"):
+        method = getattr(report, name, None)
+        if callable(method):
+            try:
+                return method()
+            except Exception:  # the summary is what matters; never fail on the extra
+                return None
+    return None
+
+
+def _summary(report: Any) -> str:
+    summary = getattr(report, "summary", None)
+    if callable(summary):
+        return str(summary())
+    return "passed" if report is None else str(report)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from dgmcheck.checks.errors import TheoremViolation
+
+    result: dict[str, Any] = {"target": args.target, "concept": args.concept}
+
+    def usage_error(message: str) -> int:
+        print(f"dgmcheck verify: error: {message}", file=sys.stderr)
+        if args.format == "json":
+            _print_json({**result, "status": "error", "message": message})
+        return EXIT_USAGE
+
+    try:
+        module = concept_module(args.concept)
+    except ConceptError as exc:
+        return usage_error(str(exc))
+    except Exception as exc:
+        return usage_error(
+            f"concept {args.concept!r} cannot be imported ({type(exc).__name__}: {exc})"
+        )
+    verify = getattr(module, "verify", None)
+    if not callable(verify):
+        return usage_error(f"concept {args.concept!r} defines no callable verify()")
+
+    try:
+        obj = _load_target(args.target)
+    except _UsageError as exc:
+        return usage_error(str(exc))
+    try:
+        candidate = make_candidate(obj)
+    except Exception as exc:
+        return usage_error(
+            f"cannot build the candidate from {args.target!r} ({type(exc).__name__}: {exc}); "
+            "expected a class constructible with no arguments, a function with no required "
+            "arguments returning the candidate, or the candidate object itself"
+        )
+
+    try:
+        report = verify(candidate)
+    except AssertionError as exc:  # TheoremViolation, or a plain assertion of a check
+        message = str(exc) or type(exc).__name__
+        if args.format == "json":
+            _print_json(
+                {
+                    **result,
+                    "status": "violation",
+                    "theorem": getattr(exc, "theorem", None)
+                    if isinstance(exc, TheoremViolation)
+                    else None,
+                    "message": message,
+                }
+            )
+        else:
+            print(f"VIOLATION ({args.concept})\n{message}")
+        return EXIT_FAILED
+    except Exception as exc:
+        message = f"verify raised {type(exc).__name__}: {exc}"
+        traceback.print_exc(file=sys.stderr)
+        if args.format == "json":
+            _print_json({**result, "status": "error", "message": message})
+        else:
+            print(f"ERROR ({args.concept})\n{message}")
+        return EXIT_FAILED
+
+    summary = _summary(report)
+    if args.format == "json":
+        _print_json(
+            {**result, "status": "pass", "summary": summary, "report": _report_dict(report)}
+        )
+    else:
+        print(summary)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# Parser and entry point
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``dgmcheck``."""
+    parser = argparse.ArgumentParser(
+        prog="dgmcheck",
+        description="Correctness gate for deep generative model code: theorem coverage and "
+        "verification of implementations against exact oracles.",
+    )
+    parser.add_argument("--version", action="version", version=f"dgmcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    theorems = sub.add_parser(
+        "theorems",
+        help="the theorem registry and its measured coverage",
+        description="The theorem registry with coverage measured from the tests' "
+        "`theorem` / `planted_bug` markers. A theorem is covered when it has an oracle, "
+        "a check, a test and a planted-bug test.",
+    )
+    theorems.add_argument("--format", choices=("text", "json"), default="text")
+    theorems.add_argument("--status", choices=("covered", "todo"), default=None)
+    theorems.add_argument("--family", default=None, help="only this family (id prefix)")
+    theorems.add_argument(
+        "--strict", action="store_true", help="exit 1 when any selected theorem is todo"
+    )
+    theorems.add_argument(
+        "--tests-dir", default=None, help="tests folder to scan (default: <repo root>/tests)"
+    )
+    theorems.set_defaults(func=_cmd_theorems)
+
+    concepts = available_concepts()
+    verify = sub.add_parser(
+        "verify",
+        help="check an implementation against the theorems of its concept",
+        description="Import MODULE (the working directory is importable), take OBJECT "
+        "(a class is instantiated with no arguments, a function without required arguments "
+        "is called) and run dgmcheck.checks.<concept>.verify on it. Exit 0 on pass, 1 on a "
+        "theorem violation, 2 on a usage or import error.",
+    )
+    verify.add_argument("target", metavar="MODULE:OBJECT")
+    verify.add_argument(
+        "--concept",
+        default="ddpm",
+        help="checks module to use (default: ddpm); available: "
+        + (", ".join(concepts) or "none yet"),
+    )
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.set_defaults(func=_cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (argparse's own exits included)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argparse usage error
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
