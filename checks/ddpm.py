@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
-from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor, uniform_arrays
 from dgmcheck.checks.tolerances import Tolerance, exact, schedule_condition
 from dgmcheck.theory import ddpm as th
 from dgmcheck.theory import linear_gaussian as lg
@@ -591,13 +591,20 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     extra = {
         "W": draw(arrays((d, d), -1.0, 1.0)),  # linear ε-model x W + (t/T) b_eps
         "b_eps": draw(arrays((d,), -1.0, 1.0)),
-        "a": draw(arrays((T,), 0.5, 1.0)),  # linear reverse chain N(a_t x_t + b_t, v_t)
-        "b_chain": draw(arrays((T,), -0.5, 0.5)),
-        "v": draw(arrays((T,), 0.01, 1.0)),
+        "a": draw(uniform_arrays((T,), 0.5, 1.0)),  # linear reverse chain N(a_t x_t + b_t, v_t)
+        "b_chain": draw(uniform_arrays((T,), -0.5, 0.5)),
+        "v": draw(uniform_arrays((T,), 0.01, 1.0)),
         "data_mean": draw(st.floats(-2.0, 2.0)),  # Gaussian data N(m, s²) for the sampler law
         "data_var": draw(st.floats(0.01, 2.0)),
     }
     return DDPMCase(t, x0, noise, other, dtype, device, extra)
+
+
+def _settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
+    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
+    if not shrink:
+        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    return kw
 
 
 def _run_property(prop: Property, candidate: Any, strategy: st.SearchStrategy,
@@ -631,13 +638,14 @@ class VerifyReport:
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None,
-           max_examples: int | None = None) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every DDPM property the candidate supports under Hypothesis.
 
     ``dtype``/``device`` default to the candidate's ``dtype``/``device`` attributes, else
     float64 on the CPU. ``properties`` selects by name (see ``PROPERTY_NAMES``); a named property
     whose methods the candidate lacks is a TypeError. Raises ``TheoremViolation`` on the first
-    property that fails, after Hypothesis has shrunk the inputs.
+    property that fails, after Hypothesis has shrunk the inputs (``shrink=False`` reports the
+    first failing example as drawn, which is faster when only detection matters).
     """
     import torch
 
@@ -664,9 +672,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
             continue
         strategy = ddpm_cases(T, dtype=dtype, device=device,
                               max_dim=1 if prop.check is check_sampler_law else 4)
-        kw = {} if max_examples is None else {"max_examples": max_examples}
-
-        _run_property(prop, candidate, strategy, kw)
+        _run_property(prop, candidate, strategy, _settings_kw(max_examples, shrink))
         report.results[prop.name] = "passed"
     if not report.results or all(v.startswith("not applicable") for v in report.results.values()):
         raise TypeError(f"{type(candidate).__name__} provides none of the DDPM methods "

@@ -14,6 +14,7 @@ PROFILES = ("dev", "ci", "thorough")
 _COMMON = dict(
     deadline=None,  # torch's first call on a device is slow; time is not a property here
     print_blob=True,  # a failure prints the blob that reproduces it
+    report_multiple_bugs=False,  # stop at the first violation instead of hunting for others
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

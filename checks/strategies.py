@@ -100,6 +100,13 @@ def normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
         lambda seed: np.random.default_rng(seed).standard_normal(shape))
 
 
+def uniform_arrays(shape: tuple[int, ...], low: float, high: float) -> st.SearchStrategy:
+    """float64 arrays uniform on ``[low, high)`` from a drawn seed: cheap for long vectors (a
+    per-step parameter of a T = 1000 chain) where element-wise drawing and shrinking is not worth it."""
+    return st.integers(0, 2**32 - 1).map(
+        lambda seed: np.random.default_rng(seed).uniform(low, high, shape))
+
+
 def to_tensor(array: np.ndarray, *, dtype: Any, device: Any = "cpu"):
     """The float64 ``array`` as a torch tensor of ``dtype`` on ``device``."""
     import torch
