@@ -22,6 +22,15 @@ import pytest
 diffusers = pytest.importorskip("diffusers")
 
 import torch  # noqa: E402
+from diffusers import DDIMScheduler, DDPMScheduler  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+
+from dgmcheck.adapters.diffusers import (  # noqa: E402
+    DiffusersDDIM,
+    DiffusersDDPM,
+    scheduler_betas,
+    verify_scheduler,
+)
 from dgmcheck.checks import ddpm as checks  # noqa: E402
 from dgmcheck.checks._assert import assert_close  # noqa: E402
 from dgmcheck.checks.errors import TheoremViolation  # noqa: E402
@@ -34,15 +43,6 @@ from dgmcheck.checks.tolerances import (  # noqa: E402
 )
 from dgmcheck.theory import ddpm as th_ddpm  # noqa: E402
 from dgmcheck.theory import schedules as th_schedules  # noqa: E402
-from diffusers import DDIMScheduler, DDPMScheduler  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-
-from dgmcheck.adapters.diffusers import (  # noqa: E402
-    DiffusersDDIM,
-    DiffusersDDPM,
-    scheduler_betas,
-    verify_scheduler,
-)
 
 pytestmark = [pytest.mark.adapters]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dgmcheck.checks.errors import TheoremViolation
 
 from dgmcheck import __version__, cli
+from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.registry import COVERAGE_KEYS, coverage
 from dgmcheck.theorems import FAMILIES, THEOREMS
 

@@ -12,12 +12,13 @@ import dataclasses
 
 import numpy as np
 import pytest
-from dgmcheck.checks.tolerances import Z_THRESHOLD
-from dgmcheck.theory import linear_gaussian as lg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate, optimize, stats
+
+from dgmcheck.checks.tolerances import Z_THRESHOLD
+from dgmcheck.theory import linear_gaussian as lg
 
 pytestmark = [pytest.mark.theorem("ddpm.elbo_decomposition")]
 
