@@ -181,6 +181,10 @@ _INVENTORY: tuple[tuple[str, str], ...] = (
 
 _DETAILS: dict[str, dict[str, Any]] = {
     "ddpm.forward_marginal": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": ("dgmcheck.theory.ddpm:forward_marginal", "dgmcheck.theory.ddpm:derive_forward_marginal_step"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.q_sample",
+        "check": "dgmcheck.checks.ddpm:check_forward_marginal",
         "sources": (_L7_FORWARD, _S001_DDPM),
         "statement": (
             r"The chain q(x_t | x_{t-1}) = N(\sqrt{1-\beta_t} x_{t-1}, \beta_t I) has the t-step "
@@ -190,6 +194,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.stationary": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.ddpm:forward_step", "dgmcheck.theory.ddpm:prior_kl"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.q_step",
+        "check": "dgmcheck.checks.ddpm:check_stationary",
         "sources": (_L7_FORWARD,),
         "statement": (
             r"N(0, I) is invariant under every kernel q(x_t | x_{t-1}) (if x_{t-1} ~ N(0, I) "
@@ -203,6 +211,14 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.forward_as_langevin": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": (
+            "dgmcheck.theory.ddpm:langevin_remainder",
+            "dgmcheck.theory.ddpm:langevin_remainder_bounds",
+            "dgmcheck.theory.ddpm:derive_langevin_remainder",
+        ),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.q_step",
+        "check": "dgmcheck.checks.ddpm:check_forward_as_langevin",
         "sources": (_L7_FORWARD,),
         "statement": (
             r"The forward step x_t = \sqrt{1-\beta_t} x_{t-1} + \sqrt{\beta_t}\epsilon agrees to "
@@ -214,6 +230,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.posterior": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": ("dgmcheck.theory.ddpm:posterior", "dgmcheck.theory.ddpm:derive_posterior"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.posterior",
+        "check": "dgmcheck.checks.ddpm:check_posterior",
         "sources": (_L8_CONDITIONED, _S001_DDPM),
         "statement": (
             r"For t >= 2, q(x_{t-1} | x_t, x_0) = N(\tilde\mu_t(x_t, x_0), \tilde\beta_t I) with "
@@ -224,6 +244,15 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.elbo_decomposition": {
+        "oracle": ("closed_form",),
+        "oracle_refs": (
+            "dgmcheck.theory.linear_gaussian:elbo",
+            "dgmcheck.theory.linear_gaussian:elbo_terms",
+            "dgmcheck.theory.linear_gaussian:posterior_kl_gap",
+            "dgmcheck.theory.linear_gaussian:log_likelihood",
+        ),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.posterior_kl",
+        "check": "dgmcheck.checks.ddpm:check_elbo_decomposition",
         "sources": (_L8_AS_VAE, _L8_ELBO, _S001_DDPM),
         "statement": (
             r"With p_\theta(x_{0:T}) = p(x_T) \prod_t p_\theta(x_{t-1} | x_t) and q(x_{1:T} | x_0)"
@@ -235,6 +264,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.kl_same_variance": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.linear_gaussian:gaussian_kl",),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.posterior_kl",
+        "check": "dgmcheck.checks.ddpm:check_kl_same_variance",
         "sources": (_L8_ELBO,),
         "statement": (
             r"KL(N(\mu_1, \sigma^2 I) || N(\mu_2, \sigma^2 I)) = ||\mu_1 - \mu_2||^2 / "
@@ -243,6 +276,13 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.optimal_variance": {
+        "oracle": ("closed_form",),
+        "oracle_refs": (
+            "dgmcheck.theory.linear_gaussian:optimal_reverse_variance",
+            "dgmcheck.theory.ddpm:reverse_variance",
+        ),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.reverse_variance",
+        "check": "dgmcheck.checks.ddpm:check_optimal_variance",
         "sources": (_L8_ELBO,),
         "statement": (
             r"For p_\theta(x_{t-1} | x_t) = N(\mu(x_t), \sigma_t^2 I) with the optimal mean "
@@ -259,6 +299,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.eps_mean": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": ("dgmcheck.theory.ddpm:eps_mean", "dgmcheck.theory.ddpm:derive_eps_mean"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.posterior_mean_from_eps",
+        "check": "dgmcheck.checks.ddpm:check_eps_mean",
         "sources": (_L8_REPARAM, _S001_DDPM),
         "statement": (
             r"With x_0 = (x_t - \sqrt{1-\bar\alpha_t}\epsilon)/\sqrt{\bar\alpha_t}: "
@@ -267,11 +311,14 @@ _DETAILS: dict[str, dict[str, Any]] = {
             r"\sqrt{1-\bar\alpha_t} \epsilon_{\theta,t}(x_t))."
         ),
         "notes": (
-            "Seed 001 writes (1-alpha_t)/sqrt(1-alpha_t) in places where sqrt(1-abar_t) "
-            "belongs; the audit records it."
+            "Seed 001 writes (1-alpha_t)/sqrt(1-alpha_t) in places where sqrt(1-abar_t) belongs; the audit records it."
         ),
     },
     "ddpm.loss_weight": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": ("dgmcheck.theory.ddpm:loss_weight", "dgmcheck.theory.ddpm:derive_loss_weight"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.loss_weight",
+        "check": "dgmcheck.checks.ddpm:check_loss_weight",
         "sources": (_L8_REPARAM, _S001_DDPM),
         "statement": (
             r"With \sigma_t^2 = \tilde\beta_t and the \epsilon-parametrized mean, L_t = E_\epsilon "
@@ -281,6 +328,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.simple_loss": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.ddpm:forward_marginal",),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.simple_loss",
+        "check": "dgmcheck.checks.ddpm:check_simple_loss",
         "sources": (_L8_REPARAM, _L8_DDPM, _S001_DDPM),
         "statement": (
             r"L_simple = E_{t ~ U\{1..T\}} E_{x_0, \epsilon} ||\epsilon - \epsilon_\theta("
@@ -292,6 +343,14 @@ _DETAILS: dict[str, dict[str, Any]] = {
         "notes": "L8 writes t ~ U{2, T} on one slide and t ~ U{1, T} on the next.",
     },
     "ddpm.ancestral_sampling": {
+        "oracle": ("closed_form",),
+        "oracle_refs": (
+            "dgmcheck.theory.ddpm:eps_mean",
+            "dgmcheck.theory.linear_gaussian:ddpm_sampler_chain",
+            "dgmcheck.theory.linear_gaussian:sampler_law",
+        ),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.sample",
+        "check": "dgmcheck.checks.ddpm:check_sampler_law",
         "sources": (_L7_ANCESTRAL, _L8_ELBO, _L8_DDPM, _S001_DDPM),
         "statement": (
             r"x_T ~ N(0, I); for t = T..1: x_{t-1} = \mu_{\theta,t}(x_t) + \sigma_t z with "
@@ -301,6 +360,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.score_reparametrization": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.ddpm:score_from_eps", "dgmcheck.theory.gaussian_mixture:posterior_mean_noise"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.score_from_eps",
+        "check": "dgmcheck.checks.ddpm:check_score_reparametrization",
         "sources": (_L9_SCORE, _S003_SCORE),
         "statement": (
             r"\nabla_{x_t} log q(x_t | x_0) = -(x_t - \sqrt{\bar\alpha_t} x_0)/(1-\bar\alpha_t) = "
@@ -314,6 +377,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.sampling_in_score_form": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": ("dgmcheck.theory.ddpm:score_step", "dgmcheck.theory.ddpm:derive_score_step"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.reverse_step_score",
+        "check": "dgmcheck.checks.ddpm:check_score_form_step",
         "sources": (_L9_SAMPLING, _S003_SAMPLING),
         "statement": (
             r"With s_\theta = -\epsilon_\theta/\sqrt{1-\bar\alpha_t}: \mu_{\theta,t}(x_t) = "
@@ -322,6 +389,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "ddpm.elbo_equals_dsm": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.ddpm:dsm_weight", "dgmcheck.theory.ddpm:loss_weight"),
+        "impl": "dgmcheck.impl.ddpm:GaussianDiffusion.dsm_term",
+        "check": "dgmcheck.checks.ddpm:check_elbo_equals_dsm",
         "sources": (_L9_SCORE, _L9_OBJECTIVES, _L9_SUMMARY, _S003_OBJECTIVES),
         "statement": (
             r"L_t = C_{1,t} E||\epsilon_\theta - \epsilon||^2 = C_{2,t} E_{q(x_t|x_0)} "
@@ -333,6 +404,10 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "schedules.linear": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.schedules:linear_betas",),
+        "impl": "dgmcheck.impl.schedules:linear_betas",
+        "check": "dgmcheck.checks.schedules:check_linear_schedule",
         "sources": (_S001_DDPM,),
         "statement": (
             r"\beta_t = \beta_1 + (t-1)(\beta_T - \beta_1)/(T-1), with \beta_1 = 10^{-4}, "
@@ -341,6 +416,13 @@ _DETAILS: dict[str, dict[str, Any]] = {
         ),
     },
     "schedules.cosine": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": (
+            "dgmcheck.theory.schedules:cosine_betas",
+            "dgmcheck.theory.schedules:symbolic_cosine_telescoping",
+        ),
+        "impl": "dgmcheck.impl.schedules:cosine_betas",
+        "check": "dgmcheck.checks.schedules:check_cosine_schedule",
         "sources": (_S001_DDPM,),
         "statement": (
             r"\bar\alpha_t = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) \pi/2), s = 0.008; "
@@ -359,9 +441,7 @@ def _build() -> tuple[Theorem, ...]:
     records = []
     for theorem_id, title in _INVENTORY:
         details = _DETAILS.get(theorem_id, {})
-        records.append(
-            Theorem(id=theorem_id, title=title, family=theorem_id.split(".", 1)[0], **details)
-        )
+        records.append(Theorem(id=theorem_id, title=title, family=theorem_id.split(".", 1)[0], **details))
     return tuple(records)
 
 
