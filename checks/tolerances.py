@@ -25,10 +25,12 @@ Z_THRESHOLD = float(stats.norm.isf(FALSE_FAILURE_RATE / 2))  # two-sided, about 
 
 def eps(dtype: Any) -> float:
     """Machine epsilon of a torch or numpy floating dtype (or a dtype name)."""
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):
+        dtype = np.dtype(dtype)
     name = str(dtype).replace("torch.", "")
     try:
         return float(np.finfo(np.dtype(name)).eps)
-    except TypeError:
+    except (TypeError, ValueError):
         if name == "bfloat16":
             return 2.0**-7
         raise TypeError(f"dtype must be a floating dtype, got {dtype!r}") from None

@@ -1,0 +1,66 @@
+"""The public strategies reach every kind of object they promise (completeness self-test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+from dgmcheck.checks import strategies as S
+from dgmcheck.checks.ddpm import ddpm_cases
+
+
+@pytest.mark.parametrize("kind", S.SCHEDULE_KINDS)
+def test_every_schedule_kind_is_reachable(kind):
+    found = find(S.schedules(), lambda s: s.kind == kind and s.T >= 3)
+    assert found.kind == kind
+
+
+@given(S.schedules())
+def test_schedules_are_valid(schedule):
+    b = schedule.betas
+    assert b.dtype == np.float64 and b.ndim == 1 and len(b) == schedule.T
+    assert np.all((b > 0) & (b < 1))
+    if schedule.kind in ("linear", "increasing"):
+        assert np.all(np.diff(b) > 0) or schedule.T == 1 or np.all(np.diff(b) >= 0)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3, 4])
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_every_mixture_shape_is_reachable(dim, k):
+    m = find(S.gaussian_mixtures(), lambda m: m.dim == dim and m.n_components == k,
+             settings=settings(max_examples=2000, database=None))
+    assert m.means.shape == (k, dim)
+
+
+@given(S.gaussian_mixtures())
+def test_mixtures_are_well_conditioned(mixture):
+    eig = np.linalg.eigvalsh(mixture.covs)
+    assert eig.min() >= 0.05 * (1 - 1e-9) and eig.max() / eig.min() <= 100 * (1 + 1e-9)
+    assert abs(mixture.weights.sum() - 1) < 1e-12
+
+
+def test_steps_cover_both_ends():
+    assert find(S.steps(7), lambda t: t == 1) == 1
+    assert find(S.steps(7), lambda t: t == 7) == 7
+    with pytest.raises(ValueError):
+        S.steps(3, min_t=4)
+
+
+@given(S.tensors((2, 3), dtype=torch.float32))
+def test_tensors_have_the_requested_dtype(x):
+    assert x.dtype == torch.float32 and x.shape == (2, 3)
+
+
+@given(st.data())
+def test_ddpm_cases_reach_both_ends_of_the_chain(data):
+    case = data.draw(ddpm_cases(9, dtype=torch.float64))
+    assert np.all((case.t >= 1) & (case.t <= 9))
+    assert case.x0.shape == case.noise.shape == case.other.shape
+
+
+def test_bad_strategy_arguments():
+    with pytest.raises(ValueError, match="kinds"):
+        find(S.schedules(kinds=("quadratic",)), lambda s: True)
