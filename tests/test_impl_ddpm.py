@@ -75,7 +75,7 @@ def test_denoiser_with_unscaled_means_is_caught():
     ddpm = GaussianDiffusion(betas)
     case = checks.DDPMCase(np.array([10, 10]), np.zeros((2, 1)), np.zeros((2, 1)),
                            np.array([[0.4], [-0.7]]), torch.float64, "cpu", {})
-    with pytest.raises(TheoremViolation, match="ddpm.score_reparametrization"):
+    with pytest.raises(TheoremViolation, match=r"ddpm\.score_reparametrization"):
         checks.check_exact_denoiser(Unscaled(ddpm, *map(torch.tensor, (
             mixture.weights, mixture.means, mixture.covs))), betas.numpy(), mixture, case)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -115,7 +117,7 @@ def test_prior_kl_vanishes_as_alpha_bar_goes_to_zero():
     """KL(q(x_T|x_0) || N(0, I)) for the linear schedule decreases in T and is ~1e-4·‖x_0‖² at 1000."""
     x0 = np.array([1.0, -2.0, 0.5])
     kls = [th.prior_kl(linear_betas(T, 1e-4, 0.02), x0) for T in (10, 100, 300, 1000)]
-    assert all(a > b for a, b in zip(kls, kls[1:]))
+    assert all(a > b for a, b in itertools.pairwise(kls))
     abar = alpha_bars(linear_betas(1000))[-1]
     exact = 0.5 * (abar * x0 @ x0 + 3 * (1 - abar) - 3 - 3 * np.log1p(-abar))
     assert kls[-1] == pytest.approx(exact, rel=1e-12)
