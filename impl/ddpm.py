@@ -65,6 +65,25 @@ class GaussianDiffusion:
         self.one_minus_alpha_bars_prev = torch.cat([one * 0, self.one_minus_alpha_bars[:-1]])
         self.posterior_variances = self.one_minus_alpha_bars_prev * betas / self.one_minus_alpha_bars
 
+    @classmethod
+    def from_alpha_bars(cls, alpha_bars: torch.Tensor | list[float]) -> GaussianDiffusion:
+        """Build from ``ᾱ_1..ᾱ_T``: ``β_t = 1 - ᾱ_t/ᾱ_{t-1}`` (``ᾱ_0 = 1``).
+
+        ``ᾱ`` must lie in (0, 1) and strictly decrease (each β_t in (0, 1)); anything else is refused.
+        """
+        abar = torch.as_tensor(alpha_bars).detach().to(device="cpu", dtype=torch.float64)
+        if abar.ndim != 1 or abar.numel() == 0:
+            raise ValueError(f"alpha_bars must be a non-empty 1-D tensor, got shape {tuple(abar.shape)}")
+        if not bool(((abar > 0) & (abar < 1)).all()):
+            raise ValueError(f"alpha_bars must lie in (0, 1), got min {float(abar.min())}, "
+                             f"max {float(abar.max())}")
+        prev = torch.cat([torch.ones(1, dtype=torch.float64), abar[:-1]])
+        if not bool((abar < prev).all()):
+            i = int(torch.nonzero(abar >= prev)[0])
+            raise ValueError(f"alpha_bars must strictly decrease (ᾱ_t = ∏(1-β_s)); alpha_bars[{i}] = "
+                             f"{float(abar[i])} >= ᾱ_{i} = {float(prev[i])}")
+        return cls(1.0 - abar / prev)
+
     # -- helpers ---------------------------------------------------------------------------
     def _steps(self, t: object, x: torch.Tensor) -> torch.Tensor:
         return _validate.steps(t, self.T, x.shape[0], x.device)

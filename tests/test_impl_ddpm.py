@@ -185,6 +185,24 @@ def test_bad_input_is_refused_with_a_clear_error(call, error, match):
         call(ddpm, x)
 
 
+def test_from_alpha_bars_round_trips_and_refuses_non_decreasing():
+    ddpm = GaussianDiffusion(cosine_betas(30))
+    again = GaussianDiffusion.from_alpha_bars(ddpm.alpha_bars)
+    torch.testing.assert_close(again.betas, ddpm.betas, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match=r"alpha_bars must strictly decrease.*alpha_bars\[2\]"):
+        GaussianDiffusion.from_alpha_bars([0.9, 0.8, 0.85])
+    with pytest.raises(ValueError, match=r"alpha_bars must lie in \(0, 1\)"):
+        GaussianDiffusion.from_alpha_bars([1.0, 0.5])
+
+
+def test_device_mismatch_is_refused():
+    """The meta device stands in for a second device on a CPU-only box."""
+    ddpm = GaussianDiffusion(linear_betas(10))
+    x = torch.zeros(2, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="noise is on meta but x0 is on cpu"):
+        ddpm.q_sample(x, 1, x.to("meta"))
+
+
 def test_reference_doctest():
     import doctest
 
