@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import numpy as np
 from hypothesis import Phase, given, settings
@@ -46,23 +46,30 @@ SLIDES = {
 }
 
 
-@runtime_checkable
 class DDPMCandidate(Protocol):
-    """What a DDPM implementation exposes; ``betas`` is required, each method is optional.
-
-    - ``betas``: 1-D tensor, ``betas[t-1] = β_t``
-    - ``q_step(x_prev, t, noise)`` → ``x_t``; ``q_sample(x0, t, noise)`` → ``x_t``
-    - ``posterior(x_t, x0, t)`` → ``(mean, variance)`` of ``q(x_{t-1}|x_t, x_0)``
-    - ``posterior_mean_from_eps(x_t, t, eps)`` → ``μ_θ,t``
-    - ``reverse_variance(t, like, kind)`` with ``kind`` in {"beta_tilde", "beta"}
-    - ``reverse_step(x_t, t, eps, noise)`` → ``x_{t-1}`` (variance ``β̃_t``)
-    - ``score_from_eps(eps, t)``; ``reverse_step_score(x_t, t, score, noise)``
-    - ``loss_weight(t, like)``; ``elbo_term_eps(x0, t, noise, eps_pred)``; ``dsm_term(x0, t, noise, score)``
-    - ``simple_loss(eps_model, x0, t, noise)``; ``sample(eps_model, x_T, noises)``
-    - ``posterior_kl(x_t, x0, t, mean, var)``; ``prior_kl(x0)``; ``decoder_log_likelihood(x0, mean, var)``
+    """What a DDPM implementation exposes. ``betas`` is required; every method is optional and
+    ``verify`` runs the properties whose methods exist. Steps ``t`` are long tensors of shape
+    ``(batch,)`` with values in ``1..T`` (the lecture's index); all noise is passed in.
     """
 
-    betas: Any
+    betas: Any  # 1-D tensor, betas[t-1] = β_t
+
+    def q_step(self, x_prev: Any, t: Any, noise: Any) -> Any: ...  # x_t from x_{t-1}
+    def q_sample(self, x0: Any, t: Any, noise: Any) -> Any: ...  # x_t from x_0
+    def posterior(self, x_t: Any, x0: Any, t: Any) -> tuple[Any, Any]: ...  # (mean, variance)
+    def posterior_mean_from_eps(self, x_t: Any, t: Any, eps: Any) -> Any: ...
+    def reverse_variance(self, t: Any, like: Any, kind: str) -> Any: ...  # "beta_tilde" | "beta"
+    def reverse_step(self, x_t: Any, t: Any, eps: Any, noise: Any) -> Any: ...  # σ² = β̃_t
+    def sample(self, eps_model: Callable, x_T: Any, noises: Any) -> Any: ...  # noises: (T, *x_T.shape)
+    def score_from_eps(self, eps: Any, t: Any) -> Any: ...
+    def reverse_step_score(self, x_t: Any, t: Any, score: Any, noise: Any) -> Any: ...
+    def loss_weight(self, t: Any, like: Any) -> Any: ...  # λ_t, t >= 2
+    def elbo_term_eps(self, x0: Any, t: Any, noise: Any, eps_pred: Any) -> Any: ...  # per sample
+    def dsm_term(self, x0: Any, t: Any, noise: Any, score_pred: Any) -> Any: ...  # per sample
+    def simple_loss(self, eps_model: Callable, x0: Any, t: Any, noise: Any) -> Any: ...  # per sample
+    def posterior_kl(self, x_t: Any, x0: Any, t: Any, mean: Any, var: Any) -> Any: ...  # per sample
+    def prior_kl(self, x0: Any) -> Any: ...  # per sample
+    def decoder_log_likelihood(self, x0: Any, mean: Any, var: Any) -> Any: ...  # per sample
 
 
 @dataclass(frozen=True)
