@@ -1,0 +1,693 @@
+"""Checks of discrete diffusion (D3PM, absorbing / masked, MDLM): any implementation held to the
+exact enumeration oracles of ``dgmcheck.theory.discrete``.
+
+A candidate exposes ``Qs`` (``(T, K, K)``, ``Qs[t-1] = Q_t``) and ``convention`` (``"column"``,
+the lecture's and the default, or ``"row"``) and any of the methods of ``DiscreteCandidate``.
+``verify`` runs every property whose methods exist; ``verify_over_chains`` draws the chains too
+(uniform, absorbing, general and time-homogeneous kernels, K = 2..6, both conventions).
+
+The Hypothesis strategies for transition matrices and chains are public functions of this module
+(``transition_matrices``, ``chains``, ``probability_vectors``, ``discrete_cases``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import stats
+
+from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import profile_name
+from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.tolerances import FALSE_FAILURE_RATE, Tolerance, exact
+from dgmcheck.theory import discrete as th
+
+SLIDES = {
+    "discrete.transition": '000 L13 "Forward Process over Time" (Transition Matrix)',
+    "discrete.cumulative": '000 L13 "Transition Matrix" (Uniform Diffusion / Absorbing Diffusion)',
+    "discrete.stationary": '000 L13 "Uniform vs. Absorbing Transition Matrix"',
+    "discrete.posterior": '000 L13 "Posterior of the Forward Process"',
+    "discrete.absorbing_posterior": '000 L14 "Absorbing Diffusion" (Conditioned reverse distribution)',
+    "discrete.categorical_kl": '000 L13 "Discrete-time ELBO for Discrete Diffusion" (Categorical KL)',
+    "discrete.elbo_decomposition": '000 L13 "Posterior of the Forward Process" (ELBO)',
+    "discrete.sequence_factorization": '000 L14 "From Token to Sequence"',
+    "discrete.absorbing_loss": '000 L14 "Absorbing Diffusion" (Objective: sequence-level L_t)',
+    "discrete.mask_rate": '000 L14 "From Discrete Time to Mask Rate"',
+    "discrete.mdlm_sampling": '000 L14 "Algorithm: Masked Diffusion Language Model (MDLM)" (Sampling)',
+}
+
+CHAIN_KINDS = ("uniform", "absorbing", "general", "homogeneous")
+
+
+class DiscreteCandidate(Protocol):
+    """What a discrete-diffusion implementation exposes (every method optional). Tokens are long
+    tensors in ``0..K-1``, steps ``t`` long tensors in ``1..T``; matrices in ``convention``."""
+
+    Qs: Any  # (T, K, K)
+    convention: str  # "column" | "row"
+
+    def q_step_probs(self, x_prev: Any, t: Any) -> Any: ...  # (B, K): q(x_t | x_{t-1})
+    def cumulative(self, t: Any) -> Any: ...  # (B, K, K): Q_{1:t}
+    def q_probs(self, x0: Any, t: Any) -> Any: ...  # (*x0.shape, K): q(x_t | x_0)
+    def stationary(self) -> Any: ...  # (K,)
+    def posterior(self, x_t: Any, x0: Any, t: Any) -> Any: ...  # (*x0.shape, K)
+    def categorical_kl(self, q: Any, p: Any) -> Any: ...  # (B,)
+    def elbo(self, x0: Any, P: Any, prior: Any) -> Any: ...  # (B,)
+    # absorbing candidates also expose betas, mask:
+    def absorbing_posterior(self, x_t: Any, x0: Any, t: Any) -> Any: ...  # (B, K)
+    def absorbing_loss(self, x0: Any, x_t: Any, t: Any, log_probs: Any) -> Any: ...  # (B,)
+    def mdlm_weight(self, alpha: Any, dalpha: Any) -> Any: ...  # (B,)
+    def mdlm_loss(self, x0: Any, x_t: Any, alpha: Any, dalpha: Any, log_probs: Any) -> Any: ...
+    def mdlm_step_probs(self, x: Any, lam_from: float, lam_to: float, probs: Any) -> Any: ...
+    def mdlm_sample(self, denoiser: Callable, shape: Any, lambdas: Any, generator: Any = None) -> Any: ...
+
+
+# --------------------------------------------------------------------------- strategies
+@dataclass(frozen=True)
+class Chain:
+    """A drawn forward chain: ``Qs`` float64 (T, K, K) in ``convention``; ``betas`` and ``mask``
+    for uniform/absorbing kernels (``None`` otherwise)."""
+
+    kind: str
+    convention: str
+    Qs: np.ndarray
+    betas: np.ndarray | None = None
+    mask: int | None = None
+
+    @property
+    def K(self) -> int:
+        return int(self.Qs.shape[-1])
+
+    @property
+    def T(self) -> int:
+        return int(self.Qs.shape[0])
+
+
+def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -> st.SearchStrategy:
+    """Probability vectors of length K (float64), some entries exactly 0 when ``zeros``."""
+    lo = 0.0 if zeros else max(min_value, 1e-3)
+
+    def norm(a: np.ndarray) -> np.ndarray:
+        a = a.copy()
+        if a.sum() <= 0:
+            a[0] = 1.0
+        return a / a.sum()
+
+    return hnp.arrays(np.float64, K, elements=st.floats(lo, 1.0)).map(norm)
+
+
+@st.composite
+def transition_matrices(draw: st.DrawFn, K: int, convention: str = "column",
+                        kind: str = "general", beta: float | None = None,
+                        mask: int | None = None) -> np.ndarray:
+    """One K x K stochastic matrix in ``convention``: ``general`` (random, with exact zeros off the
+    diagonal), ``uniform`` ``(1-β)I + βU`` or ``absorbing`` ``(1-β)I + β e_m 1ᵀ``."""
+    th.validate_convention(convention)
+    if kind in ("uniform", "absorbing"):
+        b = beta if beta is not None else draw(st.floats(1e-3, 0.9))
+        if kind == "uniform":
+            return th.uniform_matrix(b, K)
+        return th.absorbing_matrix(b, K, K - 1 if mask is None else mask, convention)
+    raw = draw(hnp.arrays(np.float64, (K, K), elements=st.one_of(st.just(0.0), st.floats(0.0, 1.0))))
+    raw = raw + 0.05 * np.eye(K)
+    Q = raw / raw.sum(axis=0, keepdims=True)
+    return Q if convention == "column" else Q.T.copy()
+
+
+@st.composite
+def chains(draw: st.DrawFn, kinds: tuple[str, ...] = CHAIN_KINDS,
+           conventions: tuple[str, ...] = th.CONVENTIONS, min_K: int = 2, max_K: int = 6,
+           min_T: int = 1, max_T: int = 4) -> Chain:
+    """Forward chains: uniform and absorbing schedules (β_t drawn), general random kernels, and
+    time-homogeneous positive kernels (one Q repeated: a unique invariant law)."""
+    if not kinds or not set(kinds) <= set(CHAIN_KINDS):
+        raise ValueError(f"kinds must be a non-empty subset of {CHAIN_KINDS}, got {kinds!r}")
+    kind = draw(st.sampled_from(kinds))
+    conv = draw(st.sampled_from(conventions))
+    K = draw(st.integers(min_K, max_K))
+    T = draw(st.integers(min_T, max_T))
+    if kind in ("uniform", "absorbing"):
+        betas = np.array(draw(st.lists(st.floats(1e-3, 0.9), min_size=T, max_size=T)))
+        mask = draw(st.integers(0, K - 1)) if kind == "absorbing" else None
+        Qs = np.stack([draw(transition_matrices(K, conv, kind, b, mask)) for b in betas])
+        return Chain(kind, conv, Qs, betas, mask)
+    if kind == "homogeneous":
+        Q = draw(transition_matrices(K, "column")) * 0.9 + 0.1 / K  # positive: unique invariant law
+        Q = Q if conv == "column" else Q.T.copy()
+        return Chain(kind, conv, np.stack([Q] * T))
+    return Chain(kind, conv, np.stack([draw(transition_matrices(K, conv)) for _ in range(T)]))
+
+
+@st.composite
+def absorbing_chains(draw: st.DrawFn, conventions: tuple[str, ...] = th.CONVENTIONS,
+                     min_K: int = 2, max_K: int = 6, min_T: int = 1, max_T: int = 5) -> Chain:
+    """Absorbing chains only (``betas`` and ``mask`` set)."""
+    return draw(chains(("absorbing",), conventions, min_K, max_K, min_T, max_T))
+
+
+@dataclass(frozen=True)
+class DiscreteCase:
+    """Concrete inputs of one check, float64 numpy / int numpy, shared by all properties."""
+
+    t: np.ndarray  # (B,) steps 1..T
+    x0: np.ndarray  # (B,) tokens
+    x_t: np.ndarray  # (B,) tokens in the support of q(x_t | x_0)
+    X0: np.ndarray  # (B, m) clean sequences (never the mask when the chain has one)
+    Xt: np.ndarray  # (B, m) noisy sequences in the support
+    q: np.ndarray  # (B, K) probabilities with zeros
+    p: np.ndarray  # (B, K) positive probabilities
+    log_probs: np.ndarray  # (B, m, K) denoiser log-probabilities (finite)
+    P: np.ndarray  # (T, K, K) model reverse kernels in the chain's convention
+    prior: np.ndarray  # (K,)
+    alpha: np.ndarray  # (B,) in (0, 1)
+    dalpha: np.ndarray  # (B,) < 0
+    lams: tuple[float, float]  # lam_from > lam_to
+    dtype: Any = None
+    device: Any = "cpu"
+    extra: dict = field(default_factory=dict)
+
+    def tensor(self, a: np.ndarray):
+        return to_tensor(a, dtype=self.dtype, device=self.device)
+
+    def tokens(self, a: np.ndarray):
+        import torch
+
+        return torch.as_tensor(np.asarray(a), dtype=torch.long, device=self.device)
+
+
+@st.composite
+def discrete_cases(draw: st.DrawFn, chain: Chain, *, dtype: Any, device: Any = "cpu",
+                   max_batch: int = 5, max_len: int = 3) -> DiscreteCase:
+    """Inputs for every discrete check on ``chain``; noisy tokens lie in the support of the chain."""
+    K, T = chain.K, chain.T
+    B = draw(st.integers(1, max_batch))
+    m = draw(st.integers(1, max_len))
+    t = np.array(draw(st.lists(st.one_of(st.just(1), st.just(T), st.integers(1, T)),
+                               min_size=B, max_size=B)), dtype=np.int64)
+    clean = [k for k in range(K) if k != chain.mask] if chain.mask is not None else list(range(K))
+    x0 = np.array(draw(st.lists(st.sampled_from(clean), min_size=B, max_size=B)), dtype=np.int64)
+
+    def in_support(x: int, s: int) -> int:
+        probs = th.forward_probs(chain.Qs, s, x, chain.convention)
+        support = np.flatnonzero(probs > 1e-12)
+        return int(support[draw(st.integers(0, len(support) - 1))])
+
+    x_t = np.array([in_support(int(a), int(s)) for a, s in zip(x0, t, strict=True)], dtype=np.int64)
+    X0 = np.array(draw(st.lists(st.lists(st.sampled_from(clean), min_size=m, max_size=m),
+                                min_size=B, max_size=B)), dtype=np.int64)
+    Xt = np.array([[in_support(int(a), int(s)) for a in row] for row, s in zip(X0, t, strict=True)], dtype=np.int64)
+    # Bulk float inputs from one drawn seed (cheap to generate; shrinks to seed 0).
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    q = rng.random((B, K)) * (rng.random((B, K)) > 0.25)  # exact zeros in q
+    q[np.arange(B), rng.integers(0, K, B)] += 0.1
+    q /= q.sum(-1, keepdims=True)
+    p = rng.random((B, K)) + 1e-3
+    p /= p.sum(-1, keepdims=True)
+    logits = rng.uniform(-4.0, 4.0, (B, m, K))
+    if chain.mask is not None:
+        logits[..., chain.mask] = -np.inf  # a denoiser never predicts the mask as a clean token
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    if chain.mask is not None:
+        log_probs[..., chain.mask] = -1e4  # finite stand-in for log 0 (never gathered)
+    P = rng.random((T, K, K)) + 0.1 / K
+    P /= P.sum(axis=1, keepdims=True)
+    P = P if chain.convention == "column" else np.swapaxes(P, -1, -2).copy()
+    prior = rng.random(K) + 1e-3
+    prior /= prior.sum()
+    alpha = rng.uniform(0.01, 0.99, B)
+    dalpha = -rng.uniform(0.01, 5.0, B)
+    lam_from = draw(st.sampled_from([1.0, 0.5, 0.05]) | st.floats(0.05, 1.0))
+    lam_to = draw(st.just(0.0) | st.floats(0.0, lam_from * 0.99))
+    return DiscreteCase(t, x0, x_t, X0, Xt, q, p, log_probs, P, prior, alpha, dalpha,
+                        (lam_from, lam_to), dtype, device, {"m": m, "seed": seed})
+
+
+# --------------------------------------------------------------------------- helpers
+def candidate_chain(candidate: Any) -> tuple[np.ndarray, str]:
+    """The candidate's ``Qs`` (float64, its convention) after checking it is stochastic."""
+    if not hasattr(candidate, "Qs"):
+        raise TypeError(f"candidate must have a 'Qs' attribute (T, K, K); "
+                        f"{type(candidate).__name__} has none")
+    conv = getattr(candidate, "convention", "column")
+    Qs = th.validate_transition(to_numpy(candidate.Qs), "candidate.Qs", conv, atol=1e-5)
+    Qs = Qs if Qs.ndim == 3 else Qs[None]
+    # the float64 stochastic matrix nearest the candidate's (a float32 column sums to 1 ± ulps)
+    return Qs / Qs.sum(axis=-2 if conv == "column" else -1, keepdims=True), conv
+
+
+def _inputs(case: DiscreteCase, *names: str) -> dict[str, Any]:
+    out = {"dtype": str(case.dtype), "device": str(case.device)}
+    for n in names:
+        v = getattr(case, n)
+        out[n] = v.tolist() if isinstance(v, np.ndarray) else v
+    return out
+
+
+def _tol(case: DiscreteCase, cond: Any, tol: Tolerance | None) -> Tolerance:
+    return tol if tol is not None else exact(case.dtype, cond)
+
+
+def _close(theorem: str, observed: Any, expected: Any, what: str, tol: Tolerance,
+           inputs: dict[str, Any], scale: Any = None) -> None:
+    assert_close(observed, expected, theorem=theorem, slide=SLIDES[theorem], what=what, tol=tol,
+                 scale=scale, inputs=inputs)
+
+
+# --------------------------------------------------------------------------- properties
+def check_transition(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.transition: ``q(x_t = i | x_{t-1} = j) = [Q_t]_{ij}`` (column convention; ``[Q_t]_{ji}``
+    in the row convention): ``q_step_probs(x_prev, t)`` is the column ``Q_t e_{x_prev}``, a law."""
+    Qs, conv = candidate_chain(candidate)
+    Qc = th.to_column(Qs, conv)
+    K, T = Qs.shape[-1], len(Qs)
+    expected = np.stack([Qc[s - 1][:, x] for x, s in zip(case.x0, case.t, strict=True)])
+    got = candidate.q_step_probs(case.tokens(case.x0), case.tokens(case.t))
+    _close("discrete.transition", got, expected, "q(x_t = · | x_{t-1}) = Q_t e_{x_{t-1}}",
+           _tol(case, K, tol), {**_inputs(case, "t", "x0"), "convention": conv, "T": T})
+
+
+def check_cumulative(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.cumulative: ``Q_{1:t} = Q_t ⋯ Q_1`` (column; ``Q_1 ⋯ Q_t`` row) and
+    ``q(x_t|x_0) = Q_{1:t} x_0``; for uniform/absorbing kernels (``betas``) the closed forms
+    ``ᾱ_t I + (1-ᾱ_t) U`` and ``ᾱ_t I + (1-ᾱ_t) e_m 1ᵀ``."""
+    Qs, conv = candidate_chain(candidate)
+    K = Qs.shape[-1]
+    tol_ = _tol(case, K * (case.t[:, None, None] + 1), tol)
+    expected = np.stack([th.cumulative(Qs, int(s), conv) for s in case.t])
+    inputs = {**_inputs(case, "t", "x0"), "convention": conv}
+    if callable(getattr(candidate, "cumulative", None)):
+        _close("discrete.cumulative", candidate.cumulative(case.tokens(case.t)), expected,
+               f"Q_{{1:t}} ({'Q_t ⋯ Q_1' if conv == 'column' else 'Q_1 ⋯ Q_t'})", tol_, inputs)
+    if callable(getattr(candidate, "q_probs", None)):
+        probs = np.stack([th.forward_probs(Qs, int(s), int(x), conv) for x, s in zip(case.x0, case.t, strict=True)])
+        _close("discrete.cumulative", candidate.q_probs(case.tokens(case.x0), case.tokens(case.t)),
+               probs, "q(x_t | x_0) = Q_{1:t} x_0", exact(case.dtype, K * (case.t[:, None] + 1))
+               if tol is None else tol, inputs)
+    betas = getattr(candidate, "betas", None)
+    mask = getattr(candidate, "mask", None)
+    if betas is not None and mask is not None:
+        ab = np.cumprod(1 - to_numpy(betas))[case.t - 1]
+        E = np.zeros((K, K))
+        E[mask, :] = 1.0
+        closed = ab[:, None, None] * np.eye(K) + (1 - ab)[:, None, None] * E
+        closed = closed if conv == "column" else np.swapaxes(closed, -1, -2)
+        _close("discrete.cumulative", expected, closed, "absorbing closed form ᾱ_t I + (1-ᾱ_t) e_m 1ᵀ",
+               _tol(case, K * (case.t[:, None, None] + 2), tol), inputs, scale=np.ones_like(closed))
+
+
+def check_stationary(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.stationary: ``stationary()`` is the law ``π`` with ``Q_t π = π`` for every t
+    (uniform: ``1/K``; absorbing: ``e_m``; a positive homogeneous Q: its Perron vector), and
+    ``Q_{1:t} x_0 → π`` (for uniform/absorbing ``‖Q_{1:t}x_0 - π‖₁ = ᾱ_t ‖x_0 - π‖₁``)."""
+    Qs, conv = candidate_chain(candidate)
+    K = Qs.shape[-1]
+    try:
+        pi = th.stationary_law(Qs, conv)
+    except ValueError as exc:
+        raise TypeError(f"property 'stationary' needs kernels with one common invariant law: {exc}") from exc
+    got = candidate.stationary()
+    # The null vector of the stacked Q_t - I moves by (perturbation)/σ, σ the smallest nonzero
+    # singular value of that stack (the spectral gap); entries are probabilities (scale 1).
+    stack = np.concatenate(list(th.to_column(Qs, conv) - np.eye(K)))
+    sigma = np.linalg.svd(stack, compute_uv=False)[-2]
+    _close("discrete.stationary", got, pi, "invariant law π (Q_t π = π, Σπ = 1)",
+           _tol(case, 4 * K * len(Qs) / sigma, tol), {"convention": conv, "K": K},
+           scale=np.ones_like(pi))
+
+
+def check_posterior(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.posterior: ``q(x_{t-1}|x_t,x_0) = Q_tᵀ x_t ⊙ Q_{1:t-1} x_0 / (x_tᵀ Q_{1:t} x_0)``
+    (column form; the slide prints ``Q_t x_t``), equal to brute-force Bayes over the chain's paths."""
+    Qs, conv = candidate_chain(candidate)
+    K = Qs.shape[-1]
+    expected = np.stack([th.posterior(Qs, int(s), int(a), int(b), conv)
+                         for s, a, b in zip(case.t, case.x_t, case.x0, strict=True)])
+    got = candidate.posterior(case.tokens(case.x_t), case.tokens(case.x0), case.tokens(case.t))
+    _close("discrete.posterior", got, expected, "q(x_{t-1} | x_t, x_0)",
+           _tol(case, 2 * K * (case.t[:, None] + 2), tol),
+           {**_inputs(case, "t", "x_t", "x0"), "convention": conv})
+
+
+def check_absorbing_posterior(candidate: Any, case: DiscreteCase, *,
+                              tol: Tolerance | None = None) -> None:
+    """discrete.absorbing_posterior: ``δ_{x_t}`` if unmasked; else ``ρ_t = β_tᾱ_{t-1}/(1-ᾱ_t)`` on
+    ``x_0`` and ``(1-ᾱ_{t-1})/(1-ᾱ_t)`` on the mask."""
+    betas = to_numpy(candidate.betas)
+    K, mask = candidate_chain(candidate)[0].shape[-1], int(candidate.mask)
+    expected = np.stack([th.absorbing_posterior(list(betas), int(s), int(a), int(b), K, mask)
+                         for s, a, b in zip(case.t, case.x_t, case.x0, strict=True)])
+    ab = np.concatenate([[1.0], np.cumprod(1 - betas)])
+    cond = (case.t[:, None] + 2) * (1 + ab[case.t - 1][:, None] / (1 - ab[case.t][:, None]))
+    got = candidate.absorbing_posterior(case.tokens(case.x_t), case.tokens(case.x0), case.tokens(case.t))
+    _close("discrete.absorbing_posterior", got, expected, "absorbing q(x_{t-1} | x_t, x_0)",
+           _tol(case, 4 * cond, tol), {**_inputs(case, "t", "x_t", "x0"), "mask": mask},
+           scale=np.ones_like(expected))  # probabilities: ρ_t and 1-ρ_t carry the same absolute error
+
+
+def check_categorical_kl(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.categorical_kl: ``KL(q||p) = Σ q_k log(q_k/p_k) = H(q, p) - H(q)``."""
+    expected = th.categorical_kl(case.q, case.p)
+    ce, h = th.cross_entropy(case.q, case.p), th.entropy(case.q)
+    if not np.allclose(expected, ce - h, rtol=1e-12, atol=1e-12):  # the identity, in the oracle
+        raise AssertionError("oracle: KL != H(q,p) - H(q)")
+    scale = ce + np.abs(h) + 1.0
+    got = candidate.categorical_kl(case.tensor(case.q), case.tensor(case.p))
+    _close("discrete.categorical_kl", got, expected, "KL(q||p) = H(q,p) - H(q)",
+           _tol(case, 4 * case.q.shape[-1], tol), _inputs(case, "q", "p"), scale=scale)
+
+
+def check_elbo_decomposition(candidate: Any, case: DiscreteCase, *,
+                             tol: Tolerance | None = None) -> None:
+    """discrete.elbo_decomposition: ``elbo(x_0)`` (recon - prior KL - Σ L_t) equals the path-sum
+    ELBO ``E_q[log p(x_{0:T}) - log q(x_{1:T}|x_0)]`` and is ``<= log p(x_0)`` (all by enumeration)."""
+    Qs, conv = candidate_chain(candidate)
+    K, T = Qs.shape[-1], len(Qs)
+    if K**T > 5000:
+        raise TypeError(f"property 'elbo_decomposition' enumerates K^T paths; K^T = {K**T} is too many")
+    x0s = case.x0
+    expected = np.array([th.elbo_enumeration(Qs, case.P, case.prior, int(x), conv) for x in x0s])
+    logp = np.array([th.log_likelihood_enumeration(Qs, case.P, case.prior, int(x), conv) for x in x0s])
+    if np.any(expected > logp + 1e-9):
+        raise AssertionError("oracle: ELBO > log p")
+    terms = [th.elbo_terms(Qs, case.P, case.prior, int(x), conv) for x in x0s]
+    scale = np.array([abs(d["recon"]) + d["prior_kl"] + sum(d["diffusion_kls"]) + 1 for d in terms])
+    got = candidate.elbo(case.tokens(x0s), case.tensor(case.P), case.tensor(case.prior))
+    _close("discrete.elbo_decomposition", got, expected,
+           "recon - KL(q(x_T|x_0)||p(x_T)) - Σ_t E KL(q(x_{t-1}|x_t,x_0)||p(x_{t-1}|x_t)) = path-sum ELBO",
+           _tol(case, 4 * K * T * (T + 2), tol), {**_inputs(case, "x0"), "convention": conv}, scale=scale)
+
+
+def check_sequence_factorization(candidate: Any, case: DiscreteCase, *,
+                                 tol: Tolerance | None = None) -> None:
+    """discrete.sequence_factorization: for sequences ``X`` (B, m) the law of the joint chain on
+    ``{0..K-1}^m`` (enumerated) equals the product of the per-position laws, for
+    ``q(X_t|X_0)`` (``q_probs``) and for ``q(X_{t-1}|X_t,X_0)`` (``posterior``)."""
+    Qs, conv = candidate_chain(candidate)
+    K = Qs.shape[-1]
+    m = case.X0.shape[1]
+    probs = to_numpy(candidate.q_probs(case.tokens(case.X0), case.tokens(case.t)))  # (B, m, K)
+    post = to_numpy(candidate.posterior(case.tokens(case.Xt), case.tokens(case.X0),
+                                        case.tokens(case.t)[:, None].expand(*case.X0.shape)))
+    inputs = {**_inputs(case, "t", "X0", "Xt"), "convention": conv}
+    for b in range(len(case.t)):
+        s = int(case.t[b])
+        joint = th.sequence_forward_law(Qs, s, case.X0[b], conv)
+        keys = list(joint)
+        exp = np.array([joint[k] for k in keys])
+        obs = np.array([np.prod([probs[b, i, k[i]] for i in range(m)]) for k in keys])
+        _close("discrete.sequence_factorization", obs, exp, "q(X_t|X_0) = Π_i q(x^i_t|x^i_0)",
+               _tol(case, K * m * (s + 2), tol), inputs)
+        jpost = th.sequence_posterior_law(Qs, s, case.Xt[b], case.X0[b], conv)
+        exp = np.array([jpost[k] for k in keys])
+        obs = np.array([np.prod([post[b, i, k[i]] for i in range(m)]) for k in keys])
+        _close("discrete.sequence_factorization", obs, exp,
+               "q(X_{t-1}|X_t,X_0) = Π_i q(x^i_{t-1}|x^i_t,x^i_0)", _tol(case, 2 * K * m * (s + 2), tol),
+               inputs)
+
+
+def _masked_ce(case: DiscreteCase, mask: int) -> np.ndarray:
+    ce = -np.take_along_axis(case.log_probs, case.X0[..., None], -1)[..., 0]
+    return np.where(case.Xt == mask, ce, 0.0).sum(-1), np.abs(ce).sum(-1)
+
+
+def check_absorbing_loss(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.absorbing_loss: ``L_t(X_t) = Σ_i KL(q(x^i_{t-1}|x^i_t,x^i_0) || p_θ(x^i_{t-1}|X_t))
+    = ρ_t Σ_i [x^i_t = m] (-log p_θ(x^i_0|X_t))`` for the x_0-parametrized reverse model: only
+    masked positions contribute (and the slide's "+ const" is 0)."""
+    betas = to_numpy(candidate.betas)
+    mask = int(candidate.mask)
+    ab = np.concatenate([[1.0], np.cumprod(1 - betas)])
+    rho = betas[case.t - 1] * ab[case.t - 1] / (1 - ab[case.t])
+    per, scale = _masked_ce(case, mask)
+    expected = rho * per
+    got = candidate.absorbing_loss(case.tokens(case.X0), case.tokens(case.Xt), case.tokens(case.t),
+                                   case.tensor(case.log_probs))
+    cond = (case.t + 2) * (1 + ab[case.t - 1] / (1 - ab[case.t])) + case.X0.shape[1]
+    _close("discrete.absorbing_loss", got, expected, "ρ_t Σ_i [x^i_t = m] (-log p_θ(x^i_0|X_t))",
+           _tol(case, 4 * cond, tol), {**_inputs(case, "t", "X0", "Xt"), "mask": mask},
+           scale=rho * scale)
+
+
+def check_mask_rate(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
+    """discrete.mask_rate: the continuous-time weight ``w(t) = -α'_t/(1-α_t) >= 0`` (``1/λ`` in the
+    mask rate λ = 1-α) and the MDLM loss ``w(t) Σ_i [x^i_t = m](-log p_θ(x^i_0|X_t))``."""
+    expected_w = th.mdlm_weight(case.alpha, case.dalpha)
+    cond = 4 * (1 + case.alpha / (1 - case.alpha))
+    inputs = _inputs(case, "alpha", "dalpha")
+    if callable(getattr(candidate, "mdlm_weight", None)):
+        _close("discrete.mask_rate", candidate.mdlm_weight(case.tensor(case.alpha), case.tensor(case.dalpha)),
+               expected_w, "w(t) = -α'_t / (1-α_t)", _tol(case, cond, tol), inputs)
+    if callable(getattr(candidate, "mdlm_loss", None)):
+        mask = int(candidate.mask)
+        per, scale = _masked_ce(case, mask)
+        got = candidate.mdlm_loss(case.tokens(case.X0), case.tokens(case.Xt), case.tensor(case.alpha),
+                                  case.tensor(case.dalpha), case.tensor(case.log_probs))
+        _close("discrete.mask_rate", got, expected_w * per, "w(t) Σ_i [x^i_t = m] (-log p_θ(x^i_0|X_t))",
+               _tol(case, cond + case.X0.shape[1] + 4, tol),
+               {**inputs, **_inputs(case, "X0", "Xt"), "mask": mask}, scale=expected_w * scale)
+
+
+def _law_test(counts: dict[tuple[int, ...], int], law: dict[tuple[int, ...], float], n: int,
+              theorem: str, what: str, inputs: dict[str, Any]) -> None:
+    """Chi-square goodness of fit at the declared false-failure rate (states of mass 0 must be
+    empty)."""
+    keys = sorted(set(law) | set(counts))
+    exp = np.array([law.get(k, 0.0) for k in keys]) * n
+    obs = np.array([counts.get(k, 0) for k in keys], dtype=np.float64)
+    impossible = [k for k, e, o in zip(keys, exp, obs, strict=True) if e == 0 and o > 0]
+    if impossible:
+        raise TheoremViolation(theorem, f"{what}: outputs of probability 0 were drawn: {impossible[:5]}",
+                               slide=SLIDES[theorem], inputs=inputs)
+    keep = exp > 0
+    chi2 = float(((obs[keep] - exp[keep]) ** 2 / exp[keep]).sum())
+    dof = max(int(keep.sum()) - 1, 1)
+    pval = float(stats.chi2.sf(chi2, dof))
+    if pval < FALSE_FAILURE_RATE:
+        raise TheoremViolation(theorem, f"{what}: chi-square {chi2:.1f} on {dof} dof, p = {pval:.2e} "
+                               f"< {FALSE_FAILURE_RATE:g} (declared false-failure rate)",
+                               slide=SLIDES[theorem], inputs=inputs,
+                               expected={k: law.get(k, 0.0) for k in keys},
+                               observed={k: counts.get(k, 0) / n for k in keys})
+
+
+def check_mdlm_sampling(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None,
+                        n_samples: int = 4000) -> None:
+    """discrete.mdlm_sampling: one step keeps a masked token masked w.p. ``λ_{ℓ+1}/λ_ℓ`` and else
+    draws it from the denoiser (exact, ``mdlm_step_probs``); with the exact denoiser of a product
+    data law the sampler's output law is the data law (exact by enumeration in the oracle,
+    chi-square at the declared rate for ``mdlm_sample``)."""
+    import torch
+
+    K = candidate_chain(candidate)[0].shape[-1]
+    mask = int(candidate.mask)
+    lam_from, lam_to = case.lams
+    theorem = "discrete.mdlm_sampling"
+    if callable(getattr(candidate, "mdlm_step_probs", None)):
+        probs = np.exp(case.log_probs)
+        probs[..., mask] = 0.0
+        probs = probs / probs.sum(-1, keepdims=True)
+        x = np.where(case.Xt == mask, mask, case.X0)
+        expected = np.stack([np.stack([th.mdlm_step_law(int(x[b, i]), lam_from, lam_to, probs[b, i], mask)
+                                       for i in range(x.shape[1])]) for b in range(len(x))])
+        got = candidate.mdlm_step_probs(case.tokens(x), lam_from, lam_to, case.tensor(probs))
+        _close(theorem, got, expected, "one MDLM step: keep the mask w.p. λ_to/λ_from, else a token",
+               _tol(case, 8 + 4 / lam_from, tol), {"x": x.tolist(), "lam_from": lam_from, "lam_to": lam_to})
+    if callable(getattr(candidate, "mdlm_sample", None)):
+        rng = np.random.default_rng(case.extra.get("seed", 0))
+        m = 2
+        clean = [k for k in range(K) if k != mask]
+        marg = [rng.dirichlet(np.ones(len(clean))) for _ in range(m)]
+        data: dict[tuple[int, ...], float] = {}
+        for idx in np.ndindex(*([len(clean)] * m)):
+            data[tuple(clean[i] for i in idx)] = float(np.prod([marg[j][i] for j, i in enumerate(idx)]))
+        lambdas = [1.0, *sorted(rng.uniform(0.05, 0.95, 2).tolist(), reverse=True), 0.0]
+        law = th.mdlm_sampler_law(data, m, K, mask, lambdas)
+        table = {}
+
+        def denoiser(X: Any) -> Any:
+            rows = []
+            for seq in X.cpu().tolist():
+                key = tuple(seq)
+                if key not in table:
+                    table[key] = th.exact_denoiser(data, key, K, mask, fallback=True)
+                rows.append(table[key])
+            return torch.tensor(np.stack(rows), dtype=case.dtype, device=case.device)
+
+        gen = torch.Generator().manual_seed(int(case.extra.get("seed", 0)))
+        out = candidate.mdlm_sample(denoiser, (n_samples, m), lambdas, generator=gen)
+        counts: dict[tuple[int, ...], int] = {}
+        for row in to_numpy(out).astype(int).tolist():
+            counts[tuple(row)] = counts.get(tuple(row), 0) + 1
+        _law_test(counts, law, n_samples, theorem, "MDLM sampler output law vs data law",
+                  {"data": data, "lambdas": lambdas, "n": n_samples})
+
+
+# --------------------------------------------------------------------------- verify
+@dataclass(frozen=True)
+class Property:
+    name: str
+    theorem: str
+    check: Callable[..., None]
+    requires: tuple[str, ...]
+    any_of: tuple[str, ...] = ()
+    absorbing: bool = False
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property("transition", "discrete.transition", check_transition, ("q_step_probs",)),
+    Property("cumulative", "discrete.cumulative", check_cumulative, (), ("cumulative", "q_probs")),
+    Property("stationary", "discrete.stationary", check_stationary, ("stationary",)),
+    Property("posterior", "discrete.posterior", check_posterior, ("posterior",)),
+    Property("absorbing_posterior", "discrete.absorbing_posterior", check_absorbing_posterior,
+             ("absorbing_posterior",), absorbing=True),
+    Property("categorical_kl", "discrete.categorical_kl", check_categorical_kl, ("categorical_kl",)),
+    Property("elbo_decomposition", "discrete.elbo_decomposition", check_elbo_decomposition, ("elbo",)),
+    Property("sequence_factorization", "discrete.sequence_factorization", check_sequence_factorization,
+             ("q_probs", "posterior")),
+    Property("absorbing_loss", "discrete.absorbing_loss", check_absorbing_loss, ("absorbing_loss",),
+             absorbing=True),
+    Property("mask_rate", "discrete.mask_rate", check_mask_rate, (), ("mdlm_weight", "mdlm_loss"),
+             absorbing=True),
+    Property("mdlm_sampling", "discrete.mdlm_sampling", check_mdlm_sampling, (),
+             ("mdlm_step_probs", "mdlm_sample"), absorbing=True),
+)
+PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
+
+
+def _missing(prop: Property, candidate: Any) -> str | None:
+    missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
+    if missing:
+        return f"needs {', '.join(missing)}"
+    if prop.any_of and not any(callable(getattr(candidate, m, None)) for m in prop.any_of):
+        return f"needs one of {', '.join(prop.any_of)}"
+    if prop.absorbing and (getattr(candidate, "betas", None) is None or getattr(candidate, "mask", None) is None):
+        return "needs an absorbing candidate (betas and mask)"
+    return None
+
+
+def _chain_reason(prop: Property, Qs: np.ndarray, conv: str) -> str | None:
+    """Why the candidate's own chain cannot carry ``prop`` (None when it can)."""
+    if prop.name == "stationary":
+        try:
+            th.stationary_law(Qs, conv)
+        except ValueError as exc:
+            return f"needs kernels with one common invariant law: {exc}"
+    if prop.name == "elbo_decomposition" and Qs.shape[-1] ** len(Qs) > 5000:
+        return f"enumerates K^T = {Qs.shape[-1] ** len(Qs)} paths (at most 5000)"
+    return None
+
+
+def _settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
+    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
+    if not shrink:
+        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    return kw
+
+
+@dataclass
+class VerifyReport:
+    candidate: str
+    results: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> list[str]:
+        return [k for k, v in self.results.items() if v == "passed"]
+
+    def summary(self) -> str:
+        lines = [f"dgmcheck verify discrete: {self.candidate}: {len(self.passed)} properties passed"]
+        lines += [f"  {k:<24} {v}" for k, v in self.results.items()]
+        return "\n".join(lines)
+
+
+def _run(prop: Property, factory: Callable[[Chain], Any], pairs: st.SearchStrategy,
+         kw: dict[str, Any]) -> None:
+    @settings(settings.get_profile(profile_name()), **kw)
+    @given(pair=pairs)
+    def run(pair: tuple[Chain, DiscreteCase]) -> None:
+        chain, case = pair
+        prop.check(factory(chain), case)
+
+    run()
+
+
+def _select(properties: Iterable[str] | None) -> list[str] | None:
+    wanted = None if properties is None else list(properties)
+    if wanted is not None:
+        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
+        if unknown:
+            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
+    return wanted
+
+
+def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
+           properties: Iterable[str] | None = None, max_examples: int | None = None,
+           shrink: bool = True) -> VerifyReport:
+    """Run every discrete property the candidate supports on its own chain, under Hypothesis;
+    raises ``TheoremViolation`` on the first that fails."""
+    import torch
+
+    Qs, conv = candidate_chain(candidate)
+    mask = getattr(candidate, "mask", None)
+    betas = getattr(candidate, "betas", None)
+    chain = Chain("candidate", conv, Qs, None if betas is None else to_numpy(betas),
+                  None if mask is None else int(mask))
+    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
+    device = device or getattr(candidate, "device", None) or "cpu"
+    wanted = _select(properties)
+    report = VerifyReport(type(candidate).__name__)
+    for prop in PROPERTIES:
+        if wanted is not None and prop.name not in wanted:
+            continue
+        reason = _missing(prop, candidate) or _chain_reason(prop, Qs, conv)
+        if reason:
+            if wanted is not None:
+                raise TypeError(f"property {prop.name!r} {reason}; the candidate "
+                                f"{type(candidate).__name__} does not provide it")
+            report.results[prop.name] = f"not applicable ({reason})"
+            continue
+
+        _run(prop, lambda _chain: candidate,
+             st.tuples(st.just(chain), discrete_cases(chain, dtype=dtype, device=device)),
+             _settings_kw(max_examples, shrink))
+        report.results[prop.name] = "passed"
+    if not report.passed and wanted is None:
+        raise TypeError(f"{type(candidate).__name__} provides none of the discrete methods "
+                        f"(see dgmcheck.checks.discrete.DiscreteCandidate)")
+    return report
+
+
+def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, device: Any = "cpu",
+                       properties: Iterable[str] | None = None,
+                       chain_strategy: st.SearchStrategy | None = None,
+                       max_examples: int | None = None, shrink: bool = True) -> list[str]:
+    """Like ``verify`` for a family built from a chain: ``factory(chain)`` is called on drawn
+    chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``)."""
+    import torch
+
+    dtype = dtype or torch.float64
+    names = _select(properties) or list(PROPERTY_NAMES)
+    for prop in PROPERTIES:
+        if prop.name not in names:
+            continue
+        base = chain_strategy
+        if base is None:
+            if prop.absorbing:
+                base = absorbing_chains()
+            elif prop.name == "stationary":
+                base = chains(("uniform", "absorbing", "homogeneous"))
+            elif prop.name in ("elbo_decomposition", "sequence_factorization"):
+                base = chains(max_K=4, max_T=3)
+            else:
+                base = chains()
+        pairs = base.flatmap(lambda c: st.tuples(st.just(c), discrete_cases(c, dtype=dtype, device=device)))
+
+        _run(prop, factory, pairs, _settings_kw(max_examples, shrink))
+    return names
