@@ -6,8 +6,9 @@ the lecture's and the default, or ``"row"``) and any of the methods of ``Discret
 ``verify`` runs every property whose methods exist; ``verify_over_chains`` draws the chains too
 (uniform, absorbing, general and time-homogeneous kernels, K = 2..6, both conventions).
 
-The Hypothesis strategies for transition matrices and chains are public functions of this module
-(``transition_matrices``, ``chains``, ``probability_vectors``, ``discrete_cases``).
+The Hypothesis strategies for transition matrices and chains live in ``dgmcheck.checks.strategies``
+(``transition_matrices``, ``chains``, ``absorbing_chains``, ``probability_vectors``); the inputs of
+the checks are drawn by ``discrete_cases`` here.
 """
 
 from __future__ import annotations
@@ -19,13 +20,20 @@ from typing import Any, Protocol
 import numpy as np
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
+    CHAIN_KINDS,
+    Chain,
+    absorbing_chains,
+    chains,
+    probability_vectors,
+    to_tensor,
+    transition_matrices,
+)
 from dgmcheck.checks.tolerances import FALSE_FAILURE_RATE, Tolerance, exact
 from dgmcheck.theory import discrete as th
 
@@ -42,9 +50,6 @@ SLIDES = {
     "discrete.mask_rate": '000 L14 "From Discrete Time to Mask Rate"',
     "discrete.mdlm_sampling": '000 L14 "Algorithm: Masked Diffusion Language Model (MDLM)" (Sampling)',
 }
-
-CHAIN_KINDS = ("uniform", "absorbing", "general", "homogeneous")
-
 
 class DiscreteCandidate(Protocol):
     """What a discrete-diffusion implementation exposes (every method optional). Tokens are long
@@ -67,89 +72,6 @@ class DiscreteCandidate(Protocol):
     def mdlm_loss(self, x0: Any, x_t: Any, alpha: Any, dalpha: Any, log_probs: Any) -> Any: ...
     def mdlm_step_probs(self, x: Any, lam_from: float, lam_to: float, probs: Any) -> Any: ...
     def mdlm_sample(self, denoiser: Callable, shape: Any, lambdas: Any, generator: Any = None) -> Any: ...
-
-
-# --------------------------------------------------------------------------- strategies
-@dataclass(frozen=True)
-class Chain:
-    """A drawn forward chain: ``Qs`` float64 (T, K, K) in ``convention``; ``betas`` and ``mask``
-    for uniform/absorbing kernels (``None`` otherwise)."""
-
-    kind: str
-    convention: str
-    Qs: np.ndarray
-    betas: np.ndarray | None = None
-    mask: int | None = None
-
-    @property
-    def K(self) -> int:
-        return int(self.Qs.shape[-1])
-
-    @property
-    def T(self) -> int:
-        return int(self.Qs.shape[0])
-
-
-def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -> st.SearchStrategy:
-    """Probability vectors of length K (float64), some entries exactly 0 when ``zeros``."""
-    lo = 0.0 if zeros else max(min_value, 1e-3)
-
-    def norm(a: np.ndarray) -> np.ndarray:
-        a = a.copy()
-        if a.sum() <= 0:
-            a[0] = 1.0
-        return a / a.sum()
-
-    return hnp.arrays(np.float64, K, elements=st.floats(lo, 1.0)).map(norm)
-
-
-@st.composite
-def transition_matrices(draw: st.DrawFn, K: int, convention: str = "column",
-                        kind: str = "general", beta: float | None = None,
-                        mask: int | None = None) -> np.ndarray:
-    """One K x K stochastic matrix in ``convention``: ``general`` (random, with exact zeros off the
-    diagonal), ``uniform`` ``(1-β)I + βU`` or ``absorbing`` ``(1-β)I + β e_m 1ᵀ``."""
-    th.validate_convention(convention)
-    if kind in ("uniform", "absorbing"):
-        b = beta if beta is not None else draw(st.floats(1e-3, 0.9))
-        if kind == "uniform":
-            return th.uniform_matrix(b, K)
-        return th.absorbing_matrix(b, K, K - 1 if mask is None else mask, convention)
-    raw = draw(hnp.arrays(np.float64, (K, K), elements=st.one_of(st.just(0.0), st.floats(0.0, 1.0))))
-    raw = raw + 0.05 * np.eye(K)
-    Q = raw / raw.sum(axis=0, keepdims=True)
-    return Q if convention == "column" else Q.T.copy()
-
-
-@st.composite
-def chains(draw: st.DrawFn, kinds: tuple[str, ...] = CHAIN_KINDS,
-           conventions: tuple[str, ...] = th.CONVENTIONS, min_K: int = 2, max_K: int = 6,
-           min_T: int = 1, max_T: int = 4) -> Chain:
-    """Forward chains: uniform and absorbing schedules (β_t drawn), general random kernels, and
-    time-homogeneous positive kernels (one Q repeated: a unique invariant law)."""
-    if not kinds or not set(kinds) <= set(CHAIN_KINDS):
-        raise ValueError(f"kinds must be a non-empty subset of {CHAIN_KINDS}, got {kinds!r}")
-    kind = draw(st.sampled_from(kinds))
-    conv = draw(st.sampled_from(conventions))
-    K = draw(st.integers(min_K, max_K))
-    T = draw(st.integers(min_T, max_T))
-    if kind in ("uniform", "absorbing"):
-        betas = np.array(draw(st.lists(st.floats(1e-3, 0.9), min_size=T, max_size=T)))
-        mask = draw(st.integers(0, K - 1)) if kind == "absorbing" else None
-        Qs = np.stack([draw(transition_matrices(K, conv, kind, b, mask)) for b in betas])
-        return Chain(kind, conv, Qs, betas, mask)
-    if kind == "homogeneous":
-        Q = draw(transition_matrices(K, "column")) * 0.9 + 0.1 / K  # positive: unique invariant law
-        Q = Q if conv == "column" else Q.T.copy()
-        return Chain(kind, conv, np.stack([Q] * T))
-    return Chain(kind, conv, np.stack([draw(transition_matrices(K, conv)) for _ in range(T)]))
-
-
-@st.composite
-def absorbing_chains(draw: st.DrawFn, conventions: tuple[str, ...] = th.CONVENTIONS,
-                     min_K: int = 2, max_K: int = 6, min_T: int = 1, max_T: int = 5) -> Chain:
-    """Absorbing chains only (``betas`` and ``mask`` set)."""
-    return draw(chains(("absorbing",), conventions, min_K, max_K, min_T, max_T))
 
 
 @dataclass(frozen=True)

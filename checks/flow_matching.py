@@ -5,8 +5,8 @@ Convention (000 L11-L12, stated once): ``t ∈ [0, 1]``, noise ``x_0 ~ N(0, I)``
 another convention is wrapped by an adapter that converts (see ``dgmcheck.adapters``).
 
 A candidate is a path object with some of the methods of ``PathCandidate`` and a ``PathSpec``
-saying which path it claims to be (``verify(candidate, spec)``). Path strategies are public here
-(``path_specs``, ``fm_cases``) and are meant to move to ``checks/strategies.py``.
+saying which path it claims to be (``verify(candidate, spec)``). The path strategy
+``path_specs`` lives in ``dgmcheck.checks.strategies``; ``fm_cases`` draws the checks' inputs here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from hypothesis import strategies as st
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
-from dgmcheck.checks.strategies import arrays, gaussian_mixtures, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import (
+    arrays,
+    gaussian_mixtures,
+    normal_arrays,
+    path_specs,
+    to_tensor,
+)
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import flow_matching as th
 from dgmcheck.theory.flow_matching import PathSpec
@@ -414,21 +420,6 @@ def check_ode_sampling(candidate: Any, spec: PathSpec, case: FMCase, *,
 
 
 # --------------------------------------------------------------------------- strategies
-@st.composite
-def path_specs(draw: st.DrawFn, kinds: tuple[str, ...] = th.KINDS) -> PathSpec:
-    """Path specs of the given kinds with drawn parameters (σ_min ∈ {0} ∪ [0, 0.5], σ_max ∈
-    [0.5, 20], β_min ∈ [0.05, 1], β_max ∈ [β_min, 20])."""
-    kind = draw(st.sampled_from(kinds))
-    if kind == "conical":
-        return PathSpec(kind, sigma_min=draw(st.one_of(st.just(0.0), st.floats(0.0, 0.5))))
-    if kind == "ve":
-        return PathSpec(kind, sigma_max=draw(st.floats(0.5, 20.0)))
-    if kind == "vp":
-        lo = draw(st.floats(0.05, 1.0))
-        return PathSpec(kind, beta_min=lo, beta_max=draw(st.floats(lo, 20.0)))
-    return PathSpec(kind)
-
-
 @st.composite
 def fm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", t_max: float = T_MAX_FIELD,
              max_batch: int = 5, max_dim: int = 3) -> FMCase:

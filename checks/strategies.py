@@ -1,6 +1,7 @@
 """Public Hypothesis strategies for the objects of the field.
 
-Noise schedules, steps, Gaussian mixtures and tensors on a chosen device and dtype. Every
+Noise schedules, steps, Gaussian mixtures, transition matrices and forward chains (column or row
+convention), Gaussian probability paths, and tensors on a chosen device and dtype. Every
 strategy draws float64 numpy data (the oracle's precision); tensors are made from it with
 ``to_tensor`` so the oracle and the candidate see the same numbers.
 """
@@ -14,6 +15,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from dgmcheck.theory import discrete as discrete_theory
+from dgmcheck.theory import flow_matching as fm_theory
+from dgmcheck.theory.flow_matching import PathSpec
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 from dgmcheck.theory.schedules import cosine_betas, linear_betas
 
@@ -118,3 +122,107 @@ def tensors(shape: tuple[int, ...], *, dtype: Any, device: Any = "cpu", low: flo
             high: float = 4.0) -> st.SearchStrategy:
     """Torch tensors of ``shape``, ``dtype`` and ``device`` with entries in ``[low, high]``."""
     return arrays(shape, low, high).map(lambda a: to_tensor(a, dtype=dtype, device=device))
+
+
+# --- discrete diffusion: transition matrices and forward chains ---------------------------
+
+CHAIN_KINDS = ("uniform", "absorbing", "general", "homogeneous")
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A drawn forward chain: ``Qs`` float64 (T, K, K) in ``convention``; ``betas`` and ``mask``
+    for uniform/absorbing kernels (``None`` otherwise)."""
+
+    kind: str
+    convention: str
+    Qs: np.ndarray
+    betas: np.ndarray | None = None
+    mask: int | None = None
+
+    @property
+    def K(self) -> int:
+        return int(self.Qs.shape[-1])
+
+    @property
+    def T(self) -> int:
+        return int(self.Qs.shape[0])
+
+
+def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -> st.SearchStrategy:
+    """Probability vectors of length K (float64), some entries exactly 0 when ``zeros``."""
+    lo = 0.0 if zeros else max(min_value, 1e-3)
+
+    def norm(a: np.ndarray) -> np.ndarray:
+        a = a.copy()
+        if a.sum() <= 0:
+            a[0] = 1.0
+        return a / a.sum()
+
+    return hnp.arrays(np.float64, K, elements=st.floats(lo, 1.0)).map(norm)
+
+
+@st.composite
+def transition_matrices(draw: st.DrawFn, K: int, convention: str = "column",
+                        kind: str = "general", beta: float | None = None,
+                        mask: int | None = None) -> np.ndarray:
+    """One K x K stochastic matrix in ``convention``: ``general`` (random, with exact zeros off the
+    diagonal), ``uniform`` ``(1-β)I + βU`` or ``absorbing`` ``(1-β)I + β e_m 1ᵀ``."""
+    discrete_theory.validate_convention(convention)
+    if kind in ("uniform", "absorbing"):
+        b = beta if beta is not None else draw(st.floats(1e-3, 0.9))
+        if kind == "uniform":
+            return discrete_theory.uniform_matrix(b, K)
+        return discrete_theory.absorbing_matrix(b, K, K - 1 if mask is None else mask, convention)
+    raw = draw(hnp.arrays(np.float64, (K, K), elements=st.one_of(st.just(0.0), st.floats(0.0, 1.0))))
+    raw = raw + 0.05 * np.eye(K)
+    Q = raw / raw.sum(axis=0, keepdims=True)
+    return Q if convention == "column" else Q.T.copy()
+
+
+@st.composite
+def chains(draw: st.DrawFn, kinds: tuple[str, ...] = CHAIN_KINDS,
+           conventions: tuple[str, ...] = discrete_theory.CONVENTIONS, min_K: int = 2, max_K: int = 6,
+           min_T: int = 1, max_T: int = 4) -> Chain:
+    """Forward chains: uniform and absorbing schedules (β_t drawn), general random kernels, and
+    time-homogeneous positive kernels (one Q repeated: a unique invariant law)."""
+    if not kinds or not set(kinds) <= set(CHAIN_KINDS):
+        raise ValueError(f"kinds must be a non-empty subset of {CHAIN_KINDS}, got {kinds!r}")
+    kind = draw(st.sampled_from(kinds))
+    conv = draw(st.sampled_from(conventions))
+    K = draw(st.integers(min_K, max_K))
+    T = draw(st.integers(min_T, max_T))
+    if kind in ("uniform", "absorbing"):
+        betas = np.array(draw(st.lists(st.floats(1e-3, 0.9), min_size=T, max_size=T)))
+        mask = draw(st.integers(0, K - 1)) if kind == "absorbing" else None
+        Qs = np.stack([draw(transition_matrices(K, conv, kind, b, mask)) for b in betas])
+        return Chain(kind, conv, Qs, betas, mask)
+    if kind == "homogeneous":
+        Q = draw(transition_matrices(K, "column")) * 0.9 + 0.1 / K  # positive: unique invariant law
+        Q = Q if conv == "column" else Q.T.copy()
+        return Chain(kind, conv, np.stack([Q] * T))
+    return Chain(kind, conv, np.stack([draw(transition_matrices(K, conv)) for _ in range(T)]))
+
+
+@st.composite
+def absorbing_chains(draw: st.DrawFn, conventions: tuple[str, ...] = discrete_theory.CONVENTIONS,
+                     min_K: int = 2, max_K: int = 6, min_T: int = 1, max_T: int = 5) -> Chain:
+    """Absorbing chains only (``betas`` and ``mask`` set)."""
+    return draw(chains(("absorbing",), conventions, min_K, max_K, min_T, max_T))
+
+
+# --- flow matching: Gaussian probability paths ------------------------------------------------
+
+@st.composite
+def path_specs(draw: st.DrawFn, kinds: tuple[str, ...] = fm_theory.KINDS) -> PathSpec:
+    """Path specs of the given kinds with drawn parameters (σ_min ∈ {0} ∪ [0, 0.5], σ_max ∈
+    [0.5, 20], β_min ∈ [0.05, 1], β_max ∈ [β_min, 20])."""
+    kind = draw(st.sampled_from(kinds))
+    if kind == "conical":
+        return PathSpec(kind, sigma_min=draw(st.one_of(st.just(0.0), st.floats(0.0, 0.5))))
+    if kind == "ve":
+        return PathSpec(kind, sigma_max=draw(st.floats(0.5, 20.0)))
+    if kind == "vp":
+        lo = draw(st.floats(0.05, 1.0))
+        return PathSpec(kind, beta_min=lo, beta_max=draw(st.floats(lo, 20.0)))
+    return PathSpec(kind)

@@ -64,3 +64,19 @@ def test_ddpm_cases_reach_both_ends_of_the_chain(data):
 def test_bad_strategy_arguments():
     with pytest.raises(ValueError, match="kinds"):
         find(S.schedules(kinds=("quadratic",)), lambda s: True)
+
+
+@pytest.mark.parametrize("kind", S.CHAIN_KINDS)
+@pytest.mark.parametrize("convention", ["column", "row"])
+def test_every_chain_kind_and_convention_is_reachable(kind, convention):
+    chain = find(S.chains(), lambda c: c.kind == kind and c.convention == convention and c.K >= 3)
+    axis = 0 if convention == "column" else 1
+    np.testing.assert_allclose(chain.Qs.sum(axis=axis + 1), 1.0, rtol=0, atol=1e-12)
+    assert np.all(chain.Qs >= 0)
+
+
+def test_every_path_kind_is_reachable():
+    from dgmcheck.theory.flow_matching import KINDS
+
+    for kind in KINDS:
+        assert find(S.path_specs(), lambda s, k=kind: s.kind == k).kind == kind
