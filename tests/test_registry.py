@@ -549,11 +549,17 @@ def _errored_files(errors: list[str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The real suite, collected once by pytest with the marker dump plugin.
+    """The real suite as pytest collected it: this session's own collection when it took the whole
+    ``tests`` folder (tests/conftest.py records it before deselection), else one subprocess
+    collection with the marker dump plugin.
 
     Under pytest-xdist the workers share one collection: the first to take the lock file in
     the session's common temporary folder collects, the others read its result.
     """
+    from tests.conftest import COLLECTED
+
+    if COLLECTED["complete"] and Path(COLLECTED["rootdir"]).resolve() == REPO.resolve():
+        return {**COLLECTED, "stdout": ""}  # this session collected the whole suite itself
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return _collect(REPO, tmp_path_factory.mktemp("collect"))
     shared = tmp_path_factory.getbasetemp().parent  # common to the workers of this session
