@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
@@ -639,21 +640,11 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     return DDPMCase(t, x0, noise, other, dtype, device, extra)
 
 
-def _settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
-    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
-    return kw
+_settings_kw = _verify.settings_kw
 
 
-def _run_property(prop: Property, candidate: Any, strategy: st.SearchStrategy,
-                  kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(case=strategy)
-    def run(case: DDPMCase) -> None:
-        prop.check(candidate, case)
-
-    run()
+def _run_property(prop: Property, candidate: Any, strategy: st.SearchStrategy, kw: dict[str, Any]) -> None:
+    _verify.run_property(prop.check, candidate, strategy, kw)
 
 
 @dataclass

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
@@ -507,11 +508,7 @@ def _chain_reason(prop: Property, Qs: np.ndarray, conv: str) -> str | None:
     return None
 
 
-def _settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
-    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
-    return kw
+_settings_kw = _verify.settings_kw
 
 
 @dataclass

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import flows as th
@@ -312,28 +311,12 @@ def _missing(prop: Property, candidate: Any) -> str | None:
     return f"needs {', '.join(missing)}" if missing else None
 
 
-@dataclass
-class VerifyReport:
-    candidate: str
-    results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
-
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify flows: {self.candidate}: {len(self.passed)} properties passed"]
-        lines += [f"  {k:<18} {v}" for k, v in self.results.items()]
-        return "\n".join(lines)
+class VerifyReport(_verify.VerifyReport):
+    concept = "flows"
 
 
 def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(case=cases)
-    def run(case: FlowCase) -> None:
-        prop.check(candidate, case)
-
-    run()
+    _verify.run_property(prop.check, candidate, cases, kw)
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
@@ -351,9 +334,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
                          f"{sorted(set(wanted) - set(PROPERTY_NAMES))}")
     dtype = dtype or torch.float64
     device = device or "cpu"
-    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    kw = _verify.settings_kw(max_examples, shrink)
     report = VerifyReport(type(candidate).__name__)
     for prop in PROPERTIES:
         if wanted is not None and prop.name not in wanted:

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import divergences as dv
@@ -485,21 +484,8 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
-    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
-    return kw
-
-
-def run_property(check: Callable[..., None], candidate: Any, strategy: st.SearchStrategy,
-                 kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(case=strategy)
-    def run(case: Any) -> None:
-        check(candidate, case)
-
-    run()
+settings_kw = _verify.settings_kw
+run_property = _verify.run_property
 
 
 def select(properties: Iterable[str] | None, names: tuple[str, ...]) -> list[str] | None:

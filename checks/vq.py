@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import vq as th
@@ -210,28 +209,12 @@ PROPERTIES = (
 PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 
-@dataclass
-class VerifyReport:
-    candidate: str
-    results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
-
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify vq: {self.candidate}: {len(self.passed)} properties passed"]
-        lines += [f"  {k:<28} {v}" for k, v in self.results.items()]
-        return "\n".join(lines)
+class VerifyReport(_verify.VerifyReport):
+    concept = "vq"
 
 
 def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(case=cases)
-    def run(case: VQCase) -> None:
-        prop.check(candidate, case)
-
-    run()
+    _verify.run_property(prop.check, candidate, cases, kw)
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
@@ -243,9 +226,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     wanted = None if properties is None else list(properties)
     if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
         raise ValueError(f"properties must be among {PROPERTY_NAMES}, got {wanted}")
-    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    kw = _verify.settings_kw(max_examples, shrink)
     dtype, device = dtype or torch.float64, device or "cpu"
     report = VerifyReport(type(candidate).__name__)
     for prop in PROPERTIES:
