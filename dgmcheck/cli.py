@@ -371,6 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--format", choices=("text", "json"), default="text")
     verify.set_defaults(func=_cmd_verify)
+
+    from dgmcheck.audit.command import add_parser as add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 

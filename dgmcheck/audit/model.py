@@ -98,7 +98,7 @@ def sym_equal(lhs: Any, rhs: Any, *, domains: Mapping[Any, tuple[float, float]] 
     if residual == 0 or (isinstance(residual, sp.MatrixBase) and residual.is_zero_matrix):
         return Outcome(True, f"sympy: {what + ': ' if what else ''}lhs - rhs simplifies to 0")
     rng = np.random.default_rng(seed)
-    free = sorted(residual.free_symbols, key=str)
+    free = sorted(lhs.free_symbols | rhs.free_symbols, key=str)
     domains = domains or {}
     worst = 0.0
     for _ in range(n_points):

@@ -1,0 +1,109 @@
+"""Render audit results: a readable text report, Markdown, and stable JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from dgmcheck.audit.model import ClaimResult
+
+VERDICTS = ("holds", "holds_if", "fails", "error", "definition", "notation")
+
+
+def counts(results: Sequence[ClaimResult]) -> dict[str, int]:
+    c = Counter(r.verdict for r in results)
+    return {v: c.get(v, 0) for v in VERDICTS}
+
+
+def _group(r: ClaimResult) -> tuple[str, str]:
+    src = r.claim.sources()
+    if not src:
+        return ("?", "")
+    return (src[0].file, src[0].lecture)
+
+
+def _groups(results: Sequence[ClaimResult]) -> dict[tuple[str, str], list[ClaimResult]]:
+    out: dict[tuple[str, str], list[ClaimResult]] = {}
+    for r in results:
+        out.setdefault(_group(r), []).append(r)
+
+    def order(key: tuple[str, str]) -> tuple[str, int, str]:
+        file, lec = key
+        return (file, int(lec[1:]) if lec[1:].isdigit() else 0, lec)
+
+    return {k: out[k] for k in sorted(out, key=order)}
+
+
+def _headline(results: Sequence[ClaimResult], formulas: int | None) -> str:
+    c = counts(results)
+    parts = " · ".join(f"{v} {n}" for v, n in c.items() if n or v in ("holds", "fails"))
+    head = f"dgmcheck audit: {len(results)} entries"
+    if formulas is not None:
+        head += f" covering {formulas} distinct display formulas"
+    return f"{head}\n{parts}"
+
+
+def _first_place(r: ClaimResult) -> str:
+    src = r.claim.sources()
+    return src[0].cite() if src else "(no source)"
+
+
+def _json_line(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def render_text(results: Sequence[ClaimResult], *, formulas: int | None = None) -> str:
+    lines = [_headline(results, formulas), ""]
+    for (file, lec), group in _groups(results).items():
+        c = Counter(r.verdict for r in group)
+        summary = ", ".join(f"{v} {c[v]}" for v in VERDICTS if c.get(v))
+        lines.append(f"== {file}{' ' + lec if lec else ''}: {summary}")
+        for r in group:
+            cond = f" [if {r.condition}]" if r.condition else ""
+            lines.append(f"  {r.verdict:<10} {r.claim.id}{cond}")
+            if r.verdict in ("fails", "error"):
+                lines.append(f"      source:    {_first_place(r)}")
+                for i, t in enumerate(r.claim.written().split("\n")):
+                    lines.append(f"      {'written:' if i == 0 else '':<10} {t}")
+                if r.claim.meaning:
+                    lines.append(f"      {'reading:':<10} {r.claim.meaning}")
+                if r.claim.corrected:
+                    lines.append(f"      {'corrected:':<10} {r.claim.corrected}")
+                lines.append(f"      {'evidence:':<10} {r.evidence}")
+                if r.counterexample is not None:
+                    lines.append(f"      {'counterex.:':<10} {_json_line(r.counterexample)}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_markdown(results: Sequence[ClaimResult], *, formulas: int | None = None) -> str:
+    head = _headline(results, formulas).split("\n")
+    lines = [f"# {head[0]}", "", f"**{head[1]}**", ""]
+    for (file, lec), group in _groups(results).items():
+        lines += [f"## {file}{' ' + lec if lec else ''}", "", "| verdict | claim | slide | condition |",
+                  "|---|---|---|---|"]
+        for r in group:
+            src = r.claim.sources()
+            slide = src[0].slide.replace("|", "\\|") if src else ""
+            lines.append(f"| {r.verdict} | `{r.claim.id}` | {slide} | {(r.condition or '').replace('|', '/')} |")
+        failing = [r for r in group if r.verdict in ("fails", "error")]
+        for r in failing:
+            lines += ["", f"### `{r.claim.id}` — {r.verdict}", "", f"Source: {_first_place(r)}", "",
+                      "Written:", "", *[f"    {t}" for t in r.claim.written().split("\n")], ""]
+            if r.claim.meaning:
+                lines += [f"Reading: {r.claim.meaning}", ""]
+            if r.claim.corrected:
+                lines += ["Corrected:", "", f"    {r.claim.corrected}", ""]
+            lines += [f"Evidence: {r.evidence}", ""]
+            if r.counterexample is not None:
+                lines += [f"Counterexample: `{_json_line(r.counterexample)}`", ""]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_json(results: Sequence[ClaimResult]) -> str:
+    """A list of claim objects (id, kind, sources, formulas, text, meaning, verdict, evidence, theorem,
+    and condition / counterexample / corrected where present), in claim order; no timings, so stable."""
+    return json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1, sort_keys=True) + "\n"
