@@ -11,8 +11,8 @@ Oracles: ``dgmcheck.theory.gan``, ``dgmcheck.theory.divergences``, ``dgmcheck.th
 candidate's dtype first and the oracle is evaluated on the rounded numbers, so the tolerance only
 has to cover the candidate's own arithmetic.
 
-Public strategies (candidates for ``checks/strategies.py``): ``probability_laws``,
-``law_cases``, ``mixture_law_cases``.
+Case strategies: ``law_cases``, ``mixture_law_cases`` (probability vectors come from
+``checks.strategies.probability_vectors``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import probability_vectors, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import divergences as dv
 from dgmcheck.theory import gan as th
@@ -93,15 +93,6 @@ LAW_KINDS = ("random", "sparse", "equal", "disjoint", "near")
 
 
 @st.composite
-def probability_laws(draw: st.DrawFn, K: int, *, zeros: bool = True) -> np.ndarray:
-    """A probability vector of length K (exact zeros allowed), drawn through a seed (fast, shrinks)."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    a = rng.random(K) * ((rng.random(K) > 0.3) if zeros else 1.0)
-    a[rng.integers(0, K)] += 0.05
-    return a / a.sum()
-
-
-@st.composite
 def law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_K: int = 8,
               kinds: tuple[str, ...] = LAW_KINDS) -> LawCase:
     """Triples of laws on ``K`` sorted points: random, sparse (exact zeros), ``q = p``, disjoint
@@ -112,9 +103,9 @@ def law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_K: int = 
     if len(x) < 2:
         x = np.array([0.0, 1.0])
     K = len(x)
-    p = draw(probability_laws(K, zeros=kind == "sparse"))
-    q = draw(probability_laws(K, zeros=kind == "sparse"))
-    r = draw(probability_laws(K))
+    p = draw(probability_vectors(K, zeros=kind == "sparse"))
+    q = draw(probability_vectors(K, zeros=kind == "sparse"))
+    r = draw(probability_vectors(K))
     if kind == "equal":
         q = p.copy()
     elif kind == "disjoint":

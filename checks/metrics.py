@@ -9,8 +9,8 @@ form of the trace term, two-pass covariances, brute-force k-NN). Tolerances are 
 bounds derived below; the square root makes the trace term only half-order accurate near a zero
 eigenvalue (``|√(λ+δ) - √λ| <= min(δ/(2√λ), √δ)``), which the bound carries.
 
-Public strategies (candidates for ``checks/strategies.py``): ``covariances``, ``gaussian_pairs``,
-``feature_pairs``, ``point_cloud_cases``.
+Case strategies: ``feature_pairs``, ``point_cloud_cases`` (pairs of Gaussians come from
+``checks.strategies.gaussian_pairs``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from dgmcheck.checks import strategies as S
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.gan import VerifyReport as _Report
 from dgmcheck.checks.gan import run_property, select, settings_kw
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import gaussian_pairs, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps
 from dgmcheck.theory import metrics as tm
 from dgmcheck.theory import wasserstein as ws
@@ -69,45 +70,7 @@ class MetricCase:
 
 
 # --------------------------------------------------------------------------- strategies
-def _orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
-    Q, R = np.linalg.qr(rng.normal(size=(d, d)))
-    return Q * np.sign(np.diag(R))
-
-
-def covariances(rng: np.random.Generator, d: int, kind: str) -> np.ndarray:
-    """SPD with condition <= 100 (``spd``), rank d-1 (``singular``), or diagonal (``diagonal``)."""
-    lam = rng.uniform(0.1, 10.0, d)
-    if kind == "singular":
-        lam[rng.integers(0, d)] = 0.0
-    if kind == "diagonal":
-        return np.diag(lam)
-    Q = _orthogonal(rng, d)
-    S = (Q * lam) @ Q.T
-    return 0.5 * (S + S.T)
-
-
-GAUSS_KINDS = ("spd", "spd_2", "equal", "singular", "commuting", "one_d")  # spd twice as likely
 FEATURE_KINDS = ("random", "offset", "square", "dead_feature", "same")
-
-
-@st.composite
-def gaussian_pairs(draw: st.DrawFn) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(kind, mu1, S1, mu2, S2)``: generic SPD, equal Gaussians, singular, commuting, 1-D."""
-    kind = draw(st.sampled_from(GAUSS_KINDS))
-    d = 1 if kind == "one_d" else draw(st.integers(2, 5))  # d = 1 is the one_d kind
-    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    # mean separation 0, small or large: with large means the trace term is a small part of W_2²
-    mscale = draw(st.sampled_from([0.0, 0.3, 3.0]))
-    mu1, mu2 = rng.normal(size=d) * 3, rng.normal(size=d) * mscale
-    mu2 = mu1 + mu2
-    S1 = covariances(rng, d, "singular" if kind == "singular" else "spd")
-    S2 = covariances(rng, d, "singular" if kind == "singular" else "spd")
-    if kind == "equal":
-        mu2, S2 = mu1.copy(), S1.copy()
-    elif kind == "commuting":
-        Q = _orthogonal(rng, d)
-        S1, S2 = (Q * rng.uniform(0.1, 10, d)) @ Q.T, (Q * rng.uniform(0.1, 10, d)) @ Q.T
-    return kind, mu1, S1, mu2, S2
 
 
 @st.composite
@@ -142,7 +105,7 @@ def metric_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> MetricC
     fkind, X, Y = draw(feature_pairs())
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     d = X.shape[1]
-    return MetricCase(mu1, S1, mu2, S2, X, Y, _orthogonal(rng, d), rng.normal(size=d) * 2,
+    return MetricCase(mu1, S1, mu2, S2, X, Y, S.orthogonal_matrix(rng, d), rng.normal(size=d) * 2,
                       f"{gkind}/{fkind}", dtype, device)
 
 

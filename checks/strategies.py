@@ -1,9 +1,10 @@
 """Public Hypothesis strategies for the objects of the field.
 
-Noise schedules, steps, Gaussian mixtures, transition matrices and forward chains (column or row
-convention), Gaussian probability paths, and tensors on a chosen device and dtype. Every
-strategy draws float64 numpy data (the oracle's precision); tensors are made from it with
-``to_tensor`` so the oracle and the candidate see the same numbers.
+Noise schedules, steps, Gaussian mixtures, pairs of Gaussians (W2/FID), probability vectors,
+transition matrices and forward chains (column or row convention), Gaussian probability paths,
+and tensors on a chosen device and dtype. Every strategy draws float64 numpy data (the oracle's
+precision); tensors are made from it with ``to_tensor`` so the oracle and the candidate see the
+same numbers.
 """
 
 from __future__ import annotations
@@ -150,8 +151,13 @@ class Chain:
 
 
 def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -> st.SearchStrategy:
-    """Probability vectors of length K (float64), some entries exactly 0 when ``zeros``."""
-    lo = 0.0 if zeros else max(min_value, 1e-3)
+    """Probability vectors of length K (float64), some entries exactly 0 when ``zeros``.
+
+    Non-zero entries are at least 1e-6 before normalisation: exact zeros test the support logic,
+    while subnormal masses would only test float underflow (``p log D`` with ``D`` rounding to 0).
+    """
+    lo = max(min_value, 1e-3)
+    elements = st.one_of(st.just(0.0), st.floats(1e-6, 1.0)) if zeros else st.floats(lo, 1.0)
 
     def norm(a: np.ndarray) -> np.ndarray:
         a = a.copy()
@@ -159,7 +165,7 @@ def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -
             a[0] = 1.0
         return a / a.sum()
 
-    return hnp.arrays(np.float64, K, elements=st.floats(lo, 1.0)).map(norm)
+    return hnp.arrays(np.float64, K, elements=elements).map(norm)
 
 
 @st.composite
@@ -226,3 +232,44 @@ def path_specs(draw: st.DrawFn, kinds: tuple[str, ...] = fm_theory.KINDS) -> Pat
         lo = draw(st.floats(0.05, 1.0))
         return PathSpec(kind, beta_min=lo, beta_max=draw(st.floats(lo, 20.0)))
     return PathSpec(kind)
+
+
+# --------------------------------------------------------------------------- Gaussians
+def orthogonal_matrix(rng: np.random.Generator, d: int) -> np.ndarray:
+    Q, R = np.linalg.qr(rng.normal(size=(d, d)))
+    return Q * np.sign(np.diag(R))
+
+
+def covariances(rng: np.random.Generator, d: int, kind: str) -> np.ndarray:
+    """SPD with condition <= 100 (``spd``), rank d-1 (``singular``), or diagonal (``diagonal``)."""
+    lam = rng.uniform(0.1, 10.0, d)
+    if kind == "singular":
+        lam[rng.integers(0, d)] = 0.0
+    if kind == "diagonal":
+        return np.diag(lam)
+    Q = orthogonal_matrix(rng, d)
+    S = (Q * lam) @ Q.T
+    return 0.5 * (S + S.T)
+
+
+GAUSS_KINDS = ("spd", "spd_2", "equal", "singular", "commuting", "one_d")  # spd twice as likely
+
+
+@st.composite
+def gaussian_pairs(draw: st.DrawFn) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(kind, mu1, S1, mu2, S2)``: generic SPD, equal Gaussians, singular, commuting, 1-D."""
+    kind = draw(st.sampled_from(GAUSS_KINDS))
+    d = 1 if kind == "one_d" else draw(st.integers(2, 5))  # d = 1 is the one_d kind
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    # mean separation 0, small or large: with large means the trace term is a small part of W_2²
+    mscale = draw(st.sampled_from([0.0, 0.3, 3.0]))
+    mu1, mu2 = rng.normal(size=d) * 3, rng.normal(size=d) * mscale
+    mu2 = mu1 + mu2
+    S1 = covariances(rng, d, "singular" if kind == "singular" else "spd")
+    S2 = covariances(rng, d, "singular" if kind == "singular" else "spd")
+    if kind == "equal":
+        mu2, S2 = mu1.copy(), S1.copy()
+    elif kind == "commuting":
+        Q = orthogonal_matrix(rng, d)
+        S1, S2 = (Q * rng.uniform(0.1, 10, d)) @ Q.T, (Q * rng.uniform(0.1, 10, d)) @ Q.T
+    return kind, mu1, S1, mu2, S2

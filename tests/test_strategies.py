@@ -80,3 +80,19 @@ def test_every_path_kind_is_reachable():
 
     for kind in KINDS:
         assert find(S.path_specs(), lambda s, k=kind: s.kind == k).kind == kind
+
+
+@pytest.mark.parametrize("kind", S.GAUSS_KINDS)
+def test_every_gaussian_pair_kind_is_reachable(kind):
+    find(S.gaussian_pairs(), lambda pair: pair[0] == kind)
+
+
+@given(S.gaussian_pairs())
+def test_gaussian_pairs_are_valid(pair):
+    kind, mu1, S1, _, S2 = pair
+    for cov in (S1, S2):
+        assert cov.shape == (len(mu1), len(mu1)) and np.allclose(cov, cov.T)
+        eig = np.linalg.eigvalsh(cov)
+        assert eig.min() >= -1e-9 * eig.max()
+        if kind != "singular":
+            assert eig.min() > 0

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks._assert import assert_mean_matches
-from dgmcheck.checks.gan import probability_laws
-from dgmcheck.checks.metrics import covariances
+from dgmcheck.checks.strategies import covariances, probability_vectors
 from dgmcheck.checks.tolerances import Z_THRESHOLD
 from dgmcheck.theory import divergences as dv
 from dgmcheck.theory import gan as th
@@ -30,7 +29,7 @@ LP_TOL = 1e-7  # HiGHS' default primal/dual feasibility tolerance
 @st.composite
 def law_triples(draw, max_K: int = 7):
     K = draw(st.integers(2, max_K))
-    return tuple(draw(probability_laws(K)) for _ in range(3))
+    return tuple(draw(probability_vectors(K)) for _ in range(3))
 
 
 # --------------------------------------------------------------------------- gan.*

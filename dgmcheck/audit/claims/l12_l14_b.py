@@ -1,0 +1,501 @@
+"""Claims of 000 L13-L14 (discrete diffusion: transition matrices, posterior, absorbing / masked diffusion, MDLM
+training) and of the course overview of 000 L14, with the repeats of 004 L14 and the VQ slide of 002/004.
+
+Convention (000 L13 "Transition Matrix"): column-stochastic [Q_t]_{ij} = q(x_t = i | x_{t-1} = j), states are
+one-hot columns, Q_{1:t} = Q_t ... Q_1; the mask state is e_m.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import sympy as sp
+from scipy import integrate, stats
+
+from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
+from dgmcheck.theory import discrete as dd
+
+
+def _random_column_stochastic(rng, K):
+    return rng.dirichlet(np.ones(K), size=K).T  # columns sum to 1
+
+
+def _column_sums():
+    rng = np.random.default_rng(1)
+    mats = [dd.uniform_matrix(b, 4) for b in rng.uniform(0, 1, 3)]
+    mats += [dd.absorbing_matrix(b, 4, 3) for b in rng.uniform(0, 1, 3)]
+    return num_equal(lambda: np.array([Q.sum(axis=0) for Q in mats]), lambda: np.ones((6, 4)), [{}],
+                     what="column sums of uniform and absorbing Q_t (column convention)")
+
+
+def _cumulative_product():
+    rng = np.random.default_rng(2)
+    Qs = np.array([_random_column_stochastic(rng, 3) for _ in range(3)])
+
+    def slide(t, x0):  # Cat(Q_{1:t} x_0), Q_{1:t} = Q_t ... Q_1
+        P = np.eye(3)
+        for s in range(t):
+            P = Qs[s] @ P
+        return P[:, x0]
+
+    def chain(t, x0):  # enumeration of the chain (joint-chain law with m = 1)
+        law = dd.sequence_forward_law(Qs, t, [x0])
+        return np.array([law[(k,)] for k in range(3)])
+    return num_equal(slide, chain, [{"t": t, "x0": x0} for t in (1, 2, 3) for x0 in range(3)],
+                     what="Q_t...Q_1 x_0 vs the chain's law by enumeration (non-commuting random Q_t)")
+
+
+def _uniform_cumulative():
+    rng = np.random.default_rng(3)
+    betas = rng.uniform(0.05, 0.6, 4)
+    K = 4
+    Qs = np.array([dd.uniform_matrix(b, K) for b in betas])
+
+    def closed(t):
+        ab = np.prod(1 - betas[:t])
+        return ab * np.eye(K) + (1 - ab) * np.full((K, K), 1 / K)
+    return num_equal(lambda t: dd.cumulative(Qs, t), closed, [{"t": t} for t in (1, 2, 3, 4)],
+                     what="Q_t...Q_1 vs abar_t I + (1 - abar_t) U")
+
+
+def _absorbing_cumulative():
+    rng = np.random.default_rng(4)
+    betas = rng.uniform(0.05, 0.6, 4)
+    K, m = 4, 3
+    Qs = np.array([dd.absorbing_matrix(b, K, m) for b in betas])
+    em1 = np.outer(np.eye(K)[m], np.ones(K))
+
+    def closed(t):
+        ab = np.prod(1 - betas[:t])
+        return ab * np.eye(K) + (1 - ab) * em1
+    return num_equal(lambda t: dd.cumulative(Qs, t), closed, [{"t": t} for t in (1, 2, 3, 4)],
+                     what="Q_t...Q_1 vs abar_t I + (1 - abar_t) e_m 1^T")
+
+
+def _bayes_posterior():
+    rng = np.random.default_rng(5)
+    Qs = np.array([_random_column_stochastic(rng, 3) for _ in range(3)])
+
+    def bayes(t, xt, x0):  # q(x_t|x_{t-1}) q(x_{t-1}|x_0) / q(x_t|x_0) (Markov: q(x_t|x_{t-1}, x_0) = q(x_t|x_{t-1}))
+        prev = dd.forward_probs(Qs, t - 1, x0)
+        return Qs[t - 1][xt, :] * prev / dd.forward_probs(Qs, t, x0)[xt]
+    return num_equal(bayes, lambda t, xt, x0: dd.posterior_enumeration(Qs, t, xt, x0),
+                     [{"t": t, "xt": a, "x0": b} for t in (2, 3) for a in range(3) for b in range(3)],
+                     what="Bayes formula vs brute-force enumeration of the chain")
+
+
+def _posterior_as_printed():
+    # the slide's Cat(Q_t x_t ⊙ Q_{1:t-1} x_0 / x_t^T Q_{1:t} x_0), column convention, absorbing chain
+    betas = [0.3, 0.4]
+    K, m = 3, 2
+    Qs = np.array([dd.absorbing_matrix(b, K, m) for b in betas])
+
+    def printed(t, xt, x0):
+        e = np.eye(K)
+        return (Qs[t - 1] @ e[xt]) * (dd.cumulative(Qs, t - 1) @ e[x0]) / (e[xt] @ dd.cumulative(Qs, t) @ e[x0])
+    return num_equal(printed, lambda t, xt, x0: dd.posterior_enumeration(Qs, t, xt, x0),
+                     [{"t": 2, "xt": 2, "x0": 0}], what="printed posterior vector vs enumeration")
+
+
+def _kl_minus_ce():
+    rng = np.random.default_rng(6)
+    q = rng.dirichlet(np.ones(4))
+    ps = [rng.dirichlet(np.ones(4)) for _ in range(4)]
+    return num_equal(lambda p: float(dd.categorical_kl(q, p) - dd.cross_entropy(q, p)), lambda p: float(-dd.entropy(q)),
+                     [{"p": p} for p in ps], what="KL(q||p_theta) - H(q, p_theta) = -H(q), the same for every p_theta")
+
+
+def _categorical_kl():
+    rng = np.random.default_rng(7)
+    pts = [{"q": rng.dirichlet(np.ones(5)), "p": rng.dirichlet(np.ones(5))} for _ in range(6)]
+    return num_equal(lambda q, p: float(np.sum(q * np.log(q / p))),
+                     lambda q, p: float(dd.cross_entropy(q, p) - dd.entropy(q)), pts,
+                     what="sum q log(q/p) vs H(q, p) - H(q)")
+
+
+def _token_factorization_step():
+    rng = np.random.default_rng(8)
+    Qs = np.array([_random_column_stochastic(rng, 3)])
+
+    def joint(prev):
+        law = dd.sequence_forward_law(Qs, 1, prev)
+        return np.array([law[s] for s in itertools.product(range(3), repeat=len(prev))])
+
+    def product(prev):  # columns of Q_t X_{t-1}: position i has law Q_t x^i_{t-1}
+        cols = [Qs[0][:, x] for x in prev]
+        return np.array([math.prod(cols[i][s[i]] for i in range(len(prev)))
+                         for s in itertools.product(range(3), repeat=len(prev))])
+    return num_equal(joint, product, [{"prev": (0, 2)}, {"prev": (1, 1, 0)}],
+                     what="joint one-step law of the sequence chain vs product of the columns of Q_t X_{t-1}")
+
+
+def _sequence_forward_product():
+    rng = np.random.default_rng(9)
+    Qs = np.array([_random_column_stochastic(rng, 3) for _ in range(3)])
+
+    def joint(t, X0):
+        law = dd.sequence_forward_law(Qs, t, X0)
+        return np.array([law[s] for s in itertools.product(range(3), repeat=len(X0))])
+
+    def product(t, X0):
+        cols = [dd.forward_probs(Qs, t, x) for x in X0]
+        return np.array([math.prod(cols[i][s[i]] for i in range(len(X0)))
+                         for s in itertools.product(range(3), repeat=len(X0))])
+    return num_equal(joint, product, [{"t": 2, "X0": (0, 2)}, {"t": 3, "X0": (1, 0)}],
+                     what="q(X_t|X_0) of the joint chain vs product over tokens of Cat(Q_{1:t} x_0^i)")
+
+
+def _sequence_one_step_as_printed():
+    # q(X_t | X_{t-1}) (one step: columns of Q_t X_{t-1}) vs the printed Cat(Q_{1:t} X_0), m = 1, t = 2, x_1 = x_0
+    betas = [0.3, 0.4]
+    Qs = np.array([dd.uniform_matrix(b, 3) for b in betas])
+    return num_equal(lambda x: Qs[1][:, x], lambda x: dd.cumulative(Qs, 2)[:, x], [{"x": 0}],
+                     what="q(x_2 | x_1 = e_0) vs Cat(Q_{1:2} x_0) with x_0 = e_0 (uniform, beta = 0.3, 0.4)")
+
+
+def _sequence_posterior_product():
+    rng = np.random.default_rng(10)
+    Qs = np.array([_random_column_stochastic(rng, 3) for _ in range(3)])
+
+    def joint(t, Xt, X0):
+        law = dd.sequence_posterior_law(Qs, t, Xt, X0)
+        return np.array([law[s] for s in itertools.product(range(3), repeat=len(X0))])
+
+    def product(t, Xt, X0):
+        per = [dd.posterior(Qs, t, Xt[i], X0[i]) for i in range(len(X0))]
+        return np.array([math.prod(per[i][s[i]] for i in range(len(X0)))
+                         for s in itertools.product(range(3), repeat=len(X0))])
+    return num_equal(joint, product, [{"t": 2, "Xt": (1, 2), "X0": (0, 2)}, {"t": 3, "Xt": (0, 0), "X0": (2, 1)}],
+                     what="sequence posterior by Bayes on the joint chain vs product of token posteriors")
+
+
+def _kl_of_products():
+    rng = np.random.default_rng(11)
+    qs = [rng.dirichlet(np.ones(3)) for _ in range(2)]
+    ps = [rng.dirichlet(np.ones(3)) for _ in range(2)]
+    joint_q = np.outer(qs[0], qs[1]).ravel()
+    joint_p = np.outer(ps[0], ps[1]).ravel()
+    return num_equal(lambda: float(dd.categorical_kl(joint_q, joint_p)),
+                     lambda: float(sum(dd.categorical_kl(q, p) for q, p in zip(qs, ps, strict=True))), [{}],
+                     what="KL of the product laws (m = 2) vs the sum of per-token KLs")
+
+
+def _denoiser(seed):
+    rng = np.random.default_rng(seed)
+    table = {}
+
+    def den(Xt):  # probabilities of the clean token (K = 3 tokens + mask index 3, zero on the mask); an unmasked
+        if Xt not in table:  # position carries its token over (point mass), so it adds nothing to any masked CE
+            p = np.zeros((len(Xt), 4))
+            p[:, :3] = rng.dirichlet(np.ones(3), size=len(Xt))
+            for i, x in enumerate(Xt):
+                if x != 3:
+                    p[i] = np.eye(4)[x]
+            table[Xt] = p
+        return table[Xt]
+    return den
+
+
+def _masked_lm_equals_elbo():
+    # absorbing chain (K = 3 tokens + mask 3), x_0-parametrized reverse model; ELBO terms sum_t L_t by enumeration
+    betas, X0, K, m = [0.2, 0.3, 0.5], (0, 2), 4, 3
+    ab = dd.alpha_bars(betas)
+
+    def elbo(seed):
+        den = _denoiser(seed)
+        return sum(dd.absorbing_loss_enumeration(betas, t, X0, den, K, m) for t in (1, 2, 3))
+
+    def printed(seed):
+        den = _denoiser(seed)
+        total = 0.0
+        for t in (1, 2, 3):
+            for pattern in itertools.product((0, 1), repeat=len(X0)):
+                prob = math.prod(1 - ab[t] if b else ab[t] for b in pattern)
+                Xt = tuple(m if b else X0[i] for i, b in enumerate(pattern))
+                total += prob * sum(-math.log(den(Xt)[i][X0[i]]) for i in range(len(X0)))
+        return total
+    return num_equal(lambda: printed(1) - elbo(1), lambda: printed(2) - elbo(2), [{}],
+                     what="(printed objective - ELBO) for two denoisers theta_1, theta_2: a constant would agree")
+
+
+def _absorbing_marginal():
+    betas = [0.25, 0.4, 0.1]
+    K, m = 4, 3
+    Qs = np.array([dd.absorbing_matrix(b, K, m) for b in betas])
+    ab = dd.alpha_bars(betas)
+
+    def slide(t, x0):
+        e = np.eye(K)
+        return ab[t] * e[x0] + (1 - ab[t]) * e[m]
+    return num_equal(lambda t, x0: dd.forward_probs(Qs, t, x0), slide,
+                     [{"t": t, "x0": x0} for t in (1, 2, 3) for x0 in range(3)],
+                     what="q(x_t|x_0) vs abar_t [x_t = x_0] + (1 - abar_t) [x_t = e_m], x_0 != e_m")
+
+
+def _absorbing_matrix_k3():
+    b = sp.Symbol("beta", positive=True)
+    printed = sp.Matrix([[1 - b, 0, 0], [0, 1 - b, 0], [b, b, 1]])
+    e3 = sp.Matrix([0, 0, 1])
+    general = (1 - b) * sp.eye(3) + b * e3 * sp.ones(1, 3)
+    return all_of(sym_equal(printed, general, what="printed 3x3 Q_t vs (1 - beta) I + beta e_m 1^T, m = 3"),
+                  sym_equal(printed * e3, e3, what="Q_t e_m = e_m (the mask column is absorbing)"))
+
+
+def _absorbing_posterior_cases():
+    betas = [0.25, 0.4, 0.1, 0.3]
+    K, m = 4, 3
+    Qs = np.array([dd.absorbing_matrix(b, K, m) for b in betas])
+    ab = dd.alpha_bars(betas)
+
+    def slide(t, xt, x0):
+        e = np.eye(K)
+        if xt != m:
+            return e[xt]
+        rho = betas[t - 1] * ab[t - 1] / (1 - ab[t])
+        return rho * e[x0] + (1 - ab[t - 1]) / (1 - ab[t]) * e[m]
+    cases = [{"t": t, "xt": xt, "x0": x0} for t in (2, 3, 4) for x0 in range(3) for xt in (x0, m)]
+    closed = num_equal(slide, lambda t, xt, x0: dd.posterior_enumeration(Qs, t, xt, x0), cases,
+                       what="slide's cases (rho_t on x_0, (1-abar_{t-1})/(1-abar_t) on e_m) vs enumeration")
+    rho_sum = num_equal(lambda t: betas[t - 1] * ab[t - 1] / (1 - ab[t]) + (1 - ab[t - 1]) / (1 - ab[t]),
+                        lambda t: 1.0, [{"t": t} for t in (2, 3, 4)], what="1 - rho_t = (1-abar_{t-1})/(1-abar_t)")
+    return all_of(closed, rho_sum)
+
+
+def _absorbing_loss():
+    betas, X0, K, m = [0.2, 0.3, 0.5], (0, 2, 1), 4, 3
+    pts = [{"t": t, "seed": s} for t in (1, 2, 3) for s in (1, 2)]
+    return num_equal(lambda t, seed: dd.absorbing_loss_enumeration(betas, t, X0, _denoiser(seed), K, m),
+                     lambda t, seed: dd.absorbing_loss_closed_form(betas, t, X0, _denoiser(seed), K, m), pts,
+                     what="E sum_i KL(q||p_theta) by enumeration vs E sum_i rho_t [x^i = m](-log p_theta(x_0^i|X_t))")
+
+
+def _mask_rate_range():
+    rng = np.random.default_rng(12)
+    scheds = [rng.uniform(0, 1, 6) for _ in range(5)]
+    lam = [1 - np.cumprod(1 - b) for b in scheds]
+    return all_of(num_compare(lambda i: float(lam[i].min()), ">=", lambda i: 0.0, [{"i": i} for i in range(5)]),
+                  num_compare(lambda i: float(lam[i].max()), "<=", lambda i: 1.0, [{"i": i} for i in range(5)]),
+                  num_compare(lambda i: float(np.min(np.diff(lam[i]))), ">=", lambda i: 0.0,
+                              [{"i": i} for i in range(5)], what="lambda_t non-decreasing in t"))
+
+
+def _mask_rate_law():
+    ab, lam = sp.symbols("abar lambda", positive=True)
+    same, mask = sp.symbols("same mask", nonnegative=True)  # the indicators [x = x_0], [x = e_m]
+    q_t = ab * same + (1 - ab) * mask
+    return sym_equal(q_t.subs(ab, 1 - lam), (1 - lam) * same + lam * mask, what="substituting lambda = 1 - abar")
+
+
+def _mask_rate_limit():
+    X0, mask = (0, 2), 3
+    den = _denoiser(3)
+    cont = dd.continuous_mask_objective(X0, den, mask)
+
+    def riemann(T):  # linear mask-rate schedule lambda_t = t/T: sum_t rho_t f(lambda_t)
+        return dd.discrete_mask_objective([1 - t / T for t in range(T + 1)], X0, den, mask)
+    r1, r2 = riemann(400), riemann(800)
+    return num_equal(lambda: 2 * r2 - r1, lambda: cont, [{}], rtol=1e-5,
+                     what="Richardson limit (T -> inf) of sum_t rho_t E[masked CE] vs int_0^1 (1/lambda) E[masked CE]")
+
+
+def _mdlm_single_sample():
+    # E_{lambda ~ w}[f(lambda)] = int w f for every f exactly when w is a probability density (total mass 1)
+    inside = num_equal(lambda: integrate.quad(lambda u: 2 * u, 0, 1)[0], lambda: 1.0, [{}],
+                       what="total mass of w(lambda) = 2 lambda on [0, 1]")
+    outside = num_equal(lambda: integrate.quad(lambda u: 1 / u, 1e-12, 1)[0], lambda: 1.0, [{}],
+                        what="total mass of the ELBO weight w(lambda) = 1/lambda on [1e-12, 1] (grows as -log eps)")
+    return holds_if("w is a probability density on [0, 1] (not the ELBO weight 1/lambda)", inside, outside)
+
+
+def _ar_as_printed():
+    rng = np.random.default_rng(13)
+    p = rng.dirichlet(np.ones(8)).reshape(2, 2, 2)  # a law on {0,1}^3
+
+    def cond_incl(x, i):  # p(x_i | x_{1:i}): conditioning includes x_i itself, so it is 1
+        pref = p[tuple(x[: i + 1])].sum()
+        return pref / pref
+
+    def printed(x):
+        return math.prod(cond_incl(x, i) for i in range(3))
+    return num_equal(lambda x: printed(x), lambda x: float(p[tuple(x)]), [{"x": (0, 1, 1)}],
+                     what="prod_i p(x_i | x_{1:i}) vs p(x) for a random law on {0,1}^3")
+
+
+def _change_of_variables():
+    rng = np.random.default_rng(14)
+    A = rng.normal(size=(2, 2)) + 2 * np.eye(2)
+    c = rng.normal(size=2)
+
+    def lhs(x):  # the density of x = A z + c, z ~ N(0, I)
+        return float(stats.multivariate_normal(c, A @ A.T).logpdf(x))
+
+    def rhs(x):
+        z = np.linalg.solve(A, x - c)
+        return float(stats.multivariate_normal(np.zeros(2), np.eye(2)).logpdf(z)
+                     + np.log(abs(np.linalg.det(np.linalg.inv(A)))))
+    return num_equal(lhs, rhs, points(6, seed=15, x=lambda r: r.normal(size=2)),
+                     what="log density of x = A z + c vs log p(z) + log|det dz/dx|")
+
+
+def _elbo_bound():
+    rng = np.random.default_rng(16)
+    pts = []
+    for _ in range(8):
+        prior = rng.dirichlet(np.ones(4))
+        lik = rng.dirichlet(np.ones(3), size=4)  # p(x|z) over 3 values of x, for 4 values of z
+        pts.append({"prior": prior, "lik": lik, "q": rng.dirichlet(np.ones(4)), "x": int(rng.integers(3))})
+
+    def logp(prior, lik, q, x):
+        return float(np.log(np.sum(prior * lik[:, x])))
+
+    def elbo(prior, lik, q, x):
+        return float(np.sum(q * np.log(lik[:, x])) - np.sum(q * np.log(q / prior)))
+    return num_compare(logp, ">=", elbo, pts, what="log p(x) >= E_q log p(x|z) - KL(q||p(z)), discrete z")
+
+
+def _vq_elbo():
+    rng = np.random.default_rng(18)
+    K = 5
+    loglik = np.log(rng.dirichlet(np.ones(6), size=K))  # log p(x|e_k) over 6 values of x
+    pts = [{"x": int(rng.integers(6)), "k": int(rng.integers(K))} for _ in range(5)]
+
+    def elbo(x, k):  # q(c|x) = one-hot at k* (deterministic quantizer), prior uniform over K codes
+        q = np.eye(K)[k]
+        nz = q > 0
+        return float(np.sum(q * loglik[:, x]) - np.sum(q[nz] * np.log(q[nz] * K)))
+    return num_equal(elbo, lambda x, k: float(loglik[k, x] - np.log(K)), pts,
+                     what="E_q log p(x|z) - KL(q(c|x)||Uniform(K)) vs log p(x|z_q) - log K")
+
+
+def _c(id_, formulas, check=None, meaning="", kind="claim", **kw):
+    return Claim(id=id_, formulas=tuple(formulas), kind=kind, meaning=meaning, check=check, **kw)
+
+
+_D = "definition"
+CLAIMS: list[Claim] = [
+    _c("000.L13.gaussian_chain", ["000:4797"], kind=_D, meaning="The Gaussian forward kernel, for comparison."),
+    _c("000.L13.discrete_chain", ["000:4803"], kind=_D,
+       meaning="The discrete forward kernel: a categorical law with probability vector Q_t x_{t-1} (one-hot x)."),
+    _c("000.L13.transition_matrix", ["000:4814"], _column_sums, theorem="discrete.transition",
+       meaning="[Q_t]_{ij} = q(x_t = i | x_{t-1} = j) (a definition) and the assertion that columns sum to 1 "
+               "(conditional probabilities over i). Checked on the uniform and absorbing choices."),
+    _c("000.L13.cumulative", ["000:4819"], _cumulative_product, theorem="discrete.cumulative",
+       meaning="q(x_t|x_0) = Cat(Q_{1:t} x_0) with Q_{1:t} = Q_t Q_{t-1} ... Q_1 (column convention). Checked "
+               "against the chain's law by enumeration for random non-commuting column-stochastic Q_t."),
+    _c("000.L13.uniform_q", ["000:4833", "000:4849"], kind=_D,
+       meaning="Uniform transition matrix (1 - beta_t) I + beta_t U, U_ij = 1/K."),
+    _c("000.L13.absorbing_q", ["000:4839", "000:4861", "000:5063"], kind=_D,
+       meaning="Absorbing transition matrix (1 - beta_t) I + beta_t e_m 1^T (and abar_t = prod (1 - beta_s))."),
+    _c("000.L13.uniform_cumulative", ["000:4851"], _uniform_cumulative, theorem="discrete.cumulative",
+       meaning="Q_{1:t} = abar_t I + (1 - abar_t) U for uniform Q_s, abar_t = prod_{s<=t} (1 - beta_s)."),
+    _c("000.L13.absorbing_cumulative", ["000:4863", "000:5064"], _absorbing_cumulative, theorem="discrete.cumulative",
+       meaning="Q_{1:t} = abar_t I + (1 - abar_t) e_m 1^T for absorbing Q_s."),
+    _c("000.L13.posterior_bayes", ["000:4906", "004:104"], _bayes_posterior, theorem="discrete.posterior",
+       meaning="q(x_{t-1}|x_t, x_0) = q(x_t|x_{t-1}, x_0) q(x_{t-1}|x_0)/q(x_t|x_0) (Bayes; Markov: "
+               "q(x_t|x_{t-1}, x_0) = q(x_t|x_{t-1}) = Cat(Q_t x_{t-1})); the second line is the same in shorthand."),
+    _c("000.L13.posterior_matrix_form", ["000:4912", "000:5025"], _posterior_as_printed, theorem="discrete.posterior",
+       meaning="Column convention [Q_t]_{ij} = q(x_t = i|x_{t-1} = j), one-hot x: the printed probability vector "
+               "over x_{t-1} is Q_t x_t ⊙ Q_{1:t-1} x_0 / (x_t^T Q_{1:t} x_0). Q_t x_t is the law of the NEXT "
+               "state from x_t; Bayes needs the row [Q_t]_{x_t, .} = Q_t^T x_t. Absorbing counterexample: "
+               "K = 3, m = e_2, beta = (0.3, 0.4), t = 2, x_t = m, x_0 = e_0 (for a symmetric Q_t, e.g. uniform, the "
+               "two coincide).",
+       corrected=r"q(\mathbf{x}_{t-1}|\mathbf{x}_t,\mathbf{x}_0) = \text{Cat}\left(\frac{\mathbf{Q}_t^\top "
+                 r"\mathbf{x}_t "
+                 r"\odot \mathbf{Q}_{1:t-1}\mathbf{x}_0}{\mathbf{x}_t^\top \mathbf{Q}_{1:t}\mathbf{x}_0}\right)"),
+    _c("000.L13.elbo_term", ["000:4916", "000:4929", "004:151"], kind=_D,
+       meaning="The ELBO term L_t = E_{q(x_t|x_0)} KL(q(x_{t-1}|x_t, x_0) || p_theta(x_{t-1}|x_t))."),
+    _c("000.L13.reverse_model", ["000:4921"], kind=_D, meaning="The reverse model, a categorical law."),
+    _c("000.L13.categorical_kl", ["000:4933", "004:157"], _categorical_kl, theorem="discrete.categorical_kl",
+       meaning="KL(Cat(q)||Cat(p)) = sum_k q_k log(q_k/p_k) = H(q, p) - H(q) (cross-entropy minus entropy)."),
+    _c("000.L13.ce_objective", ["000:4940", "004:163"], _kl_minus_ce, theorem="discrete.categorical_kl",
+       meaning="Minimizing L_t over theta is minimizing E H(q(x_{t-1}|x_t, x_0), p_theta(x_{t-1}|x_t)): the two "
+               "differ by E H(q(x_{t-1}|x_t, x_0)), which does not depend on theta."),
+    _c("000.L14.onehot_sequence", ["000:5002"], kind="notation",
+       meaning="A sequence of m one-hot tokens as a K x m matrix X_t."),
+    _c("000.L14.token_forward", ["000:5008"], _token_factorization_step, theorem="discrete.sequence_factorization",
+       meaning="Independent token-wise forward step: q(X_t|X_{t-1}) = prod_i q(x_t^i|x_{t-1}^i), written as Cat of "
+               "the columns of Q_t X_{t-1}. Checked against the joint chain on sequences."),
+    _c("000.L14.sequence_cumulative_as_printed", ["000:5021"], _sequence_one_step_as_printed,
+       meaning="As printed, the left side is the one-step kernel q(X_t|X_{t-1}) = Cat(Q_t X_{t-1}), set equal to "
+               "Cat(Q_{1:t} X_0). Counterexample with m = 1, uniform Q, beta = (0.3, 0.4), t = 2, x_1 = x_0 = e_0.",
+       corrected=r"q(\mathbf{X}_t | \mathbf{X}_0) = \text{Cat}(\mathbf{Q}_{1:t} \mathbf{X}_0)"),
+    _c("000.L14.sequence_posterior", ["000:5026"], _sequence_posterior_product,
+       theorem="discrete.sequence_factorization",
+       meaning="q(X_{t-1}|X_t, X_0) = prod_i q(x_{t-1}^i|x_t^i, x_0^i) for the independent token-wise chain. "
+               "Checked by Bayes on the joint chain."),
+    _c("000.L14.reverse_sequence_model", ["000:5033", "000:5111"], kind=_D,
+       meaning="The factorized reverse model; each factor conditions on the whole X_t."),
+    _c("000.L14.kl_sum", ["000:5041"], _kl_of_products, theorem="discrete.sequence_factorization",
+       meaning="Both laws factorize over positions (q by the previous claim, p_theta by definition), so the KL of "
+               "the sequence laws is the sum of per-token KLs (the x_t in p_theta(x^i_{t-1}|x_t) read as X_t)."),
+    _c("000.L14.masked_lm_final_objective", ["000:5045"], _masked_lm_equals_elbo, theorem="discrete.absorbing_loss",
+       meaning="'Final objective': the sum over t of the ELBO terms (previous claim) reduced to sum_t sum_i "
+               "E_{q(X_t|X_0)}[-log p_theta(x_0^i|X_t)] (x_0-parametrized reverse model). Read as equality up to a "
+               "theta-free constant; checked on the absorbing chain (m = 2, K = 3 + mask, beta = (0.2, 0.3, 0.5)): "
+               "the difference to the ELBO changes with theta (the denoiser carries unmasked tokens over, so only the "
+               "missing weight rho_t matters). The unweighted sum is a valid surrogate (same optimum for a fully "
+               "flexible denoiser), not the ELBO.",
+       corrected=r"\sum_{t=1}^T \mathcal{L}_t = \sum_{t=1}^T \mathbb{E}_{q(\mathbf{X}_t|\mathbf{X}_0)} \sum_{i=1}^m "
+                 r"\rho_t [\mathbf{x}_t^i = \mathbf{e}_m] [-\log p_\theta(\mathbf{x}_0^i|\mathbf{X}_t)] "
+                 r"\text{ (absorbing, } x_0\text{-parametrization)}"),
+    _c("000.L14.absorbing_marginal", ["000:5068", "000:5133", "004:78", "004:94"], _absorbing_marginal,
+       theorem="discrete.cumulative",
+       meaning="For x_0 != e_m: q(x_t|x_0) puts abar_t on x_0 and 1 - abar_t on e_m (0 elsewhere); per token in "
+               "004's sequence view."),
+    _c("000.L14.absorbing_matrix_k3", ["000:5070"], _absorbing_matrix_k3,
+       meaning="For K = 3 and m = 3 the printed matrix is (1 - beta_t) I + beta_t e_3 1^T (column convention), "
+               "and its mask column is e_3: once masked, always masked."),
+    _c("000.L14.absorbing_posterior", ["000:5078", "000:5082", "000:5099", "004:112", "004:127", "004:129",
+                                       "004:139"], _absorbing_posterior_cases, theorem="discrete.absorbing_posterior",
+       meaning="Absorbing posterior: unmasked x_t stays (x_{t-1} = x_t); masked x_t gives x_0 with rho_t = "
+               "beta_t abar_{t-1}/(1 - abar_t) and e_m with (1 - abar_{t-1})/(1 - abar_t) (= 1 - rho_t). Checked "
+               "against enumeration for all t in 2..4, x_0 != e_m."),
+    _c("000.L14.absorbing_loss", ["000:5115", "000:5151"], _absorbing_loss, theorem="discrete.absorbing_loss",
+       meaning="With the x_0-parametrized reverse model (p_theta(x_{t-1}|X_t) = sum_{x_0} q(x_{t-1}|x_t, x_0) "
+               "p_theta(x_0|X_t)), L_t = E sum_i rho_t [x_t^i = e_m](-log p_theta(x_0^i|X_t)) + const (const = 0 "
+               "here). Checked by enumeration (m = 3)."),
+    _c("000.L14.mask_rate", ["000:5137"], _mask_rate_range, theorem="discrete.mask_rate",
+       meaning="lambda_t = 1 - abar_t lies in [0, 1] (and increases with t) for beta_s in [0, 1]."),
+    _c("000.L14.mask_rate_index", ["000:5141"], kind="notation",
+       meaning="Re-indexing by the mask rate lambda instead of t."),
+    _c("004.L14.sequence_forward", ["004:90"], _sequence_forward_product, theorem="discrete.sequence_factorization",
+       meaning="q(x_t|x_0) over a sequence = prod_l q(x_t^l|x_0^l) for the independent token-wise chain. Checked "
+               "against the joint chain on sequences (random Q_t, t = 2, 3)."),
+    _c("000.L14.mask_rate_law", ["000:5145"], _mask_rate_law, theorem="discrete.mask_rate",
+       meaning="q(x_lambda|x_0) is q(x_t|x_0) of the absorbing chain with abar_t = 1 - lambda."),
+    _c("000.L14.mask_rate_elbo", ["000:5155"], _mask_rate_limit, theorem="discrete.mask_rate",
+       meaning="The continuous-time limit of sum_t L_t: since rho_t = (lambda_t - lambda_{t-1})/lambda_t, the sum "
+               "is a Riemann sum of int w(lambda) f(lambda) d lambda with w(lambda) = 1/lambda (the slide leaves w "
+               "unspecified; the claim holds with this weight). Checked on a linear mask-rate grid (Richardson "
+               "extrapolation of T = 400, 800) against the exact integral."),
+    _c("000.L14.mdlm_corrupt", ["000:5168"], kind=_D,
+       meaning="Training step 2: independent masking with probability lambda (a draw of q_lambda(X_lambda|X_0))."),
+    _c("000.L14.mdlm_parallel_prediction", ["000:5172"], kind=_D, meaning="The factorized denoiser."),
+    _c("000.L14.mdlm_loss_estimator", ["000:5176"], _mdlm_single_sample, theorem="discrete.mask_rate",
+       meaning="Training with lambda ~ w(lambda) (step 1) and the unweighted masked CE L(theta) gives an unbiased "
+               "estimate of int w(lambda) E[masked CE] d lambda. True only when w is a probability density; the "
+               "ELBO's weight w = 1/lambda has infinite mass (cannot be sampled), so then one samples lambda "
+               "uniformly and multiplies the loss by 1/lambda."),
+    _c("000.L14.divergence_minimization", ["000:5210"], kind=_D,
+       meaning="The divergence-minimization view of generative modelling."),
+    _c("000.L14.ar_recap", ["000:5221"], _ar_as_printed, theorem="ar.factorization",
+       meaning="As printed the i-th factor conditions on x_{1:i}, which includes x_i: p(x_i|x_{1:i}) = 1, so the "
+               "product is 1, not p(x). Checked on a random law over {0,1}^3.",
+       corrected=r"p_{\theta}(\mathbf{x}) = \prod_{i=1}^n p_{\theta}(x_i | \mathbf{x}_{1:i-1})"),
+    _c("000.L14.flow_recap", ["000:5225"], _change_of_variables, theorem="change_of_variables.density",
+       meaning="x = f_theta(z) invertible, z ~ p(z): log p(x) = log p(z) + log|det dz/dx|. Checked for an affine "
+               "flow in 2-D against the exact Gaussian density."),
+    _c("000.L14.vae_recap", ["000:5230"], _elbo_bound, theorem="elbo.bound",
+       meaning="The ELBO lower-bounds the log-likelihood for any q. Checked by enumeration with discrete z."),
+    _c("002.L14.vq_quantizer", ["002:529", "002:531"], kind=_D,
+       meaning="The VQ quantizer: nearest codebook vector."),
+    _c("002.L14.vq_elbo", ["002:535", "004:284"], _vq_elbo, theorem="vq.deterministic_posterior_kl",
+       meaning="ELBO with a deterministic (one-hot) posterior q(c|x) at k* and a uniform prior over K codes: "
+               "E_q log p(x|z) - KL(q||U) = log p(x|z_q) - log K."),
+    _c("004.L14.x0_denoiser", ["004:186"], kind=_D, meaning="The x_0-predicting denoiser."),
+    _c("004.L14.mask_objective", ["004:190"], kind=_D,
+       meaning="The practical masked objective with an optional time weight w_t (defined as a training loss)."),
+    _c("004.L14.masked_lm_view", ["004:201"], kind=_D, meaning="The training recipe as a masked LM."),
+]
