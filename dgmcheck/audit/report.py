@@ -54,8 +54,41 @@ def _json_line(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
+def per_file(results: Sequence[ClaimResult]) -> list[dict[str, Any]]:
+    """Per source file: display blocks and distinct formulas accounted for, entries, and verdicts."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in results:
+        files = {p.file for p in r.claim.sources()}
+        for f in sorted(files):
+            row = rows.setdefault(f, {"file": f, "blocks": set(), "formulas": set(), "entries": 0,
+                                      **{v: 0 for v in VERDICTS}})
+            row["entries"] += 1
+            row[r.verdict] += 1
+            for formula in r.claim.formula_objects():
+                places = [p for p in formula.places if p.file == f]
+                if places:
+                    row["formulas"].add(formula.id)
+                    row["blocks"].update((p.file, p.line) for p in places)
+    out = []
+    for f in sorted(rows):
+        row = rows[f]
+        out.append({**row, "blocks": len(row["blocks"]), "formulas": len(row["formulas"])})
+    return out
+
+
+def _file_table(results: Sequence[ClaimResult]) -> list[str]:
+    rows = per_file(results)
+    if not any(r["blocks"] for r in rows):
+        return []
+    head = f"  {'file':<6}{'blocks':>7}{'distinct':>9}{'entries':>8}" + "".join(f"{v:>11}" for v in VERDICTS)
+    return [head] + [f"  {r['file']:<6}{r['blocks']:>7}{r['formulas']:>9}{r['entries']:>8}"
+                     + "".join(f"{r[v]:>11}" for v in VERDICTS) for r in rows] + [
+        "  (blocks: display formulas on the slides; distinct: after merging repeats; an entry with sources in "
+        "several files counts in each)"]
+
+
 def render_text(results: Sequence[ClaimResult], *, formulas: int | None = None) -> str:
-    lines = [_headline(results, formulas), ""]
+    lines = [_headline(results, formulas), *_file_table(results), ""]
     for (file, lec), group in _groups(results).items():
         c = Counter(r.verdict for r in group)
         summary = ", ".join(f"{v} {c[v]}" for v in VERDICTS if c.get(v))
@@ -81,6 +114,9 @@ def render_text(results: Sequence[ClaimResult], *, formulas: int | None = None) 
 def render_markdown(results: Sequence[ClaimResult], *, formulas: int | None = None) -> str:
     head = _headline(results, formulas).split("\n")
     lines = [f"# {head[0]}", "", f"**{head[1]}**", ""]
+    table = _file_table(results)
+    if table:
+        lines += ["```", *table, "```", ""]
     for (file, lec), group in _groups(results).items():
         lines += [f"## {file}{' ' + lec if lec else ''}", "", "| verdict | claim | slide | condition |",
                   "|---|---|---|---|"]
