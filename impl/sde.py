@@ -8,10 +8,19 @@ the same three methods to be verified)::
     marginal(t, x)    (a(t), s(t)) with x_t | x_0 ~ N(a(t) x_0, s(t)² I), each (batch,)
 
 ``t`` is a float, or a tensor of shape ``()`` or ``(batch,)``; it must lie in ``[0, T]``.
-``000 L12 "Variance Exploding SDE"``, ``"Variance Preserving SDE"``.
+``000 L11 "Score Matching SDE"`` (VE), ``000 L11 "Diffusion SDE"`` (VP), ``000 L11 "Score-Based
+Generative Models Through SDEs"`` (marginals, continuous DSM), ``000 L10 "Stochastic Differential
+Equation (SDE)"`` (Wiener process, Euler–Maruyama).
+
+Also here: ``brownian_path`` (sde.wiener), ``euler_maruyama`` (sde.euler_maruyama), the discrete
+chains whose limits the SDEs are (``VESDE.chain_step``: NCSN, sde.ve; ``VPSDE.chain_step``: DDPM,
+sde.vp) and ``continuous_dsm_loss`` (sde.continuous_dsm). Every random draw is passed in.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import torch
 
@@ -34,6 +43,17 @@ def sde_times(t: object, x: torch.Tensor, T: float, name: str = "t") -> torch.Te
 
 def _col(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, *([1] * (x.ndim - 1)))
+
+
+def _check_N(N: object) -> None:
+    if isinstance(N, bool) or not isinstance(N, int) or N < 1:
+        raise ValueError(f"N must be a positive int number of steps, got {N!r}")
+
+
+def _check_step(i: object, N: int) -> None:
+    _check_N(N)
+    if isinstance(i, bool) or not isinstance(i, int) or not 1 <= i <= N:
+        raise ValueError(f"i must be an int step in 1..N = 1..{N}, got {i!r}")
 
 
 class VESDE:
@@ -65,8 +85,31 @@ class VESDE:
         return self.sigma(t, x) * torch.sqrt(2 * log_ratio / self.T)
 
     def marginal(self, t: object, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        s2 = self.sigma(t, x) ** 2 - self.sigma_min**2
-        return torch.ones_like(s2), s2.clamp_min(0).sqrt()
+        """``(1, √(σ(t)² - σ(0)²))``; the variance as ``σ_min² expm1(2 (t/T) log(σ_max/σ_min))`` (no cancellation)."""
+        t = sde_times(t, x, self.T)
+        s2 = self.sigma_min**2 * torch.expm1(2 * math.log(self.sigma_max / self.sigma_min) * t / self.T)
+        return torch.ones_like(s2), s2.sqrt()
+
+    def chain_sigmas(self, N: int, like: torch.Tensor) -> torch.Tensor:
+        """NCSN noise levels ``σ_i = σ(i T / N)``, ``i = 0..N``, like ``like``."""
+        _check_N(N)
+        t = torch.arange(N + 1, dtype=torch.float64).to(dtype=like.dtype, device=like.device) * (self.T / N)
+        return self.sigma_min * (self.sigma_max / self.sigma_min) ** (t.clamp(0, self.T) / self.T)
+
+    def chain_step(self, x: torch.Tensor, i: int, noise: torch.Tensor, N: int) -> torch.Tensor:
+        """NCSN chain step ``x_i = x_{i-1} + √(σ_i² - σ_{i-1}²) z`` on the grid ``t_i = i T/N`` (sde.ve;
+        000 L11 "Score Matching SDE")."""
+        floating(x, "x")
+        _check_step(i, N)
+        if noise.shape != x.shape:
+            raise ValueError(f"noise must have the shape of x {tuple(x.shape)}, got {tuple(noise.shape)}")
+        sig = self.chain_sigmas(N, x)[i - 1:i + 1]
+        return x + (sig[1] ** 2 - sig[0] ** 2).sqrt() * noise
+
+    def dsm_loss(self, score_model, x0: torch.Tensor, t: object, noise: torch.Tensor,
+                 weight: object = None) -> torch.Tensor:
+        """``continuous_dsm_loss(score_model, self, x0, t, noise, weight)``."""
+        return continuous_dsm_loss(score_model, self, x0, t, noise, weight)
 
 
 class VPSDE:
@@ -102,3 +145,159 @@ class VPSDE:
     def marginal(self, t: object, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b = self.integrated_beta(t, x)
         return torch.exp(-0.5 * b), (-torch.expm1(-b)).sqrt()
+
+    def chain_betas(self, N: int, like: torch.Tensor) -> torch.Tensor:
+        """DDPM steps ``β_i = β(t_i) Δt`` with ``t_i = i T/N``, ``Δt = T/N``, ``i = 1..N`` (000 L11
+        "Diffusion SDE": ``β_t = β(t/T)·1/T``); each must be < 1 (``N > β_max T``)."""
+        _check_N(N)
+        t = torch.arange(1, N + 1, dtype=like.dtype, device=like.device) * (self.T / N)
+        betas = (self.beta_min + (t / self.T) * (self.beta_max - self.beta_min)) * (self.T / N)
+        if bool((betas >= 1).any()):
+            raise ValueError(f"N = {N} steps give β_i = β(t_i) T/N >= 1; take N > {self.beta_max * self.T}")
+        return betas
+
+    def chain_step(self, x: torch.Tensor, i: int, noise: torch.Tensor, N: int) -> torch.Tensor:
+        """DDPM chain step ``x_i = √(1 - β_i) x_{i-1} + √β_i z`` with ``β_i = β(t_i) T/N`` (sde.vp)."""
+        floating(x, "x")
+        _check_step(i, N)
+        if noise.shape != x.shape:
+            raise ValueError(f"noise must have the shape of x {tuple(x.shape)}, got {tuple(noise.shape)}")
+        b = self.chain_betas(N, x)[i - 1]
+        return (1 - b).sqrt() * x + b.sqrt() * noise
+
+    def dsm_loss(self, score_model, x0: torch.Tensor, t: object, noise: torch.Tensor,
+                 weight: object = None) -> torch.Tensor:
+        """``continuous_dsm_loss(score_model, self, x0, t, noise, weight)``."""
+        return continuous_dsm_loss(score_model, self, x0, t, noise, weight)
+
+
+Drift = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # f(x, t)
+Diffusion = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # g(t, x) -> (batch,)
+
+
+def _time_grid(ts: object, x0: torch.Tensor) -> torch.Tensor:
+    """``ts`` as a 1-D tensor like ``x0``, at least two finite times, strictly monotone."""
+    try:
+        ts = torch.as_tensor(ts, dtype=x0.dtype, device=x0.device)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"ts must be a 1-D tensor or sequence of times, got {type(ts).__name__}") from exc
+    if ts.ndim != 1 or ts.numel() < 2:
+        raise ValueError(f"ts must be a 1-D tensor of at least 2 times, got shape {tuple(ts.shape)}")
+    if not bool(torch.isfinite(ts).all()):
+        raise ValueError(f"ts must be finite, got {ts.tolist()}")
+    dt = ts[1:] - ts[:-1]
+    if not (bool((dt > 0).all()) or bool((dt < 0).all())):
+        i = int(torch.nonzero(dt * dt[0].sign() <= 0)[0]) if bool(dt[0] != 0) else 0
+        raise ValueError(f"ts must be strictly monotone (all increasing or all decreasing); "
+                         f"ts[{i}] = {float(ts[i])}, ts[{i + 1}] = {float(ts[i + 1])}")
+    return ts
+
+
+def euler_maruyama(drift: Drift, diffusion: Diffusion, x0: torch.Tensor, ts: object, noises: torch.Tensor, *,
+                   return_path: bool = False) -> torch.Tensor:
+    """Euler–Maruyama for ``dx = f(x, t) dt + g(t) dw`` on the grid ``ts`` (theorem ``sde.euler_maruyama``).
+
+    ``x_{k+1} = x_k + f(x_k, t_k) Δt_k + g(t_k) √|Δt_k| z_k`` with ``Δt_k = t_{k+1} - t_k`` (negative
+    when ``ts`` decreases, e.g. for a reverse-time SDE whose drift already carries its sign) and
+    ``z_k = noises[k]`` standard normals. ``000 L11 "Euler-Maruyama"``.
+
+    drift(x, t) -> like x; diffusion(t, x) -> ``(batch,)`` (or a scalar); ``t`` is passed as a
+    ``(batch,)`` tensor like ``x0``. ``ts``: 1-D, strictly monotone; ``noises``: shape
+    ``(len(ts) - 1, *x0.shape)``. Returns ``x_N``, or the path of shape ``(len(ts), *x0.shape)``
+    when ``return_path`` is true.
+    """
+    floating(x0, "x0")
+    if x0.ndim < 1:
+        raise ValueError(f"x0 must have a batch dimension, got shape {tuple(x0.shape)}")
+    if not callable(drift):
+        raise TypeError(f"drift must be callable, got {type(drift).__name__}")
+    if not callable(diffusion):
+        raise TypeError(f"diffusion must be callable, got {type(diffusion).__name__}")
+    ts = _time_grid(ts, x0)
+    floating(noises, "noises")
+    n = ts.numel() - 1
+    if tuple(noises.shape) != (n, *x0.shape):
+        raise ValueError(f"noises must have shape (len(ts) - 1, *x0.shape) = {(n, *x0.shape)}, "
+                         f"got {tuple(noises.shape)}")
+    if noises.dtype != x0.dtype or noises.device != x0.device:
+        raise TypeError(f"noises must have the dtype and device of x0 ({x0.dtype}, {x0.device}), "
+                        f"got ({noises.dtype}, {noises.device})")
+    batch = x0.shape[0]
+    x = x0
+    path = [x0] if return_path else None
+    for k in range(n):
+        t = ts[k].expand(batch)
+        dt = ts[k + 1] - ts[k]
+        f = drift(x, t)
+        if not isinstance(f, torch.Tensor) or f.shape != x.shape:
+            raise ValueError(f"drift(x, t) must return a tensor of shape {tuple(x.shape)}, got "
+                             f"{tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__}")
+        g = torch.as_tensor(diffusion(t, x), dtype=x.dtype, device=x.device)
+        if g.ndim == 0:
+            g = g.expand(batch)
+        if g.shape != (batch,):
+            raise ValueError(f"diffusion(t, x) must return shape ({batch},), got {tuple(g.shape)}")
+        x = x + f * dt + _col(g, x) * dt.abs().sqrt() * noises[k]
+        if path is not None:
+            path.append(x)
+    return torch.stack(path) if path is not None else x
+
+
+def brownian_path(ts: object, noises: torch.Tensor) -> torch.Tensor:
+    """A Wiener path on the grid ``ts`` from standard normals (theorem ``sde.wiener``; 000 L10
+    "Stochastic Differential Equation (SDE)": ``dw = ε √dt``): ``w(t_0) = 0``,
+    ``w(t_{k+1}) = w(t_k) + √|t_{k+1} - t_k| z_k``. ``noises``: ``(len(ts) - 1, batch, ...)``;
+    returns ``(len(ts), batch, ...)``.
+    """
+    floating(noises, "noises")
+    if noises.ndim < 2:
+        raise ValueError(f"noises must have shape (len(ts) - 1, batch, ...), got {tuple(noises.shape)}")
+    ts = _time_grid(ts, noises)
+    if noises.shape[0] != ts.numel() - 1:
+        raise ValueError(f"noises must have len(ts) - 1 = {ts.numel() - 1} rows, got shape {tuple(noises.shape)}")
+    dt = (ts[1:] - ts[:-1]).abs().sqrt().reshape(-1, *([1] * (noises.ndim - 1)))
+    steps = dt * noises
+    return torch.cat([torch.zeros_like(noises[:1]), torch.cumsum(steps, dim=0)])
+
+
+ScoreModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # s_θ(x_t, t)
+
+
+def continuous_dsm_loss(score_model: ScoreModel, sde: object, x0: torch.Tensor, t: object,
+                        noise: torch.Tensor, weight: object = None) -> torch.Tensor:
+    """Per-sample continuous-time DSM (theorem ``sde.continuous_dsm``; 000 L11 "Score-Based Generative
+    Models Through SDEs"): with ``(a, s) = sde.marginal(t)`` and ``x_t = a x_0 + s ε``,
+
+        λ(t) ||s_θ(x_t, t) - ∇_{x_t} log q(x_t|x_0)||²,   ∇_{x_t} log q(x_t|x_0) = -(x_t - a x_0)/s²,
+
+    summed over the non-batch dims; shape ``(batch,)``. ``t`` (in ``(0, T]``; ``s(0) = 0``) is drawn by
+    the caller, e.g. uniform, so the mean over the batch estimates ``E_t λ(t) E ||·||²``.
+    ``weight`` λ: None (λ = 1, the lecture's objective), a ``(batch,)`` tensor, or a callable of
+    ``t`` returning one (``lambda t: sde.marginal(t, x0)[1] ** 2`` is Song et al.'s λ = s²).
+    """
+    floating(x0, "x0")
+    if x0.ndim < 2:
+        raise ValueError(f"x0 must have shape (batch, ...), got {tuple(x0.shape)}")
+    if noise.shape != x0.shape:
+        raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
+    a, s = sde.marginal(t, x0)
+    t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
+    if bool((s <= 0).any()):
+        raise ValueError(f"t must give a positive marginal std s(t) (t > 0), got min s = {float(s.min())}")
+    var = _col(s, x0) ** 2
+    x_t = _col(a, x0) * x0 + _col(s, x0) * noise
+    target = -(x_t - _col(a, x0) * x0) / var
+    pred = score_model(x_t, t)
+    if not isinstance(pred, torch.Tensor) or pred.shape != x0.shape:
+        raise ValueError(f"score_model must return a tensor of shape {tuple(x0.shape)}, got "
+                         f"{tuple(pred.shape) if isinstance(pred, torch.Tensor) else type(pred).__name__}")
+    if weight is None:
+        lam = torch.ones_like(s)
+    else:
+        lam = weight(t) if callable(weight) else weight
+        lam = torch.as_tensor(lam, dtype=x0.dtype, device=x0.device)
+        if lam.ndim == 0:
+            lam = lam.expand(x0.shape[0])
+        if lam.shape != (x0.shape[0],):
+            raise ValueError(f"weight must be a scalar or have shape ({x0.shape[0]},), got {tuple(lam.shape)}")
+    return lam * (pred - target).pow(2).reshape(x0.shape[0], -1).sum(dim=1)
