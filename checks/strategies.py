@@ -180,7 +180,8 @@ def transition_matrices(draw: st.DrawFn, K: int, convention: str = "column",
         if kind == "uniform":
             return discrete_theory.uniform_matrix(b, K)
         return discrete_theory.absorbing_matrix(b, K, K - 1 if mask is None else mask, convention)
-    raw = draw(hnp.arrays(np.float64, (K, K), elements=st.one_of(st.just(0.0), st.floats(0.0, 1.0))))
+    # exact zeros test the support logic; subnormal entries would only test float underflow
+    raw = draw(hnp.arrays(np.float64, (K, K), elements=st.one_of(st.just(0.0), st.floats(1e-6, 1.0))))
     raw = raw + 0.05 * np.eye(K)
     Q = raw / raw.sum(axis=0, keepdims=True)
     return Q if convention == "column" else Q.T.copy()
