@@ -8,6 +8,7 @@ import ast
 import importlib
 import json
 import pkgutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +167,39 @@ def test_module_checks_run_and_explain_failures(module: str) -> None:
             assert r.counterexample, f"{r.claim.id} fails without a counterexample"
         if r.verdict == "holds_if":
             assert r.condition and r.counterexample, f"{r.claim.id}: holds_if needs its condition and a case outside"
+
+
+def _theory_modules_called(check) -> set[str]:
+    """The ``dgmcheck.theory`` modules whose functions run while ``check`` computes its outcome."""
+    seen: set[str] = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+            if module.startswith("dgmcheck.theory"):
+                seen.add(module)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        check()
+    finally:
+        sys.setprofile(previous)
+    return seen
+
+
+@pytest.mark.parametrize("module", CLAIM_MODULES)
+def test_linked_claims_reuse_their_theorems_oracle(module: str) -> None:
+    """A claim linked to a registry theorem computes its verdict through that theorem's oracle (one of
+    the modules of its ``oracle_refs`` runs), instead of re-deriving the mathematics."""
+    claims = importlib.import_module(f"dgmcheck.audit.claims.{module}").CLAIMS
+    offenders = []
+    for c in claims:
+        if c.theorem and c.check is not None:
+            oracle_modules = {ref.split(":")[0] for ref in BY_ID[c.theorem].oracle_refs}
+            if not oracle_modules & _theory_modules_called(c.check):
+                offenders.append(f"{c.id} -> {c.theorem} {sorted(oracle_modules)}")
+    assert not offenders, f"{len(offenders)} linked claims do not call their oracle: {offenders}"
 
 
 # --- the command ---------------------------------------------------------------------------------
