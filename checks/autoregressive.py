@@ -7,7 +7,7 @@ A candidate exposes ``V``, ``m`` and any of ``conditionals(x) -> (B, m, V)`` (te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,12 +100,7 @@ def check_parameter_counts(candidate: Any, case: ARCase, *, tol: Tolerance | Non
                                expected=expected, observed=got)
 
 
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES = (

@@ -577,11 +577,7 @@ def check_exact_denoiser(eps_model: Callable, betas: np.ndarray, mixture: Gaussi
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     min_T: int = 1
 
 

@@ -455,11 +455,7 @@ def check_mdlm_sampling(candidate: Any, case: DiscreteCase, *, tol: Tolerance | 
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     any_of: tuple[str, ...] = ()
     absorbing: bool = False
 

@@ -19,6 +19,7 @@ import numpy as np
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
@@ -439,11 +440,7 @@ def fm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", t_max: float =
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     kinds: tuple[str, ...] = th.KINDS
 
 

@@ -282,12 +282,7 @@ def check_realnvp(candidate: Any, case: FlowCase, *, tol: Tolerance | None = Non
 
 
 # --------------------------------------------------------------------------- verify
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (

@@ -431,11 +431,7 @@ def check_gradient_penalty(candidate: Any, case: LawCase, *, tol: Tolerance | No
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     mixtures: bool = True  # also run on tabulated 1-D mixtures
 
 
@@ -475,19 +471,6 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-settings_kw = _verify.settings_kw
-run_property = _verify.run_property
-
-
-def select(properties: Iterable[str] | None, names: tuple[str, ...]) -> list[str] | None:
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(names))
-        if unknown:
-            raise ValueError(f"properties must be among {names}, got unknown {unknown}")
-    return wanted
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every GAN / divergence / Kantorovich-Rubinstein property the candidate supports.
@@ -495,29 +478,14 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU. A named
     property whose methods the candidate lacks is a TypeError; the first failure raises
     ``TheoremViolation`` (``shrink=False`` reports it as drawn)."""
-    import torch
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = type(candidate).__name__
 
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = select(properties, PROPERTY_NAMES)
-    report = VerifyReport(type(candidate).__name__)
-    kw = settings_kw(max_examples, shrink)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing:
-            reason = f"needs {', '.join(missing)}"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; {type(candidate).__name__} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        strategy = law_cases(dtype=dtype, device=device)
-        if prop.mixtures:
-            strategy = st.one_of(strategy, mixture_law_cases(dtype=dtype, device=device))
-        run_property(prop.check, candidate, strategy, kw)
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{type(candidate).__name__} provides none of the GAN methods "
-                        f"(see dgmcheck.checks.gan.GANCandidate)")
-    return report
+    def strategy(prop: Property) -> st.SearchStrategy:
+        cases = law_cases(dtype=dtype, device=device)
+        return st.one_of(cases, mixture_law_cases(dtype=dtype, device=device)) if prop.mixtures else cases
+
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
+        none_provided=f"{name} provides none of the GAN methods (see dgmcheck.checks.gan.GANCandidate)")

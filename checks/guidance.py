@@ -15,7 +15,7 @@ w = ½ still shows). The data is a Gaussian mixture whose classes are its compon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,12 +244,7 @@ def guidance_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_dim:
 
 # ------------------------------------------------------------------------------------ verify
 
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -268,30 +263,10 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every guidance property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.guidance`` is a candidate); dtype/device default to float64 on the CPU."""
-    import torch
-
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
-        if unknown:
-            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    name = getattr(candidate, "__name__", None) or type(candidate).__name__
-    report = VerifyReport(name)
-    kw = _verify.settings_kw(max_examples, shrink)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing:
-            reason = f"needs {', '.join(missing)}"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; {name} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        _verify.run_property(prop.check, candidate, guidance_cases(dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed:
-        raise TypeError(f"{name} provides none of the guidance methods (see dgmcheck.checks.guidance)")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    wanted = _verify.select(properties, PROPERTY_NAMES)
+    name = _verify.candidate_name(candidate)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: guidance_cases(dtype=dtype, device=device),
+        none_provided=f"{name} provides none of the guidance methods (see dgmcheck.checks.guidance)")

@@ -10,7 +10,7 @@ a discrete model — and any of ``log_marginal(x)``, ``posterior(x)``, ``recon(x
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,12 +227,7 @@ def check_optimal_q(candidate: Any, case: LatentCase, *, tol: Tolerance | None =
 
 
 # --------------------------------------------------------------------------- verify
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (

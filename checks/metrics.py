@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks import strategies as S
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.gan import VerifyReport as _Report
-from dgmcheck.checks.gan import run_property, select, settings_kw
 from dgmcheck.checks.strategies import gaussian_pairs, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps
 from dgmcheck.theory import metrics as tm
@@ -307,12 +307,8 @@ def check_precision_recall(candidate: Any, case: MetricCase, *, tol: Tolerance |
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
-    strategy: Callable[..., Any]
+class Property(_verify.Property):
+    strategy: Callable[..., Any] | None = None  # the case strategy, called with dtype= and device=
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -336,25 +332,10 @@ class VerifyReport(_Report):
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every metrics property the candidate supports (see the module docstring)."""
-    import torch
-
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = select(properties, PROPERTY_NAMES)
-    report = VerifyReport(type(candidate).__name__)
-    kw = settings_kw(max_examples, shrink)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing:
-            reason = f"needs {', '.join(missing)}"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; {type(candidate).__name__} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        run_property(prop.check, candidate, prop.strategy(dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{type(candidate).__name__} provides none of gaussian_w2, fid, precision_recall")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = type(candidate).__name__
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda prop: prop.strategy(dtype=dtype, device=device),
+        none_provided=f"{name} provides none of gaussian_w2, fid, precision_recall")

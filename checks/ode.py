@@ -393,12 +393,7 @@ def ode_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_dim: int 
 
 # ----------------------------------------------------------------------------------- verify
 
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -424,30 +419,10 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     """Run every ODE property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.ode`` is a candidate). ``dtype``/``device`` default to the candidate's
     attributes, else float64 on the CPU (the order and reversibility slopes always run in float64)."""
-    import torch
-
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
-        if unknown:
-            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    name = getattr(candidate, "__name__", None) or type(candidate).__name__
-    report = VerifyReport(name)
-    kw = _verify.settings_kw(max_examples, shrink)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing:
-            reason = f"needs {', '.join(missing)}"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; {name} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        _verify.run_property(prop.check, candidate, ode_cases(dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed:
-        raise TypeError(f"{name} provides none of the ODE methods (see dgmcheck.checks.ode)")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    wanted = _verify.select(properties, PROPERTY_NAMES)
+    name = _verify.candidate_name(candidate)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: ode_cases(dtype=dtype, device=device),
+        none_provided=f"{name} provides none of the ODE methods (see dgmcheck.checks.ode)")

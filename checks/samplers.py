@@ -439,11 +439,7 @@ def sampler_cases(draw: st.DrawFn, spec: fp.SDESpec, data: GaussianMixture, *, d
 
 
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...] = ()
+class Property(_verify.Property):
     gaussian_only: bool = False
 
 
@@ -477,34 +473,16 @@ def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, 
     ``data`` defaults to ``candidate.data``; ``spec`` to ``spec_of(candidate)``; ``dtype``/``device`` to
     the candidate's attributes, else float64 on the CPU. Raises ``TheoremViolation`` on the first failure.
     """
-    import torch
-
     missing = [m for m in REQUIRED if not callable(getattr(candidate, m, None))]
     if missing:
         raise TypeError(f"{type(candidate).__name__} must provide {', '.join(missing)} "
                         f"(see dgmcheck.checks.samplers.SamplerCandidate)")
     mix = as_mixture(data if data is not None else getattr(candidate, "data", None))
     spec = spec or spec_of(candidate)
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
-        if unknown:
-            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    report = VerifyReport(type(candidate).__name__)
-    kw = _verify.settings_kw(max_examples, shrink)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        lacking = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        reason = f"needs {', '.join(lacking)}" if lacking else (
-            "needs Gaussian data (one component)" if prop.gaussian_only and mix.n_components != 1 else "")
-        if reason:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; {type(candidate).__name__} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        _verify.run_property(prop.check, candidate, sampler_cases(spec, mix, dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
+        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: sampler_cases(spec, mix, dtype=dtype, device=device),
+        not_applicable=lambda prop: ("needs Gaussian data (one component)"
+                                     if prop.gaussian_only and mix.n_components != 1 else ""))

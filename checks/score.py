@@ -380,12 +380,7 @@ def score_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", batch: int 
                      dtype=dtype, device=device)
 
 
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -407,28 +402,10 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every score-matching property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first failing one. ``properties`` selects by name (``PROPERTY_NAMES``)."""
-    import torch
-
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown "
-                         f"{sorted(set(wanted) - set(PROPERTY_NAMES))}")
-    name = getattr(candidate, "__name__", type(candidate).__name__)
-    report = VerifyReport(name)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} needs {', '.join(missing)}; {name} does not provide it")
-            report.results[prop.name] = f"not applicable (needs {', '.join(missing)})"
-            continue
-        _verify.run_property(prop.check, candidate, score_cases(dtype=dtype, device=device),
-                             _verify.settings_kw(max_examples, shrink))
-        report.results[prop.name] = "passed"
-    if not report.passed:
-        raise TypeError(f"{name} provides none of the score-matching functions (see ScoreCandidate)")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    wanted = _verify.select(properties, PROPERTY_NAMES)
+    name = _verify.candidate_name(candidate)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: score_cases(dtype=dtype, device=device),
+        none_provided=f"{name} provides none of the score-matching functions (see ScoreCandidate)")

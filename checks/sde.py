@@ -730,11 +730,7 @@ def sde_cases(draw: st.DrawFn, *, T: float = 1.0, dtype: Any, device: Any = "cpu
 
 
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     kind: str | None = None  # "ve", "vp", "spec" (either) or None
     hypothesis: bool = True  # False: a deterministic measurement, run once
 

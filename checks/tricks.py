@@ -7,7 +7,7 @@ A candidate (a module of functions such as ``dgmcheck.impl.tricks`` or an object
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,12 +150,7 @@ def check_dirac(candidate: Any, case: TricksCase, *, tol: Tolerance | None = Non
                x0=x0.tolist())
 
 
-@dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+Property = _verify.Property
 
 
 PROPERTIES = (

@@ -13,7 +13,7 @@ here is a polynomial of degree ≤ 2 in ε, and 3 nodes per axis integrate degre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,11 +328,7 @@ def check_nf_as_vae(candidate: Any, case: VAECase, *, tol: Tolerance | None = No
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     any_of: tuple[str, ...] = ()
 
 

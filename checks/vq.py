@@ -8,7 +8,7 @@ and ``kl_uniform(q)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,11 +191,7 @@ def check_discrete_kl_uniform(candidate: Any, case: VQCase, *, tol: Tolerance | 
 
 # --------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
-class Property:
-    name: str
-    theorem: str
-    check: Callable[..., None]
-    requires: tuple[str, ...]
+class Property(_verify.Property):
     any_of: tuple[str, ...] = ()
 
 
