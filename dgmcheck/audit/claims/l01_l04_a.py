@@ -3,7 +3,6 @@ delta), the problem statement, divergence minimization and autoregressive factor
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
@@ -13,7 +12,7 @@ from scipy import integrate, stats
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import autoregressive as ar
-from dgmcheck.theory import latent, tricks
+from dgmcheck.theory import flows, latent, tricks
 
 _PHI = stats.norm.pdf
 _CDF = stats.norm.cdf
@@ -26,11 +25,21 @@ def _log_derivative():
     lhs = sp.Matrix([sp.diff(sp.log(p), v) for v in (x1, x2)])
     rhs = sp.Matrix([sp.diff(p, v) for v in (x1, x2)]) / p
     generic = sym_equal(lhs, rhs, what="grad log p(x1, x2) vs grad p / p for an arbitrary positive p")
-    # and on a concrete density (a 2-D Gaussian mixture), where sympy differentiates everything explicitly
-    a, b = sp.symbols("a b", real=True)
-    dens = sp.exp(-(x1 - a) ** 2 / 2 - x2**2 / 2) + sp.exp(-(x1 + 1) ** 2 / 2 - (x2 - b) ** 2 / 2)
-    concrete = sym_equal(sp.diff(sp.log(dens), x1), sp.diff(dens, x1) / dens, what="mixture density")
-    return all_of(generic, concrete)
+    # the registry oracle (tricks.log_derivative): for p_theta = softmax(theta), the score-function identity
+    # grad_theta E f = E[f grad_theta log p_theta] with grad log p taken as the slide's (1/p) grad p must give
+    # tricks.softmax_expectation_grad = p * (f - E f).
+    th = sp.symbols("t0:3", real=True)
+    probs = [sp.exp(t) / sum(sp.exp(u) for u in th) for t in th]
+    slide_grad = sp.lambdify(th, sp.Matrix([[sp.diff(pk, t) / pk for t in th] for pk in probs]), "numpy")
+
+    def via_slide(theta, f):
+        pk = tricks.softmax(theta)
+        return (pk * f) @ np.asarray(slide_grad(*theta), dtype=float)
+
+    oracle = num_equal(via_slide, lambda theta, f: tricks.softmax_expectation_grad(theta, f),
+                       points(8, seed=10, theta=lambda r: r.normal(size=3), f=lambda r: r.normal(size=3)),
+                       what="sum_k p_k f_k (grad p_k / p_k) (slide) vs tricks.softmax_expectation_grad (oracle)")
+    return all_of(generic, oracle)
 
 
 def _jensen():
@@ -82,26 +91,69 @@ def _monte_carlo_unbiased():
 
 
 # x ~ N(0, 1) pushed through the increasing diffeomorphism z = f(x) = sinh(x) (f^{-1} = asinh):
-# P(Z <= c) = Phi(asinh c). A density is right iff its integral up to c reproduces this CDF.
+# P(Z <= c) = Phi(asinh c). The slide's density (transcribed) must equal the registry oracle's
+# change-of-variables density (flows.flow_log_density, base N(0, 1)), integrate to 1 (flows.normalization_1d)
+# and reproduce the CDF.
+def _slide_px(x):
+    """000:130 as written: p(x) = p(z) |det J_f|, z = f(x) = sinh x, z ~ N(0, 1), J_f = cosh x."""
+    return _PHI(np.sinh(x)) * abs(np.cosh(x))
+
+
+def _slide_log_px(x):
+    """log of 000:130 as written, overflow-safe in the tails (log cosh x = |x| + log1p(e^{-2|x|}) - log 2)."""
+    with np.errstate(over="ignore"):
+        return stats.norm.logpdf(np.sinh(x)) + abs(x) + np.log1p(np.exp(-2 * abs(x))) - np.log(2.0)
+
+
+def _oracle_px(x):
+    return float(np.exp(flows.flow_log_density(np.array([np.sinh(x)]), flows.log_abs_det(np.array([[np.cosh(x)]])))))
+
+
+def _slide_pz(z):
+    """000:131 as written: p(z) = p(x) |det J_{f^{-1}}|, x = f^{-1}(z) = asinh z, x ~ N(0, 1)."""
+    return _PHI(np.arcsinh(z)) * abs(1.0 / np.sqrt(1.0 + z * z))
+
+
+def _slide_log_pz(z):
+    return stats.norm.logpdf(np.arcsinh(z)) - 0.5 * np.log1p(z * z)
+
+
+def _oracle_pz(z):
+    # the flow read from z to x (x = f^{-1}(z) is the noise side, base N(0, 1))
+    return float(np.exp(flows.flow_log_density(np.array([np.arcsinh(z)]),
+                                               flows.log_abs_det(np.array([[1.0 / np.sqrt(1.0 + z * z)]])))))
+
+
 def cov_density_x_1d():
-    """p(x) = p(z)|dz/dx| with z = f(x) = sinh x, z ~ N(0,1): int_{-inf}^a p(x) dx = P(X <= a) = Phi(sinh a)."""
+    """p(x) = p(z)|dz/dx| with z = f(x) = sinh x, z ~ N(0,1): the oracle's density, mass 1, CDF Phi(sinh a)."""
+    oracle = num_equal(_slide_px, _oracle_px, points(8, seed=13, x=(-2.5, 2.5)),
+                       what="p(f(x)) |det df/dx| (slide) vs flows.flow_log_density (registry oracle), f = sinh")
+    mass = num_equal(lambda: flows.normalization_1d(_slide_log_px), lambda: 1.0, [{}],
+                     rtol=1e-7, what="int p(x) dx = 1 (flows.normalization_1d)")
+
     def lhs(a):
-        v, _ = integrate.quad(lambda x: _PHI(np.sinh(x)) * np.cosh(x), -6.0, a, epsabs=1e-13, epsrel=1e-12)
+        v, _ = integrate.quad(_slide_px, -6.0, a, epsabs=1e-13, epsrel=1e-12)
         return v
 
-    return num_equal(lhs, lambda a: _CDF(np.sinh(a)), points(6, seed=14, a=(-2.0, 2.0)),
-                     rtol=1e-7, atol=1e-9, what="int_{-inf}^a N(f(x)) |f'(x)| dx = P(X <= a), f = sinh, z ~ N(0,1)")
+    cdf = num_equal(lhs, lambda a: _CDF(np.sinh(a)), points(6, seed=14, a=(-2.0, 2.0)),
+                    rtol=1e-7, atol=1e-9, what="int_{-inf}^a N(f(x)) |f'(x)| dx = P(X <= a), f = sinh, z ~ N(0,1)")
+    return all_of(oracle, mass, cdf)
 
 
 def cov_density_z_1d():
-    """p(z) = p(x)|dx/dz| with x ~ N(0,1), z = sinh x, f^{-1} = asinh: int_{-inf}^c p(z) dz = Phi(asinh c)."""
+    """p(z) = p(x)|dx/dz| with x ~ N(0,1), z = sinh x, f^{-1} = asinh: the oracle's density, mass 1, CDF."""
+    oracle = num_equal(_slide_pz, _oracle_pz, points(8, seed=12, z=(-4.0, 4.0)),
+                       what="p(f^{-1}(z)) |det df^{-1}/dz| (slide) vs flows.flow_log_density (registry oracle)")
+    mass = num_equal(lambda: flows.normalization_1d(_slide_log_pz), lambda: 1.0, [{}],
+                     rtol=1e-7, what="int p(z) dz = 1 (flows.normalization_1d)")
+
     def lhs(c):
-        v, _ = integrate.quad(lambda z: _PHI(np.arcsinh(z)) / np.sqrt(1 + z * z), -np.inf, c,
-                              epsabs=1e-13, epsrel=1e-12)
+        v, _ = integrate.quad(_slide_pz, -np.inf, c, epsabs=1e-13, epsrel=1e-12)
         return v
 
-    return num_equal(lhs, lambda c: _CDF(np.arcsinh(c)), points(6, seed=15, c=(-4.0, 4.0)),
-                     what="int_{-inf}^c N(f^{-1}(z)) |df^{-1}/dz| dz = P(Z <= c), f = sinh, x ~ N(0,1)")
+    cdf = num_equal(lhs, lambda c: _CDF(np.arcsinh(c)), points(6, seed=15, c=(-4.0, 4.0)),
+                    what="int_{-inf}^c N(f^{-1}(z)) |df^{-1}/dz| dz = P(Z <= c), f = sinh, x ~ N(0,1)")
+    return all_of(oracle, mass, cdf)
 
 
 def _rand_affine(rng):
@@ -128,12 +180,10 @@ def cov_gaussian_2d(direction: str):
                      pts, what="log N(z; Am+b, ASA^T) = log N(f^{-1}(z); m, S) + log|det A^{-1}|")
 
 
-@functools.cache
 def _cov_x():
     return all_of(cov_density_x_1d(), cov_gaussian_2d("x"))
 
 
-@functools.cache
 def _cov_z():
     return all_of(cov_density_z_1d(), cov_gaussian_2d("z"))
 

@@ -3,8 +3,6 @@ flows), the Bayesian framework and the latent variable model."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import sympy as sp
 from scipy import integrate, optimize, stats
@@ -43,11 +41,12 @@ def _inverse_function():
         return np.asarray(Jinv(*z), dtype=float)
 
     inverse_ok = num_equal(round_trip, lambda a, b: np.array([a, b]), pts, what="f^{-1}(f(x)) = x")
-    jac = num_equal(jinv_at_fx, lambda a, b: np.linalg.inv(np.asarray(Jf(a, b), dtype=float)), pts,
-                    what="J_{f^{-1}}(f(x)) = J_f(x)^{-1}")
+    # the slide's right-hand sides from the registry oracle (change_of_variables.inverse_function)
+    jac = num_equal(jinv_at_fx, lambda a, b: flows.inverse_jacobian(np.asarray(Jf(a, b), dtype=float)), pts,
+                    what="J_{f^{-1}}(f(x)) = J_f(x)^{-1} (flows.inverse_jacobian)")
     dets = num_equal(lambda a, b: abs(np.linalg.det(jinv_at_fx(a, b))),
-                     lambda a, b: 1 / abs(np.linalg.det(np.asarray(Jf(a, b), dtype=float))), pts,
-                     what="|det J_{f^{-1}}| = 1/|det J_f|")
+                     lambda a, b: float(np.exp(-flows.log_abs_det(np.asarray(Jf(a, b), dtype=float)))), pts,
+                     what="|det J_{f^{-1}}| = 1/|det J_f| = exp(-flows.log_abs_det(J_f))")
     return all_of(inverse_ok, jac, dets)
 
 
@@ -55,7 +54,6 @@ def _rand_linear_flow(rng):
     return {"W": rng.normal(size=(2, 2)) + 1.5 * np.eye(2), "b": rng.normal(size=2), "x": rng.normal(size=(1, 2))}
 
 
-@functools.cache
 def _nf_log_likelihood():
     # z = f(x) = W x + b, p(z) = N(0, I) => x ~ N(-W^{-1} b, (W^T W)^{-1}); the flow formula (registry oracle
     # flows.flow_log_density with log|det J_f|) must reproduce this Gaussian log-density; plus the 1-D/2-D CoV checks
@@ -99,7 +97,6 @@ def _layers():
     return (f1, f2, f3), (f1i, f2i, f3i)
 
 
-@functools.cache
 def _composition_det():
     (f1, f2, f3), _ = _layers()
     x = sp.Matrix([_X1, _X2])
@@ -130,13 +127,41 @@ def _composition_det():
 
 
 def _composition_inverse():
+    # the symbolic three-layer map of R^2, and a composition of the registry's flow layers (flows.coupling_forward,
+    # flows.linear_forward, coupling on the other block): the inverses applied in reverse order give x back, and the
+    # composed map is a diffeomorphism whose log|det| is the sum of the layers' (flows.composition_log_det)
     (f1, f2, f3), (f1i, f2i, f3i) = _layers()
     x = sp.Matrix([_X1, _X2])
     fwd = sp.lambdify((_X1, _X2), f3(f2(f1(x))), "numpy")
     bwd = sp.lambdify((_X1, _X2), f1i(f2i(f3i(x))), "numpy")
-    return num_equal(lambda a, b: np.asarray(bwd(*np.asarray(fwd(a, b), dtype=float).ravel()), dtype=float).ravel(),
-                     lambda a, b: np.array([a, b]), points(10, seed=34, a=(-1.5, 1.5), b=(-1.5, 1.5)),
-                     what="f_1^{-1} o f_2^{-1} o f_3^{-1} (f_3 o f_2 o f_1 (x)) = x")
+    symbolic = num_equal(lambda a, b: np.asarray(bwd(*np.asarray(fwd(a, b), dtype=float).ravel()), dtype=float).ravel(),
+                         lambda a, b: np.array([a, b]), points(10, seed=34, a=(-1.5, 1.5), b=(-1.5, 1.5)),
+                         what="f_1^{-1} o f_2^{-1} o f_3^{-1} (f_3 o f_2 o f_1 (x)) = x")
+    W = np.array([[1.2, 0.5, 0.0, -0.3], [0.1, 0.9, 0.4, 0.0], [-0.5, 0.0, 1.1, 0.3], [0.2, -0.4, 0.0, 1.3]])
+    rev = np.arange(4)[::-1]
+
+    def forward(x):
+        z1, ld1 = flows.coupling_forward(x, 2, _coupling_cond)
+        z2, ld2 = flows.linear_forward(W, z1)
+        z3, ld3 = flows.coupling_forward(z2[:, rev], 2, _coupling_cond)
+        return z3, flows.composition_log_det([ld1, ld2, ld3])
+
+    def backward(z):  # f_1^{-1} o f_2^{-1} o f_3^{-1}
+        u2 = flows.coupling_inverse(z, 2, _coupling_cond)[:, rev]
+        u1 = flows.linear_inverse(W, u2)
+        return flows.coupling_inverse(u1, 2, _coupling_cond)
+
+    def num_logdet(x):
+        h = 1e-6
+        J = np.stack([(forward(x + h * e)[0][0] - forward(x - h * e)[0][0]) / (2 * h) for e in np.eye(4)], axis=1)
+        return float(np.linalg.slogdet(J)[1])
+
+    pts = points(6, seed=38, x=lambda r: r.normal(size=4))
+    layers = num_equal(lambda x: backward(forward(x)[0])[0], lambda x: x, pts,
+                       what="registry flow layers (coupling, linear, coupling): inverses in reverse order give x")
+    logdet = num_equal(num_logdet, lambda x: float(forward(x)[1][0]), pts, rtol=1e-6, atol=1e-7,
+                       what="log|det J| of the composition (central differences) = flows.composition_log_det")
+    return all_of(symbolic, layers, logdet)
 
 
 def _composition_log_likelihood():
@@ -173,14 +198,15 @@ def _elementwise_logdet():
 
 
 def _linear_jacobian():
-    # the Jacobian of z = W x computed by sympy (J_ij = dz_i/dx_j), evaluated at random W, vs the slide's W^T
-    w = sp.symbols("w11 w12 w21 w22", real=True)
-    x = sp.symbols("x1 x2", real=True)
-    W = sp.Matrix([[w[0], w[1]], [w[2], w[3]]])
-    J = sp.lambdify(w, (W * sp.Matrix(x)).jacobian(list(x)), "numpy")
-    return num_equal(lambda W: np.asarray(J(*np.ravel(W)), dtype=float), lambda W: np.asarray(W).T,
+    # the Jacobian of z = W x (J_ij = dz_i/dx_j) read off the registry oracle flows.linear_forward (column j is the
+    # image of e_j: the map is linear), evaluated at random W, vs the slide's W^T
+    def jacobian(W):
+        return flows.linear_forward(np.asarray(W, dtype=float), np.eye(2))[0].T
+
+    return num_equal(jacobian, lambda W: np.asarray(W).T,
                      points(5, seed=47, W=lambda r: np.round(r.normal(size=(2, 2)), 3)),
-                     what="J_f = dz/dx of z = W x (J_ij = dz_i/dx_j, the slide's own Jacobian) vs W^T")
+                     what="J_f = dz/dx of z = W x (J_ij = dz_i/dx_j, the slide's own Jacobian; flows.linear_forward) "
+                          "vs W^T")
 
 
 def _lu_positive():
@@ -292,8 +318,21 @@ def _coupling_det():
     z = sp.Matrix([a, (b - mu[0]) / sig[0], (c - mu[1]) / sig[1]])
     J = z.jacobian([a, b, c])
     block = sym_equal(J[0, 1:], sp.zeros(1, 2), what="upper-right block of dz/dx is 0, upper-left I_d")
-    det = sym_equal(J.det(), 1 / (sig[0] * sig[1]), what="det dz/dx = prod_j 1/sigma_j(x_1), m = 3, d = 1")
-    return all_of(block, det)
+    det_J = sp.lambdify((a, b, c), J.det(), "numpy")
+    slide = sp.lambdify((a, b, c), 1 / (sig[0] * sig[1]), "numpy")  # prod_j 1/sigma_j(x_1), as written
+
+    def cond(x1):
+        return np.array([np.sin(x1[0]), x1[0] ** 2]), np.array([0.3 * x1[0], np.log1p(x1[0] ** 2)])
+
+    def oracle(x):  # registry oracle flows.coupling_forward: log|det dz/dx| = -sum_j log sigma_j(x_1)
+        return float(np.exp(flows.coupling_forward(x, 1, cond)[1][0]))
+
+    pts = points(8, seed=46, x=lambda r: r.normal(size=3))
+    det = num_equal(lambda x: float(det_J(*x)), oracle, pts,
+                    what="det dz/dx (sympy) = exp(flows.coupling_forward log-det)")
+    prod = num_equal(lambda x: float(slide(*x)), oracle, pts,
+                     what="prod_j 1/sigma_j(x_1) (slide) = exp(flows.coupling_forward log-det), m = 3, d = 1")
+    return all_of(block, det, prod)
 
 
 def _coupling_is_ar():

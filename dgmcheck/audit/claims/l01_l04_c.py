@@ -8,15 +8,13 @@ p(z) = pi on K states, p(x|z) = T[z, x] (every term by enumeration)."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-from scipy import integrate
+from scipy import integrate, stats
 from scipy.special import roots_hermitenorm
 
 from dgmcheck.audit.claims.l01_l04_b import _marginal_integral
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points
-from dgmcheck.theory import flows, latent
+from dgmcheck.theory import flows, latent, tricks
 
 _LOG2PI = float(np.log(2 * np.pi))
 _GH_X, _GH_W = roots_hermitenorm(40)
@@ -68,7 +66,6 @@ def _log_marginal_sum():
                   num_equal(quad_sum, lambda: closed, [{}], what="sum over 3 points of log int p(x_i|z) p(z) dz"))
 
 
-@functools.cache
 def _naive_mc():
     # log p(x) = log E_{p(z)} p(x|z)  >=  E_{p(z)} log p(x|z)  ≈  (1/K) sum_k log p(x|z_k) (unbiased), 1-D latent
     pts = _lg_points(8, 51, k=1)
@@ -90,8 +87,19 @@ def _naive_mc():
     def log_p(W, b, psi, x, m, S):
         return latent.lg_log_marginal(W, b, psi, x)
 
+    # Jensen on the K-point law of z_k = Phi^{-1}((k - 1/2)/K) (equal weights): the registry oracle tricks.log_mean_exp
+    # of a_k = log p(x|z_k) is >= the slide's (1/K) sum_k log p(x|z_k)
+    z_k = stats.norm.ppf((np.arange(16) + 0.5) / 16)
+
+    def log_liks(W, b, psi, x):
+        return np.array([latent.gaussian_logpdf(x, W[:, 0] * z + b, np.diag(psi)) for z in z_k])
+
+    jensen = num_compare(lambda W, b, psi, x, m, S: tricks.log_mean_exp(log_liks(W, b, psi, x)), ">=",
+                         lambda W, b, psi, x, m, S: float(np.mean(log_liks(W, b, psi, x))), pts,
+                         what="log (1/K) sum_k p(x|z_k) (tricks.log_mean_exp) >= (1/K) sum_k log p(x|z_k), K = 16")
     return all_of(num_equal(log_e_lik, log_p, pts, rtol=1e-7, what="log E_{p(z)} p(x|z) = log p(x)"),
                   num_compare(log_p, ">=", e_log_lik, pts, what="log p(x) >= E_{p(z)} log p(x|z)"),
+                  jensen,
                   num_equal(mc_expectation, e_log_lik, pts,
                             what="E[(1/K) sum_k log p(x|z_k)] = E_{p(z)} log p(x|z), K = 2 (unbiased)"))
 
@@ -123,7 +131,6 @@ def _elbo_jensen_chain():
                             what="E_q log p(x,z)/q(z) (quadrature) = L (closed form)"))
 
 
-@functools.cache
 def _elbo_bound():
     lg = num_compare(lambda **c: latent.lg_elbo(**c), "<=",
                      lambda W, b, psi, x, m, S: latent.lg_log_marginal(W, b, psi, x),
@@ -146,7 +153,6 @@ def _posterior_def():
     return num_equal(lhs, rhs, _lg_points(10, 55), what="log p(z|x) (conjugate closed form) = log p(x,z) - log p(x)")
 
 
-@functools.cache
 def _elbo_decomposition():
     def lg_lhs(W, b, psi, x, m, S):
         return latent.lg_elbo(W, b, psi, x, m, S)
@@ -167,7 +173,6 @@ def _elbo_decomposition():
                   num_compare(kl_post, ">=", lambda **c: 0.0, _disc_points(20, 57), what="KL(q || p(z|x)) >= 0"))
 
 
-@functools.cache
 def _recon_minus_kl():
     def lg_lhs(W, b, psi, x, m, S):
         return latent.lg_elbo_quadrature(W, b, psi, x, m, S)  # int q log p(x,z)/q(z) dz, by quadrature
@@ -197,7 +202,6 @@ def _loglik_decomposition():
                   num_equal(lhs, rhs, _lg_points(15, 60), what="log p = E_q log p(x|z) - KL(q||p(z)) + KL(q||p(z|x))"))
 
 
-@functools.cache
 def _optimal_q():
     # L at the posterior equals log p(x); every other q gives a strictly smaller L
     def at_post(prior, lik, x, q):
@@ -335,8 +339,9 @@ def _reparam_expectation():
         v, _ = integrate.quad(f, mu - 30 * s, mu + 30 * s, epsabs=0, epsrel=1e-12, limit=200)
         return v
 
-    def rhs(mu, s, a):
-        return float(_gh1(lambda e: np.cos(s * e + mu) + np.exp(a * (s * e + mu))))
+    def rhs(mu, s, a):  # E_eps f(g(eps)) by the registry oracle's Gauss-Hermite rule (vae.reparametrization)
+        return float(latent.gauss_hermite_expectation(
+            lambda e: np.cos(s * e[:, 0] + mu) + np.exp(a * (s * e[:, 0] + mu)), 1, 40))
 
     def closed(mu, s, a):
         return float(np.cos(mu) * np.exp(-s * s / 2) + np.exp(a * mu + a * a * s * s / 2))
@@ -376,17 +381,25 @@ def _reparam_gradient():
     return all_of(cosine, oracle)
 
 
-@functools.cache
 def _gaussian_reparam_law():
     # z = sigma ⊙ eps + mu, eps ~ N(0, I): its density by change of variables equals N(mu, diag sigma^2)
     def lhs(mu, sig, z):
         eps = (z - mu) / sig
         return latent.gaussian_logpdf(eps, np.zeros(2), np.eye(2)) - np.sum(np.log(sig))
 
-    return num_equal(lhs, lambda mu, sig, z: latent.gaussian_logpdf(z, mu, np.diag(sig**2)),
-                     points(10, seed=70, mu=lambda r: r.normal(size=2), sig=lambda r: r.uniform(0.2, 2, size=2),
-                            z=lambda r: r.normal(size=2) * 2),
-                     what="density of sigma*eps + mu = N(mu, diag sigma^2) (sigma a standard deviation)")
+    pts = points(10, seed=70, mu=lambda r: r.normal(size=2), sig=lambda r: r.uniform(0.2, 2, size=2),
+                 z=lambda r: r.normal(size=2) * 2)
+    density = num_equal(lhs, lambda mu, sig, z: latent.gaussian_logpdf(z, mu, np.diag(sig**2)), pts,
+                        what="density of sigma*eps + mu = N(mu, diag sigma^2) (sigma a standard deviation)")
+
+    def moments(mu, sig, z):  # E_eps of (z*, z* z*^T), z* = sigma * eps + mu, by the registry oracle's quadrature
+        return latent.gauss_hermite_expectation(
+            lambda e: np.concatenate([e * sig + mu, np.einsum("ni,nj->nij", e * sig + mu, e * sig + mu).reshape(-1, 4)],
+                                     -1), 2, 3)
+
+    law = num_equal(moments, lambda mu, sig, z: np.concatenate([mu, (np.outer(mu, mu) + np.diag(sig**2)).ravel()]),
+                    pts, what="E z*, E z* z*^T (latent.gauss_hermite_expectation) = mu, mu mu^T + diag sigma^2")
+    return all_of(density, law)
 
 
 def _recon_gradient():

@@ -53,10 +53,18 @@ def _kl_uniform_chain():
 
 
 def _discrete_elbo_entropy():
+    # the slide's right side (H the Shannon entropy, vq.entropy) vs the ELBO by enumeration, and vs reconstruction
+    # minus the registry oracle's KL(q || U{1..K}) (vae.discrete_kl_uniform: vq.kl_to_uniform)
     K = 4
-    return num_equal(lambda prior, lik, x, q: latent.disc_elbo(prior, lik, x, q),
-                     lambda prior, lik, x, q: latent.disc_recon(lik, x, q) + latent.entropy(q) - np.log(K),
-                     _uniform_disc_points(20, 83, K), what="L = E_q log p(x|c) + H(q) - log K (uniform prior)")
+    pts = _uniform_disc_points(20, 83, K)
+
+    def slide(prior, lik, x, q):
+        return latent.disc_recon(lik, x, q) + float(vq.entropy(q)) - np.log(K)
+
+    return all_of(num_equal(lambda prior, lik, x, q: latent.disc_elbo(prior, lik, x, q), slide, pts,
+                            what="L (enumeration) = E_q log p(x|c) + H(q) - log K (uniform prior)"),
+                  num_equal(lambda prior, lik, x, q: latent.disc_recon(lik, x, q) - float(vq.kl_to_uniform(q)), slide,
+                            pts, what="E_q log p(x|c) - KL(q || U) (vq.kl_to_uniform) = E_q log p(x|c) + H(q) - log K"))
 
 
 # --------------------------------------------------------------------------- VQ-VAE
@@ -117,8 +125,9 @@ _X = np.array([0.3, -1.0, 0.7])
 
 
 def _zq_of(phi, E):
+    """z_q = e_{k*(z_e)}, k* by the registry oracle vq.nearest_code."""
     ze = phi * _U
-    return E[int(np.argmin(np.linalg.norm(E - ze, axis=1)))]
+    return E[int(vq.nearest_code(ze[None], E)[0])]
 
 
 def _st_points():
@@ -155,8 +164,8 @@ def _st_chain_rule():
 def _st_approximation():
     # the exact gradient is 0 almost everywhere; the straight-through value G . dz_e/dphi is not. Every input of the
     # setting is in the evidence: z_e = phi u, codebook E (rows e_k), decoder log p(x|z) = log N(x; B z, I).
-    def zq(phi, E, u):
-        return E[int(np.argmin(np.linalg.norm(E - phi * u, axis=1)))]
+    def zq(phi, E, u):  # nearest code by the registry oracle vq.nearest_code
+        return E[int(vq.nearest_code((phi * u)[None], E)[0])]
 
     def log_dec(x, B, z):
         r = x - B @ z

@@ -11,7 +11,7 @@ import sympy as sp
 from dgmcheck.audit.claims.l05_l08_b import _forward_kernel, _forward_marginal
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
-from dgmcheck.theory import ddpm
+from dgmcheck.theory import ddpm, latent
 from dgmcheck.theory import linear_gaussian as lg
 
 _P = "000"
@@ -54,7 +54,14 @@ def _posterior_numeric():
         c0, ct, var = _slide_posterior(betas, t)
         return math.exp(_logn(xp, ct * xt + c0 * x0, var))
 
-    return num_equal(ratio, slide, at, rtol=1e-9, what="Bayes ratio of the three Gaussians vs N(mu_tilde, beta_tilde)")
+    def oracle(t, x0, xp, xt):  # the registry oracle ddpm.posterior: N(c_0 x_0 + c_t x_t, beta_tilde_t)
+        c0, ct, var = (float(u) for u in ddpm.posterior(betas, t))
+        return math.exp(_logn(xp, ct * xt + c0 * x0, var))
+
+    return all_of(
+        num_equal(ratio, slide, at, rtol=1e-9, what="Bayes ratio of the three Gaussians vs N(mu_tilde, beta_tilde)"),
+        num_equal(slide, oracle, at, rtol=1e-9, what="N(mu_tilde, beta_tilde) as written vs ddpm.posterior"),
+    )
 
 
 def _posterior_symbolic():
@@ -96,13 +103,51 @@ def _chains(n=5, seed=60):
     return out
 
 
+def _as_latent_model(chain, x0):
+    """The diffusion VAE of a 1-D linear-Gaussian reverse chain as the latent model of dgmcheck.theory.latent.
+
+    z = x_{1:T} = mu + G u with u ~ N(0, I_T) (the chain p(x_T) prod_{t>=2} p_theta(x_{t-1}|x_t) is affine in
+    independent normals); the decoder p_theta(x_0|x_1) = N(a_1 x_1 + b_1, v_1) is N(W u + b, psi) with
+    W = a_1 G[0], b = a_1 mu_1 + b_1, psi = v_1; the encoder q(x_{1:T}|x_0) (forward chain: E x_t = sqrt(abar_t) x_0,
+    Cov(x_s, x_t) = sqrt(abar_t/abar_s)(1 - abar_s), s <= t) in u-coordinates is N(G^-1(m_q - mu), G^-1 S_q G^-T).
+    The ELBO and log p(x_0) are invariant under this change of latent variable."""
+    T = len(_BETAS)
+    ab = _abar(_BETAS)[1:]
+    mu, G = np.zeros(T), np.zeros((T, T))
+    mu[T - 1], G[T - 1, T - 1] = float(chain.prior_mean), math.sqrt(float(chain.prior_var))
+    for t in range(T, 1, -1):  # x_{t-1} = a_t x_t + b_t + sqrt(v_t) xi_t
+        a, b, v = float(chain.a[t - 1]), float(chain.b[t - 1]), float(chain.v[t - 1])
+        mu[t - 2] = a * mu[t - 1] + b
+        G[t - 2] = a * G[t - 1]
+        G[t - 2, t - 2] = math.sqrt(v)
+    m_q = np.sqrt(ab) * x0
+    S_q = np.array([[math.sqrt(ab[max(i, j)] / ab[min(i, j)]) * (1 - ab[min(i, j)]) for j in range(T)]
+                    for i in range(T)])
+    Gi = np.linalg.inv(G)
+    a1, b1, v1 = float(chain.a[0]), float(chain.b[0]), float(chain.v[0])
+    return {"W": a1 * G[:1], "b": np.array([a1 * mu[0] + b1]), "psi": np.array([v1]), "x": np.array([x0]),
+            "m": Gi @ (m_q - mu), "S": Gi @ S_q @ Gi.T}
+
+
 def _elbo_bound():
-    return num_compare(
-        lambda chain, x0: lg.log_likelihood(chain, x0),
-        ">=",
-        lambda chain, x0: lg.elbo(chain, _BETAS, x0),
-        _chains(),
-        what="log p_theta(x_0) >= ELBO (exact, linear-Gaussian chains)",
+    # log p_theta(x_0) >= E_q log p(x_0, z)/q(z|x_0), by the registry oracle of elbo.bound (latent.lg_log_marginal,
+    # latent.lg_elbo) on the diffusion VAE written as a latent model, cross-checked with the diffusion's own exact
+    # ELBO and likelihood (linear_gaussian.elbo, log_likelihood)
+    cases = _chains()
+
+    def log_p(chain, x0):
+        m = _as_latent_model(chain, x0)
+        return latent.lg_log_marginal(m["W"], m["b"], m["psi"], m["x"])
+
+    def elbo(chain, x0):
+        return latent.lg_elbo(**_as_latent_model(chain, x0))
+
+    return all_of(
+        num_compare(log_p, ">=", elbo, cases, what="log p_theta(x_0) >= ELBO (latent.lg_log_marginal, latent.lg_elbo)"),
+        num_equal(elbo, lambda chain, x0: lg.elbo(chain, _BETAS, x0), cases, rtol=1e-8,
+                  what="latent.lg_elbo of the diffusion VAE = linear_gaussian.elbo"),
+        num_equal(log_p, lambda chain, x0: lg.log_likelihood(chain, x0), cases, rtol=1e-8,
+                  what="latent.lg_log_marginal of the diffusion VAE = linear_gaussian.log_likelihood"),
     )
 
 
@@ -187,13 +232,34 @@ def _trajectories():
 
 def _elbo_derivation_pointwise():
     cases = _trajectories()
-    return num_equal(
+    pointwise = num_equal(
         lambda a, b, v, x: [_log_ratio_lines(a, b, v, x)[0]] * 3,
         lambda a, b, v, x: list(_log_ratio_lines(a, b, v, x)[1:4]),
         cases,
         rtol=1e-9,
         what="line 1 (= line 2 by the Markov property) vs lines 3, 4, 5, pointwise in x_{0:T}",
     )
+    # in expectation under q(x_{1:T}|x_0) (tensor Gauss-Hermite, exact for these quadratic log-ratios) every line is
+    # the ELBO of the registry oracle (ddpm.elbo_decomposition: linear_gaussian.elbo, prior p(x_T) = N(0, 1))
+    T = len(_BETAS)
+    ab = _abar(_BETAS)[1:]
+    S_q = np.array([[math.sqrt(ab[max(i, j)] / ab[min(i, j)]) * (1 - ab[min(i, j)]) for j in range(T)]
+                    for i in range(T)])
+    L = np.linalg.cholesky(S_q)
+
+    def expected_lines(a, b, v, x):
+        def fn(u):
+            return np.array([_log_ratio_lines(a, b, v, np.concatenate([[x[0]], np.sqrt(ab) * x[0] + L @ row]))
+                             for row in u])
+
+        return list(latent.gauss_hermite_expectation(fn, T, 2))
+
+    def oracle(a, b, v, x):
+        return [lg.elbo(lg.LinearReverseChain(a=a, b=b, v=v), _BETAS, x[0])] * 5
+
+    expectation = num_equal(expected_lines, oracle, cases[:3], rtol=1e-8,
+                            what="E_q of lines 1, 3, 4, 5 and the split vs linear_gaussian.elbo (exact ELBO)")
+    return all_of(pointwise, expectation)
 
 
 def _elbo_decomposition():

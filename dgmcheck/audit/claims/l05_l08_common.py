@@ -82,12 +82,6 @@ def conditional_expect(g, a: float, v: float) -> float:
     return total
 
 
-def explicit_objective(s, a: float, v: float) -> float:
-    """``E_{q(x_t)} (s(x_t) - d/dx_t log q(x_t))^2`` with the exact mixture score."""
-    q = noised_mixture(a, v)
-    return marginal_expect(lambda y: (s(y) - q.score(y[:, None])[:, 0]) ** 2, a, v)
-
-
 def denoising_objective(s, a: float, v: float) -> float:
     """``E_{p_data(x)} E_{q(x_t|x)} (s(x_t) - d/dx_t log q(x_t|x))^2``, kernel gradient ``-(x_t - a x)/v``."""
     return conditional_expect(lambda x, xt: (s(xt) + (xt - a * x) / v) ** 2, a, v)

@@ -1,8 +1,11 @@
 """000 Lecture 11: the NCSN and DDPM chains as SDEs (VE / VP), their probability flow ODEs and reverse SDEs,
 the moment ODEs and the Gaussian transition kernels, continuous-time normalizing flows and flow matching.
 
-The PF-ODE / reverse-SDE checks reuse the exact mixture-marginal machinery of ``l09_l11_b`` (VE with
-sigma(t) = 0.1 * 20^t, VP with beta(t) = 0.1 + 4t, 1-D Gaussian-mixture data).
+Claims linked to a registry theorem take their reference side from its oracle: ``theory.sde`` (VE / VP
+closed forms with sigma(t) = 0.1 * 20^t, i.e. ``VE(0.1, 2.0)``, and beta(t) = 0.1 + 4t, i.e. ``VP(0.1, 4.1)``;
+the NCSN / DDPM chain moments; the moment ODEs), ``theory.score`` (the Gaussian kernel's score),
+``theory.flow_matching`` (conditional fields, the marginal field's continuity residual). The PF-ODE /
+reverse-SDE / continuity checks reuse ``l09_l11_b`` (``theory.fokker_planck`` / ``theory.ode``).
 """
 
 from __future__ import annotations
@@ -14,59 +17,99 @@ from scipy import integrate
 from dgmcheck.audit.claims.l09_l11_b import _continuity_both, _pf_ode, _reverse
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
+from dgmcheck.theory import flow_matching as fm_th
+from dgmcheck.theory import score as score_th
+from dgmcheck.theory import sde as sde_th
 from dgmcheck.theory.flow_matching import PathSpec, linear_model_objectives
 
 S, T = sp.symbols("s t", positive=True)
+_VE = sde_th.VE(0.1, 2.0)  # sigma(t) = 0.1 * 20^t
+_VP = sde_th.VP(0.1, 4.1)  # beta(t) = 0.1 + 4t
 
 
 def _sig2(t):
-    return 0.01 * 400.0**t  # VE: sigma(t) = 0.1 * 20^t
+    return 0.01 * 400.0**t  # VE: sigma(t)^2 = (0.1 * 20^t)^2, as on the slide's sigma^2(t)
+
+
+def _dsig2(t):
+    return _sig2(t) * np.log(400.0)  # the slide's g^2 = d[sigma^2(t)]/dt
 
 
 def _beta(t):
     return 0.1 + 4 * t  # VP
 
 
+def _int_beta(t):
+    return integrate.quad(_beta, 0.0, t, epsabs=1e-14)[0]  # the slide's int_0^t beta(s) ds
+
+
 # ---------------------------------------------------------------------------------- VE: the NCSN chain
 def _ncsn_chain_step():
     var_prev, var_t = sp.symbols("sigma_prev2 sigma_t2", positive=True)
-    return sym_equal(var_prev + (var_t - var_prev), var_t,
-                     what="Var(x_{t-1} | x) + (sigma_t^2 - sigma_{t-1}^2) = sigma_t^2 (independent Gaussian noise)")
+    written = sym_equal(var_prev + (var_t - var_prev), var_t,
+                        what="Var(x_{t-1} | x) + (sigma_t^2 - sigma_{t-1}^2) = sigma_t^2 (independent Gaussian noise)")
+    sigmas = _VE.chain_sigmas(10)
+
+    def slide():  # x_0 ~ N(x, sigma_0^2); each step adds independent N(0, sigma_t^2 - sigma_{t-1}^2)
+        v = [sigmas[0] ** 2]
+        for i in range(1, len(sigmas)):
+            v.append(v[-1] + (sigmas[i] ** 2 - sigmas[i - 1] ** 2))
+        return np.array(v)
+
+    chain = num_equal(slide, lambda: sigmas[0] ** 2 + sde_th.ncsn_chain_moments(sigmas)[1], [{}],
+                      what="Var(x_t | x) of the slide's chain vs sigma_0^2 + theory.sde.ncsn_chain_moments")
+    marginal = num_equal(slide, lambda: sigmas**2, [{}],
+                         what="Var(x_t | x) of the slide's chain vs sigma_t^2 (000:4019)")
+    return all_of(written, chain, marginal)
 
 
 def _sqrt_dt_typo():
     delta, dt = sp.symbols("Delta dt", positive=True)  # Delta = sigma^2(t) - sigma^2(t - dt)
-    return sym_equal(sp.sqrt(delta / dt) * dt, sp.sqrt(delta), domains={"dt": (0.001, 0.1), "Delta": (0.001, 0.1)},
-                     what="line 2 coefficient sqrt(Delta/dt) * dt vs line 1 coefficient sqrt(Delta)")
+    written = sym_equal(sp.sqrt(delta / dt) * dt, sp.sqrt(delta), domains={"dt": (0.001, 0.1), "Delta": (0.001, 0.1)},
+                        what="line 2 coefficient sqrt(Delta/dt) * dt vs line 1 coefficient sqrt(Delta)")
+
+    def line1(t, dt):  # increment std of the NCSN chain (theory.sde.ncsn_chain_moments over [t - dt, t])
+        return float(np.sqrt(sde_th.ncsn_chain_moments(_VE.sigma(np.array([t - dt, t])))[1][-1]))
+
+    def line2(t, dt):
+        return float(np.sqrt((_sig2(t) - _sig2(t - dt)) / dt) * dt)
+
+    at = [{"t": 0.6, "dt": 0.01}, {"t": 0.3, "dt": 0.05}]
+    numeric = num_equal(line2, line1, at,
+                        what="line 2 coefficient vs the chain's increment std (VE sigma(t) = 0.1 20^t)")
+    return all_of(written, numeric)
 
 
 def _ve_increment_limit():
-    # line 1 -> line 3: sqrt(sigma^2(t) - sigma^2(t-dt)) vs sqrt(d sigma^2/dt) * sqrt(dt), ratio -> 1 as dt -> 0.
+    # line 1 -> line 3: the chain increment std (theory.sde.ncsn_chain_moments on VE.chain_sigmas(N), step i = 0.6 N)
+    # vs the slide's sqrt(d sigma^2/dt) * sqrt(dt) (dw = eps sqrt(dt)), ratio -> 1 as dt = 1/N -> 0.
     t = 0.6
-    dsig2 = _sig2(t) * np.log(400.0)
 
-    def ratio(dt):
-        return np.sqrt(_sig2(t) - _sig2(t - dt)) / (np.sqrt(dsig2) * np.sqrt(dt))
+    def ratio(n):
+        v = sde_th.ncsn_chain_moments(_VE.chain_sigmas(n))[1]
+        i = round(t * n)
+        return np.sqrt(v[i] - v[i - 1]) / (np.sqrt(_dsig2(t)) * np.sqrt(1.0 / n))
 
-    return num_compare(lambda dt: abs(ratio(dt) - 1), "<=", lambda dt: 5 * dt,
-                       [{"dt": d} for d in (1e-2, 1e-3, 1e-4)],
-                       what="|increment std of the chain / (sqrt(d sigma^2/dt) sqrt(dt)) - 1| <= 5 dt (first order)")
+    g2 = num_equal(lambda: _dsig2(t), lambda: float(_VE.g2(t)), [{}], what="slide's d[sigma^2]/dt vs theory.sde.VE.g2")
+    limit = num_compare(lambda n: abs(ratio(n) - 1), "<=", lambda n: 5.0 / n, [{"n": n} for n in (100, 1000, 10000)],
+                        what="|chain increment std / (sqrt(d sigma^2/dt) sqrt(dt)) - 1| <= 5 dt (first order)")
+    return all_of(g2, limit)
 
 
 def _ve_marginal_variance():
-    # The VE SDE started at x(0): Var x(1) = int_0^1 g^2 = sigma^2(1) - sigma^2(0) = the chain's telescoped variance;
-    # Euler-Maruyama on N steps (g^2 at left ends) converges to it with error O(1/N).
-    exact = _sig2(1.0) - _sig2(0.0)
-    quad = integrate.quad(lambda s: _sig2(s) * np.log(400.0), 0, 1, epsabs=1e-12)[0]
+    # The slide's VE SDE dx = sqrt(d sigma^2/dt) dw from x(0): its Euler-Maruyama variance (theory.sde.em_moments)
+    # converges at rate 1/N to the chain's telescoped variance (theory.sde.ncsn_chain_moments) = VE.marginal(1).
+    exact = float(_VE.marginal(1.0)[1])
+    chain = num_equal(lambda: float(sde_th.ncsn_chain_moments(_VE.chain_sigmas(50))[1][-1]), lambda: exact, [{}],
+                      what="NCSN chain variance at t = 1 vs theory.sde.VE.marginal(1)")
 
     def em(n):
-        ts = np.arange(n) / n
-        return float(np.sum(_sig2(ts) * np.log(400.0)) / n)
+        return float(sde_th.em_moments(lambda t: 0.0, _dsig2, np.arange(n + 1) / n, m0=0.0)[1][-1])
 
-    return all_of(num_equal(lambda: quad, lambda: exact, [{}], what="int_0^1 g^2 vs sigma^2(1) - sigma^2(0)"),
-                  num_compare(lambda n: abs(em(n) - exact) * n, "<=", lambda n: 20 * exact,
-                              [{"n": n} for n in (100, 1000, 10000)],
-                              what="N |Var_EM(N) - Var_exact| stays bounded (error O(1/N))"))
+    sde_limit = num_compare(lambda n: abs(em(n) - exact) * n, "<=", lambda n: 20 * exact,
+                            [{"n": n} for n in (100, 1000)],
+                            what="N |Var_EM(N) of the slide's SDE - Var of the chain| stays bounded (error O(1/N))")
+    return all_of(chain, sde_limit)
 
 
 # ---------------------------------------------------------------------------------- VP: the DDPM chain
@@ -77,70 +120,103 @@ def _ddpm_to_vp_chain():
     b = sp.Symbol("beta", positive=True)
     rewrite = sym_equal((1 - b * dt / 2) * x + sp.sqrt(b * dt) * e, x - b * x * dt / 2 + sp.sqrt(b) * (e * sp.sqrt(dt)),
                         what="line 2 vs line 3 with dw = eps sqrt(dt)")
-    return all_of(first_order, rewrite)
+
+    def gap(n):  # the linearized chain (line 2) vs the DDPM chain (theory.sde.ddpm_chain_moments), betas VP.chain_betas
+        betas = _VP.chain_betas(n)
+        a, v = sde_th.ddpm_chain_moments(betas)
+        al, vl = 1.0, 0.0
+        for beta in betas:
+            al, vl = (1 - beta / 2) * al, (1 - beta / 2) ** 2 * vl + beta
+        return abs(al - a[-1]) + abs(vl - v[-1])
+
+    chains = num_compare(lambda n: gap(n) * n, "<=", lambda n: 10.0, [{"n": n} for n in (100, 1000)],
+                         what="N |moments of the linearized chain - theory.sde.ddpm_chain_moments| stays bounded")
+    return all_of(first_order, rewrite, chains)
 
 
 def _vp_chain_limit():
-    # abar_N = prod_i (1 - beta(t_i)/N) -> exp(-int_0^1 beta) with error O(1/N) (the chain's signal coefficient).
-    exact = np.exp(-(0.1 + 2.0))
-
-    def chain(n):
-        ts = np.arange(1, n + 1) / n
-        return float(np.prod(1 - _beta(ts) / n))
-
-    return num_compare(lambda n: abs(chain(n) - exact) * n, "<=", lambda n: 10.0,
-                       [{"n": n} for n in (100, 1000, 10000)],
-                       what="N |abar_N - exp(-int beta)| stays bounded (the DDPM chain converges to the VP SDE)")
+    coeffs = num_equal(lambda t: np.array([-0.5 * _beta(t), _beta(t)]), lambda t: np.array([_VP.f(t), _VP.g2(t)]),
+                       points(4, seed=52, t=(0.0, 1.0)),
+                       what="slide's drift coefficient -beta(t)/2 and g^2 = beta(t) vs theory.sde.VP.f, VP.g2")
+    limit = num_compare(lambda n: sde_th.vp_chain_error(_VP, n) * n, "<=", lambda n: 10.0,
+                        [{"n": n} for n in (100, 1000)],
+                        what="N x theory.sde.vp_chain_error (DDPM chain with beta_i = beta(t_i)/N vs the VP marginals) "
+                             "stays bounded")
+    return all_of(coeffs, limit)
 
 
 def _vp_variance_preserved():
-    def var_path(v0):
-        sol = integrate.solve_ivp(lambda t, v: -_beta(t) * v + _beta(t), (0, 1), [v0], t_eval=[0.25, 0.5, 1.0],
-                                  rtol=1e-11, atol=1e-12)
-        return sol.y[0]
+    ts = np.array([0.25, 0.5, 1.0])
 
+    def var_path(v0):  # Var x(t) = a(t)^2 Var x(0) + v(t), (a, v) = theory.sde.VP.marginal
+        a, v = _VP.marginal(ts)
+        return a**2 * v0 + v
+
+    preserving = sym_equal(sde_th.derive_vp_marginal()["preserving"], 0,
+                           what="theory.sde.derive_vp_marginal: v = 1 - a^2")
     inside = num_equal(lambda v0: var_path(v0), lambda v0: np.full(3, v0), [{"v0": 1.0}],
-                       what="variance ODE dv/dt = -beta v + beta from v(0): v(t) at t = 0.25, 0.5, 1 vs v(0)")
+                       what="Var x(t) at t = 0.25, 0.5, 1 (theory.sde.VP.marginal) vs Var x(0)")
     outside = num_equal(lambda v0: var_path(v0), lambda v0: np.full(3, v0), [{"v0": 2.0}, {"v0": 0.3}],
-                        what="variance ODE dv/dt = -beta v + beta from v(0): v(t) at t = 0.25, 0.5, 1 vs v(0)")
-    return holds_if("Var x(0) = 1 (per coordinate)", inside, outside)
+                        what="Var x(t) at t = 0.25, 0.5, 1 (theory.sde.VP.marginal) vs Var x(0)")
+    return holds_if("Var x(0) = 1 (per coordinate)", all_of(preserving, inside), outside)
 
 
 # ---------------------------------------------------------------------------------- score, moments
 def _gaussian_score_std():
-    x, mu = sp.symbols("x mu", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
-    log_q = -(x - mu) ** 2 / (2 * sigma**2) - sp.log(sigma * sp.sqrt(2 * sp.pi))
-    return sym_equal(sp.diff(log_q, x), -(x - mu) / sigma, what="d/dx log N(x | mu, sigma^2) vs -(x - mu)/sigma")
-
-
-def _vp_big_b():
-    b0, b1 = sp.symbols("b_0 b_1", positive=True)
-    beta = b0 + b1 * S
-    return beta, sp.integrate(beta, (S, 0, T))
+    oracle_ok = all_of(*(sym_equal(r, 0, what="theory.score.derive_noise_kernel_gradient closed form")
+                         for r in score_th.derive_noise_kernel_gradient(2)["closed_form"]))
+    at = points(6, seed=53, x=lambda r: r.uniform(-2, 2, size=2), mu=lambda r: r.uniform(-1, 1, size=2),
+                sigma=(0.3, 2.0))
+    slide = num_equal(lambda x, mu, sigma: -(1 / sigma) * (x - mu),
+                      lambda x, mu, sigma: score_th.noise_kernel_score(x, mu, sigma), at,
+                      what="slide's -(1/sigma) (x(t) - mu) vs theory.score.noise_kernel_score (sigma the std)")
+    return all_of(oracle_ok, slide)
 
 
 def _mean_ode():
-    beta, big_b = _vp_big_b()
-    x0 = sp.Symbol("x_0", real=True)
-    mu = x0 * sp.exp(-big_b / 2)
-    beta_t = beta.subs(S, T)
-    ode = sym_equal(sp.diff(mu, T), -beta_t / 2 * mu, what="VP: d mu/dt vs E[f(x(t))|x(0)] = -beta(t)/2 mu")
-    init = sym_equal(mu.subs(T, 0), x0, what="mu(0) = x(0)")
-    return all_of(ode, init)
+    # The slide: d mu/dt = E[f(x(t), t) | x(0)]; for VP, f = -beta(t) x/2, so E[f] = -beta(t) mu(t)/2.
+    # mu(t) by the closed form of theory.sde.moments_quadrature (m0 e^{F(t)}); d mu/dt by a central difference.
+    h = 1e-5
+
+    def mu(t, x0):
+        return sde_th.moments_quadrature(_VP.f, _VP.g2, t, m0=x0)[0]
+
+    at = points(4, seed=54, t=(0.1, 0.9), x0=(-2.0, 2.0))
+    ode = num_equal(lambda t, x0: (mu(t + h, x0) - mu(t - h, x0)) / (2 * h),
+                    lambda t, x0: -_beta(t) / 2 * mu(t, x0), at, rtol=1e-6,
+                    what="VP: d mu/dt (theory.sde.moments_quadrature) vs E[f(x(t))|x(0)] = -beta(t)/2 mu")
+    init = num_equal(lambda x0: sde_th.moments_quadrature(_VP.f, _VP.g2, 0.0, m0=x0)[0], lambda x0: x0,
+                     [{"x0": 0.7}], what="mu(0) = x(0)")
+    general = sym_equal(sde_th.derive_moment_odes()["mean_residual"], 0,
+                        what="theory.sde.derive_moment_odes: d mu/dt - f mu = 0 for arbitrary f")
+    return all_of(ode, init, general)
+
+
+def _vp_mean():
+    at = points(4, seed=55, t=(0.05, 1.0), x0=(-2.0, 2.0))
+    slide = num_equal(lambda t, x0: x0 * np.exp(-0.5 * _int_beta(t)), lambda t, x0: x0 * float(_VP.marginal(t)[0]), at,
+                      what="slide's x(0) exp(-1/2 int_0^t beta) vs theory.sde.VP.marginal mean")
+    derived = sym_equal(sde_th.derive_vp_marginal()["mean_residual"], 0,
+                        what="theory.sde.derive_vp_marginal: a' = -beta a/2")
+    return all_of(slide, derived)
 
 
 def _increment_mean():
     # E[g dw | x(0)] = g sqrt(dt) E[eps] = 0 exactly (Gauss-Hermite nodes are symmetric); then E[dx|x0] = E[f|x0] dt.
-    u, w = np.polynomial.hermite_e.hermegauss(20)
-    w = w / w.sum()
+    u, w = sde_th.gauss_hermite(20)
     g, dt = 0.7, 1e-3
     mean_noise = num_equal(lambda: float(w @ (g * np.sqrt(dt) * u)), lambda: 0.0, [{}], what="E[g dw | x(0)]")
     # one Euler-Maruyama increment from x(t) | x(0) ~ N(0.4, 0.3), nonlinear f = sin:
     xs = 0.4 + np.sqrt(0.3) * u
     inc = num_equal(lambda: float(np.einsum("i,j,ij->", w, w, np.sin(xs)[:, None] * dt + g * np.sqrt(dt) * u[None, :])),
                     lambda: float(w @ np.sin(xs)) * dt, [{}], what="E[dx | x(0)] vs E[f(x, t) | x(0)] dt (f = sin)")
-    return all_of(mean_noise, inc)
+
+    def em_increment(t, m):  # mean of one Euler-Maruyama step (theory.sde.em_moments) minus the starting mean
+        return sde_th.em_moments(_VP.f, _VP.g2, [t, t + dt], m0=m)[0][-1] - m
+
+    linear = num_equal(em_increment, lambda t, m: float(_VP.f(t)) * m * dt, points(3, seed=56, t=(0.1, 0.9), m=(-1, 1)),
+                       what="VP: E[dx | x(0)] of one step (theory.sde.em_moments) vs E[f(x, t) | x(0)] dt")
+    return all_of(mean_noise, inc, linear)
 
 
 def _cov_ode():
@@ -166,37 +242,59 @@ def _cov_ode():
     at = [{"t": 0.3}, {"t": 0.9}]
     matrix = num_equal(dsigma, lambda t: A @ sigma(t) + sigma(t) @ A.T + g2 * np.eye(2), at, rtol=1e-6,
                        what="2-D OU: dSigma/dt vs A Sigma + Sigma A^T + g^2 I")
-    beta, big_b = _vp_big_b()
-    vp = sym_equal(sp.diff(1 - sp.exp(-big_b), T), -beta.subs(S, T) * (1 - sp.exp(-big_b)) + beta.subs(S, T),
-                   what="VP: d/dt (1 - e^{-B}) vs 2 E[f (x - mu)] + g^2 = -beta Sigma + beta")
-    return all_of(matrix, vp)
+    # VP (1-D): Sigma(t) by the closed form of theory.sde.moments_quadrature; the slide's right side with
+    # E[f (x - mu)] = -beta/2 Sigma: 2 (-beta/2) Sigma + beta.
+    h = 1e-5
+
+    def var(t):
+        return sde_th.moments_quadrature(_VP.f, _VP.g2, t, m0=0.5)[1]
+
+    vp = num_equal(lambda t: (var(t + h) - var(t - h)) / (2 * h), lambda t: 2 * (-_beta(t) / 2) * var(t) + _beta(t),
+                   [{"t": 0.3}, {"t": 0.8}], rtol=1e-6,
+                   what="VP: dSigma/dt (theory.sde.moments_quadrature) vs 2 E[f (x - mu)] + g^2 = -beta Sigma + beta")
+    general = sym_equal(sde_th.derive_moment_odes()["variance_residual"], 0,
+                        what="theory.sde.derive_moment_odes: dv/dt - 2 f v - g^2 = 0 for arbitrary f, g")
+    return all_of(matrix, vp, general)
 
 
 def _ve_marginal():
-    sig = sp.Function("sigma")
-    x0 = sp.Symbol("x_0", real=True)
-    var = sig(T) ** 2 - sig(0) ** 2  # the slide's variance; the moment ODE with f = 0: dSigma/dt = g^2, Sigma(0) = 0
-    return all_of(sym_equal(sp.diff(var, T), sp.diff(sig(T) ** 2, T), what="dSigma/dt vs g^2 = d[sigma^2]/dt"),
-                  sym_equal(var.subs(T, 0), 0, what="Sigma(0) = 0"),
-                  sym_equal(x0 + 0 * T, x0, what="mean: d mu/dt = E[f] = 0 keeps x(0)"))
+    at = points(4, seed=57, t=(0.05, 1.0), x0=(-2.0, 2.0))
+    slide = num_equal(lambda t, x0: np.array([x0, _sig2(t) - _sig2(0.0)]),
+                      lambda t, x0: np.array([x0 * float(_VE.marginal(t)[0]), float(_VE.marginal(t)[1])]), at,
+                      what="slide's (mean, variance) = (x(0), sigma^2(t) - sigma^2(0)) vs theory.sde.VE.marginal")
+    d = sde_th.derive_ve_marginal()
+    derived = all_of(*(sym_equal(d[k], 0, what=f"theory.sde.derive_ve_marginal {k}") for k in ("variance_residual",
+                                                                                              "initial")))
+    return all_of(slide, derived)
 
 
 def _vp_marginal():
-    beta, big_b = _vp_big_b()
-    var = 1 - sp.exp(-big_b)
-    ode = sym_equal(sp.diff(var, T), -beta.subs(S, T) * var + beta.subs(S, T),
-                    what="VP variance 1 - e^{-B(t)} solves dSigma/dt = -beta Sigma + beta")
-    init = sym_equal(var.subs(T, 0), 0, what="Sigma(0) = 0")
-    return all_of(ode, init, _mean_ode())
+    at = points(4, seed=58, t=(0.05, 1.0), x0=(-2.0, 2.0))
+    slide = num_equal(lambda t, x0: np.array([x0 * np.exp(-0.5 * _int_beta(t)), 1 - np.exp(-_int_beta(t))]),
+                      lambda t, x0: np.array([x0 * float(_VP.marginal(t)[0]), float(_VP.marginal(t)[1])]), at,
+                      what="slide's (mean, variance) vs theory.sde.VP.marginal (beta(t) = 0.1 + 4t)")
+    d = sde_th.derive_vp_marginal()
+    derived = all_of(*(sym_equal(d[k], 0, what=f"theory.sde.derive_vp_marginal {k}")
+                       for k in ("mean_residual", "variance_residual", "initial")))
+    return all_of(slide, derived)
 
 
 # ---------------------------------------------------------------------------------- flow matching
 def _fm_marginal_field_chain():
-    # z ~ 0.3 delta(-1) + 0.7 delta(2); p_t(x|z) = N(t z, (1-t)^2), f(x, z, t) = (z - x)/(1 - t) (its generating field).
+    # z ~ 0.3 delta(-1) + 0.7 delta(2); p_t(x|z) = N(t z, (1-t)^2), f(x, z, t) = (z - x)/(1 - t): the conditional
+    # field of theory.flow_matching.PathSpec("conical") (sigma_min = 0), which generates p_t(x|z).
     x, t = sp.symbols("x t", real=True)
     zs, pz = (-1, 2), (sp.Rational(3, 10), sp.Rational(7, 10))
     cond = [sp.exp(-(x - t * z) ** 2 / (2 * (1 - t) ** 2)) / sp.sqrt(2 * sp.pi * (1 - t) ** 2) for z in zs]
     fz = [(z - x) / (1 - t) for z in zs]
+    spec = PathSpec("conical")
+    at = points(8, seed=51, x=(-2.5, 2.5), t=(0.05, 0.9))
+    field_fns = [sp.lambdify((x, t), f_, "numpy") for f_ in fz]
+    field_ok = [num_equal(lambda x, t, fn=fn: fn(x, t),
+                          lambda x, t, z=z: float(spec.conditional_field(np.array([[x]]), np.array([[float(z)]]),
+                                                                         np.array([t]))[0, 0]), at,
+                          what=f"f(x, z = {z}, t) vs theory.flow_matching.PathSpec('conical').conditional_field")
+                for fn, z in zip(field_fns, zs, strict=True)]
     p = sum(w * c for w, c in zip(pz, cond, strict=True))
     f_marg = sum(w * f_ * c for w, f_, c in zip(pz, fz, cond, strict=True)) / p
     lines = [sp.diff(p, t),
@@ -205,14 +303,18 @@ def _fm_marginal_field_chain():
              -sp.diff(sum(w * f_ * c for w, f_, c in zip(pz, fz, cond, strict=True)), x),
              -sp.diff(f_marg * p, x)]
     fns = [sp.lambdify((x, t), e_, "numpy") for e_ in lines]
-    at = points(8, seed=51, x=(-2.5, 2.5), t=(0.05, 0.9))
     cond_fns = [(sp.lambdify((x, t), sp.diff(c, t), "numpy"), sp.lambdify((x, t), -sp.diff(f_ * c, x), "numpy"))
                 for c, f_ in zip(cond, fz, strict=True)]
     cond_ok = [num_equal(lambda x, t, lf=lf: lf(x, t), lambda x, t, rf=rf: rf(x, t), at,
                          what="conditional continuity equation for each z") for lf, rf in cond_fns]
     steps = [num_equal(lambda x, t, i=i: fns[i](x, t), lambda x, t, i=i: fns[i + 1](x, t), at,
                        what=f"proof line {i + 1} vs line {i + 2}") for i in range(4)]
-    return all_of(*cond_ok, *steps)
+    R = sp.Rational
+    res = fm_th.continuity_residual_1d(list(pz), list(zs), [0, 0], sp.Integer(0),
+                                       [(R(1, 4), R(1, 2)), (R(3, 5), R(-6, 5))], digits=40)
+    oracle = num_compare(lambda: max(res), "<=", lambda: 1e-30, [{}],
+                         what="theory.flow_matching.continuity_residual_1d of the marginal field, same z law and path")
+    return all_of(*field_ok, *cond_ok, *steps, oracle)
 
 
 def _cfm_optimal_values():
@@ -269,7 +371,8 @@ CLAIMS: list[Claim] = [
           check=_ddpm_to_vp_chain),
     Claim(id="000.L11.vp_sde", formulas=("000:4057", "000:4130"), theorem="sde.vp",
           meaning="The VP SDE as the limit of the DDPM chain: the chain's abar_N = prod (1 - beta(t_i)/N) converges "
-                  "to exp(-int_0^1 beta), the signal coefficient of the VP SDE, at rate 1/N (beta(t) = 0.1 + 4t).",
+                  "to exp(-int_0^1 beta), the signal coefficient of the VP SDE, at rate 1/N (beta(t) = 0.1 + 4t; "
+                  "theory.sde.vp_chain_error, which also compares the variances).",
           check=_vp_chain_limit),
     Claim(id="000.L11.vp_variance_preserved", text="Variance is preserved as long as x(0) has unit variance.",
           places=_p("Variance Preserving SDE", 4067), theorem="sde.vp_marginal",
@@ -296,7 +399,9 @@ CLAIMS: list[Claim] = [
           corrected=r"\nabla_{\mathbf{x}(t)} \log q(\mathbf{x}(t)|\mathbf{x}(0)) = -\frac{1}{\sigma^2} \odot "
                     r"(\mathbf{x}(t) - \boldsymbol{\mu})"),
     Claim(id="000.L11.mean_ode", formulas=("000:4142", "000:4154", "000:4160"), theorem="sde.moment_odes",
-          meaning="mu(t, x(0)) = E[x(t)|x(0)]; checked for the VP SDE with beta(s) = b_0 + b_1 s (symbolic).",
+          meaning="mu(t, x(0)) = E[x(t)|x(0)]; checked for the VP SDE with beta(t) = 0.1 + 4t (mu from "
+                  "theory.sde.moments_quadrature, derivative by central difference) and for arbitrary f "
+                  "(theory.sde.derive_moment_odes).",
           check=_mean_ode),
     Claim(id="000.L11.mean_ode_proof", formulas=("000:4148", "000:4158"), theorem="sde.moment_odes",
           meaning="E[g dw | x(0)] = 0 since dw is independent of the past; checked exactly with Gauss-Hermite nodes "
@@ -304,22 +409,27 @@ CLAIMS: list[Claim] = [
           check=_increment_mean),
     Claim(id="000.L11.cov_ode", formulas=("000:4144",), theorem="sde.moment_odes",
           meaning="Sigma(t, x(0)) = Cov(x(t)|x(0)); checked for a 2-D OU SDE (f = A x, Sigma by quadrature of the "
-                  "exact solution) and for VP (symbolic).",
+                  "exact solution), for VP (Sigma from theory.sde.moments_quadrature) and in 1-D for arbitrary f, g "
+                  "(theory.sde.derive_moment_odes).",
           check=_cov_ode),
     Claim(id="000.L11.vp_mean", formulas=("000:4168",), theorem="sde.vp_marginal",
-          meaning="The solution of d mu/dt = -beta(t) mu/2 with mu(0) = x(0).",
-          check=_mean_ode),
+          meaning="The solution of d mu/dt = -beta(t) mu/2 with mu(0) = x(0); checked for beta(t) = 0.1 + 4t against "
+                  "the VP marginal mean of theory.sde.VP.marginal (and derive_vp_marginal).",
+          check=_vp_mean),
     Claim(id="000.L11.ve_marginal", formulas=("000:4180",), theorem="sde.ve_marginal",
-          meaning="VE (f = 0, g^2 = d sigma^2/dt): mean x(0) and variance int_0^t g^2 = sigma^2(t) - sigma^2(0).",
+          meaning="VE (f = 0, g^2 = d sigma^2/dt): mean x(0) and variance int_0^t g^2 = sigma^2(t) - sigma^2(0); "
+                  "checked against theory.sde.VE.marginal (sigma(t) = 0.1 * 20^t) and derive_ve_marginal.",
           check=_ve_marginal),
     Claim(id="000.L11.vp_marginal", formulas=("000:4185",), theorem="sde.vp_marginal",
-          meaning="VP: mean x(0) e^{-B/2}, variance solving dSigma/dt = -beta Sigma + beta, Sigma(0) = 0 "
-                  "(beta(s) = b_0 + b_1 s, symbolic).",
+          meaning="VP: mean x(0) e^{-B/2}, variance 1 - e^{-B}, B = int_0^t beta; checked against "
+                  "theory.sde.VP.marginal (beta(t) = 0.1 + 4t, the integral by quadrature) and "
+                  "theory.sde.derive_vp_marginal (linear beta, symbolic).",
           check=_vp_marginal),
     Claim(id="000.L11.cnf_ode", formulas=("000:4217",), kind="definition",
           meaning="The continuous-time flow from x_0 ~ p_0 (noise) to x_1 ~ p_data."),
     Claim(id="000.L11.continuity_equivalence", formulas=("000:4221",), theorem="ode.continuity_equation",
-          meaning="PDE form and trajectory form of the continuity equation (sin flow, p_0 = N(0.3, 0.25)).",
+          meaning="PDE form and trajectory form of the continuity equation (linear test ODE of l09_l11_b, "
+                  "x(0) ~ N(m, S), p_t by theory.ode.pushforward_logpdf).",
           check=_continuity_both),
     Claim(id="000.L11.fm_objective", formulas=("000:4238",), kind="definition",
           meaning="The flow matching objective -> min."),
@@ -332,7 +442,8 @@ CLAIMS: list[Claim] = [
     Claim(id="000.L11.marginal_field", formulas=("000:4289", "000:4293"), theorem="fm.marginal_vector_field",
           meaning="The posterior-averaged conditional field generates p_t; each line of the proof checked for "
                   "z ~ 0.3 delta(-1) + 0.7 delta(2), p_t(x|z) = N(t z, (1-t)^2), f(x, z, t) = (z - x)/(1 - t) "
-                  "(which generates p_t(x|z)).",
+                  "(which generates p_t(x|z); it is theory.flow_matching's conical conditional field), and the "
+                  "marginal field's continuity residual of theory.flow_matching for the same example.",
           check=_fm_marginal_field_chain),
     Claim(id="000.L11.cfm_objective", formulas=("000:4303",), kind="definition",
           meaning="The conditional flow matching objective -> min."),

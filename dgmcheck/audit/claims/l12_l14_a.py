@@ -7,30 +7,19 @@ sigma_t in N(mu_t, sigma_t^2) is a standard deviation; the score SDEs run in dif
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import sympy as sp
 from scipy import integrate
 
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_equal, points, sym_equal
 from dgmcheck.theory import flow_matching as fm
+from dgmcheck.theory import ode, sde
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 _t, _x, _x0, _x1 = sp.symbols("t x x_0 x_1", real=True)
 _MIX = GaussianMixture(np.array([0.3, 0.7]), np.array([[-1.0], [1.5]]), np.array([[[0.2]], [[0.5]]]))
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)
 _GH_W = _GH_W / _GH_W.sum()
-
-
-@lru_cache(maxsize=1)
-def _path_fields():
-    return fm.derive_path_fields()
-
-
-def _gaussian_field(mu, sig):
-    """The general conditional field of a Gaussian path, mu' + sigma'/sigma (x - mu) (000 L12 "Statement")."""
-    return sp.diff(mu, _t) + sp.diff(sig, _t) / sig * (_x - mu)
 
 
 # ------------------------------------------------------------------------------------- CFM = FM
@@ -119,11 +108,43 @@ def _marginal_field_theorem():
 
 
 # --------------------------------------------------------------------------- Gaussian path field
-@lru_cache(maxsize=1)
 def _gaussian_path_field():
     d = fm.derive_gaussian_path_field()
     return all_of(sym_equal(d["flow_gap"], 0, what="dx_t/dt - f(x_t, z, t) along x_t = mu_t + sigma_t eps"),
                   sym_equal(d["continuity"], 0, what="continuity equation of N(mu_t, sigma_t^2) with that f"))
+
+
+# Instances of the slide's Gaussian path (mu_t(z), sigma_t(z)) with their derivatives written by hand, each paired
+# with the registry's PathSpec of the same path (x_t = alpha_t x_1 + sigma_t x_0): the slide's formulas are
+# evaluated on these, the registry's conditional field / velocity are the reference.
+_SIG_MAX = 2.0
+_INSTANCES = {  # kind: (mu(t, x1), sigma(t), mu'(t, x1), sigma'(t))
+    "conical": (lambda t, x1: t * x1, lambda t: 1 - t, lambda t, x1: x1, lambda t: -1.0 + 0 * t),
+    "ve": (lambda t, x1: x1, lambda t: _SIG_MAX * (1 - t), lambda t, x1: 0 * x1, lambda t: -_SIG_MAX + 0 * t),
+}
+
+
+def _spec(kind):
+    return fm.PathSpec(kind, sigma_min=0.0, sigma_max=_SIG_MAX)
+
+
+def _path_points(n, seed, t=(0.05, 0.95)):
+    return points(n, seed=seed, t=lambda r: r.uniform(*t, size=3), x=lambda r: r.normal(size=(3, 2)),
+                  x0=lambda r: r.normal(size=(3, 2)), x1=lambda r: r.normal(size=(3, 2)))
+
+
+def _slide_general_field(kind, t, x, x1):
+    """mu'_t + sigma'_t / sigma_t (x - mu_t) (000:4423, 000:4473), on a hand-written instance."""
+    mu, sig, dmu, dsig = _INSTANCES[kind]
+    tt = t[:, None]
+    return dmu(tt, x1) + dsig(tt) / sig(tt) * (x - mu(tt, x1))
+
+
+def _general_field_vs_oracle(what=""):
+    return all_of(*(num_equal(lambda t, x, x0, x1, k=k: _slide_general_field(k, t, x, x1),
+                              lambda t, x, x0, x1, k=k: _spec(k).conditional_field(x, x1, t), _path_points(6, 31),
+                              what=f"{what}{k} path: slide's field vs fm.PathSpec.conditional_field")
+                    for k in _INSTANCES))
 
 
 def _gaussian_path_proof():
@@ -131,44 +152,63 @@ def _gaussian_path_proof():
     mu, sig = sp.Function("mu")(_t), sp.Function("sigma", positive=True)(_t)
     xt = mu + sig * eps
     inv = sym_equal((xt - mu) / sig, eps, what="eps = (x_t - mu_t)/sigma_t")
-    step = sym_equal(sp.diff(xt, _t), sp.diff(mu, _t) + sp.diff(sig, _t) * eps, what="d/dt (mu_t + sigma_t eps)")
-    last = sym_equal(sp.diff(mu, _t) + sp.diff(sig, _t) * eps,
-                     sp.diff(mu, _t) + sp.diff(sig, _t) / sig * (xt - mu), what="substituting eps")
-    return all_of(inv, step, last)
+
+    def step(k, t, x0, x1):  # the slide's mu'_t + sigma'_t eps with eps = x_0
+        _, _, dmu, dsig = _INSTANCES[k]
+        return dmu(t[:, None], x1) + dsig(t[:, None]) * x0
+    steps = [num_equal(lambda t, x, x0, x1, k=k: step(k, t, x0, x1),
+                       lambda t, x, x0, x1, k=k: _spec(k).velocity(x0, x1, t), _path_points(6, 32),
+                       what=f"{k} path: mu'_t + sigma'_t eps vs dx_t/dt (fm.PathSpec.velocity)") for k in _INSTANCES]
+    last = [num_equal(lambda t, x, x0, x1, k=k: _slide_general_field(k, t, _spec(k).sample(x0, x1, t), x1),
+                      lambda t, x, x0, x1, k=k: _spec(k).velocity(x0, x1, t), _path_points(6, 33),
+                      what=f"{k} path: mu'_t + sigma'_t/sigma_t (x_t - mu_t) at x_t vs dx_t/dt") for k in _INSTANCES]
+    return all_of(inv, *steps, *last)
 
 
 # ------------------------------------------------------------------------------ conical path
 def _conical_path_law():
-    # x_t = t x_1 + (1-t) x_0 with x_0 ~ N(0, 1): mean t x_1 and variance (1-t)^2 (linear in x_0)
-    xt = _t * _x1 + (1 - _t) * _x0
-    mean = xt.subs(_x0, 0)
-    var = sp.diff(xt, _x0) ** 2
-    ends = all_of(sym_equal(mean.subs(_t, 0), 0), sym_equal(var.subs(_t, 0), 1),
-                  sym_equal(mean.subs(_t, 1), _x1), sym_equal(var.subs(_t, 1), 0))
-    return all_of(sym_equal(mean, _t * _x1, what="mean of x_t given x_1"),
-                  sym_equal(var, (1 - _t) ** 2, what="variance of x_t given x_1"), ends)
+    # slide: mu_t = t x_1, sigma_t = 1 - t, x_t = t x_1 + (1-t) x_0; registry: PathSpec("conical", sigma_min=0)
+    spec = fm.PathSpec("conical", sigma_min=0.0)
+    pts = [{"t": np.array([0.0, 1.0, t]), "x0": x0, "x1": x1}
+           for t, x0, x1 in zip((0.2, 0.5, 0.9), *np.random.default_rng(34).normal(size=(2, 3, 3, 2)), strict=True)]
+
+    def slide_law(t, x0, x1):  # (mean, std) of N(t x_1, (1-t)^2 I), then the sample
+        return np.stack([t[:, None] * x1, np.broadcast_to((1 - t)[:, None], x1.shape), t[:, None] * x1
+                         + (1 - t)[:, None] * x0])
+
+    def oracle_law(t, x0, x1):
+        a, s, _, _ = spec.coefficients(t)
+        return np.stack([a[:, None] * x1, np.broadcast_to(s[:, None], x1.shape), spec.sample(x0, x1, t)])
+    return num_equal(slide_law, oracle_law, pts,
+                     what="(mean t x_1, std 1 - t, sample t x_1 + (1-t) x_0) vs fm.PathSpec('conical') "
+                          "coefficients and sample, at t = 0 (N(0, I)), t = 1 (delta(x - x_1)) and inside")
 
 
 def _conical_field_chain():
-    mu, sig = _t * _x1, 1 - _t
-    general = _gaussian_field(mu, sig)
+    # the slide's first form x_1 - (x - t x_1)/(1-t) vs the registry's conditional field of the conical path
+    # (fm.PathSpec("conical", sigma_min=0)), then each rewriting step of the slide
+    spec = fm.PathSpec("conical", sigma_min=0.0)
+    first = num_equal(lambda t, x, x0, x1: x1 - (x - t[:, None] * x1) / (1 - t[:, None]),
+                      lambda t, x, x0, x1: spec.conditional_field(x, x1, t), _path_points(6, 30),
+                      what="x_1 - (x - t x_1)/(1-t) vs fm.PathSpec('conical').conditional_field")
     a = _x1 - 1 / (1 - _t) * (_x - _t * _x1)
     b = (_x1 - _x) / (1 - _t)
     on_path = {_x: _t * _x1 + (1 - _t) * _x0}
     c = (_x1 - _t * _x1 - (1 - _t) * _x0) / (1 - _t)
     d = _x1 - _x0
-    return all_of(sym_equal(general, a, what="mu' + sigma'/sigma (x - mu) with mu = t x_1, sigma = 1 - t"),
-                  sym_equal(a, b), sym_equal(b.subs(on_path), c), sym_equal(c, d),
-                  sym_equal(_path_fields()["conical"].subs(sp.Symbol("sigma_min", real=True), 0), 0,
-                            what="registry oracle fm.conical_path at sigma_min = 0"))
+    return all_of(first, sym_equal(a, b), sym_equal(b.subs(on_path), c), sym_equal(c, d))
 
 
 def _conical_cfm_chain():
-    # step 1: f(x, z, t) = (x_1 - x)/(1 - t) for z = x_1 (chain above); step 2: x = t x_1 + (1-t) x_0 has the law
-    # p_t(x|x_1) and (x_1 - x)/(1-t) = x_1 - x_0 on it, so the integrands agree pointwise in (x_0, x_1).
-    b = (_x1 - _x) / (1 - _t)
-    step1 = sym_equal(_gaussian_field(_t * _x1, 1 - _t), b, what="conditional field of the conical path")
-    step2 = sym_equal(b.subs(_x, _t * _x1 + (1 - _t) * _x0), _x1 - _x0, what="on x = t x_1 + (1-t) x_0")
+    # step 1: f(x, x_1, t) = (x_1 - x)/(1 - t) is the conditional field of the conical path; step 2: on
+    # x = t x_1 + (1-t) x_0 (which has the law p_t(x|x_1)) it equals x_1 - x_0, so the integrands agree pointwise.
+    spec = fm.PathSpec("conical", sigma_min=0.0)
+    step1 = num_equal(lambda t, x, x0, x1: (x1 - x) / (1 - t[:, None]),
+                      lambda t, x, x0, x1: spec.conditional_field(x, x1, t), _path_points(6, 35),
+                      what="(x_1 - x)/(1-t) vs fm.PathSpec('conical').conditional_field")
+    step2 = num_equal(lambda t, x, x0, x1: x1 - x0,
+                      lambda t, x, x0, x1: spec.conditional_field(spec.sample(x0, x1, t), x1, t), _path_points(6, 36),
+                      what="x_1 - x_0 vs the conditional field at x = t x_1 + (1-t) x_0")
     return all_of(step1, step2, _conical_path_law())
 
 
@@ -187,51 +227,72 @@ def _boundary_conical():
 
 
 def _boundary_pair():
-    # independent coupling on finite sets: E_{p(x_0, x_1)} delta(x - x_0) = p_0(x), and likewise p_1
+    # independent coupling on finite supports: the law of the registry's linear-path sample at t = 0 (t = 1), i.e.
+    # E_{p(x_0, x_1)} delta(x - x_t), must be p_0 (p_1)
+    spec = fm.PathSpec("linear")
     rng = np.random.default_rng(5)
     p0, p1 = rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(3))
-    joint = np.outer(p0, p1)
+    s0, s1 = np.array([-1.5, -0.2, 0.4, 2.0]), np.array([-1.0, 0.7, 3.0])
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(4), np.arange(3), indexing="ij"))
+    mass = p0[i] * p1[j]
 
-    def marg0():
-        return np.array([sum(joint[i, j] * (i == k) for i in range(4) for j in range(3)) for k in range(4)])
-
-    def marg1():
-        return np.array([sum(joint[i, j] * (j == k) for i in range(4) for j in range(3)) for k in range(3)])
-    return all_of(num_equal(marg0, lambda: p0, [{}], what="E delta(x - x_0) = p_0"),
-                  num_equal(marg1, lambda: p1, [{}], what="E delta(x - x_1) = p_1"))
+    def marginal(t, support):  # mass of E_z delta(x - x_t) on each support point
+        xt = spec.sample(s0[i][:, None], s1[j][:, None], np.full(len(i), float(t)))[:, 0]
+        return np.array([mass[np.isclose(xt, v)].sum() for v in support])
+    return all_of(num_equal(lambda: marginal(0, s0), lambda: p0, [{}], what="E_z delta(x - x_0) = p_0(x)"),
+                  num_equal(lambda: marginal(1, s1), lambda: p1, [{}], what="E_z delta(x - x_1) = p_1(x)"))
 
 
 def _linear_eps_boundary():
-    # p_t(x|x_0, x_1) = N(t x_1 + (1-t) x_0, eps^2): at t = 0 it is N(x_0, eps^2), a delta only when eps = 0
-    def var_at(t, eps):
-        return eps**2
+    # slide: mu_t = t x_1 + (1-t) x_0, sigma_t = eps => ends N(x_0, eps^2), N(x_1, eps^2); registry: the linear path's
+    # x_{t=0} = x_0, x_{t=1} = x_1 exactly (PathSpec("linear").sample, deterministic given (x_0, x_1): variance 0)
+    spec = fm.PathSpec("linear")
+    ends = np.array([0.0, 1.0])
 
-    def mean_gap(t, x0, x1):
-        return t * x1 + (1 - t) * x0 - (x1 if t == 1 else x0)
-    means = num_equal(lambda x0, x1: np.array([mean_gap(0, x0, x1), mean_gap(1, x0, x1)]), lambda x0, x1: 0.0,
-                      points(5, seed=7, x0=(-2, 2), x1=(-2, 2)), what="means at t = 0, 1 are x_0, x_1")
-    inside = all_of(means, num_equal(var_at, lambda t, eps: 0.0, [{"t": 0.0, "eps": 0.0}, {"t": 1.0, "eps": 0.0}],
-                                     what="variance at the ends (0: a delta)"))
-    outside = num_equal(var_at, lambda t, eps: 0.0, [{"t": 0.0, "eps": 0.1}],
-                        what="variance of p_0(x|x_0, x_1) at eps = 0.1 (a delta needs 0)")
+    def slide(x0, x1, eps):  # (mean, variance) at t = 0 and t = 1
+        return np.stack([ends[:, None] * x1 + (1 - ends)[:, None] * x0, np.full((2, x0.shape[1]), eps**2)])
+
+    def oracle(x0, x1, eps):
+        return np.stack([spec.sample(np.repeat(x0, 2, 0), np.repeat(x1, 2, 0), ends), np.zeros((2, x0.shape[1]))])
+    pts = points(4, seed=7, x0=lambda r: r.normal(size=(1, 2)), x1=lambda r: r.normal(size=(1, 2)))
+    inside = num_equal(slide, oracle, [dict(p, eps=0.0) for p in pts],
+                       what="(mean, variance) of p_0, p_1 vs the linear path's ends x_0, x_1 (a delta: variance 0)")
+    outside = num_equal(slide, oracle, [dict(pts[0], eps=0.1)],
+                        what="(mean, variance) of p_0, p_1 at eps = 0.1 vs the deltas of the linear path")
     return holds_if("eps = 0 (the limit eps -> 0)", inside, outside)
 
 
 def _linear_sample_law():
-    # x_t = t x_1 + (1-t) x_0 is deterministic given (x_0, x_1): variance 0; p_t(x|x_0, x_1) has variance eps^2
-    inside = num_equal(lambda eps: 0.0, lambda eps: eps**2, [{"eps": 0.0}],
-                       what="variance of x_t given (x_0, x_1) vs eps^2")
-    outside = num_equal(lambda eps: 0.0, lambda eps: eps**2, [{"eps": 0.1}],
-                        what="variance of x_t given (x_0, x_1) vs eps^2")
+    # slide: p_t = N(t x_1 + (1-t) x_0, eps^2 I) sampled as x_t = t x_1 + (1-t) x_0; registry: the linear path's sample
+    # (deterministic given (x_0, x_1), so its conditional law is delta(x - x_t): variance 0)
+    spec = fm.PathSpec("linear")
+
+    def slide(t, x0, x1, eps):  # (path mean, path variance, the slide's sample)
+        m = t[:, None] * x1 + (1 - t[:, None]) * x0
+        return np.stack([m, np.full_like(m, eps**2), t[:, None] * x1 + (1 - t[:, None]) * x0])
+
+    def oracle(t, x0, x1, eps):
+        xt = spec.sample(x0, x1, t)
+        return np.stack([xt, np.zeros_like(xt), xt])
+    pts = [{k: p[k] for k in ("t", "x0", "x1")} for p in _path_points(4, 37, t=(0.0, 1.0))]
+    inside = num_equal(slide, oracle, [dict(p, eps=0.0) for p in pts],
+                       what="(mean, variance, sample) of the path vs fm.PathSpec('linear').sample")
+    outside = num_equal(slide, oracle, [dict(pts[0], eps=0.1)],
+                        what="(mean, variance, sample) at eps = 0.1 vs the law of the sample")
     return holds_if("eps = 0 (the limit eps -> 0)", inside, outside)
 
 
 def _linear_field():
-    eps = sp.Symbol("epsilon", positive=True)
-    mu = _t * _x1 + (1 - _t) * _x0
-    general = _gaussian_field(mu, eps + 0 * _t)
-    return all_of(sym_equal(general, _x1 - _x0, what="mu' + sigma'/sigma (x - mu) with sigma = eps constant, any x"),
-                  sym_equal(_path_fields()["linear"], 0, what="registry oracle fm.linear_interpolation"))
+    # slide: sigma_t = eps constant => sigma'_t = 0 and f = mu'_t + 0/eps (x - mu_t) = x_1 - x_0 at every x;
+    # registry: the linear path's velocity fm.PathSpec("linear").velocity = x_1 - x_0
+    spec = fm.PathSpec("linear")
+
+    def slide(t, x, x0, x1, eps=0.3):  # mu'_t = x_1 - x_0, sigma'_t = 0, any x (off the mean line too)
+        mu = t[:, None] * x1 + (1 - t[:, None]) * x0
+        return (x1 - x0) + 0.0 / eps * (x - mu)
+    return num_equal(slide, lambda t, x, x0, x1: spec.velocity(x0, x1, t), _path_points(6, 38),
+                     what="mu'_t + sigma'_t/sigma_t (x - mu_t) with sigma_t = eps, at arbitrary x, vs "
+                          "fm.PathSpec('linear').velocity")
 
 
 def _sigma_squared_sample():
@@ -257,71 +318,129 @@ def _ode_sampling():
 
 # ------------------------------------------------------------------------------ VE / VP SDEs
 def _ve_marginal():
-    # VE SDE dx = sqrt(d[sigma^2(t)]/dt) dw: mean constant, variance' = g^2 = d sigma^2/dt, variance(0) = 0
-    s = sp.Symbol("s", nonnegative=True)
-    t = sp.Symbol("t", positive=True)
-    a, b = sp.symbols("a b", positive=True)
-    sigma = a * s + b * s**2  # any increasing sigma with sigma(0) = 0
-    var = sp.integrate(sp.diff(sigma**2, s), (s, 0, t))
-    return sym_equal(var, sigma.subs(s, t) ** 2 - sigma.subs(s, 0) ** 2,
-                     what="int_0^t g^2 ds vs sigma^2(t) - sigma^2(0)")
+    # slide: q(x(t)|x(0)) = N(x(0), [sigma^2(t) - sigma^2(0)] I), sigma(0) = 0. Registry: sde.VE.marginal (geometric
+    # sigma, sigma(0) = sigma_min) and sde.moments_quadrature for dx = sqrt(d sigma^2/dt) dw with a sigma(0) = 0
+    ve = sde.VE(sigma_min=0.05, sigma_max=5.0)
+
+    def geometric(t, x0):
+        a, v = ve.marginal(t)
+        return np.array([a * x0, v])
+    geo = num_equal(lambda t, x0: np.array([x0, ve.sigma(t) ** 2 - ve.sigma(0.0) ** 2]), geometric,
+                    points(5, seed=41, t=(0.05, 1.0), x0=(-2, 2)),
+                    what="(mean x(0), sigma^2(t) - sigma^2(0)) vs sde.VE.marginal")
+
+    def sigma(s):  # an increasing sigma with sigma(0) = 0
+        return 0.7 * s + 1.3 * s**2
+
+    def moments(t, x0):
+        m, v = sde.moments_quadrature(lambda u: 0.0, lambda u: 2 * sigma(u) * (0.7 + 2.6 * u), t, m0=x0, v0=0.0)
+        return np.array([m, v])
+    zero = num_equal(lambda t, x0: np.array([x0, sigma(t) ** 2 - sigma(0.0) ** 2]), moments,
+                     points(3, seed=42, t=(0.1, 1.0), x0=(-2, 2)),
+                     what="(mean, variance) vs sde.moments_quadrature for g^2 = d sigma^2/dt, "
+                          "sigma(s) = 0.7 s + 1.3 s^2")
+    d = sde.derive_ve_marginal()
+    sym = all_of(sym_equal(d["variance_residual"], 0, what="sde.derive_ve_marginal: v' = g^2"),
+                 sym_equal(d["initial"], 0, what="sde.derive_ve_marginal: v(0) = 0"))
+    return all_of(geo, zero, sym)
 
 
 def _vp_marginal():
-    # VP SDE dx = -1/2 beta x dt + sqrt(beta) dw from x(0): m' = -1/2 beta m, v' = -beta v + beta, v(0) = 0
-    b0, b1, x00 = sp.symbols("b_0 b_1 x_0", positive=True)
-    t = sp.Symbol("t", positive=True)
-    beta = b0 + b1 * t
-    alpha = sp.exp(-sp.Rational(1, 2) * sp.integrate(beta.subs(t, sp.Symbol("u")), (sp.Symbol("u"), 0, t)))
-    m, v = x00 * alpha, 1 - alpha**2
-    v002 = 1 - sp.exp(-sp.integrate(beta.subs(t, sp.Symbol("u")), (sp.Symbol("u"), 0, t)))
-    return all_of(sym_equal(sp.diff(m, t), -beta * m / 2, what="mean ODE"),
-                  sym_equal(sp.diff(v, t), -beta * v + beta, what="variance ODE"),
-                  sym_equal(v.subs(t, 0), 0), sym_equal(m.subs(t, 0), x00),
-                  sym_equal(v002, v, what="002 form 1 - e^{-int beta} = 1 - alpha^2"))
+    # slide: mean x(0) alpha(t), variance 1 - alpha(t)^2, alpha(t) = exp(-1/2 int_0^t beta) (002: 1 - e^{-int beta});
+    # registry: sde.VP.marginal and sde.derive_vp_marginal, beta(t) = beta_min + t (beta_max - beta_min)
+    vp = sde.VP(beta_min=0.1, beta_max=20.0)
+
+    def alpha(t):  # the slide's alpha(t), the integral by quadrature of the SDE's beta
+        return np.exp(-0.5 * integrate.quad(lambda u: 0.1 + u * 19.9, 0.0, t, epsabs=0, epsrel=1e-13)[0])
+
+    def slide(t, x0):
+        return np.array([x0 * alpha(t), 1 - alpha(t) ** 2,
+                         1 - np.exp(-integrate.quad(lambda u: 0.1 + u * 19.9, 0.0, t, epsabs=0, epsrel=1e-13)[0])])
+
+    def oracle(t, x0):
+        a, v = vp.marginal(t)
+        return np.array([x0 * a, v, v])
+    d = sde.derive_vp_marginal()
+    return all_of(num_equal(slide, oracle, points(5, seed=43, t=(0.02, 1.0), x0=(-2, 2)),
+                            what="(mean, 1 - alpha^2, 002's 1 - e^{-int beta}) vs sde.VP.marginal"),
+                  sym_equal(d["mean_residual"] + d["variance_residual"] + d["initial"], 0,
+                            what="sde.derive_vp_marginal: the moment ODEs and initial values"))
 
 
 def _sde_paths_in_fm_time():
-    # p_t(x|x_1) = q_{1-t}(x|x_0 = x_1): VE N(x_1, sigma^2(1-t) - sigma^2(0)) with sigma(0) = 0;
-    # VP N(alpha x_1, 1 - alpha^2)
-    sig = sp.Function("sigma", positive=True)
-    alpha = sp.Function("alpha", positive=True)
-    ve_var = (sig(1 - _t) ** 2 - sig(0) ** 2).subs(sig(0), 0)
-    return all_of(sym_equal(ve_var, sig(1 - _t) ** 2, what="VE variance at s = 1 - t"),
-                  sym_equal((_x1 * alpha(_t)).subs(_t, 1 - _t), alpha(1 - _t) * _x1, what="VP mean at s = 1 - t"))
+    # slide (s = 1 - t, x(0) = x_1, sigma(0) = 0): NCSN N(x_1, sigma_{1-t}^2 I),
+    # DDPM N(alpha_{1-t} x_1, (1 - alpha_{1-t}^2) I); registry: fm.PathSpec("ve") (sigma(s) = sigma_max s) and
+    # fm.PathSpec("vp") (beta linear in s)
+    ve, vp = fm.PathSpec("ve", sigma_max=_SIG_MAX), fm.PathSpec("vp", beta_min=0.1, beta_max=20.0)
+
+    def alpha(s):  # alpha(s) = exp(-1/2 int_0^s beta)
+        return np.exp(-0.5 * integrate.quad(lambda u: 0.1 + u * 19.9, 0.0, s, epsabs=0, epsrel=1e-13)[0])
+
+    def slide(t, x1):  # (mean, variance) of both paths
+        return np.array([x1, (_SIG_MAX * (1 - t)) ** 2, alpha(1 - t) * x1, 1 - alpha(1 - t) ** 2])
+
+    def oracle(t, x1):
+        a1, s1, _, _ = (float(c) for c in ve.coefficients(np.float64(t)))
+        a2, s2, _, _ = (float(c) for c in vp.coefficients(np.float64(t)))
+        return np.array([a1 * x1, s1**2, a2 * x1, s2**2])
+    return num_equal(slide, oracle, points(5, seed=44, t=(0.0, 0.95), x1=(-2, 2)),
+                     what="(VE mean, VE variance, VP mean, VP variance) at s = 1 - t vs fm.PathSpec('ve'/'vp')")
 
 
 def _ve_field():
-    return sym_equal(_path_fields()["ve"], 0,
-                     what="general Gaussian-path field with mu_t = x_1, sigma_t = sigma(1-t) minus the slide's field")
+    # slide: f = -sigma'_{1-t}/sigma_{1-t} (x_t - x_1) with sigma(s) = sigma_max s (sigma' = sigma_max)
+    spec = fm.PathSpec("ve", sigma_max=_SIG_MAX)
+    return num_equal(lambda t, x, x0, x1: -_SIG_MAX / (_SIG_MAX * (1 - t[:, None])) * (x - x1),
+                     lambda t, x, x0, x1: spec.conditional_field(x, x1, t), _path_points(6, 45),
+                     what="-sigma'_{1-t}/sigma_{1-t} (x - x_1) vs fm.PathSpec('ve').conditional_field")
 
 
 def _vp_field():
-    return sym_equal(_path_fields()["vp"], 0,
-                     what="general field with mu_t = a(1-t) x_1, sigma_t = sqrt(1 - a(1-t)^2) minus the slide's field")
+    # slide: f = alpha'_{1-t}/(1 - alpha_{1-t}^2) (alpha_{1-t} x_t - x_1), alpha(s) = exp(-1/2 int_0^s beta),
+    # alpha'(s) = -1/2 beta(s) alpha(s), beta(s) = 0.1 + 19.9 s
+    spec = fm.PathSpec("vp", beta_min=0.1, beta_max=20.0)
+
+    def slide(t, x, x0, x1):
+        s = (1 - t)[:, None]
+        a = np.exp(-0.5 * (0.1 * s + 0.5 * 19.9 * s**2))
+        da = -0.5 * (0.1 + 19.9 * s) * a
+        return da / (1 - a**2) * (a * x - x1)
+    return num_equal(slide, lambda t, x, x0, x1: spec.conditional_field(x, x1, t), _path_points(6, 46),
+                     what="alpha'_{1-t}/(1 - alpha_{1-t}^2)(alpha_{1-t} x - x_1) vs "
+                          "fm.PathSpec('vp').conditional_field")
 
 
 def _continuity_kfp():
-    # 1-D affine flow f = a(t) x + c(t); p_t = N(m, v) with m' = a m + c, v' = 2 a v (exact pushforward).
-    # Residuals are built symbolically and evaluated at seeded points (cheaper than simplify).
-    t, x, xi = sp.symbols("t x xi", real=True)
-    a0, a1, m0, v0 = sp.symbols("a_0 a_1 m_0 v_0", positive=True)
-    a = a0 + a1 * t
-    m = m0 + t**2  # choose the mean path, then c = m' - a m
-    v = v0 * sp.exp(2 * (a0 * t + a1 * t**2 / 2))
-    f = a * x + (sp.diff(m, t) - a * m)
-    logp = -(x - m) ** 2 / (2 * v) - sp.log(2 * sp.pi * v) / 2
-    cont = sp.diff(logp, t) + sp.diff(f, x) + f * sp.diff(logp, x)  # (d_t p + div(f p)) / p
-    traj = m + sp.sqrt(v) * xi  # the flow keeps the standardized coordinate xi
-    along = sp.diff(logp.subs(x, traj), t) + sp.diff(f, x)
-    flow = sp.diff(traj, t) - f.subs(x, traj)
-    args = (t, x, xi, a0, a1, m0, v0)
-    res = sp.lambdify(args, [cont, along, flow], "numpy")
-    pts = points(12, seed=11, t=(0.0, 1.0), x=(-2, 2), xi=(-2, 2), a_0=(0.1, 1), a_1=(0.1, 1), m_0=(0.1, 1),
-                 v_0=(0.2, 2))
-    return num_equal(lambda **p: np.array(res(*p.values())), lambda **p: np.zeros(3), pts,
-                     what="[continuity residual / p, d/dt log p_t(x(t)) + tr(df/dx), dx(t)/dt - f] at x(t) = "
-                          "m + sqrt(v) xi")
+    # 2-D linear flow f = (alpha + beta t)(A x + b) from x(0) ~ N(m, S); registry: ode.pushforward_logpdf (the exact
+    # law p_t), ode.linear_solution (trajectories), ode.log_density_change (-int tr df/dx). The slide's two sides:
+    # (d_t p + div(f p))/p = d_t log p + tr(df/dx) + f . grad log p (central differences of log p_t), and
+    # d/dt log p_t(x(t)) + tr(df/dx) along a trajectory.
+    A, b = np.array([[-0.6, 0.4], [-0.3, 0.2]]), np.array([0.5, -0.2])
+    al, be, m, S = 0.8, 0.6, np.array([0.3, -0.4]), np.array([[0.7, 0.2], [0.2, 0.5]])
+    h = 1e-4
+
+    def logp(t, x):
+        return float(ode.pushforward_logpdf(A, b, al, be, m, S, 0.0, t, np.atleast_2d(x))[0])
+
+    def trace(t):  # tr df/dx at time t, as d/dt of the registry's -int_0^t tr df/dx
+        up, down = ode.log_density_change(A, al, be, 0.0, t + h), ode.log_density_change(A, al, be, 0.0, t - h)
+        return -(up - down) / (2 * h)
+
+    def continuity(t, x):
+        dt = (logp(t + h, x) - logp(t - h, x)) / (2 * h)
+        grad = np.array([(logp(t, x + h * e) - logp(t, x - h * e)) / (2 * h) for e in np.eye(2)])
+        return dt + trace(t) + ode.linear_field(A, b, al, be, x[None], t)[0] @ grad
+
+    def along(t, x):
+        x0 = ode.linear_solution(A, b, al, be, x[None], t, 0.0)  # the trajectory through x at time t
+
+        def lp(u):
+            return logp(u, ode.linear_solution(A, b, al, be, x0, 0.0, u)[0])
+        return (lp(t + h) - lp(t - h)) / (2 * h) + trace(t)
+    pts = points(5, seed=11, t=(0.2, 1.0), x=lambda r: r.normal(size=2))
+    return num_equal(lambda t, x: np.array([continuity(t, x), along(t, x)]), lambda t, x: np.zeros(2), pts, atol=1e-6,
+                     what="[continuity residual / p, d/dt log p_t(x(t)) + tr(df/dx)] for the exact pushforward law "
+                          "(central differences, h = 1e-4)")
 
 
 def _c(id_, formulas, check=None, meaning="", kind="claim", **kw):
@@ -381,7 +500,7 @@ CLAIMS: list[Claim] = [
        meaning="The two conditioning variables compared: z = x_1 (conical) and z = (x_0, x_1) (linear)."),
     _c("000.L12.conical_path_def", ["000:4561"], kind=_D,
        meaning="The conical path p_t(x|x_1) = N(t x_1, (1-t)^2 I) (comparison slide)."),
-    _c("000.L12.cond_field_x1", ["000:4473", "002:206", "002:401", "000:4695"], _gaussian_path_field,
+    _c("000.L12.cond_field_x1", ["000:4473", "002:206", "002:401", "000:4695"], _general_field_vs_oracle,
        theorem="fm.gaussian_path_field",
        meaning="The Gaussian-path field with z = x_1: f = mu'_t(x_1) + sigma'_t(x_1)/sigma_t(x_1) (x_t - mu_t(x_1))."),
     _c("000.L12.conical_field", ["000:4475", "002:208", "000:4687", "002:399", "002:424"], _conical_field_chain,
@@ -411,7 +530,7 @@ CLAIMS: list[Claim] = [
        corrected=r"\mathbf{x}_t = \mu_t(\mathbf{x}_0, \mathbf{x}_1) + \sigma_t(\mathbf{x}_0, \mathbf{x}_1) \odot "
                  r"\boldsymbol{\epsilon}"),
     _c("000.L12.linear_boundary_eps", ["000:4553", "002:290"], _linear_eps_boundary,
-       theorem="fm.linear_interpolation",
+       theorem="fm.boundary_conditions",
        meaning="mu_t = t x_1 + (1-t) x_0 and a constant std sigma_t = eps give the ends p_0 = delta(x - x_0), "
                "p_1 = delta(x - x_1). The means are right; the ends are N(x_0, eps^2), N(x_1, eps^2), deltas only "
                "for eps = 0 (eps -> 0)."),
@@ -433,7 +552,7 @@ CLAIMS: list[Claim] = [
     _c("000.L13.vp_marginal", ["000:4671", "002:49"], _vp_marginal, theorem="sde.vp_marginal",
        meaning="VP SDE dx = -1/2 beta(t) x dt + sqrt(beta(t)) dw from x(0): mean x(0) alpha(t), variance "
                "1 - alpha(t)^2 with alpha(t) = exp(-1/2 int_0^t beta); 002 writes 1 - exp(-int beta). Checked "
-               "against the moment ODEs for beta(t) = b_0 + b_1 t."),
+               "against sde.VP.marginal (beta linear in t) and the registry's moment-ODE derivation."),
     _c("000.L13.fm_time_reversal", ["000:4675", "004:19"], kind=_D,
        meaning="Flow-matching time runs opposite to diffusion time: the conditional path is defined as "
                "p_t(x|x_1) = q_{1-t}(x|x_0 = x_1)."),
@@ -450,8 +569,8 @@ CLAIMS: list[Claim] = [
     _c("002.L14.ode_def", ["002:66"], kind=_D, meaning="The ODE dx/dt = f(x, t) with x(0) = x_0."),
     _c("002.L14.kfp_continuity", ["002:70"], _continuity_kfp, theorem="ode.continuity_equation",
        meaning="For the flow of dx/dt = f(x, t): the continuity equation for p_t, equivalently d/dt log p_t(x(t)) "
-               "= -tr(df/dx) along trajectories. Checked for a 1-D affine flow f = (a_0 + a_1 t) x + c_0 whose "
-               "exact pushforward of a Gaussian is Gaussian: both forms hold."),
+               "= -tr(df/dx) along trajectories. Checked for a 2-D linear flow f = (alpha + beta t)(A x + b) "
+               "with the exact pushforward of a Gaussian (ode.pushforward_logpdf): both forms hold."),
     _c("002.L14.fm_objective", ["002:76"], kind=_D, meaning="The flow matching objective (marginal field f(x, t))."),
     _c("002.L14.cond_continuity", ["002:83"], kind=_D,
        meaning="The defining property of a conditional vector field f(x, z, t): it generates the conditional "

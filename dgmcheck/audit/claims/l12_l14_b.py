@@ -15,7 +15,10 @@ import sympy as sp
 from scipy import integrate, stats
 
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
+from dgmcheck.theory import autoregressive as ar
 from dgmcheck.theory import discrete as dd
+from dgmcheck.theory import flows, vq
+from dgmcheck.theory import latent as lat
 
 
 def _random_column_stochastic(rng, K):
@@ -272,20 +275,36 @@ def _absorbing_loss():
 
 
 def _mask_rate_range():
+    # lambda_t = 1 - abar_t (abar_t by discrete.alpha_bars) lies in [0, 1]; it is non-decreasing exactly when the
+    # registry's MDLM weights w = -(d abar)/(1 - abar) (discrete.mdlm_weight, here the discrete rho_t) are >= 0
     rng = np.random.default_rng(12)
-    scheds = [rng.uniform(0, 1, 6) for _ in range(5)]
-    lam = [1 - np.cumprod(1 - b) for b in scheds]
-    return all_of(num_compare(lambda i: float(lam[i].min()), ">=", lambda i: 0.0, [{"i": i} for i in range(5)]),
-                  num_compare(lambda i: float(lam[i].max()), "<=", lambda i: 1.0, [{"i": i} for i in range(5)]),
-                  num_compare(lambda i: float(np.min(np.diff(lam[i]))), ">=", lambda i: 0.0,
-                              [{"i": i} for i in range(5)], what="lambda_t non-decreasing in t"))
+    abars = [np.array(dd.alpha_bars(list(rng.uniform(0, 1, 6)))) for _ in range(5)]
+    lam = [1 - ab for ab in abars]
+
+    def weights(i):
+        return dd.mdlm_weight(abars[i][1:], np.diff(abars[i]))
+    pts = [{"i": i} for i in range(5)]
+    return all_of(num_compare(lambda i: float(lam[i].min()), ">=", lambda i: 0.0, pts),
+                  num_compare(lambda i: float(lam[i].max()), "<=", lambda i: 1.0, pts),
+                  num_compare(lambda i: float(np.min(weights(i))), ">=", lambda i: 0.0, pts,
+                              what="discrete.mdlm_weight(abar_t, abar_t - abar_{t-1}) >= 0 (lambda_t non-decreasing)"),
+                  num_equal(lambda i: weights(i), lambda i: np.diff(lam[i]) / lam[i][1:], pts,
+                            what="the weight is (lambda_t - lambda_{t-1})/lambda_t"))
 
 
 def _mask_rate_law():
-    ab, lam = sp.symbols("abar lambda", positive=True)
-    same, mask = sp.symbols("same mask", nonnegative=True)  # the indicators [x = x_0], [x = e_m]
-    q_t = ab * same + (1 - ab) * mask
-    return sym_equal(q_t.subs(ab, 1 - lam), (1 - lam) * same + lam * mask, what="substituting lambda = 1 - abar")
+    # slide: q(x_lambda|x_0) = (1 - lambda)[x = x_0] + lambda [x = e_m]; registry: the absorbing chain's q(x_t|x_0)
+    # (discrete.forward_probs) with lambda = lambda_t = 1 - abar_t
+    betas, K, m = [0.25, 0.4, 0.1], 4, 3
+    Qs = np.array([dd.absorbing_matrix(b, K, m) for b in betas])
+    lam = 1 - np.array(dd.alpha_bars(betas))
+
+    def slide(t, x0):
+        e = np.eye(K)
+        return (1 - lam[t]) * e[x0] + lam[t] * e[m]
+    return num_equal(slide, lambda t, x0: dd.forward_probs(Qs, t, x0),
+                     [{"t": t, "x0": x0} for t in (1, 2, 3) for x0 in range(3)],
+                     what="(1 - lambda) e_{x_0} + lambda e_m vs discrete.forward_probs of the absorbing chain")
 
 
 def _mask_rate_limit():
@@ -301,72 +320,113 @@ def _mask_rate_limit():
 
 
 def _mdlm_single_sample():
-    # E_{lambda ~ w}[f(lambda)] = int w f for every f exactly when w is a probability density (total mass 1)
-    inside = num_equal(lambda: integrate.quad(lambda u: 2 * u, 0, 1)[0], lambda: 1.0, [{}],
-                       what="total mass of w(lambda) = 2 lambda on [0, 1]")
-    outside = num_equal(lambda: integrate.quad(lambda u: 1 / u, 1e-12, 1)[0], lambda: 1.0, [{}],
-                        what="total mass of the ELBO weight w(lambda) = 1/lambda on [1e-12, 1] (grows as -log eps)")
-    return holds_if("w is a probability density on [0, 1] (not the ELBO weight 1/lambda)", inside, outside)
+    # Sampling lambda ~ w (inverse CDF of the normalized w) and averaging the unweighted masked CE f(lambda)
+    # (discrete.masked_ce_polynomial) vs the target int w f d lambda: equal exactly when int w = 1. Inside: w = 2 lambda
+    # (a density, F^{-1}(u) = sqrt u); outside: the ELBO weight w = discrete.mdlm_weight(1 - lambda, -1) = 1/lambda,
+    # truncated to [1e-12, 1] (F^{-1}(u) = delta^{1-u}; the target is discrete.continuous_mask_objective).
+    X0, mask, delta = (0, 2), 3, 1e-12
+    den = _denoiser(3)
+    f, lam = dd.masked_ce_polynomial(X0, den, mask)
+    fn = sp.lambdify(lam, f, "numpy")
+
+    def quad(g, lo=0.0, hi=1.0):
+        return integrate.quad(g, lo, hi, epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+    inside = num_equal(lambda: quad(lambda u: fn(np.sqrt(u))), lambda: quad(lambda x: 2 * x * fn(x)), [{}],
+                       what="E_{lambda ~ 2 lambda}[f] (inverse-CDF sampling) vs int 2 lambda f(lambda) d lambda")
+
+    def elbo_weight(x):
+        return dd.mdlm_weight(1 - x, -1.0)
+    outside = num_equal(lambda: quad(lambda u: fn(delta ** (1 - u))),
+                        lambda: quad(lambda x: elbo_weight(x) * fn(x), delta, 1.0), [{}],
+                        what="E_{lambda ~ w/int w}[f] vs int w f with the ELBO weight w = 1/lambda on [1e-12, 1] "
+                             "(int w = -log 1e-12 = 27.6)")
+    target = num_equal(lambda: quad(lambda x: elbo_weight(x) * fn(x), delta, 1.0),
+                       lambda: dd.continuous_mask_objective(X0, den, mask, lam_lo=delta), [{}], rtol=1e-7,
+                       what="int w f by quadrature vs discrete.continuous_mask_objective")
+    return all_of(target, holds_if("w is a probability density on [0, 1] (not the ELBO weight 1/lambda)", inside,
+                                   outside))
 
 
 def _ar_as_printed():
+    # printed: prod_i p(x_i | x_{1:i}); registry: the chain-rule conditionals p(x_i | x_{1:i-1})
+    # (autoregressive.conditionals_from_joint) whose product is p(x) (autoregressive.joint_from_conditionals)
     rng = np.random.default_rng(13)
     p = rng.dirichlet(np.ones(8)).reshape(2, 2, 2)  # a law on {0,1}^3
 
-    def cond_incl(x, i):  # p(x_i | x_{1:i}): conditioning includes x_i itself, so it is 1
+    def cond_incl(x, i):  # p(x_i | x_{1:i}) = p(x_{1:i}) / p(x_{1:i}): the conditioning includes x_i itself
         pref = p[tuple(x[: i + 1])].sum()
         return pref / pref
 
     def printed(x):
         return math.prod(cond_incl(x, i) for i in range(3))
-    return num_equal(lambda x: printed(x), lambda x: float(p[tuple(x)]), [{"x": (0, 1, 1)}],
-                     what="prod_i p(x_i | x_{1:i}) vs p(x) for a random law on {0,1}^3")
+
+    def registry(x):
+        return float(ar.joint_from_conditionals(lambda y: ar.conditionals_from_joint(p, y), 2, 3)[tuple(x)])
+    return num_equal(printed, registry, [{"x": (0, 1, 1)}],
+                     what="prod_i p(x_i | x_{1:i}) vs prod_i p(x_i | x_{1:i-1}) = p(x) (random law on {0,1}^3)")
 
 
 def _change_of_variables():
+    # slide: log p(x) = log p(z) + log|det dz/dx| for x = A z + c, z ~ N(0, I) (written with scipy's N(0, I) and the
+    # determinant of A^{-1}); registry: flows.flow_log_density(z, flows.log_abs_det(dz/dx)); both vs the exact law
     rng = np.random.default_rng(14)
     A = rng.normal(size=(2, 2)) + 2 * np.eye(2)
     c = rng.normal(size=2)
 
-    def lhs(x):  # the density of x = A z + c, z ~ N(0, I)
-        return float(stats.multivariate_normal(c, A @ A.T).logpdf(x))
-
-    def rhs(x):
+    def slide(x):
         z = np.linalg.solve(A, x - c)
         return float(stats.multivariate_normal(np.zeros(2), np.eye(2)).logpdf(z)
                      + np.log(abs(np.linalg.det(np.linalg.inv(A)))))
-    return num_equal(lhs, rhs, points(6, seed=15, x=lambda r: r.normal(size=2)),
-                     what="log density of x = A z + c vs log p(z) + log|det dz/dx|")
+
+    def registry(x):
+        return float(flows.flow_log_density(np.linalg.solve(A, x - c), flows.log_abs_det(np.linalg.inv(A))))
+    pts = points(6, seed=15, x=lambda r: r.normal(size=2))
+    return all_of(num_equal(slide, registry, pts, what="slide's log p(z) + log|det dz/dx| vs flows.flow_log_density"),
+                  num_equal(slide, lambda x: float(stats.multivariate_normal(c, A @ A.T).logpdf(x)), pts,
+                            what="vs the exact density of x = A z + c"))
 
 
 def _elbo_bound():
+    # slide's right side E_q log p(x|z) - KL(q||p(z)) (written out) vs latent.disc_elbo, and log p(x) =
+    # latent.disc_log_marginal >= it, for random discrete models and q (with a zero entry)
     rng = np.random.default_rng(16)
     pts = []
-    for _ in range(8):
+    for i in range(8):
         prior = rng.dirichlet(np.ones(4))
         lik = rng.dirichlet(np.ones(3), size=4)  # p(x|z) over 3 values of x, for 4 values of z
-        pts.append({"prior": prior, "lik": lik, "q": rng.dirichlet(np.ones(4)), "x": int(rng.integers(3))})
+        q = rng.dirichlet(np.ones(4))
+        if i % 2:
+            q[0] = 0.0
+            q /= q.sum()
+        pts.append({"prior": prior, "lik": lik, "q": q, "x": int(rng.integers(3))})
 
-    def logp(prior, lik, q, x):
-        return float(np.log(np.sum(prior * lik[:, x])))
-
-    def elbo(prior, lik, q, x):
-        return float(np.sum(q * np.log(lik[:, x])) - np.sum(q * np.log(q / prior)))
-    return num_compare(logp, ">=", elbo, pts, what="log p(x) >= E_q log p(x|z) - KL(q||p(z)), discrete z")
+    def slide_rhs(prior, lik, q, x):
+        nz = q > 0
+        return float(np.sum(q[nz] * np.log(lik[nz, x])) - np.sum(q[nz] * np.log(q[nz] / prior[nz])))
+    return all_of(num_equal(slide_rhs, lambda prior, lik, q, x: lat.disc_elbo(prior, lik, x, q), pts,
+                            what="E_q log p(x|z) - KL(q||p(z)) vs latent.disc_elbo"),
+                  num_compare(lambda prior, lik, q, x: lat.disc_log_marginal(prior, lik, x), ">=", slide_rhs, pts,
+                              what="log p(x) (latent.disc_log_marginal) >= E_q log p(x|z) - KL(q||p(z))"))
 
 
 def _vq_elbo():
+    # slide: L = log p(x|z_q) - log K with z_q the nearest code (vq.nearest_code); true: E_q log p(x|z) - KL(q||U{1..K})
+    # with q(c|x) one-hot at k* and the KL from vq.kl_to_uniform
     rng = np.random.default_rng(18)
     K = 5
+    E = rng.normal(size=(K, 2))
     loglik = np.log(rng.dirichlet(np.ones(6), size=K))  # log p(x|e_k) over 6 values of x
-    pts = [{"x": int(rng.integers(6)), "k": int(rng.integers(K))} for _ in range(5)]
+    pts = [{"x": int(rng.integers(6)), "z": rng.normal(size=(1, 2))} for _ in range(5)]
 
-    def elbo(x, k):  # q(c|x) = one-hot at k* (deterministic quantizer), prior uniform over K codes
-        q = np.eye(K)[k]
-        nz = q > 0
-        return float(np.sum(q * loglik[:, x]) - np.sum(q[nz] * np.log(q[nz] * K)))
-    return num_equal(elbo, lambda x, k: float(loglik[k, x] - np.log(K)), pts,
-                     what="E_q log p(x|z) - KL(q(c|x)||Uniform(K)) vs log p(x|z_q) - log K")
+    def elbo(x, z):
+        q = np.eye(K)[vq.nearest_code(z, E)[0]]
+        return float(np.sum(q * loglik[:, x]) - vq.kl_to_uniform(q))
+
+    def slide(x, z):
+        k = int(np.argmin(((z[0] - E) ** 2).sum(-1)))  # z_q = e_k, the nearest code
+        return float(loglik[k, x] - np.log(K))
+    return num_equal(slide, elbo, pts,
+                     what="log p(x|z_q) - log K vs E_q log p(x|z) - KL(q(c|x)||Uniform(K)) (vq.kl_to_uniform)")
 
 
 def _c(id_, formulas, check=None, meaning="", kind="claim", **kw):
@@ -463,7 +523,7 @@ CLAIMS: list[Claim] = [
     _c("004.L14.sequence_forward", ["004:90"], _sequence_forward_product, theorem="discrete.sequence_factorization",
        meaning="q(x_t|x_0) over a sequence = prod_l q(x_t^l|x_0^l) for the independent token-wise chain. Checked "
                "against the joint chain on sequences (random Q_t, t = 2, 3)."),
-    _c("000.L14.mask_rate_law", ["000:5145"], _mask_rate_law, theorem="discrete.mask_rate",
+    _c("000.L14.mask_rate_law", ["000:5145"], _mask_rate_law, theorem="discrete.cumulative",
        meaning="q(x_lambda|x_0) is q(x_t|x_0) of the absorbing chain with abar_t = 1 - lambda."),
     _c("000.L14.mask_rate_elbo", ["000:5155"], _mask_rate_limit, theorem="discrete.mask_rate",
        meaning="The continuous-time limit of sum_t L_t: since rho_t = (lambda_t - lambda_{t-1})/lambda_t, the sum "

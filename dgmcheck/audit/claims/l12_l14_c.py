@@ -14,19 +14,49 @@ import sympy as sp
 from scipy import integrate, optimize, stats
 
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, sym_equal
-from dgmcheck.theory import ddpm
+from dgmcheck.theory import ddpm, ode, score, sde
 from dgmcheck.theory import discrete as dd
+from dgmcheck.theory import fokker_planck as fp
+from dgmcheck.theory import latent as lat
+from dgmcheck.theory import linear_gaussian as lg
+from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 _BETAS = np.array([0.1, 0.2, 0.3, 0.25])
 
 
 # ------------------------------------------------------------------------------- forward process
 def _reparam_step():
-    x, eps = sp.symbols("x epsilon", real=True)
-    beta = sp.Symbol("beta", positive=True)
-    xt = sp.sqrt(1 - beta) * x + sp.sqrt(beta) * eps
-    return all_of(sym_equal(xt.subs(eps, 0), sp.sqrt(1 - beta) * x, what="mean"),
-                  sym_equal(sp.diff(xt, eps) ** 2, beta, what="variance"))
+    # x_t = sqrt(1-beta) x + sqrt(beta) eps = mu + exp(v/2) eps with mu = sqrt(1-beta) x, v = log beta. Registry
+    # (vae.reparametrization): moments by latent.gauss_hermite_expectation and the pathwise gradient of
+    # E f(x_t), f(z) = a z + B z^2, vs latent.quadratic_expectation_grad
+    a, B = np.array([0.7]), np.array([[-0.4]])
+
+    def sample(x, beta, eps):
+        return np.sqrt(1 - beta) * x + np.sqrt(beta) * eps
+
+    def moments(x, beta):
+        return lat.gauss_hermite_expectation(lambda e: np.stack([sample(x, beta, e), sample(x, beta, e) ** 2], 1), 1, 3)
+
+    def kernel(x, beta):  # N(sqrt(1-beta) x, beta): mean, second moment
+        m = np.sqrt(1 - beta) * x
+        return np.array([[m], [beta + m * m]])
+
+    def pathwise(x, beta):
+        v = np.log(beta)
+
+        def grads(e):
+            z = sample(x, beta, e)
+            df = a + 2 * B[0, 0] * z
+            return np.concatenate([df, df * np.exp(v / 2) * e / 2], 1)
+        return lat.gauss_hermite_expectation(grads, 1, 3)
+
+    def exact(x, beta):
+        gm, gv = lat.quadratic_expectation_grad(a, B, np.array([np.sqrt(1 - beta) * x]), np.array([np.log(beta)]))
+        return np.concatenate([gm, gv])
+    pts = points(4, seed=20, x=(-2, 2), beta=(0.05, 0.9))
+    return all_of(num_equal(moments, kernel, pts, what="(E x_t, E x_t^2) by latent.gauss_hermite_expectation vs the "
+                                                       "kernel N(sqrt(1-beta) x, beta)"),
+                  num_equal(pathwise, exact, pts, what="pathwise gradient vs latent.quadratic_expectation_grad"))
 
 
 def _forward_marginal_chain():
@@ -114,18 +144,20 @@ def _posterior_chain():
 
 
 def _mu_eps_printed_step():
-    # first line as printed substitutes x_0 = (x_t - sqrt(1-abar_t) eps)/sqrt(alpha_t) (sqrt(abar_t) is needed)
+    # first line as printed substitutes x_0 = (x_t - sqrt(1-abar_t) eps)/sqrt(alpha_t) (sqrt(abar_t) is needed);
+    # registry: mu~_t = c_x x_t + c_eps eps (ddpm.eps_mean)
     def line1(t, x0, eps):
         a, b, abt, abp, _ = _sched(t)
         xt = np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps
         return (np.sqrt(a) * (1 - abp) / (1 - abt) * xt
                 + np.sqrt(abp) * b / (1 - abt) / np.sqrt(a) * (xt - np.sqrt(1 - abt) * eps))
 
-    def line2(t, x0, eps):
-        a, _b, abt, _abp, _ = _sched(t)
-        xt = np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps
-        return (xt - (1 - a) / np.sqrt(1 - abt) * eps) / np.sqrt(a)
-    return num_equal(line1, line2, [{"t": 3, "x0": 1.0, "eps": 0.5}], what="first line vs last line (t = 3)")
+    def registry(t, x0, eps):
+        _, _, abt, _, _ = _sched(t)
+        cx, ce = ddpm.eps_mean(_BETAS, t)
+        return float(cx * (np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps) + ce * eps)
+    return num_equal(line1, registry, [{"t": 3, "x0": 1.0, "eps": 0.5}],
+                     what="first line as printed vs mu~_t in eps form (ddpm.eps_mean), t = 3")
 
 
 def _mu_eps_result():
@@ -172,10 +204,20 @@ def _lt_weight_printed():
 
 
 def _lt_eps_steps():
-    a, abt = sp.symbols("alpha abar", positive=True)
-    xt, e, et = sp.symbols("x_t epsilon epsilon_theta", real=True)
-    diff = (xt - (1 - a) / sp.sqrt(1 - abt) * e) / sp.sqrt(a) - (xt - (1 - a) / sp.sqrt(1 - abt) * et) / sp.sqrt(a)
-    return sym_equal(diff**2, (1 - a) ** 2 / (a * (1 - abt)) * (e - et) ** 2, what="squared mean gap in terms of eps")
+    # slide: ||mu~ - mu_theta||^2 = (1-alpha_t)^2/(alpha_t (1-abar_t)) ||eps - eps_theta||^2 (both means in eps form);
+    # registry: L_t = lambda_t ||eps - eps_theta||^2 with lambda_t = ddpm.loss_weight = gap^2/(2 beta~_t) per unit
+    def slide(t, xt, e, et):
+        a, _, abt, _, _ = _sched(t)
+        gap = (xt - (1 - a) / np.sqrt(1 - abt) * e) / np.sqrt(a) - (xt - (1 - a) / np.sqrt(1 - abt) * et) / np.sqrt(a)
+        return np.array([gap**2, (1 - a) ** 2 / (a * (1 - abt)) * (e - et) ** 2])
+
+    def registry(t, xt, e, et):
+        w = float(ddpm.loss_weight(_BETAS, t)) * 2 * float(ddpm.reverse_variance(_BETAS, t))
+        return np.array([w * (e - et) ** 2, w * (e - et) ** 2])
+    return num_equal(slide, registry, points(6, seed=25, t=lambda r: int(r.integers(2, 5)), xt=(-2, 2), e=(-2, 2),
+                                              et=(-2, 2)),
+                     what="[squared gap of the eps-form means, the slide's weight times (eps - eps_theta)^2] vs "
+                          "2 beta~_t ddpm.loss_weight (eps - eps_theta)^2")
 
 
 def _train_step_law():
@@ -222,8 +264,20 @@ def _p_x0(x0):
     return sum(p for _, _, p in _paths(x0))
 
 
+def _latent_model():
+    """The toy chain as a discrete latent-variable model for latent.disc_*: z = x_{1:T} (all K^T paths),
+    prior p(z) = p(x_{1:T}), likelihood T[z, x_0] = p(x_0|x_{1:T}); q(z) = q(x_{1:T}|x_0) per x_0."""
+    K = _toy_chain()[0]
+    joint = np.array([[p for _, _, p in _paths(x0)] for x0 in range(K)])  # (x_0, z)
+    prior = joint.sum(0)
+    lik = (joint / prior).T
+    qs = np.array([[q for _, q, _ in _paths(x0)] for x0 in range(K)])
+    return prior, lik, qs
+
+
 def _vlb_bound():
     pts = [{"x0": x0} for x0 in range(3)]
+    prior, lik, qs = _latent_model()
 
     def line0(x0):
         return -np.log(_p_x0(x0))
@@ -238,18 +292,26 @@ def _vlb_bound():
 
     def line4(x0):
         return sum(q * np.log(q / p) for _, q, p in _paths(x0))
-    return all_of(num_compare(line0, "<=", line1, pts, what="-log p(x_0) <= -log p(x_0) + KL"),
+    return all_of(num_equal(line0, lambda x0: -lat.disc_log_marginal(prior, lik, x0), pts,
+                            what="-log p(x_0) vs -latent.disc_log_marginal"),
+                  num_compare(line0, "<=", line1, pts, what="-log p(x_0) <= -log p(x_0) + KL"),
                   num_equal(line1, line3, pts),
-                  num_equal(line3, line4, pts, what="= E_q log q(x_{1:T}|x_0)/p(x_{0:T})"))
+                  num_equal(line3, line4, pts, what="= E_q log q(x_{1:T}|x_0)/p(x_{0:T})"),
+                  num_equal(line4, lambda x0: -lat.disc_elbo(prior, lik, x0, qs[x0]), pts,
+                            what="E_q log q/p vs -latent.disc_elbo (q = q(x_{1:T}|x_0))"))
 
 
 def _vlb_expectation():
     q0 = _toy_chain()[2]
+    prior, lik, qs = _latent_model()
 
     def lvlb():
         return sum(q0[x0] * sum(q * np.log(q / p) for _, q, p in _paths(x0)) for x0 in range(3))
-    return num_compare(lambda: lvlb(), ">=", lambda: -sum(q0[x0] * np.log(_p_x0(x0)) for x0 in range(3)), [{}],
-                       what="L_VLB >= -E_{q(x_0)} log p_theta(x_0)")
+    return all_of(num_equal(lvlb, lambda: -sum(q0[x0] * lat.disc_elbo(prior, lik, x0, qs[x0]) for x0 in range(3)),
+                            [{}], what="L_VLB vs -E_{q(x_0)} latent.disc_elbo"),
+                  num_compare(lvlb, ">=",
+                              lambda: -sum(q0[x0] * lat.disc_log_marginal(prior, lik, x0) for x0 in range(3)), [{}],
+                              what="L_VLB >= -E_{q(x_0)} log p_theta(x_0) (latent.disc_log_marginal)"))
 
 
 def _path_lines(xs):
@@ -289,8 +351,29 @@ def _path_lines(xs):
 def _vlb_decomposition_pointwise():
     K, T = 3, 3
     pts = [{"xs": xs} for xs in itertools.product(range(K), repeat=T + 1)][::5]
-    return num_equal(lambda xs: _path_lines(xs), lambda xs: np.full(7, _path_lines(xs)[0]), pts,
-                     what="each line of the decomposition (and the telescoped form) evaluated per path")
+    return all_of(num_equal(lambda xs: _path_lines(xs), lambda xs: np.full(7, _path_lines(xs)[0]), pts,
+                            what="each line of the decomposition (and the telescoped form) evaluated per path"),
+                  _gaussian_vlb_terms())
+
+
+def _gaussian_vlb_terms():
+    # the slide's regrouped form L_T + sum_{t=1}^{T-1} L_t + L_0 with the KL terms of a linear-Gaussian DDPM chain
+    # (linear_gaussian.elbo_terms: prior KL, the KLs to the posteriors, the decoder term) vs L_VLB = E_q log q/p
+    # computed without the decomposition (-linear_gaussian.elbo); also L_VLB + log p(x_0) = KL(q||p(x_{1:T}|x_0))
+    betas = _BETAS[:3]
+    chain = lg.LinearReverseChain(a=np.array([0.9, 1.1, 0.8]), b=np.array([0.05, -0.1, 0.2]),
+                                  v=np.array([0.15, 0.25, 0.4]), prior_mean=0.1, prior_var=0.9)
+
+    def slide(x0):
+        terms = lg.elbo_terms(chain, betas, x0)
+        return terms.prior_kl + float(np.sum(terms.diffusion_kls)) - terms.reconstruction
+
+    pts = [{"x0": x0} for x0 in (-1.2, 0.3, 1.7)]
+    return all_of(num_equal(slide, lambda x0: -lg.elbo(chain, betas, x0), pts,
+                            what="L_T + sum L_t + L_0 (linear_gaussian.elbo_terms) vs L_VLB = -linear_gaussian.elbo"),
+                  num_equal(lambda x0: -lg.elbo(chain, betas, x0) + lg.log_likelihood(chain, x0),
+                            lambda x0: lg.posterior_kl_gap(chain, betas, x0), pts,
+                            what="L_VLB + log p(x_0) vs KL(q(x_{1:T}|x_0)||p(x_{1:T}|x_0))"))
 
 
 def _vlb_kl_terms():
@@ -299,7 +382,7 @@ def _vlb_kl_terms():
     def lvlb(x0):
         return sum(q * np.log(q / p) for _, q, p in _paths(x0))
 
-    def terms(x0):
+    def terms(x0):  # the slide's terms written out on the discrete chain
         lT = float(dd.categorical_kl(dd.forward_probs(Qs, T, x0), pT))
         mid = 0.0
         for t in range(1, T):  # L_t = KL(q(x_t|x_{t+1}, x_0) || p(x_t|x_{t+1})), averaged over q(x_{t+1}|x_0)
@@ -309,7 +392,9 @@ def _vlb_kl_terms():
         q1 = dd.forward_probs(Qs, 1, x0)
         l0 = -sum(q1[b] * np.log(P[0][x0, b]) for b in range(K))
         return lT + mid + l0
-    return num_equal(lvlb, terms, [{"x0": x0} for x0 in range(K)], what="L_VLB vs L_T + sum_{t=1}^{T-1} L_t + L_0")
+    return all_of(num_equal(lvlb, terms, [{"x0": x0} for x0 in range(K)],
+                            what="discrete chain: L_VLB vs L_T + sum_{t=1}^{T-1} L_t + L_0"),
+                  _gaussian_vlb_terms())
 
 
 # ------------------------------------------------------------------------------- score matching
@@ -322,31 +407,34 @@ def _disjoint_supports_score():
 
 
 def _sm_objective_as_printed():
-    # model p_theta = N(theta, 1), s_theta = grad log p_theta; data p_d = N(mu, 1); printed integrand is identically 0
+    # model p_theta = N(theta, 1), s_theta = grad log p_theta; data p_d = N(mu, 1); printed integrand is identically 0.
+    # Registry: the explicit score-matching objective E_{p_d}||s_theta - grad log p_d||^2 (score.explicit_objective)
     mu = 0.3
+    data = GaussianMixture(np.array([1.0]), np.array([[mu]]), np.array([[[1.0]]]))
 
     def printed(theta):
         return integrate.quad(lambda x: stats.norm.pdf(x, mu) * (-(x - theta) - (-(x - theta))) ** 2, -10, 10)[0]
-
-    def fisher(theta):
-        return integrate.quad(lambda x: stats.norm.pdf(x, mu) * (-(x - mu) - (-(x - theta))) ** 2, -10, 10)[0]
-    return num_equal(printed, fisher, [{"theta": mu + 1.0}],
-                     what="printed objective vs the score-matching objective E||grad log p_d - s_theta||^2")
+    return num_equal(printed, lambda theta: score.explicit_objective(data, lambda x: -(x - theta)),
+                     [{"theta": mu + 1.0}],
+                     what="printed objective vs score.explicit_objective E||grad log p_d - s_theta||^2")
 
 
 def _implicit_sm_as_printed():
-    # 1-D s(x) = a x + b, data N(mu, sig2): printed objective a + a^2/4 vs Hyvarinen E[a + 1/2 (a x + b)^2]
+    # 1-D s(x) = a x + b, data N(mu, sig2): printed objective E[a + (a/2)^2] vs Hyvarinen's E[tr grad s + 1/2 s^2]
+    # (score.implicit_objective), compared through their minimizing slopes
     mu, sig2 = 0.5, 0.25
+    data = GaussianMixture(np.array([1.0]), np.array([[mu]]), np.array([[[sig2]]]))
 
     def printed_argmin():
         return optimize.minimize_scalar(lambda a: a + (a / 2) ** 2).x
 
     def true_argmin():
-        res = optimize.minimize(lambda ab: ab[0] + 0.5 * (ab[0] ** 2 * (sig2 + mu * mu) + 2 * ab[0] * ab[1] * mu
-                                                            + ab[1] ** 2), np.zeros(2), tol=1e-12)
+        res = optimize.minimize(lambda ab: score.implicit_objective(data, lambda x: ab[0] * x + ab[1],
+                                                                    lambda x: np.full(len(x), ab[0])),
+                                np.zeros(2), method="BFGS", options={"gtol": 1e-10})
         return res.x[0]
     return num_equal(printed_argmin, true_argmin, [{}], rtol=1e-5,
-                     what="minimizing slope a of the printed objective vs of E[tr(grad s) + 1/2 ||s||^2] (= -1/sig2)")
+                     what="minimizing slope a of the printed objective vs of score.implicit_objective (= -1/sig2)")
 
 
 def _sm_integral_form():
@@ -363,70 +451,94 @@ def _sm_integral_form():
 
 
 # ------------------------------------------------------------------------------- ODE / SDE
+_EA, _EB, _EAL, _EBE = np.array([[-0.5, 0.8], [-0.6, 0.1]]), np.array([0.3, -0.2]), 0.7, 0.5
+_EX = np.array([[0.9, -0.4]])
+_EH = np.array([0.04, 0.02, 0.01, 0.005])
+
+
+def _euler_field(x, t):
+    return ode.linear_field(_EA, _EB, _EAL, _EBE, x, t)
+
+
 def _euler_forward():
-    x, h = sp.symbols("x h", positive=True)
-    exact = x / (1 - x * h)  # dx/dt = x^2
-    return sym_equal(sp.limit((exact - (x + x**2 * h)) / h, h, 0), 0,
-                     what="(exact x(t+h) - Euler step)/h -> 0 for dx/dt = x^2 (local error O(h^2))")
+    # slide: x_{t+dt} = x_t + f(x_t, t) dt; registry: ode.euler_step, the exact flow ode.linear_solution of
+    # f = (alpha + beta t)(A x + b), and ode.fitted_order of the one-step error (local error O(dt^2))
+    t = 0.3
+
+    def slide(h):
+        return _EX + _euler_field(_EX, t) * h
+    same = num_equal(slide, lambda h: ode.euler_step(_euler_field, _EX, t, h), [{"h": h} for h in _EH],
+                     what="slide's step vs ode.euler_step")
+    errs = np.array([np.abs(slide(h) - ode.linear_solution(_EA, _EB, _EAL, _EBE, _EX, t, t + h)).max() for h in _EH])
+    return all_of(same, num_equal(lambda: ode.fitted_order(_EH, errs), lambda: 2.0, [{}], rtol=0.08,
+                                  what="fitted order of |step - exact x(t+h)| in h (2: first-order method)"))
 
 
 def _euler_backward():
-    y, h = sp.symbols("y h", positive=True)
-    exact = y / (1 + y * h)  # x(t) from x(t+h) = y for dx/dt = x^2
-    return sym_equal(sp.limit((exact - (y - y**2 * h)) / h, h, 0), 0,
-                     what="(exact x(t) - backward Euler step)/h -> 0 for dx/dt = x^2")
+    # slide: x_t = x_{t+dt} - f(x_{t+dt}, t+dt) dt; registry: ode.euler_step with step -dt, the exact backward flow
+    # ode.linear_solution from t + dt to t, ode.fitted_order (local error O(dt^2))
+    t = 0.3
+
+    def slide(h):
+        return _EX - _euler_field(_EX, t + h) * h
+    same = num_equal(slide, lambda h: ode.euler_step(_euler_field, _EX, t + h, -h), [{"h": h} for h in _EH],
+                     what="slide's backward step vs ode.euler_step(h = -dt)")
+    errs = np.array([np.abs(slide(h) - ode.linear_solution(_EA, _EB, _EAL, _EBE, _EX, t + h, t)).max() for h in _EH])
+    return all_of(same, num_equal(lambda: ode.fitted_order(_EH, errs), lambda: 2.0, [{}], rtol=0.08,
+                                  what="fitted order of |backward step - exact x(t)| in h"))
 
 
-@lru_cache(maxsize=1)
-def _ou_residuals():
-    """VP/OU SDE with beta(t) = b0 + b1 t: p_t = N(m, v) exactly; residuals (divided by p) of the Fokker-Planck
-    equations of the reverse SDE and of ODEs with drift f - c g^2 grad log p, lambdified."""
-    t, x = sp.symbols("t x", real=True)
-    b0, b1, m0, v0, c = sp.symbols("b_0 b_1 m_0 v_0 c", positive=True)
-    beta = b0 + b1 * t
-    big_b = b0 * t + b1 * t**2 / 2
-    m = m0 * sp.exp(-big_b / 2)
-    v = 1 - (1 - v0) * sp.exp(-big_b)
-    logp = -(x - m) ** 2 / (2 * v) - sp.log(2 * sp.pi * v) / 2
-    score = sp.diff(logp, x)
-    f, g2 = -beta * x / 2, beta
-    lap = sp.diff(logp, x, 2) + score**2  # (d^2 p/dx^2) / p
-    fwd = sp.diff(logp, t) + sp.diff(f, x) + f * score - g2 / 2 * lap
-    b = f - g2 * score  # reverse-SDE drift (slide: [f - g^2 grad log q_t] dt + g dw_bar, dt < 0)
-    rev = sp.diff(logp, t) + sp.diff(b, x) + b * score + g2 / 2 * lap
-    h = f - c * g2 * score  # ODE drift with coefficient c on g^2 (1/2: PF-ODE)
-    ode = sp.diff(logp, t) + sp.diff(h, x) + h * score
-    args = (t, x, b0, b1, m0, v0, c)
-    return sp.lambdify(args, [fwd, rev, ode], "numpy"), sp.lambdify((t, x, b0, b1, m0, v0), score, "numpy")
+_VP_SPEC = fp.SDESpec("vp", 0.1, 20.0)
+_FP_X = np.linspace(-2.0, 2.0, 5)[:, None]
 
 
-_OU_PTS = points(8, seed=24, t=(0.05, 1.0), x=(-2, 2), b0=(0.2, 2), b1=(0.2, 2), m0=(-1, 1), v0=(0.1, 0.9))
+def _fp_num(expr):
+    """A residual of dgmcheck.theory.fokker_planck (in x, t and u = a(t)) as a function of (t, x)."""
+    sde_ = fp.symbolic_sde("vp")
+    fn = sp.lambdify((fp.t_sym, fp.x_sym), expr.subs(fp.u_sym, sde_.u_of_t), "numpy")
+    return lambda t, x: float(fn(t, x))
+
+
+def _fp_pts():
+    return points(6, seed=24, t=(0.05, 1.0), x=(-2, 2))
 
 
 def _reverse_sde():
-    fn, _ = _ou_residuals()
-    return num_equal(lambda **p: np.array(fn(*p.values(), 0.5)[:2]), lambda **p: np.zeros(2), _OU_PTS,
-                     what="[forward FPE residual, reverse-SDE FPE residual] / p for the VP (OU) SDE")
+    # slide's reverse drift f - g^2 grad log p (score weight 1) and the forward SDE; registry: the (reversed)
+    # Kolmogorov forward residuals of fokker_planck for the VP SDE and Gaussian data (exact marginals)
+    comps = fp.default_components("gaussian")
+    return all_of(sym_equal(fp.kfp_residual_1d("vp", comps), 0, what="forward KFP residual / p"),
+                  sym_equal(fp.reverse_kfp_residual_1d("vp", comps, score_weight=1), 0,
+                            what="reverse-SDE KFP residual / p with drift f - 1 g^2 grad log p_t"))
 
 
 def _pf_ode():
-    fn, _ = _ou_residuals()
-    return num_equal(lambda **p: fn(*p.values(), 0.5)[2], lambda **p: 0.0, _OU_PTS,
-                     what="continuity residual / p of dx = [f - 1/2 g^2 grad log p_t] dt for the VP SDE marginals")
+    return sym_equal(fp.pf_ode_residual_1d("vp", fp.default_components("gaussian"), score_weight=sp.Rational(1, 2)), 0,
+                     what="continuity residual / p of dx = [f - 1/2 g^2 grad log p_t] dt "
+                          "(fokker_planck.pf_ode_residual_1d)")
 
 
 def _pf_ode_as_printed():
-    fn, _ = _ou_residuals()
-    return num_equal(lambda **p: fn(*p.values(), 1.0)[2], lambda **p: 0.0, _OU_PTS[:1],
-                     what="continuity residual / p of dx = [f - g^2 grad log p_t] dt (s_theta = exact score)")
+    res = _fp_num(fp.pf_ode_residual_1d("vp", fp.default_components("gaussian"), score_weight=1))
+    return num_equal(res, lambda t, x: 0.0, _fp_pts()[:1],
+                     what="continuity residual / p of dx = [f - g^2 grad log p_t] dt "
+                          "(fokker_planck.pf_ode_residual_1d, score weight 1), VP SDE, Gaussian data")
 
 
 def _sm_time_objective_as_printed():
-    # minimizer of the printed objective at time t is grad log p (no t) = grad log p_0; the slide wants grad log p_t
-    _, score = _ou_residuals()
-    pars = {"b0": 1.0, "b1": 0.5, "m0": 0.8, "v0": 0.3}
-    return num_equal(lambda t, x: float(score(0.0, x, *pars.values())), lambda t, x: float(score(t, x, *pars.values())),
-                     [{"t": 0.7, "x": 0.3}], what="grad log p_0(x) (printed target) vs grad log p_t(x), VP SDE")
+    # minimizer of the printed objective at time t is grad log p (no t) = grad log p_0; the slide wants grad log p_t.
+    # Registry (sde.continuous_dsm): the DSM objective at time t (sde.dsm_linear_1d, closed form; same minimizer as
+    # the explicit E_{p_t}||s - grad log p_t||^2) minimized over linear s = theta_1 x + theta_0, exact for Gaussian
+    # data; VP SDE beta(t) = 1 + 0.5 t, data N(0.8, 0.3)
+    data = GaussianMixture(np.array([1.0]), np.array([[0.8]]), np.array([[[0.3]]]))
+    a, v = (float(c) for c in sde.VP(beta_min=1.0, beta_max=1.5).marginal(0.7))
+
+    def registry(t, x):
+        th = optimize.minimize(lambda th: sde.dsm_linear_1d(data, a, v, th), np.zeros(2), method="BFGS",
+                               options={"gtol": 1e-11}).x
+        return float(th[0] * x + th[1])
+    return num_equal(lambda t, x: -(x - 0.8) / 0.3, registry, [{"t": 0.7, "x": 0.3}], rtol=1e-5,
+                     what="grad log p_0(x) (printed target) vs the minimizer at time t (sde.dsm_linear_1d)")
 
 
 def _integral_form():
@@ -439,52 +551,126 @@ def _integral_form():
 
 
 def _taylor_sqrt():
-    x, b, dt = sp.symbols("x beta Delta_t", positive=True)
+    # slide: sqrt(1-x) ≈ 1 - x/2 (first order); with x = beta(t) dt the chain with the expanded step (1 - beta_i/2)
+    # has the same limit as the DDPM chain of the registry (sde.ddpm_chain_moments over sde.VP.chain_betas): the gap
+    # is O(dt)
+    x = sp.Symbol("x", positive=True)
+    vp = sde.VP(beta_min=0.1, beta_max=20.0)
+
+    def gap(n):
+        betas = vp.chain_betas(n)
+        a_slide = np.concatenate([[1.0], np.cumprod(1 - betas / 2)])
+        return float(np.max(np.abs(a_slide - sde.ddpm_chain_moments(betas)[0])))
+    ns = np.array([100, 200, 400, 800])
+    gaps = np.array([gap(n) for n in ns])
     return all_of(sym_equal(sp.limit((sp.sqrt(1 - x) - (1 - x / 2)) / x, x, 0), 0,
                             what="(sqrt(1-x) - (1 - x/2))/x -> 0"),
-                  sym_equal(sp.limit((sp.sqrt(1 - b * dt) - (1 - b * dt / 2)) / dt, dt, 0), 0,
-                            what="first order in Delta_t with x = beta(t) Delta_t"))
+                  num_equal(lambda: sde.convergence_slope(1 / ns, gaps), lambda: 1.0, [{}], rtol=0.1,
+                            what="order in dt of the gap between the expanded and the exact chain means"))
 
 
 def _euler_noise_as_printed():
-    b, dt = sp.symbols("beta Delta_t", positive=True)
-    beta_t = b * dt  # 001: sqrt(beta_t) N = sqrt(beta(t) Delta_t) N
-    return sym_equal(sp.sqrt(beta_t) / sp.sqrt(dt), sp.sqrt(b * dt) / dt,
-                     domains={"beta": (0.5, 2), "Delta_t": (0.01, 0.1)},
-                     what="printed noise coefficient sqrt(beta_t)/sqrt(Delta_t) vs sqrt(beta(t) Delta_t)/Delta_t")
+    # dividing sqrt(beta_i) N by Delta t (beta_i = beta(t_i) Delta t, sde.VP.chain_betas): coefficient
+    # sqrt(beta_i)/Delta t; printed sqrt(beta_i)/sqrt(Delta t)
+    vp, n = sde.VP(beta_min=0.5, beta_max=2.0), 20
+    dt, betas = 1.0 / n, vp.chain_betas(n)
+    return num_equal(lambda i: np.sqrt(betas[i]) / np.sqrt(dt), lambda i: np.sqrt(betas[i]) / dt, [{"i": 5}],
+                     what="printed noise coefficient sqrt(beta_t)/sqrt(Delta t) vs sqrt(beta_t)/Delta t")
 
 
 def _vp_limit():
-    b, dt, m, v = sp.symbols("beta Delta_t m v", positive=True)
-    mean_rate = sp.limit((sp.sqrt(1 - b * dt) * m - m) / dt, dt, 0)
-    var_rate = sp.simplify(((1 - b * dt) * v + b * dt - v) / dt)
-    return all_of(sym_equal(mean_rate, -b * m / 2, what="chain mean rate vs SDE drift -1/2 beta m"),
-                  sym_equal(var_rate, -b * v + b, what="chain variance rate vs Ito: d E x^2 = (-beta E x^2 + beta) dt"))
+    # slide: the DDPM chain x_i = sqrt(1-beta_i) x_{i-1} + sqrt(beta_i) N, beta_i = beta(t_i) dt (recursion written
+    # here),
+    # vs sde.ddpm_chain_moments; its distance to the VP SDE marginal (sde.vp_chain_error) -> 0 at order 1 in dt
+    vp = sde.VP(beta_min=0.1, beta_max=20.0)
+
+    def chain(n):
+        a, v, out = 1.0, 0.0, [(1.0, 0.0)]
+        for b in vp.chain_betas(n):
+            a, v = np.sqrt(1 - b) * a, (1 - b) * v + b
+            out.append((a, v))
+        return np.array(out).T
+    ns = np.array([100, 200, 400, 800])
+    errs = np.array([sde.vp_chain_error(vp, int(n)) for n in ns])
+    return all_of(num_equal(chain, lambda n: np.array(sde.ddpm_chain_moments(vp.chain_betas(n))), [{"n": 50}],
+                            what="chain moments vs sde.ddpm_chain_moments"),
+                  num_equal(lambda: sde.convergence_slope(1 / ns, errs), lambda: 1.0, [{}], rtol=0.1,
+                            what="order in dt of max |chain moments - VP marginal| (sde.vp_chain_error)"),
+                  num_compare(lambda: errs[-1], "<", lambda: 0.01, [{}], what="error at N = 800"))
 
 
 def _reverse_vp_algebra():
-    b, x, s, dt, z = sp.symbols("beta x s Delta_t z", real=True)
-    f, g2 = -b * x / 2, b
-    drift = f - g2 * s
-    eq653 = sym_equal(drift, -b / 2 * (x + 2 * s), what="f - g^2 s vs -1/2 beta (x + 2 s)")
-    # reverse Euler-Maruyama from t to t - Delta_t: x - drift Delta_t + g sqrt(Delta_t) z
-    eq657 = sym_equal(x - drift * dt + sp.sqrt(b * dt) * z,
-                      x + b / 2 * (x + 2 * s) * dt + sp.sqrt(b * dt) * z, what="reverse Euler-Maruyama step")
-    return all_of(eq653, eq657)
+    # slide: reverse drift -1/2 beta (x + 2 s), step x + 1/2 beta (x + 2 s) dt + sqrt(beta dt) z from t to t - dt.
+    # Gaussian data N(0, c): s = -x/V(t) (V from sde.VP.marginal), so the reverse SDE is linear and the registry's
+    # Euler-Maruyama map sde.em_linear_coefficients on a decreasing grid gives (A, B); fokker_planck.exact_drifts
+    # gives the reverse drift f - g^2 s.
+    c, vp = 0.6, sde.VP(beta_min=0.1, beta_max=20.0)
+
+    def V(t):
+        a, v = vp.marginal(t)
+        return a * a * c + v
+    ts = np.linspace(1.0, 0.6, 5)
+
+    def slide():
+        A, B = [1.0], [np.zeros(4)]
+        for k in range(4):
+            t, dt = ts[k], ts[k] - ts[k + 1]
+            b = float(vp.beta(t))
+            coef = 1 + b / 2 * (1 - 2 / V(t)) * dt  # x + 1/2 beta (x + 2 s) dt with s = -x/V
+            nb = coef * B[-1]
+            nb[k] = np.sqrt(b * dt)
+            A.append(coef * A[-1])
+            B.append(nb)
+        return np.concatenate([np.array(A), np.array(B).ravel()])
+
+    def registry():
+        A, B = sde.em_linear_coefficients(lambda t: float(-vp.beta(t) / 2 + vp.beta(t) / V(t)), vp.beta, ts)
+        return np.concatenate([A, B.ravel()])
+    spec = fp.SDESpec("vp", 0.1, 20.0)
+    data = GaussianMixture(np.array([1.0]), np.array([[0.0]]), np.array([[[c]]]))
+
+    def drift(t):
+        d = fp.exact_drifts(spec, data, t, _FP_X)
+        return -d["g2"] / 2 * (_FP_X + 2 * d["score"])
+    return all_of(num_equal(drift, lambda t: fp.exact_drifts(spec, data, t, _FP_X)["rev"], [{"t": 0.3}, {"t": 0.8}],
+                            what="-1/2 beta (x + 2 s) vs f - g^2 s (fokker_planck.exact_drifts)"),
+                  num_equal(slide, registry, [{}], what="slide's reverse steps (A, B) vs sde.em_linear_coefficients"))
 
 
 def _pf_vp_algebra():
-    b, x, s, dt = sp.symbols("beta x s Delta_t", real=True)
-    h = -b * x / 2 - b / 2 * s  # f - 1/2 g^2 s with f = -1/2 beta x, g^2 = beta
-    return all_of(sym_equal(h, -b / 2 * (x + s), what="PF-ODE drift for the VP SDE"),
-                  sym_equal(x - h * dt, x + b / 2 * (x + s) * dt, what="Euler step from t to t - Delta_t"),
+    # slide: PF drift -1/2 beta (x + s); Euler step from t to t - dt: x + 1/2 beta (x + s) dt. Registry:
+    # fokker_planck.exact_drifts["pf"] and fokker_planck.pf_ode_scheme (Euler), VP SDE, mixture data
+    data = GaussianMixture(np.array([0.4, 0.6]), np.array([[-1.0], [1.2]]), np.array([[[0.3]], [[0.5]]]))
+
+    def drift(t):
+        d = fp.exact_drifts(_VP_SPEC, data, t, _FP_X)
+        return -d["g2"] / 2 * (_FP_X + d["score"])
+
+    def step(t, dt):
+        d = fp.exact_drifts(_VP_SPEC, data, t, _FP_X)
+        return _FP_X + d["g2"] / 2 * (_FP_X + d["score"]) * dt
+    pts = [{"t": 0.3}, {"t": 0.8}]
+    return all_of(num_equal(drift, lambda t: fp.exact_drifts(_VP_SPEC, data, t, _FP_X)["pf"], pts,
+                            what="-1/2 beta (x + s) vs f - 1/2 g^2 s (fokker_planck.exact_drifts)"),
+                  num_equal(lambda t: step(t, 0.01), lambda t: fp.pf_ode_scheme(_VP_SPEC, data, np.array([t, t - 0.01]),
+                                                                                _FP_X, method="euler")[1], pts,
+                            what="x + 1/2 beta (x + s) dt vs fokker_planck.pf_ode_scheme (Euler, t -> t - dt)"),
                   _pf_ode())
 
 
 def _sde_split():
-    b, x, s = sp.symbols("beta x s", real=True)
-    return sym_equal(-b * x / 2 - b * s, -b / 2 * (x + s) - b / 2 * s,
-                     what="reverse drift f - g^2 s vs PF-ODE drift + Langevin drift (the g dw_bar parts coincide)")
+    # slide: reverse drift = [-1/2 beta (x + s)] (PF-ODE) + [-1/2 beta s] (Langevin); registry:
+    # fokker_planck.exact_drifts["rev"] and fokker_planck.pf_ode_plus_langevin_1d (drift identity, Langevin
+    # stationarity, reversed KFP = continuity - Langevin)
+    data = GaussianMixture(np.array([0.4, 0.6]), np.array([[-1.0], [1.2]]), np.array([[[0.3]], [[0.5]]]))
+
+    def split(t):
+        d = fp.exact_drifts(_VP_SPEC, data, t, _FP_X)
+        return -d["g2"] / 2 * (_FP_X + d["score"]) - d["g2"] / 2 * d["score"]
+    ident, lang, rest = fp.pf_ode_plus_langevin_1d("vp", fp.default_components("gaussian"))
+    return all_of(num_equal(split, lambda t: fp.exact_drifts(_VP_SPEC, data, t, _FP_X)["rev"], [{"t": 0.3}, {"t": 0.8}],
+                            what="PF part + Langevin part vs the reverse drift f - g^2 s (fokker_planck.exact_drifts)"),
+                  sym_equal(ident + lang + rest, 0, what="fokker_planck.pf_ode_plus_langevin_1d residuals"))
 
 
 def _c(id_, formulas, check=None, meaning="", kind="claim", **kw):
@@ -548,7 +734,8 @@ CLAIMS: list[Claim] = [
        theorem="ddpm.elbo_decomposition",
        meaning="Each rewriting of the integrand (Markov factorization, splitting t = 1, Bayes q(x_t|x_{t-1}) = "
                "q(x_{t-1}|x_t, x_0) q(x_t|x_0)/q(x_{t-1}|x_0), telescoping to log q(x_T|x_0)/q(x_1|x_0), regrouping) "
-               "holds pointwise on every path. Checked on a discrete chain (K = 3, T = 3)."),
+               "holds pointwise on every path. Checked on a discrete chain (K = 3, T = 3), and the regrouped "
+               "KL form in expectation on a linear-Gaussian chain (theory.linear_gaussian)."),
     _c("001.dm.vlb_terms", ["001:332"], _vlb_kl_terms, theorem="ddpm.elbo_decomposition",
        meaning="L_VLB = L_T + L_{T-1} + ... + L_0 with the definitions below (L_t for 1 <= t <= T-1 as on the "
                "slide, each averaged over q), also the KL form of the last line of the previous derivation."),
@@ -598,10 +785,10 @@ CLAIMS: list[Claim] = [
     _c("001.dm.ode_def", ["001:529"], kind=_D, meaning="The ODE dx/dt = f(x, t)."),
     _c("001.dm.euler_forward", ["001:535"], _euler_forward, theorem="ode.euler",
        meaning="Euler's method: the step x_{t+dt} - x_t = f(x_t, t) dt matches the exact flow to first order "
-               "(local error O(dt^2)); checked for dx/dt = x^2."),
+               "(local error O(dt^2)); checked for the linear flow dx/dt = (alpha + beta t)(A x + b)."),
     _c("001.dm.euler_backward", ["001:539"], _euler_backward, theorem="ode.euler",
        meaning="Euler backwards: x_t = x_{t+dt} - f(x_{t+dt}, t+dt) dt matches the exact backward flow to first "
-               "order; checked for dx/dt = x^2."),
+               "order; checked for the linear flow dx/dt = (alpha + beta t)(A x + b)."),
     _c("001.dm.sde_defs", ["001:547", "001:572", "001:619"], kind=_D,
        meaning="A forward SDE with drift f and diffusion coefficient g."),
     _c("001.dm.noise_scales", ["001:554", "001:559"], kind="notation",
