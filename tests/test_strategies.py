@@ -5,16 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks import strategies as S
 from dgmcheck.checks.ddpm import ddpm_cases
 
+#: ``find`` without shrinking: reachability is the question, and shrinking (unique arrays, chains)
+#: costs seconds per search.
+REACH = settings(phases=[Phase.generate], database=None)
+
 
 @pytest.mark.parametrize("kind", S.SCHEDULE_KINDS)
 def test_every_schedule_kind_is_reachable(kind):
-    found = find(S.schedules(), lambda s: s.kind == kind and s.T >= 3)
+    found = find(S.schedules(), lambda s: s.kind == kind and s.T >= 3, settings=REACH)
     assert found.kind == kind
 
 
@@ -31,7 +35,7 @@ def test_schedules_are_valid(schedule):
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 def test_every_mixture_shape_is_reachable(dim, k):
     m = find(S.gaussian_mixtures(), lambda m: m.dim == dim and m.n_components == k,
-             settings=settings(max_examples=2000, database=None))
+             settings=settings(REACH, max_examples=2000))
     assert m.means.shape == (k, dim)
 
 
@@ -69,7 +73,7 @@ def test_bad_strategy_arguments():
 @pytest.mark.parametrize("kind", S.CHAIN_KINDS)
 @pytest.mark.parametrize("convention", ["column", "row"])
 def test_every_chain_kind_and_convention_is_reachable(kind, convention):
-    chain = find(S.chains(), lambda c: c.kind == kind and c.convention == convention and c.K >= 3)
+    chain = find(S.chains(), lambda c: c.kind == kind and c.convention == convention and c.K >= 3, settings=REACH)
     axis = 0 if convention == "column" else 1
     np.testing.assert_allclose(chain.Qs.sum(axis=axis + 1), 1.0, rtol=0, atol=1e-12)
     assert np.all(chain.Qs >= 0)
@@ -79,12 +83,12 @@ def test_every_path_kind_is_reachable():
     from dgmcheck.theory.flow_matching import KINDS
 
     for kind in KINDS:
-        assert find(S.path_specs(), lambda s, k=kind: s.kind == k).kind == kind
+        assert find(S.path_specs(), lambda s, k=kind: s.kind == k, settings=REACH).kind == kind
 
 
 @pytest.mark.parametrize("kind", S.GAUSS_KINDS)
 def test_every_gaussian_pair_kind_is_reachable(kind):
-    find(S.gaussian_pairs(), lambda pair: pair[0] == kind)
+    find(S.gaussian_pairs(), lambda pair: pair[0] == kind, settings=REACH)
 
 
 @given(S.gaussian_pairs())
