@@ -13,7 +13,7 @@ from dgmcheck.checks.ddpm import ddpm_cases
 
 #: ``find`` without shrinking: reachability is the question, and shrinking (unique arrays, chains)
 #: costs seconds per search.
-REACH = settings(phases=[Phase.generate], database=None)
+REACH = settings(phases=[Phase.generate], database=None, max_examples=1000)
 
 
 @pytest.mark.parametrize("kind", S.SCHEDULE_KINDS)
