@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import langevin as langevin_theory
+from dgmcheck.theory import sde as sde_theory
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 # --------------------------------------------------------------------------------------------------
@@ -61,47 +63,37 @@ class SDESpec:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if not (self.lo > 0 and self.hi >= self.lo and self.T > 0):
             raise ValueError(f"need 0 < lo <= hi and T > 0, got lo={self.lo}, hi={self.hi}, T={self.T}")
+        if self.kind == "ve" and self.hi == self.lo:
+            raise ValueError(f"a VE SDE needs hi = σ_max > lo = σ_min, got {self.hi}")
 
-    def _t(self, t: object) -> np.ndarray:
-        t = np.asarray(t, dtype=np.float64)
-        if np.any(t < 0) or np.any(t > self.T):
-            raise ValueError(f"t must lie in [0, T] = [0, {self.T}], got {t}")
-        return t
+    @property
+    def sde(self) -> sde_theory.VE | sde_theory.VP:
+        """The same SDE as ``theory.sde``'s object, whose coefficients and marginals this spec reads."""
+        if self.kind == "ve":
+            return sde_theory.VE(self.lo, self.hi, self.T)
+        return sde_theory.VP(self.lo, self.hi, self.T)
 
     def phi(self, t: object) -> np.ndarray:
-        t = self._t(t)
-        if self.kind == "ve":
-            return np.zeros_like(t)
-        return -0.5 * (self.lo + t / self.T * (self.hi - self.lo))
+        return self.sde.f(t)
 
     def g2(self, t: object) -> np.ndarray:
-        t = self._t(t)
-        if self.kind == "ve":
-            return 2 * self.sigma2(t) * np.log(self.hi / self.lo) / self.T
-        return self.lo + t / self.T * (self.hi - self.lo)
+        return self.sde.g2(t)
 
     def sigma2(self, t: object) -> np.ndarray:
-        return self.lo**2 * (self.hi / self.lo) ** (2 * self._t(t) / self.T)
+        return self.sde.sigma(t) ** 2
 
     def integrated_beta(self, t: object) -> np.ndarray:
-        t = self._t(t)
-        return self.lo * t + 0.5 * (self.hi - self.lo) * t**2 / self.T
+        return self.sde.integrated_beta(t)
 
     def scale(self, t: object) -> np.ndarray:
-        """``a(t)`` and ``da/dt``."""
-        t = self._t(t)
-        if self.kind == "ve":
-            return np.ones_like(t), np.zeros_like(t)
-        a = np.exp(-0.5 * self.integrated_beta(t))
+        """``a(t)`` and ``da/dt = φ(t) a(t)``."""
+        a, _ = self.sde.marginal(t)
         return a, self.phi(t) * a
 
     def var(self, t: object) -> np.ndarray:
-        """``s(t)²`` and ``d s²/dt``."""
-        t = self._t(t)
-        if self.kind == "ve":
-            return self.sigma2(t) - self.lo**2, self.g2(t)
-        e = np.exp(-self.integrated_beta(t))
-        return -np.expm1(-self.integrated_beta(t)), self.g2(t) * e
+        """``s(t)²`` and ``d s²/dt = 2 φ s² + g²`` (the variance ODE)."""
+        _, v = self.sde.marginal(t)
+        return v, 2 * self.phi(t) * v + self.g2(t)
 
     def marginal(self, data: GaussianMixture, t: float) -> GaussianMixture:
         """The exact ``p_t`` of mixture data: ``Σ w_k N(a m_k, a² C_k + s² I)``."""
@@ -319,17 +311,14 @@ def reverse_em_moments(spec: SDESpec, mean: np.ndarray, cov: np.ndarray, ts: np.
 
 
 def ula_stationary_cov(cov: np.ndarray, step_size: float) -> np.ndarray:
-    """Stationary covariance of ``x' = x + (η/2)∇log N(μ, Σ)(x) + √η z``: ``(Σ⁻¹ - (η/4)Σ⁻²)⁻¹``.
-
-    From ``x' - μ = A (x - μ) + √η z`` with ``A = I - (η/2)Σ⁻¹`` (commutes with Σ):
-    ``S = η (I - A²)⁻¹ = η (ηΣ⁻¹ - η²Σ⁻²/4)⁻¹``. Needs ``η < 4 λ_min(Σ)``; ``→ Σ`` as ``η → 0``
+    """Stationary covariance of ``x' = x + (η/2)∇log N(μ, Σ)(x) + √η z``: ``(Σ⁻¹ - (η/4)Σ⁻²)⁻¹ = 4Σ²(4Σ - ηI)⁻¹``,
+    ``theory.langevin``'s closed form. Needs ``η < 4 λ_min(Σ)``; ``→ Σ`` as ``η → 0``
     (``sde.langevin_stationary``: the discretized Langevin SDE has bias O(η)).
     """
     w = np.linalg.eigvalsh(cov)
     if not step_size < 4 * w.min():
         raise ValueError(f"step_size must be < 4 λ_min(Σ) = {4 * w.min()} for a stationary law, got {step_size}")
-    prec = np.linalg.inv(cov)
-    return np.linalg.inv(prec - 0.25 * step_size * prec @ prec)
+    return langevin_theory.ula_stationary_closed_form(cov, step_size)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate
 
+from dgmcheck.theory import score as score_theory
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 Fn = Callable[[float], float]
@@ -372,15 +373,10 @@ def explicit_linear_1d(mixture: GaussianMixture, a: float, v: float, theta: obje
 
 
 def fisher_information_1d(mixture: GaussianMixture, epsrel: float = 1e-13) -> float:
-    """``E_p (∇ log p)²`` of a 1-D mixture by adaptive quadrature."""
-    def integrand(x: float) -> float:
-        xx = np.array([[x]])
-        return float(np.exp(mixture.log_prob(xx))[0] * mixture.score(xx)[0, 0] ** 2)
-
-    sd = np.sqrt(mixture.covs[:, 0, 0].max())
-    lo, hi = mixture.means[:, 0].min() - 40 * sd, mixture.means[:, 0].max() + 40 * sd
-    return integrate.quad(integrand, lo, hi, points=np.sort(mixture.means[:, 0]), epsabs=0.0,
-                          epsrel=epsrel, limit=500)[0]
+    """``E_p (∇ log p)²`` of a 1-D mixture by adaptive quadrature (``theory.score``'s oracle)."""
+    if mixture.dim != 1:
+        raise ValueError(f"fisher_information_1d needs a 1-D mixture, got dimension {mixture.dim}")
+    return score_theory.fisher_information_adaptive(mixture, tol=epsrel)
 
 
 def dsm_constant_1d(mixture: GaussianMixture, a: float, v: float, lam: float = 1.0) -> float:
@@ -456,9 +452,10 @@ def dsm_nodes_1d(mixture: GaussianMixture, a: float, v: float,
 
 
 def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights of ``E_{u ~ N(0,1)} h(u) ≈ Σ w_i h(u_i)`` (exact for polynomials of degree < 2n)."""
-    x, w = np.polynomial.hermite_e.hermegauss(n)
-    return x, w / np.sqrt(2.0 * np.pi)
+    """Nodes and weights of ``E_{u ~ N(0,1)} h(u) ≈ Σ w_i h(u_i)`` (exact for polynomials of degree < 2n):
+    ``theory.score``'s rule in one dimension."""
+    nodes, weights = score_theory.gh_rule(n, 1)
+    return nodes[:, 0], weights
 
 
 # --------------------------------------------------------------------------- sympy derivations
