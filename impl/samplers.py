@@ -27,6 +27,7 @@ import torch
 
 from . import ode
 from ._validate import floating
+from .langevin import langevin_step
 from .sde import euler_maruyama, sde_times
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -113,7 +114,8 @@ def reverse_drift(sde: object, score: Score, x: torch.Tensor, t: object) -> torc
 
 def langevin_corrector_step(score: Score, x: torch.Tensor, t: object, step_size: object,
                             noise: torch.Tensor) -> torch.Tensor:
-    """One Langevin step on ``p_t``: ``x + (η/2) s(x, t) + √η z`` (η = ``step_size`` > 0, z = ``noise``)."""
+    """One Langevin step on ``p_t``: ``x + (η/2) s(x, t) + √η z`` (η = ``step_size`` > 0, z = ``noise``):
+    ``impl.langevin.langevin_step`` with the score frozen at time ``t``."""
     floating(x, "x")
     eta = _positive(step_size, "step_size")
     floating(noise, "noise")
@@ -121,7 +123,7 @@ def langevin_corrector_step(score: Score, x: torch.Tensor, t: object, step_size:
         raise ValueError(f"noise must have the shape of x {tuple(x.shape)}, got {tuple(noise.shape)}")
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     t = t.expand(x.shape[0]) if t.ndim == 0 else t
-    return x + 0.5 * eta * _score(score, x, t) + eta**0.5 * noise
+    return langevin_step(lambda y: _score(score, y, t), x, eta, noise)
 
 
 # ------------------------------------------------------------------------------------------ samplers
