@@ -40,6 +40,10 @@ class GaussianMixtureModel:
                              f"{tuple(w.shape)}, {tuple(m.shape)}, {tuple(c.shape)}")
         if bool((w < 0).any()) or abs(float(w.sum()) - 1.0) > 1e-9:
             raise ValueError(f"weights must be non-negative and sum to 1, got {w.tolist()}")
+        if not torch.allclose(c, c.transpose(1, 2), rtol=0, atol=1e-12):
+            raise ValueError("covs must be symmetric")
+        if bool((torch.linalg.eigvalsh(c) <= 0).any()):
+            raise ValueError(f"covs must be positive definite, got eigenvalues {torch.linalg.eigvalsh(c).tolist()}")
         self.weights, self.means, self.covs = w, m, c
 
     @property
