@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from ._validate import floating
@@ -26,6 +27,13 @@ def _per_row(v: object, x: torch.Tensor, name: str) -> torch.Tensor:
     return v
 
 
+def _float64(a: object) -> torch.Tensor:
+    """Parameters are kept in float64 on the CPU and cast like ``x`` at each call."""
+    if isinstance(a, torch.Tensor):
+        return a.detach().to(device="cpu", dtype=torch.float64)
+    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+
 class GaussianMixtureModel:
     """``p(x) = Σ_k w_k N(x; m_k, C_k)``; ``weights (K,)``, ``means (K, d)``, ``covs (K, d, d)``.
 
@@ -34,7 +42,7 @@ class GaussianMixtureModel:
     """
 
     def __init__(self, weights: object, means: object, covs: object) -> None:
-        w, m, c = (torch.as_tensor(a, dtype=torch.float64) for a in (weights, means, covs))
+        w, m, c = (_float64(a) for a in (weights, means, covs))
         if m.ndim != 2 or w.shape != m.shape[:1] or c.shape != (*m.shape, m.shape[1]):
             raise ValueError("weights, means, covs must have shapes (K,), (K, d), (K, d, d); got "
                              f"{tuple(w.shape)}, {tuple(m.shape)}, {tuple(c.shape)}")
