@@ -96,20 +96,27 @@ def candidate_name(candidate: Any) -> str:
 def run_properties(candidate: Any, table: Sequence[Property], report: VerifyReport, *,
                    wanted: list[str] | None, kw: dict[str, Any],
                    strategy: Callable[[Property], st.SearchStrategy],
-                   not_applicable: Callable[[Property], str] | None = None,
+                   not_applicable: Callable[[Property], str | None] | None = None,
+                   lacks: Callable[[Property], str | None] | None = None,
                    none_provided: str | None = None) -> VerifyReport:
     """Run each selected property of ``table`` that applies to ``candidate`` and record it in ``report``.
 
-    A property applies when the candidate has every method it ``requires`` and ``not_applicable``
-    gives no reason. A property asked for by name that does not apply is a TypeError; otherwise it
+    A property applies when the candidate has every method it ``requires`` (or, with ``lacks``, when
+    ``lacks(prop)`` gives no reason: for requirements that are attributes rather than methods) and
+    ``not_applicable`` gives no reason. A property asked for by name that does not apply is a TypeError; otherwise it
     is recorded as ``not applicable (reason)``. With ``none_provided``, a candidate for which no
     property applied is a TypeError with that message.
     """
     for prop in table:
         if wanted is not None and prop.name not in wanted:
             continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        reason = f"needs {', '.join(missing)}" if missing else (not_applicable(prop) if not_applicable else "")
+        if lacks is not None:
+            reason = lacks(prop)
+        else:
+            missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
+            reason = f"needs {', '.join(missing)}" if missing else None
+        if not reason and not_applicable is not None:
+            reason = not_applicable(prop)
         if reason:
             if wanted is not None:
                 raise TypeError(f"property {prop.name!r} {reason}; {report.candidate} does not provide it")

@@ -114,33 +114,14 @@ class VerifyReport(_verify.VerifyReport):
     concept = "autoregressive"
 
 
-def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, cases, kw)
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every AR property the candidate supports under Hypothesis."""
-    import torch
-
     V, m = getattr(candidate, "V", None), getattr(candidate, "m", None)
     if not isinstance(V, int) or not isinstance(m, int) or V < 2 or m < 1:
         raise TypeError(f"candidate must have int V >= 2 and m >= 1, got V={V!r}, m={m!r}")
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got {wanted}")
-    kw = _verify.settings_kw(max_examples, shrink)
-    dtype, device = dtype or torch.float64, device or "cpu"
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [r for r in prop.requires if not callable(getattr(candidate, r, None))]
-        if missing:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} needs {', '.join(missing)}")
-            report.results[prop.name] = f"not applicable (needs {', '.join(missing)})"
-            continue
-        _run(prop, candidate, ar_cases(V, m, dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
+        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: ar_cases(V, m, dtype=dtype, device=device))

@@ -310,40 +310,17 @@ class VerifyReport(_verify.VerifyReport):
     concept = "flows"
 
 
-def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, cases, kw)
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every flow property the candidate supports under Hypothesis; raises ``TheoremViolation``
     on the first that fails."""
-    import torch
-
     dim = getattr(candidate, "dim", None)
     if not isinstance(dim, int) or dim < 1:
         raise TypeError(f"candidate must have a positive int 'dim'; {type(candidate).__name__} has {dim!r}")
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown "
-                         f"{sorted(set(wanted) - set(PROPERTY_NAMES))}")
-    dtype = dtype or torch.float64
-    device = device or "cpu"
-    kw = _verify.settings_kw(max_examples, shrink)
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        reason = _missing(prop, candidate)
-        if reason:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; the candidate {type(candidate).__name__} "
-                                f"does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-
-        _run(prop, candidate, flow_cases(dim, dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{type(candidate).__name__} provides none of the flow methods")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = type(candidate).__name__
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: flow_cases(dim, dtype=dtype, device=device),
+        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the flow methods")

@@ -243,37 +243,15 @@ class VerifyReport(_verify.VerifyReport):
     concept = "latent"
 
 
-def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, cases, kw)
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every ELBO property the candidate supports on its own parameters under Hypothesis;
     raises ``TheoremViolation`` on the first that fails."""
-    import torch
-
     p = params(candidate)
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown "
-                         f"{sorted(set(wanted) - set(PROPERTY_NAMES))}")
-    dtype = dtype or torch.float64
-    device = device or "cpu"
-    kw = _verify.settings_kw(max_examples, shrink)
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [r for r in prop.requires if not callable(getattr(candidate, r, None))]
-        if missing:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} needs {', '.join(missing)}; the candidate "
-                                f"{type(candidate).__name__} does not provide it")
-            report.results[prop.name] = f"not applicable (needs {', '.join(missing)})"
-            continue
-        _run(prop, candidate, latent_cases(p, dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{type(candidate).__name__} provides none of the ELBO methods")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = type(candidate).__name__
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: latent_cases(p, dtype=dtype, device=device),
+        none_provided=f"{name} provides none of the ELBO methods")

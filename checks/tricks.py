@@ -167,32 +167,13 @@ class VerifyReport(_verify.VerifyReport):
     concept = "tricks"
 
 
-def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, cases, kw)
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every trick property the candidate supports under Hypothesis."""
-    import torch
-
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got {wanted}")
-    kw = _verify.settings_kw(max_examples, shrink)
-    dtype, device = dtype or torch.float64, device or "cpu"
-    report = VerifyReport(getattr(candidate, "__name__", type(candidate).__name__))
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [r for r in prop.requires if not callable(getattr(candidate, r, None))]
-        if missing:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} needs {', '.join(missing)}")
-            report.results[prop.name] = f"not applicable (needs {', '.join(missing)})"
-            continue
-        _run(prop, candidate, tricks_cases(dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{report.candidate} provides none of the trick functions")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = _verify.candidate_name(candidate)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: tricks_cases(dtype=dtype, device=device),
+        none_provided=f"{name} provides none of the trick functions")

@@ -363,41 +363,20 @@ class VerifyReport(_verify.VerifyReport):
     concept = "vae"
 
 
-def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, cases, kw)
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every VAE / KL property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first that fails."""
-    import torch
-
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown "
-                         f"{sorted(set(wanted) - set(PROPERTY_NAMES))}")
-    dtype = dtype or torch.float64
-    device = device or "cpu"
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
     W = getattr(candidate, "W", None)
     k, d = (None, None) if W is None else (int(W.shape[1]), int(W.shape[0]))
     if W is None and getattr(candidate, "flow", None) is not None:
         d = int(candidate.flow.dim)
     probs = getattr(candidate, "probs", None)
     K = 4 if probs is None or callable(probs) else int(probs.shape[-1])
-    kw = _verify.settings_kw(max_examples, shrink)
-    report = VerifyReport(getattr(candidate, "__name__", type(candidate).__name__))
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        reason = _missing(prop, candidate)
-        if reason:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; the candidate does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        _run(prop, candidate, vae_cases(k=k, d=d, K=K, dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{report.candidate} provides none of the VAE / KL methods")
-    return report
+    name = _verify.candidate_name(candidate)
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: vae_cases(k=k, d=d, K=K, dtype=dtype, device=device),
+        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the VAE / KL methods")

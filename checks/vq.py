@@ -209,33 +209,18 @@ class VerifyReport(_verify.VerifyReport):
     concept = "vq"
 
 
-def _run(prop: Property, candidate: Any, cases: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, cases, kw)
-
-
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
            max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
     """Run every VQ property the candidate supports under Hypothesis."""
-    import torch
-
     E = _codebook(candidate)
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got {wanted}")
-    kw = _verify.settings_kw(max_examples, shrink)
-    dtype, device = dtype or torch.float64, device or "cpu"
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [r for r in prop.requires if not callable(getattr(candidate, r, None))]
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+
+    def any_of(prop: Property) -> str | None:
         if prop.any_of and not any(callable(getattr(candidate, r, None)) for r in prop.any_of):
-            missing.append(" or ".join(prop.any_of))
-        if missing:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} needs {', '.join(missing)}")
-            report.results[prop.name] = f"not applicable (needs {', '.join(missing)})"
-            continue
-        _run(prop, candidate, vq_cases(E, dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    return report
+            return f"needs {' or '.join(prop.any_of)}"
+        return None
+
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
+        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda _prop: vq_cases(E, dtype=dtype, device=device), not_applicable=any_of)
