@@ -24,6 +24,8 @@ def _per_row(v: object, x: torch.Tensor, name: str) -> torch.Tensor:
         v = v.expand(x.shape[0])
     if v.shape != (x.shape[0],):
         raise ValueError(f"{name} must be a scalar or have shape ({x.shape[0]},), got {tuple(v.shape)}")
+    if not bool(torch.isfinite(v).all()):
+        raise ValueError(f"{name} must be finite, got {v.tolist()}")
     return v
 
 

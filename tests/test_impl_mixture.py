@@ -102,6 +102,10 @@ def test_bad_inputs_are_refused():
         model.score(torch.zeros(3, 2), 1.0, -0.1)
     with pytest.raises(ValueError, match=r"scale must be a scalar or have shape \(3,\)"):
         model.score(torch.zeros(3, 2), torch.ones(2), 0.1)
+    with pytest.raises(ValueError, match="std must be finite"):
+        model.score(torch.zeros(3, 2), 1.0, float("nan"))
+    with pytest.raises(ValueError, match="scale must be finite"):
+        model.log_prob(torch.zeros(3, 2), float("inf"), 0.5)
     with pytest.raises(TypeError, match="floating"):
         model.score(torch.zeros(3, 2, dtype=torch.long))
     with pytest.raises(ValueError, match=r"k must lie in 0\.\.0"):
