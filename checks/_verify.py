@@ -1,41 +1,196 @@
 """The scaffold every family's ``verify`` shares: the report, the Hypothesis settings, the runner.
 
-A family module defines its ``Property`` table and its case strategy; this module runs a property
-under the selected Hypothesis profile (``checks.profiles``) and records what ran.
+A family module defines its ``Property`` table and its case strategy; :func:`run_properties` runs
+every applicable property under the selected Hypothesis profile (``checks.profiles``), keeps going
+after a failure, and records per property: passed / failed (with the violation, the blob that
+replays it and, where another declared convention would explain it, a hint) / not applicable
+(with the reason). ``verify`` raises :class:`VerifyFailed` carrying the whole report when any
+property failed (``raise_on_failure=False`` returns the report instead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypothesis import Phase, given, settings
+import numpy as np
+from hypothesis import Phase, given, reproduce_failure, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
+
+STATUSES = ("passed", "failed", "not_applicable")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: numpy scalars and arrays as Python numbers and lists, ``0.0`` not
+    ``np.float64(0.0)``; tensors through numpy; anything else by ``str``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()] if value.ndim else plain(value.item())
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+_BLOB = re.compile(r"@reproduce_failure\('([^']+)', (b'[^']*')\)")
+
+
+@dataclass
+class PropertyResult:
+    """One property's outcome. ``violation`` is set when ``status == "failed"``; ``reproduce`` is
+    the ``(hypothesis version, blob)`` pair that replays it (``verify(..., reproduce=...)``)."""
+
+    name: str
+    theorem: str
+    slide: str
+    status: str
+    reason: str = ""
+    examples: int = 0
+    seconds: float = 0.0
+    violation: TheoremViolation | None = None
+    hint: str = ""
+    reproduce: tuple[str, str] | None = None
+
+    def __str__(self) -> str:
+        if self.status == "not_applicable":
+            return f"not applicable ({self.reason})"
+        if self.status == "failed":
+            head = str(self.violation).splitlines()[0] if self.violation else self.reason
+            return f"FAILED {head}"
+        return "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "theorem": self.theorem, "slide": self.slide,
+                               "status": self.status, "examples": self.examples,
+                               "seconds": round(self.seconds, 4)}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.violation is not None:
+            v = self.violation
+            out["violation"] = {"message": str(v), "inputs": plain(v.inputs),
+                                "expected": plain(v.expected), "observed": plain(v.observed)}
+            if getattr(v, "series", None):
+                out["violation"]["series"] = plain(v.series)
+        if self.hint:
+            out["hint"] = self.hint
+        if self.reproduce is not None:
+            out["reproduce"] = list(self.reproduce)
+        return out
 
 
 @dataclass
 class VerifyReport:
-    """What ``verify`` ran: per property, ``passed`` or ``not applicable (reason)``.
+    """What ``verify`` ran: one :class:`PropertyResult` per property of the family, in table order.
 
     Family modules subclass it to name their concept (``concept = "flows"``).
     """
 
     candidate: str
-    results: dict[str, str] = field(default_factory=dict)
+    results: dict[str, PropertyResult] = field(default_factory=dict)
+    conventions: Any = None
     concept: ClassVar[str] = ""
 
     @property
     def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
+        return [k for k, r in self.results.items() if r.status == "passed"]
+
+    @property
+    def failed(self) -> list[str]:
+        return [k for k, r in self.results.items() if r.status == "failed"]
+
+    @property
+    def not_applicable(self) -> list[str]:
+        return [k for k, r in self.results.items() if r.status == "not_applicable"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
 
     def summary(self) -> str:
         width = max((len(k) for k in self.results), default=0) + 2
-        lines = [f"dgmcheck verify {self.concept}: {self.candidate}: {len(self.passed)} properties passed"]
-        lines += [f"  {k:<{width}} {v}" for k, v in self.results.items()]
+        twidth = max((len(r.theorem) for r in self.results.values()), default=0) + 2
+        lines = [f"dgmcheck verify {self.concept}: {self.candidate}: {len(self.passed)} passed, "
+                 f"{len(self.failed)} failed, {len(self.not_applicable)} not applicable"]
+        if self.conventions is not None and str(self.conventions):
+            lines.append(f"  conventions: {self.conventions}")
+        for k, r in self.results.items():
+            lines.append(f"  {k:<{width}} {r.theorem:<{twidth}} {r}")
+        for k in self.failed:
+            r = self.results[k]
+            lines += ["", f"--- {k} ---", str(r.violation)]
+            if r.hint:
+                lines.append(f"  hint: {r.hint}")
+            if r.reproduce:
+                lines.append(f"  replay: verify(..., properties=[{k!r}], reproduce={r.reproduce!r})")
         return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"concept": self.concept, "candidate": self.candidate,
+                "conventions": None if self.conventions is None else self.conventions.to_dict(),
+                "passed": self.passed, "failed": self.failed, "not_applicable": self.not_applicable,
+                "properties": [r.to_dict() for r in self.results.values()]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    def to_markdown(self) -> str:
+        lines = [f"# dgmcheck verify {self.concept}: `{self.candidate}`", "",
+                 f"{len(self.passed)} passed · {len(self.failed)} failed · "
+                 f"{len(self.not_applicable)} not applicable", "",
+                 "| property | theorem | slide | status | examples | seconds |",
+                 "| --- | --- | --- | --- | --- | --- |"]
+        for r in self.results.values():
+            status = r.status if r.status != "not_applicable" else f"not applicable ({r.reason})"
+            lines.append(f"| {r.name} | `{r.theorem}` | {r.slide} | {status} | {r.examples} | "
+                         f"{r.seconds:.2f} |")
+        for k in self.failed:
+            r = self.results[k]
+            lines += ["", f"## {k} failed", "", "```", str(r.violation), "```"]
+            if r.hint:
+                lines += ["", f"**Hint:** {r.hint}"]
+            if r.reproduce:
+                lines += ["", f"Replay: `verify(..., properties=[{k!r}], reproduce={r.reproduce!r})`"]
+        return "\n".join(lines) + "\n"
+
+
+class VerifyFailed(TheoremViolation):
+    """``verify`` found at least one violation. ``report`` holds every property's outcome;
+    ``theorem``/``inputs``/``expected``/``observed`` are those of the first failure."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        first = report.results[report.failed[0]]
+        v = first.violation
+        self.report = report
+        self.violations = [report.results[k].violation for k in report.failed]
+        super().__init__(v.theorem, "", slide=v.slide, inputs=v.inputs, expected=v.expected,
+                         observed=v.observed)
+        self.args = (self._text(),)
+
+    def _text(self) -> str:
+        # The first violation leads (what a test runner shows first), then the whole report.
+        return f"{self.violations[0]}\n\n{self.report.summary()}"
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (VerifyFailed, (self.report,))
 
 
 def settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
@@ -48,15 +203,45 @@ def settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
 
 
 def run_property(check: Callable[..., None], candidate: Any, strategy: st.SearchStrategy,
-                 kw: dict[str, Any]) -> None:
-    """``check(candidate, case)`` for Hypothesis-drawn cases under the selected profile."""
+                 kw: dict[str, Any], *, reproduce: tuple[str, str] | None = None) -> int:
+    """``check(candidate, case)`` for Hypothesis-drawn cases under the selected profile.
+
+    Returns the number of cases run. A violation leaves the failing case on the exception
+    (``violation.case``) and the replay blob (``violation.reproduce``) when Hypothesis printed one.
+    """
+    count = [0]
 
     @settings(settings.get_profile(profile_name()), **kw)
     @given(case=strategy)
     def run(case: Any) -> None:
-        check(candidate, case)
+        count[0] += 1
+        try:
+            check(candidate, case)
+        except TheoremViolation as exc:
+            exc.case = case  # the last replay is the shrunk example
+            raise
 
-    run()
+    if reproduce is not None:
+        run = reproduce_failure(reproduce[0], _blob_bytes(reproduce[1]))(run)
+    try:
+        run()
+    except TheoremViolation as exc:
+        for note in getattr(exc, "__notes__", ()):
+            m = _BLOB.search(note)
+            if m:
+                exc.reproduce = (m.group(1), m.group(2))
+        exc.examples = count[0]
+        raise
+    return count[0]
+
+
+def _blob_bytes(blob: Any) -> bytes:
+    if isinstance(blob, bytes):
+        return blob
+    text = str(blob)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    return text.encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -73,6 +258,8 @@ class Property:
 
 def select(properties: Iterable[str] | None, names: Sequence[str]) -> list[str] | None:
     """The properties asked for by name (``None``: all); an unknown name is a ValueError."""
+    if isinstance(properties, str):
+        raise TypeError(f"properties must be a list of property names, got the string {properties!r}")
     wanted = None if properties is None else list(properties)
     if wanted is not None:
         unknown = sorted(set(wanted) - set(names))
@@ -85,12 +272,31 @@ def dtype_device(candidate: Any, dtype: Any, device: Any) -> tuple[Any, Any]:
     """``dtype``/``device`` as given, else the candidate's attributes, else float64 on the CPU."""
     import torch
 
-    return (dtype or getattr(candidate, "dtype", None) or torch.float64,
-            device or getattr(candidate, "device", None) or "cpu")
+    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype.replace("torch.", ""), None)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch dtype (torch.float32, torch.float64), got {dtype!r}")
+    return dtype, device or getattr(candidate, "device", None) or "cpu"
 
 
 def candidate_name(candidate: Any) -> str:
     return getattr(candidate, "__name__", None) or type(candidate).__name__
+
+
+def slide_of(theorem: str) -> str:
+    """The lecture slide(s) a theorem cites, from the registry records (the one source)."""
+    try:
+        from dgmcheck.theorems import BY_ID
+    except Exception:  # the registry must never break a verify
+        return ""
+    rec = BY_ID.get(theorem)
+    if rec is None or not rec.sources:
+        return ""
+    return "; ".join(str(s) for s in rec.sources)
+
+
+Hint = Callable[[Property, Any, TheoremViolation], str | None]
 
 
 def run_properties(candidate: Any, table: Sequence[Property], report: VerifyReport, *,
@@ -98,18 +304,26 @@ def run_properties(candidate: Any, table: Sequence[Property], report: VerifyRepo
                    strategy: Callable[[Property], st.SearchStrategy],
                    not_applicable: Callable[[Property], str | None] | None = None,
                    lacks: Callable[[Property], str | None] | None = None,
-                   none_provided: str | None = None) -> VerifyReport:
-    """Run each selected property of ``table`` that applies to ``candidate`` and record it in ``report``.
+                   none_provided: str | None = None, hint: Hint | None = None,
+                   raise_on_failure: bool = True,
+                   reproduce: tuple[str, str] | None = None) -> VerifyReport:
+    """Run each selected property of ``table`` that applies to ``candidate``; record it in ``report``.
 
-    A property applies when the candidate has every method it ``requires`` (or, with ``lacks``, when
-    ``lacks(prop)`` gives no reason: for requirements that are attributes rather than methods) and
-    ``not_applicable`` gives no reason. A property asked for by name that does not apply is a TypeError; otherwise it
-    is recorded as ``not applicable (reason)``. With ``none_provided``, a candidate for which no
-    property applied is a TypeError with that message.
+    A property applies when the candidate has every method it ``requires`` (or, with ``lacks``,
+    when ``lacks(prop)`` gives no reason: for requirements that are attributes rather than
+    methods) and ``not_applicable`` gives no reason. A property asked for by name that does not
+    apply is a TypeError; otherwise it is recorded as not applicable with the reason. With
+    ``none_provided``, a candidate for which no property applied is a TypeError with that message.
+
+    Every applicable property runs, also after a failure. A failure records the violation, the
+    blob that replays it, and ``hint(prop, case, violation)`` (a convention under which the same
+    case would pass). At the end, with ``raise_on_failure``, any failure raises
+    :class:`VerifyFailed` with the whole report.
     """
     for prop in table:
         if wanted is not None and prop.name not in wanted:
             continue
+        slide = slide_of(prop.theorem)
         if lacks is not None:
             reason = lacks(prop)
         else:
@@ -120,10 +334,26 @@ def run_properties(candidate: Any, table: Sequence[Property], report: VerifyRepo
         if reason:
             if wanted is not None:
                 raise TypeError(f"property {prop.name!r} {reason}; {report.candidate} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
+            report.results[prop.name] = PropertyResult(prop.name, prop.theorem, slide, "not_applicable",
+                                                       reason=reason)
             continue
-        run_property(prop.check, candidate, strategy(prop), kw)
-        report.results[prop.name] = "passed"
-    if none_provided is not None and not report.passed and wanted is None:
+        start = time.perf_counter()
+        try:
+            n = run_property(prop.check, candidate, strategy(prop), kw, reproduce=reproduce)
+        except TheoremViolation as violation:
+            text = ""
+            case = getattr(violation, "case", None)
+            if hint is not None and case is not None:
+                text = hint(prop, case, violation) or ""
+            report.results[prop.name] = PropertyResult(
+                prop.name, prop.theorem, slide or violation.slide, "failed",
+                examples=getattr(violation, "examples", 0), seconds=time.perf_counter() - start,
+                violation=violation, hint=text, reproduce=getattr(violation, "reproduce", None))
+            continue
+        report.results[prop.name] = PropertyResult(prop.name, prop.theorem, slide, "passed", examples=n,
+                                                   seconds=time.perf_counter() - start)
+    if none_provided is not None and wanted is None and not report.passed and not report.failed:
         raise TypeError(none_provided)
+    if raise_on_failure and report.failed:
+        raise VerifyFailed(report)
     return report

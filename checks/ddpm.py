@@ -10,20 +10,22 @@ Every ``check_*`` takes a concrete ``DDPMCase`` so a failure can be replayed wit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks._ddpm_declared import Declared
+from dgmcheck.checks.conventions import Conventions, hint_text
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor, uniform_arrays
-from dgmcheck.checks.tolerances import Tolerance, exact, schedule_condition
+from dgmcheck.checks.tolerances import Tolerance, exact, schedule_condition, table_condition
+from dgmcheck.checks.tolerances import eps as machine_eps
 from dgmcheck.theory import ddpm as th
 from dgmcheck.theory import linear_gaussian as lg
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -84,6 +86,7 @@ class DDPMCase:
     dtype: Any = None
     device: Any = "cpu"
     extra: dict = field(default_factory=dict)
+    table_dtype: Any = None  # precision of the candidate's own tables, when coarser than ``dtype``
 
     def tensor(self, a: np.ndarray):
         return to_tensor(a, dtype=self.dtype, device=self.device)
@@ -122,7 +125,53 @@ def _tol(betas: np.ndarray, case: DDPMCase, tol: Tolerance | None, extra: float 
     if tol is not None:
         return tol
     cond = schedule_condition(betas, case.t)[:, None] * extra
-    return exact(case.dtype, cond)
+    base = exact(case.dtype, cond)
+    if case.table_dtype is None:
+        return base
+    # The candidate's tables were rounded to table_dtype (read back here as its betas): the
+    # rounding of its other tables, derived in a wider dtype, is table_condition ulps of them.
+    table = machine_eps(case.table_dtype) * table_condition(betas, case.t)[:, None] * extra
+    return Tolerance(base.rtol + table, base.atol)
+
+
+def conventions_of(candidate: Any) -> Conventions:
+    """The conventions a (declared) candidate follows; the lecture's for a plain one."""
+    conv = getattr(candidate, "conventions", None)
+    return conv if isinstance(conv, Conventions) else Conventions()
+
+
+def batch_reduced(candidate: Any, theorem: str, got: Any, expected: np.ndarray, scale: np.ndarray,
+                  tol: Tolerance) -> tuple[np.ndarray, np.ndarray, np.ndarray, Tolerance]:
+    """A loss declared as a mean (or sum) over the batch is compared with the mean (sum) of the
+    per-sample oracle on the same batch; the error bound reduces the same way (the largest
+    per-sample ``rtol`` times the reduced scale bounds the reduced error)."""
+    how = conventions_of(candidate).batch_reduction
+    got = to_numpy(got)
+    if how == "none":
+        return got, expected, scale, tol
+    if got.size != 1:
+        raise TheoremViolation(theorem, f"a loss declared batch_reduction={how!r} must be one number, "
+                               f"got shape {got.shape}", slide=SLIDES[theorem])
+    reduce = np.mean if how == "mean" else np.sum
+    return (got.reshape(()), np.asarray(reduce(expected)), np.asarray(reduce(np.abs(scale))),
+            Tolerance(float(np.max(tol.rtol)), tol.atol))
+
+
+def prediction_weight(candidate: Any, t: np.ndarray) -> np.ndarray:
+    """``w_t`` with ‖pred − pred_θ‖² = w_t ‖ε − ε_θ‖² for the declared prediction (1 for ε)."""
+    fn = getattr(candidate, "prediction_loss_weight", None)
+    return np.ones(len(t)) if fn is None else fn(t)
+
+
+def clipped_eps(candidate: Any, betas: np.ndarray, t: np.ndarray, x_t: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """Under a declared ``clip_x0 = (lo, hi)``: the ε that the clamped x̂₀ = clip((x_t − √(1−ᾱ) ε)/√ᾱ)
+    implies, so that the ε-form posterior mean of it is the clamped step's mean (exact, float64)."""
+    clip = conventions_of(candidate).clip_x0
+    if clip is None:
+        return eps
+    m, v = th.forward_marginal(betas, t)
+    x0_hat = np.clip((x_t - _col(np.sqrt(v)) * eps) / _col(m), *clip)
+    return (x_t - _col(m) * x0_hat) / _col(np.sqrt(v))
 
 
 def _col(a: np.ndarray) -> np.ndarray:
@@ -222,6 +271,9 @@ def check_eps_mean(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = No
     c0, ct, _ = th.posterior(betas, case.t)
     target = _col(c0) * case.x0 + _col(ct) * x_t  # the posterior mean, from x_0
     kx, ke = th.eps_mean(betas, case.t)
+    if conventions_of(candidate).clip_x0 is not None:
+        # The clamped x̂₀ is the posterior mean's x_0 only where it is inside the range.
+        target = _col(kx) * x_t + _col(ke) * clipped_eps(candidate, betas, case.t, x_t, case.noise)
     observed = candidate.posterior_mean_from_eps(case.tensor(x_t), case.steps(),
                                                  case.tensor(case.noise))
     assert_close(observed, target, theorem="ddpm.eps_mean", slide=SLIDES["ddpm.eps_mean"],
@@ -255,8 +307,7 @@ def _steps_from_2(betas: np.ndarray, case: DDPMCase) -> DDPMCase:
     """The loss weight is defined for t >= 2; map t = 1 to 2 (needs T >= 2)."""
     if len(betas) < 2:
         raise ValueError("the loss-weight properties need T >= 2")
-    return DDPMCase(np.maximum(case.t, 2), case.x0, case.noise, case.other, case.dtype,
-                    case.device, case.extra)
+    return dataclasses.replace(case, t=np.maximum(case.t, 2))
 
 
 def check_loss_weight(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
@@ -288,10 +339,11 @@ def check_loss_weight(candidate: Any, case: DDPMCase, *, tol: Tolerance | None =
                 + np.abs(_col(ct) * x_t) + np.abs(_col(ke) * eps_pred))
         scale = (np.sum(np.abs(mu_tilde - mu_theta) * mags, axis=1) / var
                  + 2 * lam * np.sum((np.abs(case.noise) + np.abs(eps_pred)) ** 2, axis=1))
+        got, kl, scale, tol_l = batch_reduced(candidate, "ddpm.loss_weight", got, kl, scale,
+                                              Tolerance(tol_.rtol[:, 0], tol_.atol))
         assert_close(got, kl, theorem="ddpm.loss_weight", slide=SLIDES["ddpm.loss_weight"],
                      what="λ_t‖ε - ε_θ‖² equals the KL ‖μ̃ - μ_θ‖²/(2β̃_t)",
-                     tol=Tolerance(tol_.rtol[:, 0], tol_.atol), scale=scale,
-                     inputs=case.describe())
+                     tol=tol_l, scale=scale, inputs=case.describe())
 
 
 def linear_eps_model(case: DDPMCase, T: int) -> tuple[Callable, Callable]:
@@ -328,9 +380,12 @@ def check_simple_loss(candidate: Any, case: DDPMCase, *, tol: Tolerance | None =
     d_eps_theta = (d_xt + np.abs(x_t)) @ w_abs + np.abs(case.extra["b_eps"])
     scale = 2 * np.sum(np.abs(case.noise - eps_theta) * d_eps_theta
                        + (np.abs(case.noise) + np.abs(eps_theta)) ** 2, axis=1)
+    w = prediction_weight(candidate, case.t)  # the loss in the declared parametrization
+    got, expected, scale, tol_l = batch_reduced(candidate, "ddpm.simple_loss", got, w * expected, w * scale,
+                                                Tolerance(tol_.rtol[:, 0], tol_.atol))
     assert_close(got, expected, theorem="ddpm.simple_loss", slide=SLIDES["ddpm.simple_loss"],
                  what="‖ε - ε_θ(x_t, t)‖² at x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε",
-                 tol=Tolerance(tol_.rtol[:, 0], tol_.atol), scale=scale, inputs=case.describe("W", "b_eps"))
+                 tol=tol_l, scale=scale, inputs=case.describe("W", "b_eps"))
 
 
 def check_elbo_equals_dsm(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
@@ -348,10 +403,12 @@ def check_elbo_equals_dsm(candidate: Any, case: DDPMCase, *, tol: Tolerance | No
     tol_ = _tol(betas, case, tol)
     # C_2 (|s| + |ε|/√(1-ᾱ))² = λ (|ε_θ| + |ε|)²; the square doubles the relative error.
     scale = 2 * lam * np.sum((np.abs(case.noise) + np.abs(eps_theta)) ** 2, axis=1)
+    got, expected, scale, tol_l = batch_reduced(candidate, "ddpm.elbo_equals_dsm", got, expected, scale,
+                                                Tolerance(tol_.rtol[:, 0], tol_.atol))
     assert_close(got, expected, theorem="ddpm.elbo_equals_dsm",
                  slide=SLIDES["ddpm.elbo_equals_dsm"],
                  what="weighted DSM term C_2‖s_θ - ∇log q(x_t|x_0)‖² = λ_t‖ε - ε_θ‖²",
-                 tol=Tolerance(tol_.rtol[:, 0], tol_.atol), scale=scale, inputs=case.describe())
+                 tol=tol_l, scale=scale, inputs=case.describe())
 
 
 def sigma_points(d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -359,6 +416,13 @@ def sigma_points(d: int) -> tuple[np.ndarray, np.ndarray]:
     N(0, I_d) exactly, hence the expectation of a KL or log-density that is quadratic in ε."""
     nodes = np.concatenate([np.eye(d), -np.eye(d)]) * np.sqrt(d)
     return nodes, np.full(2 * d, 1.0 / (2 * d))
+
+
+def _expect(weights: np.ndarray, term: Any) -> float:
+    """``Σ w_i term_i``; a term already averaged over the batch (one number) is that average, the
+    sigma-point weights being equal."""
+    values = to_numpy(term).reshape(-1)
+    return float(values[0]) if values.size == 1 and weights.size > 1 else float(weights @ values)
 
 
 def check_elbo_decomposition(candidate: Any, case: DDPMCase, *,
@@ -391,12 +455,12 @@ def check_elbo_decomposition(candidate: Any, case: DDPMCase, *,
         if t == 1:
             term = candidate.decoder_log_likelihood(case.tensor(x0_rep), case.tensor(model_mean),
                                                     case.tensor(model_var))
-            total += float(weights @ to_numpy(term))
+            total += _expect(weights, term)
         else:
             term = candidate.posterior_kl(case.tensor(x_t), case.tensor(x0_rep), tt,
                                           case.tensor(model_mean), case.tensor(model_var))
-            total -= float(weights @ to_numpy(term))
-    total -= float(to_numpy(candidate.prior_kl(case.tensor(x0)))[0])
+            total -= _expect(weights, term)
+    total -= float(to_numpy(candidate.prior_kl(case.tensor(x0))).reshape(-1)[0])
     expected = lg.elbo(chain, betas, x0[0])
     log_p = lg.log_likelihood(chain, x0[0])
     # First order: the relative error of each term, cond_t eps, times the term's size.
@@ -444,10 +508,11 @@ def check_kl_same_variance(candidate: Any, case: DDPMCase, *,
         mags = np.abs(_col(c0) * case.x0) + np.abs(_col(ct) * x_t) + np.abs(model_mean)
         v2 = _col(model_var)
         scale = 0.5 * np.sum(2 * delta * mags / v2 + delta**2 / v2 + 2 * _col(var) / v2 + 2, axis=1)
-        assert_close(got, expected, theorem="ddpm.kl_same_variance",
+        got, expected_r, scale, tol_l = batch_reduced(candidate, "ddpm.kl_same_variance", got, expected, scale,
+                                                      Tolerance(tol_.rtol[:, 0], tol_.atol))
+        assert_close(got, expected_r, theorem="ddpm.kl_same_variance",
                      slide=SLIDES["ddpm.kl_same_variance"], what=f"posterior KL with {what}",
-                     tol=Tolerance(tol_.rtol[:, 0], tol_.atol), scale=scale,
-                     inputs=case.describe())
+                     tol=tol_l, scale=scale, inputs=case.describe())
 
 
 # --------------------------------------------------------------------------- sampling
@@ -458,10 +523,13 @@ def check_ancestral_step(candidate: Any, case: DDPMCase, *, tol: Tolerance | Non
     kx, ke = th.eps_mean(betas, case.t)
     _, _, var = th.posterior(betas, case.t)
     std = np.where(case.t == 1, 0.0, np.sqrt(var))
-    expected = _col(kx) * x_t + _col(ke) * eps + _col(std) * case.noise
+    eps_used = clipped_eps(candidate, betas, case.t, x_t, eps)
+    expected = _col(kx) * x_t + _col(ke) * eps_used + _col(std) * case.noise
     got = candidate.reverse_step(case.tensor(x_t), case.steps(), case.tensor(eps),
                                  case.tensor(case.noise))
-    scale = np.abs(_col(kx) * x_t) + np.abs(_col(ke) * eps) + np.abs(_col(std) * case.noise)
+    # The clamped x̂₀ is formed from ε before the clamp: its rounding enters as |ke ε| either way.
+    scale = (np.abs(_col(kx) * x_t) + np.abs(_col(ke)) * (np.abs(eps) + np.abs(eps_used))
+             + np.abs(_col(std) * case.noise))
     assert_close(got, expected, theorem="ddpm.ancestral_sampling",
                  slide=SLIDES["ddpm.ancestral_sampling"],
                  what="x_(t-1) = x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε_θ + √β̃_t z",
@@ -611,14 +679,15 @@ PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 @st.composite
 def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
-               min_t: int = 1, max_batch: int = 6, max_dim: int = 4) -> DDPMCase:
+               min_t: int = 1, max_batch: int = 6, max_dim: int = 4, min_dim: int = 1,
+               table_dtype: Any = None) -> DDPMCase:
     """Inputs for the DDPM checks at a fixed schedule length ``T``.
 
     Steps include both ends (``t = 1`` and ``t = T``) with raised probability; the extras hold a
     linear ε-model (W, b), a linear reverse chain (a, b, v) and Gaussian data (mean, variance).
     """
     B = draw(st.integers(1, max_batch))
-    d = draw(st.integers(1, max_dim))
+    d = draw(st.integers(min_dim, max_dim))
     t_one = st.one_of(st.just(min_t), st.just(T), st.integers(min_t, T))
     t = np.array(draw(st.lists(t_one, min_size=B, max_size=B)), dtype=np.int64)
     x0 = draw(arrays((B, d)))
@@ -633,117 +702,135 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
         "data_mean": draw(st.floats(-2.0, 2.0)),  # Gaussian data N(m, s²) for the sampler law
         "data_var": draw(st.floats(0.01, 2.0)),
     }
-    return DDPMCase(t, x0, noise, other, dtype, device, extra)
+    return DDPMCase(t, x0, noise, other, dtype, device, extra, table_dtype)
 
 
-_settings_kw = _verify.settings_kw
+class VerifyReport(_verify.VerifyReport):
+    concept = "ddpm"
 
 
-def _run_property(prop: Property, candidate: Any, strategy: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    _verify.run_property(prop.check, candidate, strategy, kw)
+# The conventions a DDPM candidate may follow, tried one at a time for a hint when a property fails.
+HINT_KEYS = ("steps", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0")
 
 
-@dataclass
-class VerifyReport:
-    """What ``verify`` ran: per property, ``passed`` or ``not applicable`` with the reason."""
-
-    candidate: str
-    results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
-
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify ddpm: {self.candidate}: {len(self.passed)} properties passed"]
-        for name, status in self.results.items():
-            theorem = next(p.theorem for p in PROPERTIES if p.name == name)
-            lines.append(f"  {name:<26} {theorem:<32} {status}")
-        return "\n".join(lines)
+def _not_applicable(prop: Property, T: int, conv: Conventions) -> str | None:
+    if T < prop.min_T:
+        return f"needs T >= {prop.min_T}"
+    if prop.name == "sampler_law" and conv.clip_x0 is not None:
+        return "a sampler that clamps x̂₀ is not linear-Gaussian: its law has no closed form here"
+    return None
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
-    """Run every DDPM property the candidate supports under Hypothesis.
+           properties: Iterable[str] | None = None, conventions: Any = None,
+           max_examples: int | None = None, shrink: bool = True, min_dim: int = 1, max_dim: int = 4,
+           max_batch: int = 6, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+    """Run every DDPM property the candidate supports under Hypothesis, and report each one.
 
-    ``dtype``/``device`` default to the candidate's ``dtype``/``device`` attributes, else
-    float64 on the CPU. ``properties`` selects by name (see ``PROPERTY_NAMES``); a named property
-    whose methods the candidate lacks is a TypeError. Raises ``TheoremViolation`` on the first
-    property that fails, after Hypothesis has shrunk the inputs (``shrink=False`` reports the
-    first failing example as drawn, which is faster when only detection matters).
+    ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or
+    ``"key=value"`` pairs) declares what the candidate does on purpose: 0-based steps, x₀/v
+    predictions, mean reductions, bits, x̂₀ clipping, float32 tables. Methods without a ``noise``
+    parameter draw their own noise and are fed the check's draws (``dgmcheck.checks.capture``).
+    ``dtype``/``device`` default to the candidate's ``dtype``/``device`` attributes, else float64
+    on the CPU; ``min_dim``/``max_dim``/``max_batch`` narrow the drawn shapes. ``properties``
+    selects by name (see ``PROPERTY_NAMES``); a named property whose methods the candidate lacks
+    is a TypeError. Every applicable property runs; when any fails, ``VerifyFailed`` (a
+    ``TheoremViolation``) is raised with the whole report (``raise_on_failure=False`` returns it),
+    each failure with its inputs, the blob that replays it (``reproduce=``) and, where another
+    convention would explain it, a hint. ``shrink=False`` reports failing examples as drawn.
     """
-    import torch
-
     betas = candidate_betas(candidate)
     T = len(betas)
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
-        if unknown:
-            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
+    conv = Conventions.parse(conventions)
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    table_dtype = conv.table_dtype or _table_dtype(candidate, dtype)
+    if not (1 <= min_dim <= max_dim):
+        raise ValueError(f"min_dim, max_dim must satisfy 1 <= min_dim <= max_dim, got {min_dim}, {max_dim}")
+    if max_batch < 1:
+        raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+    wanted = _verify.select(properties, PROPERTY_NAMES)
+    declared = Declared(candidate, conv, betas)
+    kw = _verify.settings_kw(max_examples, shrink)
+
+    def strategy(prop: Property, conv_: Conventions = conv) -> st.SearchStrategy:
+        sampler = prop.check is check_sampler_law
+        return ddpm_cases(T, dtype=dtype, device=device, min_dim=1 if sampler else min_dim,
+                          max_dim=1 if sampler else max_dim, max_batch=max_batch, table_dtype=table_dtype)
+
+    def hint(prop: Property, case: DDPMCase, violation: TheoremViolation) -> str | None:
+        return hint_for(prop, candidate, betas, conv, case, strategy(prop))
+
+    return _verify.run_properties(
+        declared, PROPERTIES, VerifyReport(type(candidate).__name__, conventions=conv), wanted=wanted, kw=kw,
+        strategy=strategy, not_applicable=lambda prop: _not_applicable(prop, T, conv),
+        none_provided=f"{type(candidate).__name__} provides none of the DDPM methods "
+                      f"(see dgmcheck.checks.ddpm.DDPMCandidate)",
+        hint=hint, raise_on_failure=raise_on_failure, reproduce=reproduce)
+
+
+def _table_dtype(candidate: Any, dtype: Any) -> Any:
+    """float32 when the candidate keeps its schedule in float32 and runs in a wider dtype."""
+    table = getattr(getattr(candidate, "betas", None), "dtype", None)
+    if table is None or machine_eps(table) <= machine_eps(dtype):
+        return None
+    return table
+
+
+def hint_for(prop: Property, candidate: Any, betas: np.ndarray, conv: Conventions, case: DDPMCase,
+             strategy: st.SearchStrategy) -> str | None:
+    """A convention of ``HINT_KEYS`` under which the failing ``case`` passes and ``prop`` then holds on
+    fresh draws (a short, unshrunk Hypothesis run), or ``None``."""
+    for key, alt in conv.alternatives(HINT_KEYS):
+        try:
+            view = Declared(candidate, alt, betas)
+            if _not_applicable(prop, len(betas), alt):
+                continue
+            prop.check(view, case)
+            _verify.run_property(prop.check, view, strategy, _verify.settings_kw(10, False))
+        except Exception:  # the alternative does not explain it either (or cannot even run)
             continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing or T < prop.min_T:
-            reason = f"needs {', '.join(missing)}" if missing else f"needs T >= {prop.min_T}"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; the candidate "
-                                f"{type(candidate).__name__} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        strategy = ddpm_cases(T, dtype=dtype, device=device,
-                              max_dim=1 if prop.check is check_sampler_law else 4)
-        _run_property(prop, candidate, strategy, _settings_kw(max_examples, shrink))
-        report.results[prop.name] = "passed"
-    if not report.results or all(v.startswith("not applicable") for v in report.results.values()):
-        raise TypeError(f"{type(candidate).__name__} provides none of the DDPM methods "
-                        f"(see dgmcheck.checks.ddpm.DDPMCandidate)")
-    return report
+        return hint_text(key, alt)
+    return None
 
 
 def verify_over_schedules(factory: Callable[[Any], Any], *, dtype: Any = None,
                           device: Any = "cpu", properties: Iterable[str] | None = None,
-                          schedule_strategy: st.SearchStrategy | None = None,
-                          max_examples: int | None = None) -> list[str]:
+                          schedule_strategy: st.SearchStrategy | None = None, conventions: Any = None,
+                          max_examples: int | None = None, shrink: bool = True,
+                          raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a class built from a schedule: ``factory(betas)`` is called on drawn
     schedules (``strategies.schedules()`` by default: linear, cosine, increasing and arbitrary β)
-    and each property is checked on drawn inputs. Returns the names of the properties run."""
+    and each property is checked on drawn inputs. Returns the report (``VerifyFailed`` on a
+    failure); a property whose methods the built candidate lacks is not applicable."""
     import torch
 
     from dgmcheck.checks.strategies import schedules
 
-    dtype = dtype or torch.float64
+    dtype, device = _verify.dtype_device(None, dtype, device)
+    conv = Conventions.parse(conventions)
     sched = schedule_strategy if schedule_strategy is not None else schedules()
-    names = PROPERTY_NAMES if properties is None else tuple(properties)
-    unknown = sorted(set(names) - set(PROPERTY_NAMES))
-    if unknown:
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    kw = {} if max_examples is None else {"max_examples": max_examples}
-    for prop in PROPERTIES:
-        if prop.name not in names:
-            continue
-        max_dim = 1 if prop.check is check_sampler_law else 4
-        pairs = sched.filter(lambda s, m=prop.min_T: s.T >= m).flatmap(
-            lambda s, d=max_dim: st.tuples(st.just(s), ddpm_cases(s.T, dtype=dtype, device=device,
-                                                                   max_dim=d)))
+    probe = factory(torch.tensor(validate_betas(np.array([0.1, 0.2]))))
 
-        _run_over_schedules(prop, factory, pairs, kw)
-    return list(names)
+    def over(prop: Property) -> Callable[..., None]:
+        def check(factory_: Callable, pair: tuple[Any, DDPMCase]) -> None:
+            schedule, case = pair
+            candidate = factory_(torch.tensor(schedule.betas))
+            prop.check(Declared(candidate, conv, candidate_betas(candidate)), case)
+        return check
+
+    def strategy(prop: Property) -> st.SearchStrategy:
+        max_dim = 1 if prop.name == "sampler_law" else 4
+        return sched.filter(lambda s, m=prop.min_T: s.T >= m).flatmap(
+            lambda s, d=max_dim: st.tuples(st.just(s), ddpm_cases(s.T, dtype=dtype, device=device, max_dim=d)))
+
+    table = [dataclasses.replace(p, check=over(p)) for p in PROPERTIES]
+    return _verify.run_properties(
+        factory, table, VerifyReport(_verify.candidate_name(factory), conventions=conv),
+        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
+        strategy=strategy, lacks=lambda prop: _missing(prop, probe), raise_on_failure=raise_on_failure)
 
 
-def _run_over_schedules(prop: Property, factory: Callable[[Any], Any],
-                        pairs: st.SearchStrategy, kw: dict[str, Any]) -> None:
-    import torch
-
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(pair=pairs)
-    def run(pair: tuple[Any, DDPMCase]) -> None:
-        schedule, case = pair
-        prop.check(factory(torch.tensor(schedule.betas)), case)
-
-    run()
+def _missing(prop: Property, candidate: Any) -> str | None:
+    missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
+    return f"needs {', '.join(missing)}" if missing else None

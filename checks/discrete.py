@@ -13,19 +13,18 @@ the checks are drawn by ``discrete_cases`` here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
     CHAIN_KINDS,
     Chain,
@@ -504,105 +503,63 @@ def _chain_reason(prop: Property, Qs: np.ndarray, conv: str) -> str | None:
     return None
 
 
-_settings_kw = _verify.settings_kw
-
-
-@dataclass
-class VerifyReport:
-    candidate: str
-    results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
-
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify discrete: {self.candidate}: {len(self.passed)} properties passed"]
-        lines += [f"  {k:<24} {v}" for k, v in self.results.items()]
-        return "\n".join(lines)
-
-
-def _run(prop: Property, factory: Callable[[Chain], Any], pairs: st.SearchStrategy,
-         kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(pair=pairs)
-    def run(pair: tuple[Chain, DiscreteCase]) -> None:
-        chain, case = pair
-        prop.check(factory(chain), case)
-
-    run()
-
-
-def _select(properties: Iterable[str] | None) -> list[str] | None:
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
-        if unknown:
-            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    return wanted
+class VerifyReport(_verify.VerifyReport):
+    concept = "discrete"
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True) -> VerifyReport:
-    """Run every discrete property the candidate supports on its own chain, under Hypothesis;
-    raises ``TheoremViolation`` on the first that fails."""
-    import torch
-
+           shrink: bool = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+    """Run every discrete property the candidate supports on its own chain, under Hypothesis; a
+    failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``)."""
     Qs, conv = candidate_chain(candidate)
     mask = getattr(candidate, "mask", None)
     betas = getattr(candidate, "betas", None)
     chain = Chain("candidate", conv, Qs, None if betas is None else to_numpy(betas),
                   None if mask is None else int(mask))
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = _select(properties)
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        reason = _missing(prop, candidate) or _chain_reason(prop, Qs, conv)
-        if reason:
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; the candidate "
-                                f"{type(candidate).__name__} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-
-        _run(prop, lambda _chain: candidate,
-             st.tuples(st.just(chain), discrete_cases(chain, dtype=dtype, device=device)),
-             _settings_kw(max_examples, shrink))
-        report.results[prop.name] = "passed"
-    if not report.passed and wanted is None:
-        raise TypeError(f"{type(candidate).__name__} provides none of the discrete methods "
-                        f"(see dgmcheck.checks.discrete.DiscreteCandidate)")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = type(candidate).__name__
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda prop: discrete_cases(chain, dtype=dtype, device=device),
+        lacks=lambda prop: _missing(prop, candidate), not_applicable=lambda prop: _chain_reason(prop, Qs, conv),
+        none_provided=f"{name} provides none of the discrete methods (see dgmcheck.checks.discrete.DiscreteCandidate)",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
 
 
 def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, device: Any = "cpu",
                        properties: Iterable[str] | None = None,
                        chain_strategy: st.SearchStrategy | None = None,
-                       max_examples: int | None = None, shrink: bool = True) -> list[str]:
+                       max_examples: int | None = None, shrink: bool = True,
+                       raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a family built from a chain: ``factory(chain)`` is called on drawn
-    chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``)."""
-    import torch
+    chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``). Returns the
+    report (``VerifyFailed`` on a failure)."""
+    dtype, device = _verify.dtype_device(None, dtype, device)
 
-    dtype = dtype or torch.float64
-    names = _select(properties) or list(PROPERTY_NAMES)
-    for prop in PROPERTIES:
-        if prop.name not in names:
-            continue
-        base = chain_strategy
-        if base is None:
-            if prop.absorbing:
-                base = absorbing_chains()
-            elif prop.name == "stationary":
-                base = chains(("uniform", "absorbing", "homogeneous"))
-            elif prop.name in ("elbo_decomposition", "sequence_factorization"):
-                base = chains(max_K=4, max_T=3)
-            else:
-                base = chains()
-        pairs = base.flatmap(lambda c: st.tuples(st.just(c), discrete_cases(c, dtype=dtype, device=device)))
+    def base(prop: Property) -> st.SearchStrategy:
+        if chain_strategy is not None:
+            return chain_strategy
+        if prop.absorbing:
+            return absorbing_chains()
+        if prop.name == "stationary":
+            return chains(("uniform", "absorbing", "homogeneous"))
+        if prop.name in ("elbo_decomposition", "sequence_factorization"):
+            return chains(max_K=4, max_T=3)
+        return chains()
 
-        _run(prop, factory, pairs, _settings_kw(max_examples, shrink))
-    return names
+    def over(prop: Property) -> Callable[..., None]:
+        def check(factory_: Callable, pair: tuple[Chain, DiscreteCase]) -> None:
+            chain, case = pair
+            prop.check(factory_(chain), case)
+        return check
+
+    table = [dataclasses.replace(p, check=over(p)) for p in PROPERTIES]
+    return _verify.run_properties(
+        factory, table, VerifyReport(_verify.candidate_name(factory)),
+        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda prop: base(prop).flatmap(
+            lambda c: st.tuples(st.just(c), discrete_cases(c, dtype=dtype, device=device))),
+        lacks=lambda prop: None, raise_on_failure=raise_on_failure)

@@ -29,6 +29,7 @@ class TheoremViolation(AssertionError):
         observed: Any = None,
     ) -> None:
         self.theorem = theorem
+        self.message = message
         self.slide = slide
         self.inputs = dict(inputs or {})
         self.expected = expected
@@ -43,3 +44,14 @@ class TheoremViolation(AssertionError):
         if observed is not None:
             lines.append(f"  observed: {_short(observed)}")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses a process boundary (xdist, a process pool): rebuilt from its fields, not from
+        # the formatted message (the default would call __init__ with the message alone).
+        return (_rebuild, (type(self), self.theorem, self.message, self.slide, self.inputs,
+                           self.expected, self.observed))
+
+
+def _rebuild(cls: type, theorem: str, message: str, slide: str, inputs: Any, expected: Any,
+             observed: Any) -> TheoremViolation:
+    return cls(theorem, message, slide=slide, inputs=inputs, expected=expected, observed=observed)

@@ -11,18 +11,17 @@ saying which path it claims to be (``verify(candidate, spec)``). The path strate
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.strategies import (
     arrays,
     gaussian_mixtures,
@@ -462,116 +461,61 @@ PROPERTIES: tuple[Property, ...] = (
 PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 
-def _run_property(prop: Property, candidate: Any, spec: PathSpec, strategy: st.SearchStrategy,
-                  kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(case=strategy)
-    def run(case: FMCase) -> None:
-        prop.check(candidate, spec, case)
-
-    run()
-
-
-@dataclass
-class VerifyReport:
-    """What ``verify`` ran: per property, ``passed`` or ``not applicable`` with the reason."""
-
-    candidate: str
-    spec: PathSpec
-    results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
-
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify flow_matching ({self.spec}): {self.candidate}: "
-                 f"{len(self.passed)} properties passed"]
-        for name, status in self.results.items():
-            theorem = next(p.theorem for p in PROPERTIES if p.name == name)
-            lines.append(f"  {name:<24} {theorem:<26} {status}")
-        return "\n".join(lines)
+class VerifyReport(_verify.VerifyReport):
+    concept = "flow_matching"
 
 
 def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True) -> VerifyReport:
+           shrink: bool = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every flow-matching property the candidate supports under Hypothesis.
 
     ``spec`` (default: ``candidate.spec``) is the path the candidate claims to implement.
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU. A named
-    property whose methods or path kind the candidate lacks is a TypeError.
+    property whose methods or path kind the candidate lacks is a TypeError. Every applicable
+    property runs; a failure raises ``VerifyFailed`` with the whole report (``raise_on_failure``).
     """
-    import torch
-
     spec = spec if spec is not None else getattr(candidate, "spec", None)
     if not isinstance(spec, PathSpec):
         raise TypeError("spec must be a dgmcheck.theory.flow_matching.PathSpec (or candidate.spec), "
                         f"got {type(spec).__name__}")
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None:
-        unknown = sorted(set(wanted) - set(PROPERTY_NAMES))
-        if unknown:
-            raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
-        kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
-    report = VerifyReport(type(candidate).__name__, spec)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [m for m in prop.requires if not callable(getattr(candidate, m, None))]
-        if missing or spec.kind not in prop.kinds:
-            reason = f"needs {', '.join(missing)}" if missing else f"needs a {'/'.join(prop.kinds)} path"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}; {type(candidate).__name__} "
-                                f"with {spec.kind!r} does not provide it")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        _run_property(prop, candidate, spec, fm_cases(dtype=dtype, device=device), kw)
-        report.results[prop.name] = "passed"
-    if not report.passed:
-        raise TypeError(f"{type(candidate).__name__} provides none of the flow-matching methods "
-                        "(see dgmcheck.checks.flow_matching.PathCandidate)")
-    return report
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    name = type(candidate).__name__
+    table = [dataclasses.replace(p, check=lambda c, case, _p=p: _p.check(c, spec, case)) for p in PROPERTIES]
+    report = VerifyReport(f"{name} ({spec})")
+    return _verify.run_properties(
+        candidate, table, report, wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink), strategy=lambda prop: fm_cases(dtype=dtype, device=device),
+        not_applicable=lambda prop: None if spec.kind in prop.kinds else f"needs a {'/'.join(prop.kinds)} path",
+        none_provided=f"{name} provides none of the flow-matching methods "
+                      "(see dgmcheck.checks.flow_matching.PathCandidate)",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
 
 
 def verify_over_specs(factory: Callable[[PathSpec], Any], *, dtype: Any = None, device: Any = "cpu",
                       properties: Iterable[str] | None = None,
                       spec_strategy: st.SearchStrategy | None = None,
-                      max_examples: int | None = None) -> list[str]:
+                      max_examples: int | None = None, shrink: bool = True,
+                      raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a path built from its parameters: ``factory(spec)`` is called on drawn
-    specs (``path_specs()`` by default) and each applicable property is checked on drawn inputs.
-    Returns the names of the properties run."""
-    import torch
-
-    dtype = dtype or torch.float64
+    specs (``path_specs()`` by default) and each property is checked on drawn inputs wherever the
+    built candidate has its methods. Returns the report (``VerifyFailed`` on a failure)."""
+    dtype, device = _verify.dtype_device(None, dtype, device)
     specs = spec_strategy if spec_strategy is not None else path_specs()
-    names = PROPERTY_NAMES if properties is None else tuple(properties)
-    unknown = sorted(set(names) - set(PROPERTY_NAMES))
-    if unknown:
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got unknown {unknown}")
-    kw = {} if max_examples is None else {"max_examples": max_examples}
-    for prop in PROPERTIES:
-        if prop.name not in names:
-            continue
-        pairs = specs.filter(lambda sp, k=prop.kinds: sp.kind in k).flatmap(
-            lambda sp: st.tuples(st.just(sp), fm_cases(dtype=dtype, device=device)))
-        _run_over_specs(prop, factory, pairs, kw)
-    return list(names)
 
+    def over(prop: Property) -> Callable[..., None]:
+        def check(factory_: Callable, pair: tuple[PathSpec, FMCase]) -> None:
+            spec, case = pair
+            candidate = factory_(spec)
+            if all(callable(getattr(candidate, m, None)) for m in prop.requires):
+                prop.check(candidate, spec, case)
+        return check
 
-def _run_over_specs(prop: Property, factory: Callable[[PathSpec], Any], pairs: st.SearchStrategy,
-                    kw: dict[str, Any]) -> None:
-    @settings(settings.get_profile(profile_name()), **kw)
-    @given(pair=pairs)
-    def run(pair: tuple[PathSpec, FMCase]) -> None:
-        spec, case = pair
-        candidate = factory(spec)
-        if all(callable(getattr(candidate, m, None)) for m in prop.requires):
-            prop.check(candidate, spec, case)
-
-    run()
-
+    table = [dataclasses.replace(p, check=over(p), requires=()) for p in PROPERTIES]
+    return _verify.run_properties(
+        factory, table, VerifyReport(_verify.candidate_name(factory)),
+        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda prop: specs.filter(lambda sp, k=prop.kinds: sp.kind in k).flatmap(
+            lambda sp: st.tuples(st.just(sp), fm_cases(dtype=dtype, device=device))),
+        raise_on_failure=raise_on_failure)

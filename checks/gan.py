@@ -452,23 +452,8 @@ PROPERTIES: tuple[Property, ...] = (
 PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 
-@dataclass
-class VerifyReport:
-    """What ``verify`` ran: per property, ``passed`` or ``not applicable`` with the reason."""
-
-    candidate: str
-    results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> list[str]:
-        return [k for k, v in self.results.items() if v == "passed"]
-
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify gan: {self.candidate}: {len(self.passed)} properties passed"]
-        for name, status in self.results.items():
-            theorem = next(p.theorem for p in PROPERTIES if p.name == name)
-            lines.append(f"  {name:<24} {theorem:<36} {status}")
-        return "\n".join(lines)
+class VerifyReport(_verify.VerifyReport):
+    concept = "gan"
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,

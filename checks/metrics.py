@@ -27,7 +27,6 @@ from dgmcheck.checks import _verify
 from dgmcheck.checks import strategies as S
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.gan import VerifyReport as _Report
 from dgmcheck.checks.strategies import gaussian_pairs, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps
 from dgmcheck.theory import metrics as tm
@@ -320,13 +319,8 @@ PROPERTIES: tuple[Property, ...] = (
 PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 
-class VerifyReport(_Report):
-    def summary(self) -> str:
-        lines = [f"dgmcheck verify metrics: {self.candidate}: {len(self.passed)} properties passed"]
-        for name, status in self.results.items():
-            theorem = next(p.theorem for p in PROPERTIES if p.name == name)
-            lines.append(f"  {name:<18} {theorem:<26} {status}")
-        return "\n".join(lines)
+class VerifyReport(_verify.VerifyReport):
+    concept = "metrics"
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,

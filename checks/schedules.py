@@ -11,12 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
 from dgmcheck.checks.tolerances import exact
 from dgmcheck.theory import schedules as th
 
@@ -64,27 +63,39 @@ def check_cosine_schedule(betas: Any, s: float = th.COSINE_OFFSET,
                      inputs=inputs)
 
 
+class VerifyReport(_verify.VerifyReport):
+    concept = "schedules"
+
+
+def _check_linear(fns: Any, case: tuple[int, float, float]) -> None:
+    T, start, span = case
+    check_linear_schedule(fns.linear(T, start, start + span), start, start + span)
+
+
+def _check_cosine(fns: Any, T: int) -> None:
+    check_cosine_schedule(fns.cosine(T))
+
+
+PROPERTIES = (
+    _verify.Property("linear", "schedules.linear", _check_linear, ("linear",)),
+    _verify.Property("cosine", "schedules.cosine", _check_cosine, ("cosine",)),
+)
+PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
+
+
 def verify(linear: Callable[..., Any] | None = None, cosine: Callable[[int], Any] | None = None,
-           *, max_examples: int | None = None) -> dict[str, str]:
-    """Run the schedule checks on schedule functions over drawn ``T`` and end points."""
+           *, properties: Any = None, max_examples: int | None = None, shrink: bool = True,
+           raise_on_failure: bool = True) -> VerifyReport:
+    """Run the schedule checks on schedule functions (``linear(T, beta_start, beta_end)``,
+    ``cosine(T)``) over drawn ``T`` and end points; ``VerifyFailed`` on a failure."""
+    import types
+
     if linear is None and cosine is None:
         raise TypeError("pass linear=fn(T, beta_start, beta_end) and/or cosine=fn(T)")
-    kw = {} if max_examples is None else {"max_examples": max_examples}
-    results: dict[str, str] = {}
-    if linear is not None:
-        @settings(settings.get_profile(profile_name()), **kw)
-        @given(T=st.integers(1, 2000), start=st.floats(1e-5, 1e-2), span=st.floats(0.0, 0.3))
-        def run_linear(T: int, start: float, span: float) -> None:
-            check_linear_schedule(linear(T, start, start + span), start, start + span)
-
-        run_linear()
-        results["linear"] = "passed"
-    if cosine is not None:
-        @settings(settings.get_profile(profile_name()), **kw)
-        @given(T=st.integers(1, 2000))
-        def run_cosine(T: int) -> None:
-            check_cosine_schedule(cosine(T))
-
-        run_cosine()
-        results["cosine"] = "passed"
-    return results
+    fns = types.SimpleNamespace(linear=linear, cosine=cosine)
+    strategies = {"linear": st.tuples(st.integers(1, 2000), st.floats(1e-5, 1e-2), st.floats(0.0, 0.3)),
+                  "cosine": st.integers(1, 2000)}
+    return _verify.run_properties(
+        fns, PROPERTIES, VerifyReport("schedules"), wanted=_verify.select(properties, PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink), strategy=lambda prop: strategies[prop.name],
+        raise_on_failure=raise_on_failure)

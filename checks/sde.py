@@ -34,6 +34,7 @@ sampling (fixed seeds; the slope is compared with a band and its standard error 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -768,39 +769,27 @@ def _chain_range(spec: th.VE | th.VP | None) -> tuple[int, int]:
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
-    """Run every SDE property the candidate supports (see the module docstring for the protocol)."""
-    import torch
-
+           max_examples: int | None = None, shrink: bool = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+    """Run every SDE property the candidate supports (see the module docstring for the protocol);
+    a failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``)."""
     T = sde_T(candidate)
     spec = spec_of(candidate)
-    dtype = dtype or getattr(candidate, "dtype", None) or torch.float64
-    device = device or getattr(candidate, "device", None) or "cpu"
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {PROPERTY_NAMES}, got {wanted}")
-    kw = _verify.settings_kw(max_examples, shrink)
+    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    wanted = _verify.select(properties, PROPERTY_NAMES)
     cases = sde_cases(T=T, dtype=dtype, device=device, chain_N=_chain_range(spec))
-    report = VerifyReport(type(candidate).__name__)
-    for prop in PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        missing = [r for r in prop.requires if not callable(getattr(candidate, r, None))]
+
+    def not_applicable(prop: Property) -> str | None:
         kind_ok = (prop.kind is None or (prop.kind == "spec" and spec is not None)
                    or (prop.kind == "ve" and isinstance(spec, th.VE))
                    or (prop.kind == "vp" and isinstance(spec, th.VP)))
-        if missing or not kind_ok:
-            reason = f"needs {', '.join(missing)}" if missing else f"needs a {prop.kind.upper()} candidate"
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} {reason}")
-            report.results[prop.name] = f"not applicable ({reason})"
-            continue
-        if prop.hypothesis:
-            _verify.run_property(prop.check, candidate, cases, kw)
-        else:
-            prop.check(candidate, _fixed_case(dtype, device))
-        report.results[prop.name] = "passed"
-    return report
+        return None if kind_ok else f"needs a {prop.kind.upper()} candidate"
+
+    return _verify.run_properties(
+        candidate, PROPERTIES, VerifyReport(type(candidate).__name__), wanted=wanted,
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda prop: cases if prop.hypothesis else st.just(_fixed_case(dtype, device)),
+        not_applicable=not_applicable, raise_on_failure=raise_on_failure, reproduce=reproduce)
 
 
 def _fixed_case(dtype: Any, device: Any) -> SDECase:
@@ -811,30 +800,18 @@ def _fixed_case(dtype: Any, device: Any) -> SDECase:
 
 def verify_solvers(*, euler_maruyama: Callable | None = None, brownian_path: Callable | None = None,
                    dtype: Any = None, device: Any = "cpu", properties: Iterable[str] | None = None,
-                   max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+                   max_examples: int | None = None, shrink: bool = True,
+                   raise_on_failure: bool = True) -> VerifyReport:
     """Check SDE solvers given as functions with the signatures of ``dgmcheck.impl.sde``."""
-    import torch
+    import types
 
-    dtype = dtype or torch.float64
-    given = {"euler_maruyama": euler_maruyama, "brownian_path": brownian_path}
-    wanted = None if properties is None else list(properties)
-    if wanted is not None and set(wanted) - set(SOLVER_PROPERTY_NAMES):
-        raise ValueError(f"properties must be among {SOLVER_PROPERTY_NAMES}, got {wanted}")
-    kw = _verify.settings_kw(max_examples, shrink)
+    dtype, device = _verify.dtype_device(None, dtype, device)
+    solvers = types.SimpleNamespace(euler_maruyama=euler_maruyama, brownian_path=brownian_path)
+    table = [dataclasses.replace(p, check=lambda ns, case, _p=p: _p.check(getattr(ns, _p.requires[0]), case))
+             for p in SOLVER_PROPERTIES]
     cases = sde_cases(dtype=dtype, device=device)
-    report = VerifyReport("solvers")
-    for prop in SOLVER_PROPERTIES:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        fn = given[prop.requires[0]]
-        if not callable(fn):
-            if wanted is not None:
-                raise TypeError(f"property {prop.name!r} needs {prop.requires[0]}")
-            report.results[prop.name] = f"not applicable (needs {prop.requires[0]})"
-            continue
-        if prop.hypothesis:
-            _verify.run_property(prop.check, fn, cases, kw)
-        else:
-            prop.check(fn, _fixed_case(dtype, device))
-        report.results[prop.name] = "passed"
-    return report
+    return _verify.run_properties(
+        solvers, table, VerifyReport("solvers"), wanted=_verify.select(properties, SOLVER_PROPERTY_NAMES),
+        kw=_verify.settings_kw(max_examples, shrink),
+        strategy=lambda prop: cases if prop.hypothesis else st.just(_fixed_case(dtype, device)),
+        raise_on_failure=raise_on_failure)

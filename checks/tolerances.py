@@ -77,6 +77,30 @@ def schedule_condition(betas: np.ndarray, t: Any) -> np.ndarray:
     return cond[t - 1]
 
 
+def table_condition(betas: np.ndarray, t: Any) -> np.ndarray:
+    """Relative difference, in ulps of the table dtype, between a candidate's tables and the oracle's
+    at steps ``t`` (1-based) when the candidate derived them in a wider dtype and stored them rounded.
+
+    The oracle reads the candidate's rounded ``β̂`` (``|β̂ - β|/β <= ε/2``) and derives the rest in
+    float64; the candidate rounded tables derived from the unrounded ``β``. First order:
+    ``α_t = 1 - β_t`` moves by ``(ε/2) β_t/α_t`` (large where β → 1, e.g. a cosine schedule capped at
+    0.999); ``ᾱ_t`` by ``(ε/2) S_t`` with ``S_t = Σ_{s<=t} β_s/α_s``, and ``1 - ᾱ_t`` by that times
+    ``ᾱ_t/(1-ᾱ_t)``; each stored table adds its own ``ε/2``, and a coefficient multiplies up to four
+    of them (``2``). Square roots halve these; the bound keeps the full terms.
+    """
+    betas = np.asarray(betas, dtype=np.float64)
+    t = np.asarray(t, dtype=np.int64)
+    alphas = 1.0 - betas
+    abar = np.cumprod(alphas)
+    s = np.cumsum(betas / alphas)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        amp = np.where(abar < 1.0, abar / (1.0 - abar), 0.0)
+    per_step = 0.5 * s * (1.0 + amp)
+    prev = np.concatenate([[0.0], per_step[:-1]])
+    cond = 2.0 + per_step + prev + 0.5 * betas / alphas
+    return cond[t - 1]
+
+
 def z_score(estimate: float, target: float, stderr: float) -> float:
     if stderr <= 0 or not math.isfinite(stderr):
         raise ValueError(f"stderr must be positive and finite, got {stderr!r}")

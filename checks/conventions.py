@@ -1,0 +1,203 @@
+"""Conventions a candidate follows on purpose, declared once and honoured by every ``verify``.
+
+Real code numbers its steps from 0, predicts x₀ or v instead of ε, averages its losses over
+coordinates (``mean_flat``) and over the batch, reports bits, stores matrices row-wise, measures a
+VE marginal from σ_min, clamps x̂₀ to [-1, 1] and keeps its tables in float32. None of these is a
+bug. ``verify(candidate, conventions=Conventions(steps="zero_based", reduction="mean"))`` holds the
+candidate to the lecture's theorem *transformed by the declaration*; a declared convention is a
+pass, never a violation. Where a property fails but would hold under another convention,
+the violation carries a hint (:func:`hint_for`), which says plainly that the same numbers are what
+an off-by-one or a missing-factor bug produces.
+
+======================  =================================================================  ======================
+key                     meaning                                                            values (default first)
+======================  =================================================================  ======================
+``steps``               how the candidate numbers the lecture's steps ``t = 1..T``:        one_based, zero_based,
+                        ``t`` itself, ``t - 1``, or continuous ``t/T ∈ (0, 1]``            continuous
+``time_direction``      for continuous steps: 0 is data (``data_to_noise``) or noise       data_to_noise,
+                                                                                           noise_to_data
+``prediction``          what a network output / prediction argument is: ε, x₀,             eps, x0, v, score
+                        v = √ᾱ ε − √(1−ᾱ) x₀, or the score −ε/√(1−ᾱ)
+``reduction``           a per-sample loss or log-likelihood term over the coordinates:     sum, mean
+                        the lecture's sum, or the mean (per-dimension normalisation)
+``batch_reduction``     a loss over the batch: one value per sample, or their mean / sum   none, mean, sum
+``log_base``            nats (``e``) or bits (``2``) for log-likelihoods, KLs, ELBO terms  e, 2
+``matrix_layout``       discrete transition matrices: ``[Q]_{ij} = q(i | j)`` (column,     column, row
+                        the lecture's) or ``q(j | i)`` (row)
+``ve_origin``           VE marginal variance σ(t)² (``zero``) or σ(t)² − σ_min²            zero, sigma_min
+``clip_x0``             the reverse step clamps x̂₀ to ``[lo, hi]`` before the posterior    None, (lo, hi)
+``table_dtype``         precision of the candidate's own tables (float32 tables inside     None (read from
+                        a float64 run); tolerances add the rounding of those tables        ``betas``), float32,
+                                                                                           float64
+======================  =================================================================  ======================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+CHOICES: dict[str, tuple[Any, ...]] = {
+    "steps": ("one_based", "zero_based", "continuous"),
+    "time_direction": ("data_to_noise", "noise_to_data"),
+    "prediction": ("eps", "x0", "v", "score"),
+    "reduction": ("sum", "mean"),
+    "batch_reduction": ("none", "mean", "sum"),
+    "log_base": ("e", "2"),
+    "matrix_layout": ("column", "row"),
+    "ve_origin": ("zero", "sigma_min"),
+    "table_dtype": (None, "float32", "float64"),
+}
+
+# What the same numbers would mean if the convention were not intended (said in every hint).
+BUG_TWIN: dict[str, str] = {
+    "steps": "an off-by-one in the step index",
+    "time_direction": "time running backwards",
+    "prediction": "the network output fed where another parametrization belongs",
+    "reduction": "a missing or extra factor d (mean where a sum belongs)",
+    "batch_reduction": "a loss averaged over the batch",
+    "log_base": "a missing or extra factor log 2",
+    "matrix_layout": "a transposed transition matrix",
+    "ve_origin": "a missing or extra σ_min² term",
+    "clip_x0": "clamping x̂₀ where the lecture does not",
+}
+
+_ALIASES = {"nats": "e", "bits": "2", "0": "zero_based", "1": "one_based", "epsilon": "eps",
+            "sample": "x0", "v_prediction": "v", "x_0": "x0", "x_start": "x0"}
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The conventions a candidate follows (see the module docstring for each key)."""
+
+    steps: str = "one_based"
+    time_direction: str = "data_to_noise"
+    prediction: str = "eps"
+    reduction: str = "sum"
+    batch_reduction: str = "none"
+    log_base: str = "e"
+    matrix_layout: str = "column"
+    ve_origin: str = "zero"
+    clip_x0: tuple[float, float] | None = None
+    table_dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        for key, allowed in CHOICES.items():
+            value = getattr(self, key)
+            value = _ALIASES.get(value, value) if isinstance(value, str) else value
+            if key == "log_base" and value in (2, math.e):
+                value = "2" if value == 2 else "e"
+            if value not in allowed:
+                raise ValueError(f"conventions.{key} must be one of {allowed}, got {value!r}")
+            object.__setattr__(self, key, value)
+        clip = self.clip_x0
+        if clip is not None:
+            try:
+                lo, hi = (float(c) for c in clip)
+            except (TypeError, ValueError):
+                raise ValueError(f"conventions.clip_x0 must be None or a pair (lo, hi), got {clip!r}") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"conventions.clip_x0 must be a finite range lo < hi, got {clip!r}")
+            object.__setattr__(self, "clip_x0", (lo, hi))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def parse(cls, value: Conventions | Mapping[str, Any] | str | Iterable[str] | None) -> Conventions:
+        """A ``Conventions`` from itself, a mapping, ``"key=value"`` pairs (a string with commas or
+        an iterable of pairs, as the CLI's ``--conventions``) or the path of a TOML file with the
+        keys at top level or under ``[conventions]``."""
+        if value is None:
+            return cls()
+        if isinstance(value, Conventions):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value)
+        if isinstance(value, (str, Path)) and str(value).endswith(".toml"):
+            return cls.from_toml(value)
+        if isinstance(value, str):
+            value = [p for p in value.split(",") if p.strip()]
+        pairs: dict[str, Any] = {}
+        for item in value:
+            if not isinstance(item, str) or "=" not in item:
+                raise ValueError(f"conventions must be key=value pairs, got {item!r}")
+            key, _, raw = item.partition("=")
+            pairs[key.strip()] = raw.strip()
+        return cls.from_mapping(pairs)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> Conventions:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise ValueError(f"conventions keys must be among {sorted(known)}, got unknown {unknown}")
+        kw = {k: _coerce(k, v) for k, v in mapping.items()}
+        return cls(**kw)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Conventions:
+        import tomllib
+
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"conventions file {str(path)!r} cannot be read: {exc}") from None
+        return cls.from_mapping(data.get("conventions", data))
+
+    # ------------------------------------------------------------------ use
+    def replace(self, **changes: Any) -> Conventions:
+        return dataclasses.replace(self, **changes)
+
+    def non_default(self) -> dict[str, Any]:
+        default = Conventions()
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.non_default().items())
+
+    def alternatives(self, keys: Iterable[str]) -> Iterator[tuple[str, Conventions]]:
+        """Each convention that differs from this one in exactly one of ``keys``."""
+        for key in keys:
+            options = (None, (-1.0, 1.0)) if key == "clip_x0" else CHOICES[key]
+            for option in options:
+                if option != getattr(self, key) and not (key == "table_dtype"):
+                    yield key, self.replace(**{key: option})
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key == "clip_x0":
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "", "false")):
+            return None
+        if isinstance(value, str):
+            parts = value.replace("(", "").replace(")", "").replace("[", "").replace("]", "")
+            parts = parts.replace(":", " ").replace(";", " ").split()
+            if len(parts) != 2:
+                raise ValueError(f"conventions.clip_x0 must be 'lo:hi' (e.g. -1:1), got {value!r}")
+            return (float(parts[0]), float(parts[1]))
+        return value
+    if key == "table_dtype" and isinstance(value, str):
+        value = value.replace("torch.", "")
+        return None if value.lower() == "none" else value
+    if isinstance(value, str):
+        return _ALIASES.get(value, value)
+    return value
+
+
+def hint_text(key: str, alt: Conventions) -> str:
+    value = getattr(alt, key)
+    return (f"would hold with the declared convention {key}={value!r} "
+            f"(verify(..., conventions=Conventions({key}={value!r})) / --conventions {key}={_cli(value)}); "
+            f"the same numbers are what {BUG_TWIN[key]} produces, so decide which your code means")
+
+
+def _cli(value: Any) -> str:
+    if isinstance(value, tuple):
+        return f"{value[0]:g}:{value[1]:g}"
+    return str(value)
