@@ -105,6 +105,15 @@ _INVENTORY: tuple[tuple[str, str], ...] = (
     ("guidance.classifier_free", "Classifier-free guidance"),
     ("schedules.linear", "Linear variance schedule"),
     ("schedules.cosine", "Cosine variance schedule"),
+    # Beyond the lectures' floor: DDIM, respacing, grids, prediction parametrizations
+    ("ddim.marginals", "DDIM's non-Markovian forward process keeps the marginals q(x_t | x_0)"),
+    ("ddim.step", "DDIM step for any eta"),
+    ("ddim.eta_one_is_ddpm", "DDIM with eta = 1 is DDPM ancestral sampling"),
+    ("ddim.eta_zero_is_pf_ode_euler", "DDIM with eta = 0 is an Euler step of the probability-flow ODE"),
+    ("ddim.respacing", "Respaced DDPM chain on a sub-sequence of steps"),
+    ("ddim.grids", "Timestep grids: linspace, leading, trailing"),
+    ("parametrization.affine", "Prediction parametrizations (eps, x0, v, score) are affine images"),
+    ("parametrization.loss_weights", "x0-, v- and score-losses are weighted eps-losses"),
     # Continuous time (L9-L11, seed 001)
     ("ode.euler", "Euler method: convergence order"),
     ("ode.heun", "Heun method: convergence order"),
