@@ -135,6 +135,12 @@ _INVENTORY: tuple[tuple[str, str], ...] = (
     ("sde.vp_marginal", "VP SDE marginal"),
     ("sde.continuous_dsm", "Continuous-time denoising score matching"),
     ("sde.pf_ode_plus_langevin", "Reverse SDE = PF-ODE drift + Langevin part"),
+    # The σ-parametrized ("EDM") view and its samplers (beyond the lectures' floor, built on L9-L11)
+    ("edm.pf_ode", "Sigma-ODE dx/dsigma = (x - D(x; sigma))/sigma with the denoiser D = E[x0 | x]"),
+    ("edm.vp_change_of_variables", "x_VP = x/sqrt(1 + sigma^2) maps the sigma-ODE to the VP PF-ODE; D = x - sigma eps"),
+    ("edm.karras_grid", "Karras noise-level grid"),
+    ("edm.euler", "Euler step in sigma: order 1"),
+    ("edm.heun", "Heun step in sigma (Euler on the last step): order 2"),
     # Flow matching (L11-L13, seed 002)
     (
         "fm.marginal_vector_field",
