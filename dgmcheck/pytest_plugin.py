@@ -1,20 +1,41 @@
-"""pytest plugin of dgmcheck: markers, the Hypothesis profile, and the device/dtype axes.
+"""pytest plugin of dgmcheck: the ``dgm_verify`` gate, the ``dgm_device``/``dgm_dtype`` axes, markers.
 
-Registered through the ``pytest11`` entry point, so a user's own test suite gets the same
-``device`` and ``dtype`` fixtures and the ``--dgm-device`` option.
+Registered through the ``pytest11`` entry point, so it is active in every pytest run of an
+environment where dgmcheck is installed. It therefore changes nothing a suite has not asked for:
 
-- ``--dgm-device cpu,cuda`` (or ``DGMCHECK_DEVICE``) picks the devices; the default is every
-  device kind dgmcheck knows (cpu, cuda), and a device that is not present is skipped with a reason.
-- Tests that take a ``dtype`` fixture run in float32 and float64.
+- Only tests that request ``dgm_device`` or ``dgm_dtype`` are parametrized (a suite's own
+  ``device``/``dtype`` fixtures and parametrizations are left alone).
+- No Hypothesis profile is loaded unless ``--dgm-profile NAME`` is given (``dev``, ``ci``,
+  ``thorough``: ``dgmcheck.checks.profiles``); dgmcheck's ``verify`` passes its settings
+  explicitly, so the user's own Hypothesis tests keep their settings.
+
+What a suite can ask for:
+
+- ``dgm_verify(candidate, concept="ddpm", **verify_kwargs)`` runs
+  ``dgmcheck.checks.<concept>.verify(candidate, **verify_kwargs)`` and returns its report; a
+  ``TheoremViolation`` fails the test with the violation report (theorem id, slide, inputs,
+  expected and observed values) instead of a traceback through Hypothesis and dgmcheck.
+- ``dgm_device``: a ``torch.device`` per device of ``--dgm-device cpu,cuda`` (or
+  ``DGMCHECK_DEVICE``); the default is every device kind dgmcheck knows, and a device that is not
+  present is skipped with a reason.
+- ``dgm_dtype``: ``torch.float32`` and ``torch.float64``.
+- The markers ``theorem``, ``planted_bug``, ``slow``, ``cuda``, ``adapters``.
+
+dgmcheck's own suite (``tests/conftest.py``) defines ``device`` and ``dtype`` on top of the same
+helpers (:func:`parametrize_axes`, :func:`make_device`, :func:`make_dtype`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
 KNOWN_DEVICES = ("cpu", "cuda")
+DTYPES = ("float32", "float64")
 MARKERS = {
     "theorem": "theorem(*ids): the test exercises these theorem ids of the registry",
     "planted_bug": "planted_bug(*ids): the test plants a realistic bug and shows the check of "
@@ -30,21 +51,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--dgm-device",
         default=None,
-        help="comma-separated devices to run device-parametrized tests on (cpu, cuda); "
+        help="comma-separated devices for tests that take dgm_device (cpu, cuda); "
         "default: $DGMCHECK_DEVICE or 'cpu,cuda' (absent devices are skipped)",
+    )
+    group.addoption(
+        "--dgm-profile",
+        default=None,
+        metavar="NAME",
+        help="load dgmcheck's Hypothesis profile NAME (dev, ci, thorough) for the whole session and "
+        "run dgm_verify under it; default: load none (dgm_verify then follows $HYPOTHESIS_PROFILE)",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    from dgmcheck.checks.profiles import load_profile
+    # Only when asked: selected_profile imports dgmcheck.checks.profiles, which registers
+    # dgmcheck's profiles with Hypothesis.
+    name = selected_profile(config)
+    if name is not None:
+        from hypothesis import settings
 
-    load_profile()
+        settings.load_profile(name)
+
+
+def selected_profile(config: pytest.Config) -> str | None:
+    """The ``--dgm-profile`` name, validated; None when the option was not given."""
+    name = config.getoption("--dgm-profile", default=None)
+    if name is None:
+        return None
+    from dgmcheck.checks.profiles import PROFILES
+
+    if name not in PROFILES:
+        raise pytest.UsageError(f"--dgm-profile must be one of {PROFILES}, got {name!r}")
+    return name
 
 
 def selected_devices(config: pytest.Config) -> list[str]:
-    raw = config.getoption("--dgm-device") or os.environ.get("DGMCHECK_DEVICE") or "cpu,cuda"
+    """The devices of ``--dgm-device`` (else ``DGMCHECK_DEVICE``, else cpu and cuda)."""
+    raw = config.getoption("--dgm-device", default=None) or os.environ.get("DGMCHECK_DEVICE") or "cpu,cuda"
     devices = [d.strip() for d in raw.split(",") if d.strip()]
     unknown = [d for d in devices if d.split(":")[0] not in KNOWN_DEVICES]
     if unknown or not devices:
@@ -54,31 +99,117 @@ def selected_devices(config: pytest.Config) -> list[str]:
     return devices
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "device" in metafunc.fixturenames:
+def _parametrized_by_test(metafunc: pytest.Metafunc, name: str) -> bool:
+    """Whether the test's own ``@pytest.mark.parametrize`` already names ``name``."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        argnames = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if isinstance(argnames, str):
+            argnames = [a.strip() for a in argnames.split(",")]
+        if name in argnames:
+            return True
+    return False
+
+
+def parametrize_axes(metafunc: pytest.Metafunc, *, device: str, dtype: str) -> None:
+    """Parametrize the fixtures named ``device`` and ``dtype`` (indirectly) over the selected
+    devices and the two float dtypes — only for tests that request them and do not parametrize
+    them themselves."""
+    if device in metafunc.fixturenames and not _parametrized_by_test(metafunc, device):
         params = []
         for name in selected_devices(metafunc.config):
             marks = [pytest.mark.cuda] if name.startswith("cuda") else []
             params.append(pytest.param(name, marks=marks, id=name))
-        metafunc.parametrize("device", params, indirect=True)
-    if "dtype" in metafunc.fixturenames:
-        metafunc.parametrize("dtype", ["float32", "float64"], indirect=True)
+        metafunc.parametrize(device, params, indirect=True)
+    if dtype in metafunc.fixturenames and not _parametrized_by_test(metafunc, dtype):
+        metafunc.parametrize(dtype, list(DTYPES), indirect=True)
 
 
-@pytest.fixture
-def device(request: pytest.FixtureRequest):
-    """A ``torch.device`` from ``--dgm-device``; skipped with a reason when it is not present."""
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_axes(metafunc, device="dgm_device", dtype="dgm_dtype")
+
+
+def make_device(name: str) -> Any:
+    """``torch.device(name)``; skips the test with a reason when it is a cuda device and none is present."""
     import torch
 
-    name = request.param
     if name.startswith("cuda") and not torch.cuda.is_available():
         pytest.skip("CUDA is not available on this machine (run the cuda tier where a GPU is)")
     return torch.device(name)
 
 
-@pytest.fixture
-def dtype(request: pytest.FixtureRequest):
-    """``torch.float32`` and ``torch.float64``."""
+def make_dtype(name: str) -> Any:
+    """``torch.float32`` or ``torch.float64`` from its name."""
     import torch
 
-    return getattr(torch, request.param)
+    return getattr(torch, name)
+
+
+@pytest.fixture
+def dgm_device(request: pytest.FixtureRequest) -> Any:
+    """A ``torch.device`` from ``--dgm-device``; skipped with a reason when it is not present."""
+    return make_device(request.param)
+
+
+@pytest.fixture
+def dgm_dtype(request: pytest.FixtureRequest) -> Any:
+    """``torch.float32`` and ``torch.float64``."""
+    return make_dtype(request.param)
+
+
+@contextmanager
+def _profile_environment(name: str | None) -> Iterator[None]:
+    """``HYPOTHESIS_PROFILE=name`` for the duration of one ``verify`` (``verify`` reads it per property)."""
+    if name is None:
+        yield
+        return
+    before = os.environ.get("HYPOTHESIS_PROFILE")
+    os.environ["HYPOTHESIS_PROFILE"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("HYPOTHESIS_PROFILE", None)
+        else:
+            os.environ["HYPOTHESIS_PROFILE"] = before
+
+
+def run_verify(candidate: Any, concept: str, *, profile: str | None = None, **verify_kwargs: Any) -> Any:
+    """``dgmcheck.checks.<concept>.verify(candidate, **verify_kwargs)``; a ``TheoremViolation``
+    fails the current test with its report (``pytest.fail(..., pytrace=False)``).
+
+    ``concept`` is a concept name of ``dgmcheck verify --concept`` (a module of
+    ``dgmcheck.checks`` with a ``verify``); anything else is a ValueError listing the names.
+    """
+    from dgmcheck.checks.errors import TheoremViolation
+    from dgmcheck.cli import ConceptError, concept_module
+
+    if not isinstance(concept, str):
+        raise TypeError(f"dgm_verify: concept must be a concept name (str), got {type(concept).__name__}")
+    try:
+        module = concept_module(concept)
+    except ConceptError as exc:
+        raise ValueError(f"dgm_verify: {exc}") from None
+    try:
+        with _profile_environment(profile):
+            return module.verify(candidate, **verify_kwargs)
+    except TheoremViolation as exc:
+        violation = exc
+    # Outside the except block, so the failure carries no chained Hypothesis traceback.
+    pytest.fail(str(violation), pytrace=False)
+
+
+@pytest.fixture
+def dgm_verify(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``dgm_verify(candidate, concept="ddpm", **verify_kwargs)``: the candidate against
+    ``dgmcheck.checks.<concept>.verify``; returns the report, or fails the test with the violation.
+
+    >>> def test_my_sampler(dgm_verify):                                        # doctest: +SKIP
+    ...     dgm_verify(MyDiffusion(betas), concept="ddpm", dtype=torch.float32)
+    """
+    profile = selected_profile(request.config)
+
+    def verify(candidate: Any, *, concept: str, **verify_kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        return run_verify(candidate, concept, profile=profile, **verify_kwargs)
+
+    return verify
