@@ -24,7 +24,6 @@ from dgmcheck.cli import main
 from dgmcheck.theorems import BY_ID
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
 EXAMPLES = ROOT / "examples"
 CLAIM_MODULES = sorted(m.name for m in pkgutil.iter_modules(claims_pkg.__path__) if not m.name.startswith("_"))
 VERDICTS_OF_CHECKS = {"holds", "fails", "holds_if"}
@@ -104,22 +103,21 @@ def test_runner_reports_broken_checks_as_errors() -> None:
 # --- the index and the coverage of the seeds ---------------------------------------------------
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seeds not present at {SEEDS}: the shipped index is used as is")
-def test_index_is_the_seeds_display_formulas() -> None:
-    fresh = build_index(SEEDS)
+def test_index_is_the_seeds_display_formulas(seeds: Path) -> None:
+    """The shipped index is rebuilt from the lecture files (``DGMCHECK_SEEDS``; skipped without)."""
+    fresh = build_index(seeds)
     shipped = load_index()
     assert [f.id for f in fresh] == list(shipped)
     for f in fresh:
         assert shipped[f.id].text == f.text and shipped[f.id].places == f.places
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seeds not present at {SEEDS}")
-def test_every_display_formula_of_the_seeds_is_accounted_for() -> None:
+def test_every_display_formula_of_the_seeds_is_accounted_for(seeds: Path) -> None:
     by_text = {normalize(f.text): f.id for f in load_index().values()}
     referenced = {fid for c in all_claims() for fid in c.formulas}
     missing = []
     blocks = 0
-    for path in sorted(SEEDS.glob("0*.txt")):
+    for path in sorted(seeds.glob("0*.txt")):
         for text, place in extract(path):
             blocks += 1
             if by_text.get(normalize(text)) not in referenced:
