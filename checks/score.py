@@ -41,7 +41,7 @@ SLIDES = {
 #: Gauss-Hermite nodes per coordinate used by the checks (the identities they test hold at the
 #: rule's level for any n, see the module docstring; 16 keeps the integrals close to the truth).
 N_NODES = 16
-#: The relative accuracy to which the Hyvärinen check refines Gauss-Hermite (the issue's 1e-9).
+#: The relative accuracy to which the Hyvärinen check refines Gauss-Hermite (the declared 1e-9).
 QUAD_RTOL = 1e-9
 
 

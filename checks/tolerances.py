@@ -18,7 +18,7 @@ from scipy import stats
 # Rounding errors of a handful of float operations in a row stay within a few eps; 8 covers the
 # short chains of products and sums these formulas take (the condition carries the rest).
 SAFETY = 8.0
-# The declared false-failure rate of one statistical assertion (DESIGN.md: 1e-9 or smaller).
+# The declared false-failure rate of one statistical assertion (CONTRIBUTING.md: 1e-9 or smaller).
 FALSE_FAILURE_RATE = 1e-9
 Z_THRESHOLD = float(stats.norm.isf(FALSE_FAILURE_RATE / 2))  # two-sided, about 6.11
 

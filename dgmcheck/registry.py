@@ -48,7 +48,7 @@ __all__ = [
     "validate",
 ]
 
-#: The kinds of oracle a theorem may declare, most exact first (see DESIGN.md, "exact first").
+#: The kinds of oracle a theorem may declare, most exact first (CONTRIBUTING.md, "exact oracles first").
 ORACLE_KINDS: tuple[str, ...] = (
     "symbolic",
     "closed_form",
@@ -98,7 +98,7 @@ class Source:
     """A lecture reference: seed file id (``"000"``), lecture (``"L8"``, or ``""``), slide title.
 
     ``str(Source("000", "L8", "Conditioned Reverse Distribution"))`` is
-    ``'000 L8 "Conditioned Reverse Distribution"'``, the citation form of the seeds' README.
+    ``'000 L8 "Conditioned Reverse Distribution"'``: lecture file 000, lecture 8, the slide's ``#`` heading.
     """
 
     seed: str

@@ -1,10 +1,10 @@
-r"""The theorem registry: one :class:`~dgmcheck.registry.Theorem` per id of THEOREMS.md.
+r"""The theorem registry: one :class:`~dgmcheck.registry.Theorem` per id of the inventory below.
 
 Records appear in the inventory's order; titles follow the inventory's words. A record starts as
 ``todo`` (no oracle, no check); coverage is measured by :func:`dgmcheck.registry.coverage` from
 the tests' ``theorem`` / ``planted_bug`` markers, never typed here.
 
-Sources cite the seeds (``../shared/seeds``) as seed file id, lecture and slide title, the title
+Sources cite the lecture files (``000``..``004``) as file id, lecture and slide title, the title
 as the slide's ``#`` heading reads (markdown emphasis dropped). Seed 001 is one lecture without a
 number, so its lecture is ``""``.
 """

@@ -22,7 +22,7 @@ from dgmcheck.theory import linear_gaussian as lg
 
 pytestmark = [pytest.mark.theorem("ddpm.elbo_decomposition")]
 
-# float64 exact-oracle tolerance (DESIGN.md: ~1e-10 relative), relative to the scale of the
+# float64 exact-oracle tolerance (~1e-10 relative), relative to the scale of the
 # quantities that were summed (an ELBO near 0 can be a difference of large terms).
 RTOL = 1e-10
 FAST = settings(max_examples=25, deadline=None)

@@ -74,7 +74,7 @@ def test_hutchinson_moments_by_enumeration_and_quadrature():
     q = np.einsum("ni,ij,nj->n", P, J, P)
     assert q.mean() == pytest.approx(np.trace(J), abs=1e-14)
     assert q.var() == pytest.approx(th.hutchinson_variance(J), rel=1e-13)
-    # the brief's shortcut 2 Σ_{i≠j} J_ij² holds only for symmetric J
+    # the shortcut 2 Σ_{i≠j} J_ij² (sometimes quoted for Hutchinson's variance) holds only for symmetric J
     assert q.var() != pytest.approx(2 * ((J**2).sum() - (np.diag(J) ** 2).sum()), rel=1e-3)
     nodes, w = th.gauss_hermite_probes(3)
     g = np.einsum("ni,ij,nj->n", nodes, J, nodes)
