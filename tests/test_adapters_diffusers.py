@@ -83,6 +83,9 @@ def with_float64_tables(s):
 
 
 def passed(report) -> set[str]:
+    """The DDPM-family properties that passed (a ``verify_scheduler`` report, or a family report)."""
+    if hasattr(report, "reports"):
+        return {n.split(".", 1)[1] for n in report.passed if n.startswith("ddpm.")}
     return set(report.passed)
 
 
@@ -93,8 +96,8 @@ def test_ddpm_scheduler_passes_at_float32(schedule):
     report = verify_scheduler(ddpm(schedule=schedule), dtype=torch.float32,
                               max_examples=EXAMPLES)
     assert passed(report) == set(DDPM_PROPERTIES), report.summary()
-    rest = {k: v for k, v in report.results.items() if k not in DDPM_PROPERTIES}
-    assert all(v.startswith("not applicable") for v in rest.values()), report.summary()
+    rest = {k: v for k, v in report.reports["ddpm"].results.items() if k not in DDPM_PROPERTIES}
+    assert all(v.status == "not_applicable" for v in rest.values()), report.summary()
 
 
 @pytest.mark.theorem(*DDPM_THEOREMS)
@@ -152,8 +155,8 @@ def test_ddpm_scheduler_T_1000_linear_passes_at_float32():
 def test_fixed_large_offers_no_beta_tilde_sampler_but_both_variances():
     report = verify_scheduler(ddpm(variance_type="fixed_large"), max_examples=EXAMPLES)
     assert {"forward_marginal", "posterior", "eps_mean", "optimal_variance"} <= passed(report)
-    assert report.results["ancestral_step"].startswith("not applicable")
-    assert report.results["sampler_law"].startswith("not applicable")
+    assert "ddpm.ancestral_step" not in report.passed
+    assert "ddpm.sampler_law" not in report.passed
 
 
 # --------------------------------------------------------------------------- DDIM with eta = 1
@@ -276,7 +279,7 @@ def test_ddpm_refusals():
     with pytest.raises(ValueError, match="thresholding"):
         DiffusersDDPM(ddpm(thresholding=True))
     with pytest.raises(ValueError, match="prediction_type"):
-        DiffusersDDPM(ddpm(prediction_type="v_prediction"))
+        DiffusersDDPM(ddpm(prediction_type="flow"))
     with pytest.raises(ValueError, match="fixed_large_log"):
         DiffusersDDPM(ddpm(variance_type="fixed_large_log"))
     with pytest.raises(ValueError, match="rescale_betas_zero_snr"):
@@ -359,3 +362,96 @@ def test_import_without_diffusers_says_how_to_install(monkeypatch):
     monkeypatch.delitem(sys.modules, "dgmcheck.adapters.diffusers")
     with pytest.raises(ImportError, match=r'pip install "dgmcheck\[adapters\]"'):
         importlib.import_module("dgmcheck.adapters.diffusers")
+
+
+# --------------------------------------------------------------------------- DDIM for any η, respacing, v
+from dgmcheck.adapters.diffusers import DiffusersDDIMSampler  # noqa: E402
+
+NEW_EXAMPLES = 4  # the families below add ~3 s each at this size
+DDIM_FAMILY = {"ddim.step", "ddim.marginals", "ddim.eta_zero_is_pf_ode_euler", "ddim.grids"}
+
+
+@pytest.mark.theorem("ddim.step", "ddim.marginals", "ddim.eta_zero_is_pf_ode_euler", "ddim.grids",
+                     "parametrization.affine", "parametrization.loss_weights")
+def test_one_call_verifies_a_50_step_ddim_at_eta_0():
+    report = verify_scheduler(DDIMScheduler(num_train_timesteps=1000, clip_sample=False),
+                              num_inference_steps=50, eta=0.0, max_examples=NEW_EXAMPLES)
+    assert DDIM_FAMILY | {"parametrization.affine", "parametrization.loss_identity"} <= set(
+        report.passed), report.summary()
+    assert "ddim.eta_one_is_ddpm" not in report.passed  # η fixed at 0
+
+
+@pytest.mark.theorem("ddim.step", "ddim.eta_one_is_ddpm", "parametrization.affine")
+@pytest.mark.parametrize("config", [
+    {"timestep_spacing": "trailing", "prediction_type": "v_prediction"},
+    {"timestep_spacing": "leading", "steps_offset": 1, "prediction_type": "sample",
+     "beta_schedule": "squaredcos_cap_v2"},
+    {"set_alpha_to_one": False},
+])
+def test_ddim_any_eta_spacing_and_prediction_type(config):
+    s = DDIMScheduler(num_train_timesteps=1000, clip_sample=False, **config)
+    report = verify_scheduler(s, num_inference_steps=20, max_examples=NEW_EXAMPLES)
+    assert DDIM_FAMILY | {"ddim.eta_one_is_ddpm"} <= set(report.passed), report.summary()
+
+
+@pytest.mark.theorem("ddim.respacing", "ddim.grids", "parametrization.affine")
+@pytest.mark.parametrize("spacing", ["leading", "trailing", "linspace"])
+def test_ddpm_after_set_timesteps_is_the_respaced_chain(spacing):
+    s = ddpm(T=1000, timestep_spacing=spacing, prediction_type="v_prediction")
+    report = verify_scheduler(s, num_inference_steps=30, max_examples=NEW_EXAMPLES)
+    assert {"ddim.respaced_step", "ddim.grids", "parametrization.affine"} <= set(report.passed)
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling", "parametrization.affine")
+def test_ddpm_full_grid_with_v_prediction_keeps_the_ddpm_properties():
+    report = verify_scheduler(ddpm(prediction_type="v_prediction"), max_examples=NEW_EXAMPLES)
+    assert passed(report) == set(DDPM_PROPERTIES), report.summary()
+
+
+@pytest.mark.planted_bug("ddim.step")
+def test_diffusers_linspace_ddim_steps_off_its_own_grid():
+    """A finding (diffusers issues #11347, #12633): with timestep_spacing='linspace',
+    DDIMScheduler.step goes to timestep k − ⌊T/n⌋, not to the grid's next point."""
+    s = DDIMScheduler(num_train_timesteps=1000, clip_sample=False, timestep_spacing="linspace")
+    with pytest.raises(TheoremViolation) as info:
+        verify_scheduler(s, num_inference_steps=50, eta=0.0, max_examples=NEW_EXAMPLES, shrink=False,
+                         properties=["step"])
+    assert info.value.theorem == "ddim.step"
+
+
+class EtaForEtaSquared(DDIMScheduler):
+    """A DDIMScheduler whose step uses σ = √η · √var (η where η² belongs in σ²)."""
+
+    def step(self, model_output, timestep, sample, eta=0.0, **kw):
+        return super().step(model_output, timestep, sample, eta=float(eta) ** 0.5, **kw)
+
+
+@pytest.mark.planted_bug("ddim.step")
+def test_planted_eta_for_eta_squared_in_a_real_scheduler_is_caught():
+    s = EtaForEtaSquared(num_train_timesteps=1000, clip_sample=False)
+    with pytest.raises(TheoremViolation) as info:
+        verify_scheduler(s, num_inference_steps=50, max_examples=NEW_EXAMPLES, shrink=False,
+                         properties=["step"])
+    assert info.value.theorem == "ddim.step"
+
+
+@pytest.mark.planted_bug("parametrization.affine")
+def test_planted_swapped_v_in_get_velocity_is_caught(monkeypatch):
+    original = DDPMScheduler.get_velocity
+    monkeypatch.setattr(DDPMScheduler, "get_velocity",
+                        lambda self, sample, noise, timesteps: -original(self, sample, noise,
+                                                                        timesteps))
+    with pytest.raises(TheoremViolation) as info:
+        verify_scheduler(ddpm(), max_examples=NEW_EXAMPLES, shrink=False, properties=["velocity"])
+    assert info.value.theorem == "parametrization.affine"
+
+
+def test_ddim_sampler_refusals():
+    with pytest.raises(ValueError, match="set_timesteps"):
+        DiffusersDDIMSampler(DDIMScheduler(num_train_timesteps=T_SMALL, clip_sample=False))
+    with pytest.raises(ValueError, match="eta"):
+        verify_scheduler(ddpm(), eta=0.0)
+    a = DiffusersDDIMSampler(ddim(), eta=0.5)
+    x = torch.zeros(1, 1)
+    with pytest.raises(ValueError, match="not a step of the scheduler's grid"):
+        a.ddim_step(x, torch.tensor([10]), torch.tensor([5]), x, 0.5, x)

@@ -1,4 +1,5 @@
-"""Adapter: hold 🤗 diffusers' ``DDPMScheduler`` and ``DDIMScheduler`` to dgmcheck's DDPM oracles.
+"""Adapter: hold 🤗 diffusers' ``DDPMScheduler`` and ``DDIMScheduler`` to dgmcheck's DDPM, DDIM and
+parametrization oracles.
 
     >>> from diffusers import DDPMScheduler
     >>> from dgmcheck.adapters.diffusers import verify_scheduler
@@ -36,6 +37,18 @@ What is checked through which diffusers call
 - ``sample(eps_model, x_T, noises)``: the ancestral loop over ``scheduler.timesteps`` (``T-1..0``,
   i.e. lecture ``t = T..1``), ``noises[t-1]`` the ``z`` of step ``t`` (unused at ``t = 1``).
 
+DDIM for any η, respaced chains, prediction types
+-------------------------------------------------
+``verify_scheduler(DDIMScheduler(...), num_inference_steps=50, eta=0.0)`` checks, in one call, the
+DDIM family (``dgmcheck.checks.ddim`` through ``DiffusersDDIMSampler``: the step on the scheduler's
+own grid ``timesteps + 1``, the marginals down it, η = 0 as a PF-ODE Euler step, η = 1 as DDPM,
+``set_timesteps`` against ``theory.ddim.grid``) and the parametrization family (``prediction_type``
+→ x̂_0 inside ``step``, ``get_velocity``). A ``DDPMScheduler`` after ``set_timesteps(n)`` is the
+respaced chain (``DiffusersRespacedDDPM``). ``prediction_type`` "sample"/"v_prediction": the
+lecture's ε is converted with ``theory.parametrization.conversion`` before ``step``. Finding:
+``DDIMScheduler.step`` steps to ``k − ⌊T/n⌋`` whatever the grid, which is off the grid for
+``timestep_spacing="linspace"`` (and "trailing" when n does not divide T): ``ddim.step`` fails there.
+
 Precision
 ---------
 diffusers keeps ``betas`` and ``alphas_cumprod`` in float32 whatever dtype the samples have, and
@@ -69,11 +82,17 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
         'pip install "dgmcheck[adapters]"'
     ) from exc
 
+from dgmcheck.theory import parametrization as th_param
 from dgmcheck.theory.schedules import validate_betas
 
 __all__ = [
+    "PREDICTION_KINDS",
     "DiffusersDDIM",
+    "DiffusersDDIMSampler",
     "DiffusersDDPM",
+    "DiffusersParametrization",
+    "DiffusersRespacedDDPM",
+    "SchedulerReport",
     "diffusers_timestep",
     "scheduler_betas",
     "verify_scheduler",
@@ -81,6 +100,8 @@ __all__ = [
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # ε_θ(x_t, t), lecture t
 
+#: diffusers' prediction_type -> the parametrization kind of dgmcheck.theory.parametrization
+PREDICTION_KINDS = {"epsilon": "eps", "sample": "x0", "v_prediction": "v"}
 #: variance kinds of the DDPMCandidate protocol -> DDPMScheduler variance_type
 VARIANCE_TYPES = {"beta_tilde": "fixed_small", "beta": "fixed_large"}
 #: variance types whose ``step`` samples with σ_t² = β̃_t (fixed_small_log multiplies the noise by
@@ -131,11 +152,25 @@ def _refuse_common(scheduler: Any, name: str) -> None:
             "scheduler has thresholding=True: dynamic thresholding of x̂_0 is a nonlinear change of "
             "the DDPM step that no exact oracle holds; build it with thresholding=False")
     pred = _cfg(scheduler, "prediction_type", "epsilon")
-    if pred != "epsilon":
+    if pred not in PREDICTION_KINDS:
         raise ValueError(
-            f"scheduler has prediction_type={pred!r}: the adapter feeds scheduler.step the "
-            "ε-prediction of the lecture's parametrization; build it with "
-            "prediction_type='epsilon'")
+            f"scheduler has prediction_type={pred!r}: the adapter converts the lecture's "
+            f"ε-prediction to one of {tuple(PREDICTION_KINDS)} (dgmcheck.theory.parametrization)")
+
+
+def _alpha_bar(scheduler: Any, t: int) -> float:
+    """``ᾱ_t`` (lecture step) from the scheduler's own float32 table, widened exactly."""
+    return float(torch.as_tensor(scheduler.alphas_cumprod[t - 1]).double())
+
+
+def _from_eps(scheduler: Any, eps: torch.Tensor, x_t: torch.Tensor, t: int) -> torch.Tensor:
+    """The scheduler's model output for the ε-prediction ``eps`` at lecture step ``t``:
+    ``A·ε + B·x_t`` of ``theory.parametrization.conversion("eps", kind, ᾱ_t)`` (identity for ε)."""
+    kind = PREDICTION_KINDS[_cfg(scheduler, "prediction_type", "epsilon")]
+    if kind == "eps":
+        return eps
+    A, B = th_param.conversion("eps", kind, _alpha_bar(scheduler, t))
+    return float(A) * eps + float(B) * x_t
 
 
 def _full_grid(T: int) -> torch.Tensor:
@@ -213,8 +248,10 @@ class _SchedulerAdapter:
         for tv in torch.unique(t).tolist():
             idx = (t == tv).nonzero(as_tuple=True)[0]
             k = int(self.diffusers_timestep(tv))
-            out[idx] = self._step_one(scheduler, model_output[idx], k, x_t[idx],
-                                      noise[idx]).to(out.dtype)
+            mo = model_output[idx]
+            if scheduler is self.scheduler:  # the lecture's ε → the scheduler's prediction type
+                mo = _from_eps(scheduler, mo, x_t[idx], int(tv))
+            out[idx] = self._step_one(scheduler, mo, k, x_t[idx], noise[idx]).to(out.dtype)
         return out
 
     def posterior_mean_from_eps(self, x_t: torch.Tensor, t: Any,
@@ -241,7 +278,7 @@ class _SchedulerAdapter:
         for k in self.scheduler.timesteps.tolist():
             t = int(k) + 1  # diffusers timestep k is lecture step k + 1
             tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
-            eps = eps_model(x, tt)
+            eps = _from_eps(self.scheduler, eps_model(x, tt), x, t)
             x = self._step_one(self.scheduler, eps, int(self.diffusers_timestep(t)), x,
                                noises[t - 1]).to(x.dtype)
         return x
@@ -249,6 +286,34 @@ class _SchedulerAdapter:
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({type(self.scheduler).__name__}(T={self.T}, "
                 f"beta_schedule={_cfg(self.scheduler, 'beta_schedule')!r}), dtype={self.dtype})")
+
+
+def _ddpm_step(scheduler: Any, model_output: torch.Tensor, k: int, sample: torch.Tensor,
+               noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``DDPMScheduler.step(model_output, k, sample)`` with its ``randn_tensor`` draw replaced by
+    ``noise``; returns ``(prev_sample, pred_original_sample)``."""
+    calls = []
+
+    def given_noise(shape: Any, generator: Any = None, device: Any = None,
+                    dtype: Any = None, layout: Any = None, **_: Any) -> torch.Tensor:
+        if tuple(shape) != tuple(noise.shape):
+            raise RuntimeError(f"scheduler.step asked for noise of shape {tuple(shape)}, "
+                               f"the adapter holds {tuple(noise.shape)}")
+        calls.append(shape)
+        return noise.to(device=device if device is not None else noise.device,
+                        dtype=dtype if dtype is not None else noise.dtype)
+
+    module = inspect.getmodule(type(scheduler).step)
+    if module is None or not hasattr(module, "randn_tensor"):
+        module = scheduling_ddpm
+    with mock.patch.object(module, "randn_tensor", given_noise):
+        out = scheduler.step(model_output, k, sample, return_dict=False)
+    if k > 0 and not calls:
+        raise RuntimeError(
+            f"{type(scheduler).__name__}.step did not draw its noise through "
+            f"{module.__name__}.randn_tensor, so the adapter cannot give it the noise: "
+            "the step is not a deterministic function of its inputs here")
+    return out[0], out[1]
 
 
 class DiffusersDDPM(_SchedulerAdapter):
@@ -302,28 +367,7 @@ class DiffusersDDPM(_SchedulerAdapter):
     def _step_one(self, scheduler: Any, model_output: torch.Tensor, k: int,
                   sample: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """One ``scheduler.step`` at timestep ``k``; its ``randn_tensor`` draw is ``noise``."""
-        calls = []
-
-        def given_noise(shape: Any, generator: Any = None, device: Any = None,
-                        dtype: Any = None, layout: Any = None, **_: Any) -> torch.Tensor:
-            if tuple(shape) != tuple(noise.shape):
-                raise RuntimeError(f"scheduler.step asked for noise of shape {tuple(shape)}, "
-                                   f"the adapter holds {tuple(noise.shape)}")
-            calls.append(shape)
-            return noise.to(device=device if device is not None else noise.device,
-                            dtype=dtype if dtype is not None else noise.dtype)
-
-        module = inspect.getmodule(type(scheduler).step)
-        if module is None or not hasattr(module, "randn_tensor"):
-            module = scheduling_ddpm
-        with mock.patch.object(module, "randn_tensor", given_noise):
-            out = scheduler.step(model_output, k, sample, return_dict=False)[0]
-        if k > 0 and not calls:
-            raise RuntimeError(
-                f"{type(scheduler).__name__}.step did not draw its noise through "
-                f"{module.__name__}.randn_tensor, so the adapter cannot give it the noise: "
-                "the step is not a deterministic function of its inputs here")
-        return out
+        return _ddpm_step(scheduler, model_output, k, sample, noise)[0]
 
     def reverse_variance(self, t: Any, like: torch.Tensor,
                          kind: str = "beta_tilde") -> torch.Tensor:
@@ -405,15 +449,284 @@ class DiffusersDDIM(_SchedulerAdapter):
                               return_dict=False)[0]
 
 
-def verify_scheduler(scheduler: Any, *, dtype: Any = torch.float32, device: Any = "cpu",
-                     **kw: Any) -> Any:
-    """``dgmcheck.checks.ddpm.verify`` of the scheduler through its adapter (DDIM: eta = 1).
+# --------------------------------------------------------------------------- DDIM family
+def _lecture_grid(scheduler: Any) -> np.ndarray:
+    """``scheduler.timesteps + 1``: the lecture steps the sampler visits (descending)."""
+    if getattr(scheduler, "num_inference_steps", None) is None and isinstance(scheduler,
+                                                                              DDIMScheduler):
+        raise ValueError(
+            "scheduler.set_timesteps was not called: call scheduler.set_timesteps(n) or pass "
+            "num_inference_steps=n to verify_scheduler")
+    return torch.as_tensor(scheduler.timesteps).detach().cpu().long().numpy() + 1
+
+
+def _sibling(scheduler: Any, **config: Any) -> Any:
+    """A scheduler of the same type and config (with ``config`` overrides) on the same tables."""
+    sib = type(scheduler).from_config(scheduler.config, **config)
+    for name in ("betas", "alphas", "alphas_cumprod", "one", "final_alpha_cumprod"):
+        if hasattr(scheduler, name):
+            setattr(sib, name, getattr(scheduler, name).clone())
+    return sib
+
+
+class _GridAdapter:
+    """What the DDIM-family adapters share: the tables, the grid, grouped steps, ``timesteps``."""
+
+    _scheduler_type: type = object
+
+    def __init__(self, scheduler: Any, *, dtype: Any = torch.float32, device: Any = "cpu") -> None:
+        if not isinstance(scheduler, self._scheduler_type):
+            raise TypeError(f"scheduler must be a diffusers {self._scheduler_type.__name__}, got "
+                            f"{type(scheduler).__name__}")
+        _refuse_common(scheduler, self._scheduler_type.__name__)
+        scheduler_betas(scheduler)  # refuses rescale_betas_zero_snr
+        self.scheduler = scheduler
+        #: ᾱ_t (lecture t = 1..T) as diffusers holds them (float32), widened exactly
+        self.alphas_cumprod = torch.as_tensor(scheduler.alphas_cumprod).detach().cpu().double()
+        self.T = int(self.alphas_cumprod.numel())
+        self.grid = torch.as_tensor(_lecture_grid(scheduler))
+        self.dtype, self.device = dtype, torch.device(device)
+
+    def _pairs(self, t: Any, s: Any, x: torch.Tensor) -> tuple[list[int], list[int]]:
+        """Per-row lecture steps; each ``(t, s)`` must be consecutive on the grid (or its last point
+        and 0): the only steps the scheduler takes."""
+        t = torch.as_tensor(t).reshape(-1).tolist()
+        s = torch.as_tensor(s).reshape(-1).tolist()
+        if len(t) != x.shape[0] or len(s) != x.shape[0]:
+            raise ValueError(f"t and s must have shape (batch,) = ({x.shape[0]},)")
+        nxt = dict(zip(self.grid.tolist(), [*self.grid.tolist()[1:], 0], strict=True))
+        for tv, sv in zip(t, s, strict=True):
+            if tv not in nxt or nxt[tv] != sv:
+                raise ValueError(f"(t, s) = ({tv}, {sv}) is not a step of the scheduler's grid "
+                                 f"{self.grid.tolist()[:6]}... (lecture steps; diffusers' "
+                                 "timestep is t - 1)")
+        return t, s
+
+    def _grouped(self, x: torch.Tensor, t: list[int], fn: Callable[[torch.Tensor, int], torch.Tensor]
+                 ) -> torch.Tensor:
+        out = torch.empty_like(x)
+        tt = torch.as_tensor(t)
+        for tv in sorted(set(t)):
+            idx = (tt == tv).nonzero(as_tuple=True)[0].to(x.device)
+            out[idx] = fn(idx, tv).to(out.dtype)
+        return out
+
+    def timesteps(self, n: int, spacing: str, steps_offset: int = 0) -> torch.Tensor:
+        """ddim.grids: ``set_timesteps(n)`` of a sibling with ``timestep_spacing=spacing`` and
+        ``steps_offset``, as lecture steps (``timesteps + 1``)."""
+        sib = _sibling(self.scheduler, timestep_spacing=spacing, steps_offset=steps_offset)
+        sib.set_timesteps(n)
+        return torch.as_tensor(sib.timesteps).detach().cpu().long() + 1
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({type(self.scheduler).__name__}(T={self.T}, "
+                f"{len(self.grid)} steps, spacing={_cfg(self.scheduler, 'timestep_spacing')!r}))")
+
+
+class DiffusersDDIMSampler(_GridAdapter):
+    """A ``diffusers.DDIMScheduler`` after ``set_timesteps(n)`` as a
+    ``dgmcheck.checks.ddim.DDIMCandidate``: ``ddim_step`` is ``scheduler.step(ε, t − 1, x_t, eta=η,
+    variance_noise=z)`` for ``(t, s)`` consecutive on ``grid = scheduler.timesteps + 1`` (and the last
+    point to 0, where ``ᾱ_0 = final_alpha_cumprod``: 1, or ``ᾱ_1`` with ``set_alpha_to_one=False``).
+    Any η in [0, 1] (``eta`` fixes it), any ``timestep_spacing``/``steps_offset``, any
+    ``prediction_type`` of ``PREDICTION_KINDS`` (ε converted with the parametrization oracle).
+
+    diffusers' ``step`` does not read the grid: it steps to timestep ``k − ⌊T/n⌋``. That is the next
+    grid point for ``"leading"`` spacing, and for ``"trailing"`` when ``n`` divides ``T``, but not
+    for ``"linspace"`` (nor trailing otherwise): ``ddim.step`` then fails (diffusers issues #11347,
+    #12633), as it should, since the sampler runs the model at the grid's next point.
+    """
+
+    _scheduler_type = DDIMScheduler
+
+    def __init__(self, scheduler: Any, *, eta: float | None = None, dtype: Any = torch.float32,
+                 device: Any = "cpu") -> None:
+        super().__init__(scheduler, dtype=dtype, device=device)
+        if eta is not None and not 0 <= float(eta) <= 1:
+            raise ValueError(f"eta must lie in [0, 1], got {eta!r}")
+        self.etas = None if eta is None else (float(eta),)
+        self.final_alpha_cumprod = float(torch.as_tensor(scheduler.final_alpha_cumprod).double())
+
+    def ddim_step(self, x_t: torch.Tensor, t: Any, s: Any, eps: torch.Tensor, eta: float,
+                  noise: torch.Tensor) -> torch.Tensor:
+        t_, _ = self._pairs(t, s, x_t)
+
+        def one(idx: torch.Tensor, tv: int) -> torch.Tensor:
+            mo = _from_eps(self.scheduler, eps[idx], x_t[idx], tv)
+            return self.scheduler.step(mo, tv - 1, x_t[idx], eta=float(eta),
+                                       variance_noise=noise[idx], return_dict=False)[0]
+
+        return self._grouped(x_t, t_, one)
+
+
+class DiffusersRespacedDDPM(_GridAdapter):
+    """A ``diffusers.DDPMScheduler`` after ``set_timesteps(n)`` (any spacing) as a
+    ``DDIMCandidate`` with ``respaced_step``: ``scheduler.step`` from grid point ``t`` to the next one
+    ``s`` (diffusers' ``previous_timestep`` reads the grid), its noise injected, held to the respaced
+    DDPM of ``theory.ddim.respaced_step`` (``β' = 1 − ᾱ_t/ᾱ_s``, ``σ² = β̃'``). Variance types
+    ``fixed_small``/``fixed_small_log`` only (σ² = β̃')."""
+
+    _scheduler_type = DDPMScheduler
+
+    def __init__(self, scheduler: Any, *, dtype: Any = torch.float32, device: Any = "cpu") -> None:
+        super().__init__(scheduler, dtype=dtype, device=device)
+        vt = _cfg(scheduler, "variance_type", "fixed_small")
+        if vt not in _BETA_TILDE_TYPES:
+            raise ValueError(f"scheduler has variance_type={vt!r}: the respaced step is held to "
+                             "σ² = β̃'; build it with variance_type='fixed_small'")
+
+    def respaced_step(self, x_t: torch.Tensor, t: Any, s: Any, eps: torch.Tensor,
+                      noise: torch.Tensor) -> torch.Tensor:
+        t_, _ = self._pairs(t, s, x_t)
+
+        def one(idx: torch.Tensor, tv: int) -> torch.Tensor:
+            mo = _from_eps(self.scheduler, eps[idx], x_t[idx], tv)
+            return _ddpm_step(self.scheduler, mo, tv - 1, x_t[idx], noise[idx])[0]
+
+        return self._grouped(x_t, t_, one)
+
+
+class DiffusersParametrization:
+    """A scheduler's parametrization as a ``ParametrizationCandidate``: ``convert(pred, x_t, t,
+    kind, "x0")`` is the ``pred_original_sample`` of ``scheduler.step`` (on a sibling with the same
+    tables and the full grid; ``kind`` the scheduler's ``prediction_type``), and ``velocity`` is
+    ``scheduler.get_velocity(x0, eps, t − 1)``."""
+
+    def __init__(self, scheduler: Any, *, dtype: Any = torch.float32, device: Any = "cpu") -> None:
+        if not isinstance(scheduler, (DDPMScheduler, DDIMScheduler)):
+            raise TypeError(f"scheduler must be a diffusers DDPMScheduler or DDIMScheduler, got "
+                            f"{type(scheduler).__name__}")
+        _refuse_common(scheduler, type(scheduler).__name__)
+        self.scheduler = scheduler
+        self.alphas_cumprod = torch.as_tensor(scheduler.alphas_cumprod).detach().cpu().double()
+        self.T = int(self.alphas_cumprod.numel())
+        self.kind = PREDICTION_KINDS[_cfg(scheduler, "prediction_type", "epsilon")]
+        self.conversions = ((self.kind, "x0"),) if self.kind != "x0" else ()
+        self._sib = _sibling(scheduler, variance_type="fixed_small") if isinstance(
+            scheduler, DDPMScheduler) else _sibling(scheduler)
+        self._sib.set_timesteps(self.T)
+        self.dtype, self.device = dtype, torch.device(device)
+        if not self.conversions:
+            self.convert = None  # type: ignore[assignment]  # x0-prediction: nothing to convert
+
+    def convert(self, pred: torch.Tensor, x_t: torch.Tensor, t: Any, src: str,
+                dst: str) -> torch.Tensor:
+        if (src, dst) not in self.conversions:
+            raise ValueError(f"the scheduler converts {self.conversions} only, got {(src, dst)}")
+        tl = torch.as_tensor(t).reshape(-1).tolist()
+        out = torch.empty_like(x_t)
+        zero = torch.zeros_like(x_t)
+        for tv in sorted(set(tl)):
+            idx = (torch.as_tensor(tl) == tv).nonzero(as_tuple=True)[0].to(x_t.device)
+            if isinstance(self._sib, DDPMScheduler):
+                x0 = _ddpm_step(self._sib, pred[idx], tv - 1, x_t[idx], zero[idx])[1]
+            else:
+                x0 = self._sib.step(pred[idx], tv - 1, x_t[idx], eta=0.0, return_dict=False)[1]
+            out[idx] = x0.to(out.dtype)
+        return out
+
+    def velocity(self, x0: torch.Tensor, eps: torch.Tensor, t: Any) -> torch.Tensor:
+        return self.scheduler.get_velocity(x0, eps, torch.as_tensor(t).to(x0.device) - 1)
+
+
+class SchedulerReport:
+    """What ``verify_scheduler`` ran: one family report each (``reports``: family → report);
+    ``passed`` names the properties as ``"family.property"``."""
+
+    def __init__(self, candidate: str) -> None:
+        self.candidate = candidate
+        self.reports: dict[str, Any] = {}
+
+    @property
+    def passed(self) -> list[str]:
+        return [f"{fam}.{name}" for fam, r in self.reports.items() for name in r.passed]
+
+    def summary(self) -> str:
+        return "\n".join([f"dgmcheck verify_scheduler: {self.candidate}"]
+                         + [r.summary() for r in self.reports.values()])
+
+
+def _full_grid_of(scheduler: Any) -> bool:
+    ts = torch.as_tensor(scheduler.timesteps).detach().cpu().long()
+    return torch.equal(ts, _full_grid(len(scheduler.alphas_cumprod)))
+
+
+def verify_scheduler(scheduler: Any, *, num_inference_steps: int | None = None,
+                     eta: float | None = None, dtype: Any = torch.float32, device: Any = "cpu",
+                     **kw: Any) -> SchedulerReport:
+    """Hold a diffusers ``DDPMScheduler`` / ``DDIMScheduler`` to every oracle that applies, in one call.
+
+        verify_scheduler(DDIMScheduler(num_train_timesteps=1000, clip_sample=False),
+                         num_inference_steps=50, eta=0.0)
+
+    ``num_inference_steps`` calls ``scheduler.set_timesteps`` first (the scheduler is changed).
+    Families run (each ``dgmcheck.checks.<family>.verify``; ``kw`` goes to each):
+
+    - ``ddim``: a DDIMScheduler's step on its own grid for η = ``eta`` (None: η drawn from [0, 1]),
+      the marginals down the grid, η = 1 / η = 0 identities where η allows, the grids; a
+      DDPMScheduler's respaced step and grids.
+    - ``ddpm``: on the full grid of ``T`` steps, a DDPMScheduler, or a DDIMScheduler at η = 1
+      (``eta`` None or 1, ``set_alpha_to_one=True``).
+    - ``parametrization``: the scheduler's ``prediction_type`` → x̂_0 inside ``step``, and
+      ``get_velocity``.
 
     ``dtype`` defaults to float32: diffusers holds its schedule tables in float32, so float32
     tolerances are what a correct diffusers scheduler can meet (see the module docstring).
+    ``properties`` (in ``kw``) selects by name, plain (``"step"``: every family that has it) or
+    qualified (``"ddim.step"``); a family with none of the selected properties is not run.
+    Raises ``TheoremViolation`` (``VerifyFailed``, with the family's report) on a violation.
     """
-    from dgmcheck.checks.ddpm import verify
+    from dgmcheck.checks import ddim as ddim_checks
+    from dgmcheck.checks import ddpm as ddpm_checks
+    from dgmcheck.checks import parametrization as param_checks
 
-    adapter_type = DiffusersDDIM if isinstance(scheduler, DDIMScheduler) else DiffusersDDPM
-    return verify(adapter_type(scheduler, dtype=dtype, device=device), dtype=dtype,
-                  device=device, **kw)
+    if not isinstance(scheduler, (DDPMScheduler, DDIMScheduler)):
+        raise TypeError(f"scheduler must be a diffusers DDPMScheduler or DDIMScheduler, got "
+                        f"{type(scheduler).__name__}")
+    if num_inference_steps is not None:
+        scheduler.set_timesteps(num_inference_steps)
+    is_ddim = isinstance(scheduler, DDIMScheduler)
+    if eta is not None and not is_ddim and float(eta) != 1.0:
+        raise ValueError(f"eta applies to a DDIMScheduler (a DDPMScheduler samples at η = 1), "
+                         f"got eta={eta!r}")
+    report = SchedulerReport(type(scheduler).__name__)
+    wanted = kw.pop("properties", None)
+    if isinstance(wanted, str):
+        raise TypeError(f"properties must be a list of property names, got the string {wanted!r}")
+    wanted = None if wanted is None else list(wanted)
+    families = {"ddpm": ddpm_checks, "ddim": ddim_checks, "parametrization": param_checks}
+    if wanted is not None:
+        known = {n for m in families.values() for n in m.PROPERTY_NAMES}
+        known |= {f"{f}.{n}" for f, m in families.items() for n in m.PROPERTY_NAMES}
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            raise ValueError(f"properties must be among {sorted(known)}, got unknown {unknown}")
+
+    def opts(family: str) -> dict[str, Any] | None:
+        """``verify``'s options for a family; None when ``properties`` names none of its own."""
+        o = {"dtype": dtype, "device": device, **kw}
+        if wanted is None:
+            return o
+        names = families[family].PROPERTY_NAMES
+        mine = [w.split(".", 1)[1] if w.startswith(f"{family}.") else w for w in wanted]
+        mine = [n for n in dict.fromkeys(mine) if n in names]
+        return {**o, "properties": mine} if mine else None
+
+    def run(family: str, make: Callable[[], Any], **extra: Any) -> None:
+        o = opts(family)
+        if o is not None:
+            report.reports[family] = families[family].verify(make(), **extra, **o)
+
+    if is_ddim:
+        run("ddim", lambda: DiffusersDDIMSampler(scheduler, eta=eta, dtype=dtype, device=device),
+            eta=eta)
+        final = float(torch.as_tensor(scheduler.final_alpha_cumprod))
+        if eta in (None, 1, 1.0) and _full_grid_of(scheduler) and final == 1.0:
+            run("ddpm", lambda: DiffusersDDIM(scheduler, dtype=dtype, device=device))
+    else:
+        if _full_grid_of(scheduler):
+            run("ddpm", lambda: DiffusersDDPM(scheduler, dtype=dtype, device=device))
+        if _cfg(scheduler, "variance_type", "fixed_small") in _BETA_TILDE_TYPES:
+            run("ddim", lambda: DiffusersRespacedDDPM(scheduler, dtype=dtype, device=device))
+    run("parametrization", lambda: DiffusersParametrization(scheduler, dtype=dtype, device=device))
+    return report
