@@ -47,6 +47,9 @@ numbers are then overwritten). A passed ``torch.Generator`` advances as it would
 capture and its numbers are replaced like the global generator's. A tensor ``mean``/``std`` of
 ``torch.normal`` keeps its reparametrized gradient (``∂/∂mean = 1``, ``∂/∂std = z``).
 ``randint`` over a range wider than ``2**53`` is computed with exact integer arithmetic.
+diffusers' ``randn_tensor`` (``DDPMScheduler.step``, ``DDIMScheduler.step`` with η > 0; one draw
+per generator when given a list) and ``torch.distributions``' ``Normal``, ``Uniform`` and
+``Categorical`` sample through these functions and are fed.
 
 **What is not fed.** A function mode sees the torch functions called from Python; it does not see
 draws made inside another torch function, i.e. inside C++ kernels or inside Python functions that

@@ -496,29 +496,42 @@ def test_diffusers_randn_tensor_with_generator_lists():
     assert np.array_equal(to_numpy(z), np.concatenate([log.normal(0), log.normal(1)]))
 
 
-def test_diffusers_ddpm_step_variance_noise_is_captured():
+def _ddpm_scheduler() -> tuple[Any, dict[str, Any]]:
     from diffusers import DDPMScheduler
 
+    return DDPMScheduler(num_train_timesteps=50, clip_sample=False), {}
+
+
+def _ddim_scheduler() -> tuple[Any, dict[str, Any]]:
+    from diffusers import DDIMScheduler
+
+    scheduler = DDIMScheduler(num_train_timesteps=50, clip_sample=False)
+    scheduler.set_timesteps(50)  # the full grid: η = 1 is then the DDPM step, σ_t² = β̃_t
+    return scheduler, {"eta": 1.0}
+
+
+@pytest.mark.parametrize("make", [_ddpm_scheduler, _ddim_scheduler], ids=["DDPM", "DDIM"])
+def test_diffusers_step_variance_noise_is_captured(make):
     from dgmcheck.adapters.diffusers import scheduler_betas
 
-    scheduler = DDPMScheduler(num_train_timesteps=50, clip_sample=False)
+    scheduler, step_kw = make()
     betas = scheduler_betas(scheduler)
     k = 30  # diffusers' timestep; the lecture's t = k + 1
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(2, 4, generator=gen)
     eps = torch.randn(2, 4, generator=gen)
     with captured(seed=5) as log:
-        noisy = scheduler.step(eps, k, x).prev_sample
+        noisy = scheduler.step(eps, k, x, generator=gen, **step_kw).prev_sample
     log.expect(["normal"], shapes=[x.shape], needs="the z of one DDPM step, shaped like x_t")
     with captured(values=[np.zeros((2, 4))]):
-        mean = scheduler.step(eps, k, x).prev_sample
-    # x_{t-1} = μ_θ + σ_t z with σ_t² = β̃_t (fixed_small): the noise term is the recorded z.
+        mean = scheduler.step(eps, k, x, **step_kw).prev_sample
+    # x_{t-1} = μ_θ + σ_t z with σ_t² = β̃_t: the noise term is the recorded z.
     z = log.normal(0)
     sigma = np.sqrt(th.posterior(betas, k + 1)[2])
     tol = exact(torch.float32, schedule_condition(betas, k + 1))
     assert_close(noisy - mean, sigma * z, theorem="ddpm.ancestral_sampling",
                  slide='000 L8 "Denoising Diffusion Probabilistic Model (DDPM)"',
-                 what="the noise term σ_t z of DDPMScheduler.step", tol=tol,
+                 what=f"the noise term σ_t z of {type(scheduler).__name__}.step", tol=tol,
                  scale=np.abs(to_numpy(mean)) + np.abs(sigma * z))
 
 
