@@ -185,5 +185,5 @@ def _with_draws(fn: Callable, args: list, noise: Any, many: bool) -> Any:
     from dgmcheck.checks.capture import captured
 
     values = [to_numpy(n) for n in noise.flip(0)] if many else [to_numpy(noise)]
-    with captured(values=values, strict=False):
+    with captured(values=values, allow_unused=True):
         return fn(*args)

@@ -10,22 +10,38 @@ property failed (``raise_on_failure=False`` returns the report instead).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import hypothesis
 import numpy as np
 from hypothesis import Phase, given, reproduce_failure, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks.capture import CaptureMismatch
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.profiles import profile_name
+from dgmcheck.checks.profiles import hypothesis_name, profile_name
 
 STATUSES = ("passed", "failed", "not_applicable")
+_OVERRIDES: dict[str, Any] = {"seed": None}
+
+
+@contextlib.contextmanager
+def overrides(*, seed: int | None = None) -> Iterator[None]:
+    """Within the block, every property draws from Hypothesis seeded with ``seed`` (a run replayed
+    exactly by its seed, e.g. ``dgmcheck verify --seed``)."""
+    old = dict(_OVERRIDES)
+    _OVERRIDES["seed"] = seed
+    try:
+        yield
+    finally:
+        _OVERRIDES.update(old)
 
 
 def plain(value: Any) -> Any:
@@ -203,7 +219,7 @@ def settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
 
 
 def run_property(check: Callable[..., None], candidate: Any, strategy: st.SearchStrategy,
-                 kw: dict[str, Any], *, reproduce: tuple[str, str] | None = None) -> int:
+                 kw: dict[str, Any], *, reproduce: tuple[str, str] | None = None, theorem: str = "") -> int:
     """``check(candidate, case)`` for Hypothesis-drawn cases under the selected profile.
 
     Returns the number of cases run. A violation leaves the failing case on the exception
@@ -211,18 +227,24 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
     """
     count = [0]
 
-    @settings(settings.get_profile(profile_name()), **kw)
+    @settings(settings.get_profile(hypothesis_name(profile_name())), **kw)
     @given(case=strategy)
     def run(case: Any) -> None:
         count[0] += 1
         try:
-            check(candidate, case)
+            try:
+                check(candidate, case)
+            except CaptureMismatch as exc:  # drew other variates than the theorem's: a violation
+                raise TheoremViolation(theorem, f"the candidate's own random draws are not the ones the "
+                                       f"theorem needs: {exc}", inputs={"case": case}) from None
         except TheoremViolation as exc:
             exc.case = case  # the last replay is the shrunk example
             raise
 
     if reproduce is not None:
         run = reproduce_failure(reproduce[0], _blob_bytes(reproduce[1]))(run)
+    if _OVERRIDES["seed"] is not None:
+        run = hypothesis.seed(_OVERRIDES["seed"])(run)
     try:
         run()
     except TheoremViolation as exc:
@@ -339,7 +361,7 @@ def run_properties(candidate: Any, table: Sequence[Property], report: VerifyRepo
             continue
         start = time.perf_counter()
         try:
-            n = run_property(prop.check, candidate, strategy(prop), kw, reproduce=reproduce)
+            n = run_property(prop.check, candidate, strategy(prop), kw, reproduce=reproduce, theorem=prop.theorem)
         except TheoremViolation as violation:
             text = ""
             case = getattr(violation, "case", None)

@@ -167,7 +167,7 @@ class Conventions:
         for key in keys:
             options = (None, (-1.0, 1.0)) if key == "clip_x0" else CHOICES[key]
             for option in options:
-                if option != getattr(self, key) and not (key == "table_dtype"):
+                if option != getattr(self, key):
                     yield key, self.replace(**{key: option})
 
 
@@ -194,7 +194,7 @@ def hint_text(key: str, alt: Conventions) -> str:
     value = getattr(alt, key)
     return (f"would hold with the declared convention {key}={value!r} "
             f"(verify(..., conventions=Conventions({key}={value!r})) / --conventions {key}={_cli(value)}); "
-            f"the same numbers are what {BUG_TWIN[key]} produces, so decide which your code means")
+            f"but the same numbers are what a bug produces ({BUG_TWIN[key]}), so decide which your code means")
 
 
 def _cli(value: Any) -> str:

@@ -121,7 +121,8 @@ def candidate_betas(candidate: Any) -> np.ndarray:
     return validate_betas(to_numpy(candidate.betas), "candidate.betas")
 
 
-def _tol(betas: np.ndarray, case: DDPMCase, tol: Tolerance | None, extra: float = 1.0) -> Tolerance:
+def _tol(betas: np.ndarray, case: DDPMCase, tol: Tolerance | None, extra: float = 1.0,
+         uses: str = "all") -> Tolerance:
     if tol is not None:
         return tol
     cond = schedule_condition(betas, case.t)[:, None] * extra
@@ -130,7 +131,7 @@ def _tol(betas: np.ndarray, case: DDPMCase, tol: Tolerance | None, extra: float 
         return base
     # The candidate's tables were rounded to table_dtype (read back here as its betas): the
     # rounding of its other tables, derived in a wider dtype, is table_condition ulps of them.
-    table = machine_eps(case.table_dtype) * table_condition(betas, case.t)[:, None] * extra
+    table = machine_eps(case.table_dtype) * table_condition(betas, case.t, uses)[:, None] * extra
     return Tolerance(base.rtol + table, base.atol)
 
 
@@ -259,7 +260,8 @@ def check_posterior(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = N
         else np.broadcast_to(v, case.x0.shape)
     assert_close(v, np.broadcast_to(_col(var), case.x0.shape), theorem="ddpm.posterior",
                  slide=SLIDES["ddpm.posterior"], what="posterior variance β̃_t",
-                 tol=tol_, scale=np.broadcast_to(_col(betas[case.t - 1]), case.x0.shape),
+                 tol=_tol(betas, case, tol, uses="complements"),  # β̃_t is built without α_t
+                 scale=np.broadcast_to(_col(betas[case.t - 1]), case.x0.shape),
                  inputs=case.describe())
 
 
@@ -770,9 +772,10 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
 
 
 def _table_dtype(candidate: Any, dtype: Any) -> Any:
-    """float32 when the candidate keeps its schedule in float32 and runs in a wider dtype."""
+    """The candidate's table dtype when it keeps its schedule narrower than float64: its other tables
+    may then have been derived in float64 and rounded (whatever dtype the run uses)."""
     table = getattr(getattr(candidate, "betas", None), "dtype", None)
-    if table is None or machine_eps(table) <= machine_eps(dtype):
+    if table is None or machine_eps(table) <= machine_eps("float64"):
         return None
     return table
 

@@ -24,6 +24,7 @@ from scipy import stats
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import Conventions, hint_text
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
     CHAIN_KINDS,
@@ -159,7 +160,16 @@ def candidate_chain(candidate: Any) -> tuple[np.ndarray, str]:
         raise TypeError(f"candidate must have a 'Qs' attribute (T, K, K); "
                         f"{type(candidate).__name__} has none")
     conv = getattr(candidate, "convention", "column")
-    Qs = th.validate_transition(to_numpy(candidate.Qs), "candidate.Qs", conv, atol=1e-5)
+    raw = to_numpy(candidate.Qs)
+    try:
+        Qs = th.validate_transition(raw, "candidate.Qs", conv, atol=1e-5)
+    except ValueError as exc:
+        other = "row" if conv == "column" else "column"
+        try:
+            th.validate_transition(raw, "candidate.Qs", other, atol=1e-5)
+        except ValueError:
+            raise exc from None
+        raise ValueError(f"{exc}; {hint_text('matrix_layout', Conventions(matrix_layout=other))}") from None
     Qs = Qs if Qs.ndim == 3 else Qs[None]
     # the float64 stochastic matrix nearest the candidate's (a float32 column sums to 1 ± ulps)
     return Qs / Qs.sum(axis=-2 if conv == "column" else -1, keepdims=True), conv
@@ -507,19 +517,38 @@ class VerifyReport(_verify.VerifyReport):
     concept = "discrete"
 
 
+class WithLayout:
+    """``candidate`` with its matrix layout declared (``conventions.matrix_layout``)."""
+
+    def __init__(self, candidate: Any, layout: str) -> None:
+        self._candidate = candidate
+        self.convention = layout
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._candidate, name)
+
+
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, max_examples: int | None = None,
+           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
            shrink: bool = True, raise_on_failure: bool = True,
            reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every discrete property the candidate supports on its own chain, under Hypothesis; a
-    failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``)."""
+    failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
+    ``conventions.matrix_layout`` (``"column"``: ``[Q]_{ij} = q(i|j)``, or ``"row"``) declares the
+    layout of ``Qs`` (the candidate's ``convention`` attribute says the same)."""
+    layout = Conventions.parse(conventions).matrix_layout if conventions is not None else None
+    if layout is not None:
+        own = getattr(candidate, "convention", None)
+        if own is not None and own != layout:
+            raise ValueError(f"conventions.matrix_layout={layout!r} contradicts candidate.convention={own!r}")
+        candidate = WithLayout(candidate, layout)
     Qs, conv = candidate_chain(candidate)
     mask = getattr(candidate, "mask", None)
     betas = getattr(candidate, "betas", None)
     chain = Chain("candidate", conv, Qs, None if betas is None else to_numpy(betas),
                   None if mask is None else int(mask))
     dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(candidate).__name__
+    name = type(getattr(candidate, "_candidate", candidate)).__name__
     return _verify.run_properties(
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),

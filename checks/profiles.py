@@ -18,9 +18,16 @@ _COMMON = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-settings.register_profile("dev", max_examples=15, **_COMMON)
-settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_COMMON)
-settings.register_profile("thorough", max_examples=400, **_COMMON)
+# Registered under dgmcheck's own names: Hypothesis itself loads a profile named "ci" under CI=true,
+# and re-registering that name would change the settings of every other test in a user's suite.
+settings.register_profile("dgmcheck-dev", max_examples=15, **_COMMON)
+settings.register_profile("dgmcheck-ci", max_examples=25, derandomize=True, database=None, **_COMMON)
+settings.register_profile("dgmcheck-thorough", max_examples=400, **_COMMON)
+
+
+def hypothesis_name(name: str) -> str:
+    """The name under which dgmcheck's profile ``name`` is registered with Hypothesis."""
+    return f"dgmcheck-{name}"
 
 
 def profile_name() -> str:
@@ -36,5 +43,5 @@ def profile_name() -> str:
 def load_profile() -> str:
     """Load the selected profile into Hypothesis and return its name."""
     name = profile_name()
-    settings.load_profile(name)
+    settings.load_profile(hypothesis_name(name))
     return name

@@ -77,7 +77,7 @@ def schedule_condition(betas: np.ndarray, t: Any) -> np.ndarray:
     return cond[t - 1]
 
 
-def table_condition(betas: np.ndarray, t: Any) -> np.ndarray:
+def table_condition(betas: np.ndarray, t: Any, uses: str = "all") -> np.ndarray:
     """Relative difference, in ulps of the table dtype, between a candidate's tables and the oracle's
     at steps ``t`` (1-based) when the candidate derived them in a wider dtype and stored them rounded.
 
@@ -87,7 +87,13 @@ def table_condition(betas: np.ndarray, t: Any) -> np.ndarray:
     0.999); ``ᾱ_t`` by ``(ε/2) S_t`` with ``S_t = Σ_{s<=t} β_s/α_s``, and ``1 - ᾱ_t`` by that times
     ``ᾱ_t/(1-ᾱ_t)``; each stored table adds its own ``ε/2``, and a coefficient multiplies up to four
     of them (``2``). Square roots halve these; the bound keeps the full terms.
+
+    ``uses="all"`` bounds every DDPM coefficient at step t; ``uses="complements"`` only quantities
+    built from ``β_t``, ``1 - ᾱ_t`` and ``1 - ᾱ_{t-1}`` (the posterior variance β̃_t), which do not
+    see the large ``β_t/α_t`` of ``α_t`` itself.
     """
+    if uses not in ("all", "complements"):
+        raise ValueError(f"uses must be 'all' or 'complements', got {uses!r}")
     betas = np.asarray(betas, dtype=np.float64)
     t = np.asarray(t, dtype=np.int64)
     alphas = 1.0 - betas
@@ -95,9 +101,10 @@ def table_condition(betas: np.ndarray, t: Any) -> np.ndarray:
     s = np.cumsum(betas / alphas)
     with np.errstate(divide="ignore", invalid="ignore"):
         amp = np.where(abar < 1.0, abar / (1.0 - abar), 0.0)
-    per_step = 0.5 * s * (1.0 + amp)
+    per_step = 0.5 * s * (amp if uses == "complements" else 1.0 + amp)
     prev = np.concatenate([[0.0], per_step[:-1]])
-    cond = 2.0 + per_step + prev + 0.5 * betas / alphas
+    own = 0.0 if uses == "complements" else 0.5 * betas / alphas
+    cond = 2.0 + per_step + prev + own
     return cond[t - 1]
 
 

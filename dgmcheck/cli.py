@@ -247,7 +247,52 @@ def _summary(report: Any) -> str:
     return "passed" if report is None else str(report)
 
 
+def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The options the user gave, as keyword arguments of this concept's ``verify``."""
+    import torch
+
+    from dgmcheck.checks.conventions import Conventions
+
+    try:
+        params = inspect.signature(verify).parameters
+    except (TypeError, ValueError):
+        params = {}
+    given: dict[str, Any] = {}
+    if args.properties:
+        given["properties"] = [p.strip() for p in args.properties.split(",") if p.strip()]
+    if args.max_examples is not None:
+        if args.max_examples < 1:
+            raise _UsageError(f"--max-examples must be >= 1, got {args.max_examples}")
+        given["max_examples"] = args.max_examples
+    if args.dtype:
+        if args.dtype not in ("float32", "float64"):
+            raise _UsageError(f"--dtype must be float32 or float64, got {args.dtype!r}")
+        given["dtype"] = getattr(torch, args.dtype)
+    if args.device:
+        given["device"] = args.device
+    if args.conventions:
+        try:
+            given["conventions"] = Conventions.parse(
+                args.conventions[0] if len(args.conventions) == 1 and args.conventions[0].endswith(".toml")
+                else [p for item in args.conventions for p in item.split(",") if p.strip()])
+        except ValueError as exc:
+            raise _UsageError(f"--conventions: {exc}") from None
+    if args.reproduce:
+        version, _, blob = args.reproduce.partition(":")
+        if not blob:
+            raise _UsageError(f"--reproduce must be VERSION:BLOB as printed by a failure, got {args.reproduce!r}")
+        given["reproduce"] = (version, blob)
+    given["raise_on_failure"] = False
+    accepted = {k: v for k, v in given.items() if k in params}
+    refused = sorted(set(given) - set(accepted) - {"raise_on_failure"})
+    if refused:
+        flags = ", ".join("--" + r.replace("_", "-") for r in refused)
+        raise _UsageError(f"concept {args.concept!r} does not take {flags}")
+    return accepted
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from dgmcheck.checks import _verify
     from dgmcheck.checks.errors import TheoremViolation
 
     result: dict[str, Any] = {"target": args.target, "concept": args.concept}
@@ -258,6 +303,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             _print_json({**result, "status": "error", "message": message})
         return EXIT_USAGE
 
+    if args.profile:
+        from dgmcheck.checks.profiles import PROFILES
+
+        if args.profile not in PROFILES:
+            return usage_error(f"--profile must be one of {PROFILES}, got {args.profile!r}")
+        os.environ["HYPOTHESIS_PROFILE"] = args.profile
     try:
         module = concept_module(args.concept)
     except ConceptError as exc:
@@ -272,6 +323,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     try:
         obj = _load_target(args.target)
+        kwargs = _verify_kwargs(verify, args)
     except _UsageError as exc:
         return usage_error(str(exc))
     try:
@@ -284,20 +336,17 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         )
 
     try:
-        report = verify(candidate)
-    except AssertionError as exc:  # TheoremViolation, or a plain assertion of a check
+        with _verify.overrides(seed=args.seed):
+            report = verify(candidate, **kwargs)
+    except (TypeError, ValueError) as exc:  # refused before any property ran: a usage error
+        return usage_error(f"{type(exc).__name__}: {exc}")
+    except AssertionError as exc:  # a verify without the report (raise_on_failure unsupported)
         message = str(exc) or type(exc).__name__
+        report = getattr(exc, "report", None)
         if args.format == "json":
-            _print_json(
-                {
-                    **result,
-                    "status": "violation",
-                    "theorem": getattr(exc, "theorem", None)
-                    if isinstance(exc, TheoremViolation)
-                    else None,
-                    "message": message,
-                }
-            )
+            _print_json({**result, "status": "violation",
+                         "theorem": exc.theorem if isinstance(exc, TheoremViolation) else None,
+                         "message": message, "report": _report_dict(report)})
         else:
             print(f"VIOLATION ({args.concept})\n{message}")
         return EXIT_FAILED
@@ -310,14 +359,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             print(f"ERROR ({args.concept})\n{message}")
         return EXIT_FAILED
 
-    summary = _summary(report)
+    failed = bool(getattr(report, "failed", None))
     if args.format == "json":
-        _print_json(
-            {**result, "status": "pass", "summary": summary, "report": _report_dict(report)}
-        )
+        out: dict[str, Any] = {**result, "status": "violation" if failed else "pass",
+                               "summary": _summary(report), "report": _report_dict(report)}
+        if failed:
+            first = report.results[report.failed[0]].violation
+            out["theorem"], out["message"] = first.theorem, str(first)
+        _print_json(out)
+    elif args.format == "markdown" and callable(getattr(report, "to_markdown", None)):
+        print(report.to_markdown())
+    elif args.format == "html" and callable(getattr(report, "to_html", None)):
+        print(report.to_html())
     else:
-        print(summary)
-    return EXIT_OK
+        print(_summary(report))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -369,7 +425,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="checks module to use (default: ddpm); available: "
         + (", ".join(concepts) or "none yet"),
     )
-    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    verify.add_argument("--properties", default=None, help="comma-separated property names (default: all)")
+    verify.add_argument("--max-examples", type=int, default=None, help="Hypothesis examples per property")
+    verify.add_argument("--dtype", default=None, help="float32 or float64 (default: the candidate's, else float64)")
+    verify.add_argument("--device", default=None, help="torch device (default: the candidate's, else cpu)")
+    verify.add_argument("--profile", default=None, help="Hypothesis profile: dev, ci or thorough")
+    verify.add_argument("--seed", type=int, default=None, help="seed of Hypothesis' draws (replays a run)")
+    verify.add_argument("--conventions", action="append", default=None, metavar="KEY=VALUE|FILE.toml",
+                        help="declared conventions (steps=zero_based, reduction=mean, log_base=2, "
+                             "clip_x0=-1:1, ...; repeatable, or a TOML file); see dgmcheck.Conventions")
+    verify.add_argument("--reproduce", default=None, metavar="VERSION:BLOB",
+                        help="replay a failure from the blob its report printed")
     verify.set_defaults(func=_cmd_verify)
 
     from dgmcheck.audit.command import add_parser as add_audit_parser

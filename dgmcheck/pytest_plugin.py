@@ -72,7 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if name is not None:
         from hypothesis import settings
 
-        settings.load_profile(name)
+        from dgmcheck.checks.profiles import hypothesis_name
+
+        settings.load_profile(hypothesis_name(name))
 
 
 def selected_profile(config: pytest.Config) -> str | None:

@@ -79,5 +79,5 @@ def test_profiles_are_selected_by_environment(monkeypatch):
 def test_ci_profile_is_derandomized_without_database():
     from hypothesis import settings
 
-    ci = settings.get_profile("ci")
+    ci = settings.get_profile("dgmcheck-ci")
     assert ci.derandomize and ci.database is None

@@ -730,3 +730,13 @@ def verify_scheduler(scheduler: Any, *, num_inference_steps: int | None = None,
             run("ddim", lambda: DiffusersRespacedDDPM(scheduler, dtype=dtype, device=device))
     run("parametrization", lambda: DiffusersParametrization(scheduler, dtype=dtype, device=device))
     return report
+
+
+# diffusers' σ-parametrized schedulers (Euler, Heun) are checked by the EDM family.
+from dgmcheck.adapters.diffusers_sigma import (  # noqa: E402, F401
+    DiffusersEuler,
+    DiffusersHeun,
+    check_grid,
+    check_sigma_table,
+    verify_sigma_scheduler,
+)
