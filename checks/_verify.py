@@ -251,7 +251,7 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
         for note in getattr(exc, "__notes__", ()):
             m = _BLOB.search(note)
             if m:
-                exc.reproduce = (m.group(1), m.group(2))
+                exc.reproduce = (m.group(1), m.group(2)[2:-1])  # the blob's text, without b
         exc.examples = count[0]
         raise
     return count[0]

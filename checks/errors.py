@@ -7,6 +7,8 @@ from typing import Any
 
 
 def _short(value: Any, limit: int = 400) -> str:
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # 0.0, not np.float64(0.0)
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -5,3 +5,12 @@ Rooms: ``dgmcheck.theory`` (exact math, no torch), ``dgmcheck.impl`` (PyTorch re
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``dgmcheck.Conventions`` without importing the checks (and torch) at ``import dgmcheck``.
+    if name == "Conventions":
+        from dgmcheck.checks.conventions import Conventions
+
+        return Conventions
+    raise AttributeError(f"module 'dgmcheck' has no attribute {name!r}")
