@@ -1,4 +1,5 @@
-"""The exact-score model of a Gaussian mixture, batched in torch (issue 4's shared data model).
+"""The exact-score model of a Gaussian mixture, batched in torch (the data model shared by the
+score, guidance and sampler checks).
 
 Data ``x_0 ~ Σ_k w_k N(m_k, C_k)`` noised as ``x = a x_0 + s ε`` (Gaussian noising, the VE/VP SDE
 marginals, NCSN noise levels) stays a mixture: ``x | k ~ N(a m_k, a² C_k + s² I)``. So its log-density,

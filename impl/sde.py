@@ -1,6 +1,6 @@
 """The VE and VP SDEs (Song et al. 2021), batched in torch: drift, diffusion and Gaussian marginals.
 
-Protocol shared by every SDE here and by the samplers and checks of issue 4 (a user's SDE exposes
+Protocol shared by every SDE here and by the score-based samplers and their checks (a user's SDE exposes
 the same three methods to be verified)::
 
     drift(x, t)       f(x, t), shape like x            dx = f(x, t) dt + g(t) dw

@@ -1,7 +1,7 @@
 """The torch exact-score mixture model (``impl.mixture``) against the float64 oracle
 (``theory.gaussian_mixture``) for every noise level; devices/dtypes follow ``x``; bad input is refused.
 
-It is the exact score that issue 4's samplers, guidance and NCSN checks run on, so it is held to the
+It is the exact score that the samplers, guidance and NCSN checks run on, so it is held to the
 oracle here directly. A planted σ-for-σ² noise variance is caught.
 """
 

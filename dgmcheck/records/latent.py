@@ -1,4 +1,4 @@
-"""Registry records of the foundations / normalizing flows / latent variable family (issue 7).
+"""Registry records of the foundations / normalizing flows / latent variable family.
 
 Flow convention: ``z = f(x)`` maps data to noise, base ``N(0, I)``, ``[J_f]_{ij} = ∂z_i/∂x_j``.
 """

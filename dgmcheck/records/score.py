@@ -1,4 +1,4 @@
-"""Registry records of score matching, Langevin dynamics and NCSN (issue 4; 000 L6-L7, L9-L11, 001, 003).
+"""Registry records of score matching, Langevin dynamics and NCSN (000 L6-L7, L9-L11, 001, 003).
 
 Conventions of every statement: noised data x_sigma = x + sigma eps, eps ~ N(0, I); for data
 p = sum_k w_k N(m_k, C_k) the noised law is q_sigma = sum_k w_k N(m_k, C_k + sigma^2 I) (exact).
