@@ -22,6 +22,7 @@ import numpy as np
 
 from dgmcheck.checks._assert import to_numpy
 from dgmcheck.checks.conventions import Conventions
+from dgmcheck.theory import parametrization
 
 # The lecture protocol: method -> (index of t, index of the noise argument or None).
 METHODS: dict[str, tuple[int | None, int | None]] = {
@@ -97,23 +98,13 @@ class Declared:
         kind = self.conventions.prediction
         if kind == "eps":
             return eps
-        e, x, tt = to_numpy(eps), to_numpy(x_t), to_numpy(t).astype(np.int64)
-        shape = (-1,) + (1,) * (e.ndim - 1)
-        ab = self._abar[tt - 1].reshape(shape)
-        if kind == "x0":
-            out = (x - np.sqrt(1 - ab) * e) / np.sqrt(ab)
-        elif kind == "v":
-            x0 = (x - np.sqrt(1 - ab) * e) / np.sqrt(ab)
-            out = np.sqrt(ab) * e - np.sqrt(1 - ab) * x0
-        else:
-            out = -e / np.sqrt(1 - ab)
-        return eps.new_tensor(out)
+        ab = self._abar[to_numpy(t).astype(np.int64) - 1]
+        return eps.new_tensor(parametrization.convert(to_numpy(eps), to_numpy(x_t), ab, "eps", kind))
 
     def prediction_loss_weight(self, t: Any) -> np.ndarray:
         """‖pred − pred_θ‖² = w_t ‖ε − ε_θ‖²: w = 1, (1−ᾱ)/ᾱ, 1/ᾱ, 1/(1−ᾱ) for ε, x₀, v, score."""
         ab = self._abar[to_numpy(t).astype(np.int64) - 1]
-        return {"eps": np.ones_like(ab), "x0": (1 - ab) / ab, "v": 1 / ab,
-                "score": 1 / (1 - ab)}[self.conventions.prediction]
+        return np.broadcast_to(parametrization.loss_weight(self.conventions.prediction, ab), ab.shape)
 
     def model(self, eps_model: Callable) -> Callable:
         """The check's ε-model as the candidate sees it: its steps, its prediction."""

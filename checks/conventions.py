@@ -120,6 +120,9 @@ class Conventions:
             return cls.from_toml(value)
         if isinstance(value, str):
             value = [p for p in value.split(",") if p.strip()]
+        if not isinstance(value, Iterable):
+            raise TypeError("conventions must be a Conventions, a mapping, 'key=value' pairs or a .toml path, "
+                            f"got {type(value).__name__} {value!r}")
         pairs: dict[str, Any] = {}
         for item in value:
             if not isinstance(item, str) or "=" not in item:

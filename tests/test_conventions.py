@@ -173,6 +173,8 @@ def test_conventions_parse_and_refuse():
         Conventions.parse("colour=blue")
     with pytest.raises(ValueError, match=r"clip_x0"):
         Conventions(clip_x0=(1.0, -1.0))
+    with pytest.raises(TypeError, match=r"conventions must be .* got int 3"):
+        Conventions.parse(3)
 
 
 def test_conventions_from_toml(tmp_path):
