@@ -20,10 +20,8 @@ from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import autoregressive as th
 
-SLIDES = {
-    "ar.factorization": '000 L1 "Autoregressive Modeling" (Likelihood as a Product of Conditionals)',
-    "ar.parameter_counts": '000 L1 "Histogram as a Generative Model"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('autoregressive')
 MAX_ENUMERATION = 4096
 
 

@@ -29,14 +29,8 @@ from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import ddim as th
 
-SLIDES = {
-    "ddim.marginals": '000 L7 "Forward Gaussian Diffusion Process" (the marginals q(x_t|x_0) DDIM keeps)',
-    "ddim.step": '002 L14 "Sampling" (the reverse ODE gives DDIM sampling); Song et al. 2021, eq. (12)',
-    "ddim.eta_one_is_ddpm": '000 L8 "Denoising Diffusion Probabilistic Model (DDPM)"',
-    "ddim.eta_zero_is_pf_ode_euler": '000 L11 "Sampling" (discretizing the probability flow ODE)',
-    "ddim.respacing": '000 L11 "Efficient Solvers" (from 100-1000 steps to 20-50)',
-    "ddim.grids": '000 L11 "Efficient Solvers"; Lin et al. 2024, Table 2',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('ddim')
 
 
 class DDIMCandidate(Protocol):

@@ -38,19 +38,8 @@ from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
 from dgmcheck.checks.tolerances import FALSE_FAILURE_RATE, Tolerance, exact
 from dgmcheck.theory import discrete as th
 
-SLIDES = {
-    "discrete.transition": '000 L13 "Forward Process over Time" (Transition Matrix)',
-    "discrete.cumulative": '000 L13 "Transition Matrix" (Uniform Diffusion / Absorbing Diffusion)',
-    "discrete.stationary": '000 L13 "Uniform vs. Absorbing Transition Matrix"',
-    "discrete.posterior": '000 L13 "Posterior of the Forward Process"',
-    "discrete.absorbing_posterior": '000 L14 "Absorbing Diffusion" (Conditioned reverse distribution)',
-    "discrete.categorical_kl": '000 L13 "Discrete-time ELBO for Discrete Diffusion" (Categorical KL)',
-    "discrete.elbo_decomposition": '000 L13 "Posterior of the Forward Process" (ELBO)',
-    "discrete.sequence_factorization": '000 L14 "From Token to Sequence"',
-    "discrete.absorbing_loss": '000 L14 "Absorbing Diffusion" (Objective: sequence-level L_t)',
-    "discrete.mask_rate": '000 L14 "From Discrete Time to Mask Rate"',
-    "discrete.mdlm_sampling": '000 L14 "Algorithm: Masked Diffusion Language Model (MDLM)" (Sampling)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('discrete')
 
 class DiscreteCandidate(Protocol):
     """What a discrete-diffusion implementation exposes (every method optional). Tokens are long

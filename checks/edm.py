@@ -51,15 +51,8 @@ from dgmcheck.theory import edm as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 from dgmcheck.theory.ode import fitted_order
 
-SLIDES = {
-    "edm.pf_ode": '000 L11 "Score Matching SDE" (Variance Exploding SDE, probability flow ODE)',
-    "edm.vp_change_of_variables": '000 L11 "Diffusion SDE" (Variance Exploding / Variance Preserving SDE)',
-    "edm.karras_grid": '000 L11 "Diffusion SDE" (Efficient Solvers)',
-    "edm.euler": '000 L9 "Numerical Solution of ODEs" (Euler Update Step); 000 L11 "Diffusion SDE" (Efficient '
-                 'Solvers)',
-    "edm.heun": '000 L9 "Numerical Solution of ODEs" (Heun\'s Update Step); 000 L11 "Diffusion SDE" (Efficient '
-                'Solvers)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('edm')
 THEOREM_OF_METHOD = {"euler": "edm.euler", "heun": "edm.heun"}
 ORDERS = {"euler": th.EULER_ORDER, "heun": th.HEUN_ORDER}
 

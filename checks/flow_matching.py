@@ -34,17 +34,8 @@ from dgmcheck.theory import flow_matching as th
 from dgmcheck.theory.flow_matching import PathSpec
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
-SLIDES = {
-    "fm.marginal_vector_field": '000 L11 "Flow Matching" (Theorem: the marginal vector field)',
-    "fm.cfm_equals_fm": '000 L12 "Conditional Flow Matching" (Theorem: equal argmin)',
-    "fm.gaussian_path_field": '000 L12 "Flow Matching" (Gaussian Conditional Probability Path)',
-    "fm.conical_path": '000 L12 "Conical Gaussian Paths"',
-    "fm.linear_interpolation": '000 L12 "Pair Conditioning" (Linear Interpolation)',
-    "fm.boundary_conditions": '000 L12 "Endpoint Conditioning"',
-    "fm.ve_path": '000 L13 "Flow Matching vs. Score-Based SDE Models" (VE)',
-    "fm.vp_path": '000 L13 "Flow Matching vs. Score-Based SDE Models" (VP)',
-    "fm.ode_sampling": '000 L12 "Conditional Flow Matching" (Sampling: ODESolve)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('flow_matching')
 #: Largest t drawn where a field needs σ_t > 0 (σ_1 = 0 for conical with σ_min = 0, linear, VE, VP).
 T_MAX_FIELD = 0.95
 

@@ -24,14 +24,8 @@ from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import flows as th
 
-SLIDES = {
-    "change_of_variables.density": '000 L2 "Normalizing Flows: Prerequisites" (Change of Variables Theorem (CoV))',
-    "change_of_variables.inverse_function": '000 L2 "Jacobian Determinant" (Inverse Function Theorem)',
-    "flows.composition": '000 L2 "Composition of Normalizing Flows"',
-    "flows.linear": '000 L2 "Linear Normalizing Flows" (Matrix Decompositions)',
-    "flows.gaussian_ar": '000 L2 "Gaussian Autoregressive NF"',
-    "flows.realnvp": '000 L2 "RealNVP" (Coupling Layer)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('flows')
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,8 @@ from dgmcheck.theory import divergences as dv
 from dgmcheck.theory import gan as th
 from dgmcheck.theory import wasserstein as ws
 
-SLIDES = {
-    "gan.optimal_discriminator": '000 L5 "GAN Optimality" (Proof (Fixed G))',
-    "gan.value_at_optimum": '000 L5 "GAN Optimality" (Proof Continued (Fixed D = D*))',
-    "gan.global_optimum": '000 L5 "GAN Optimality" (Theorem)',
-    "divergence.jsd_properties": '000 L5 "GAN Optimality" (Jensen-Shannon Divergence)',
-    "divergence.disjoint_supports": '000 L5 "Wasserstein Distance vs KL vs JSD"',
-    "divergence.convergence_hierarchy": '000 L5 "Wasserstein Distance vs KL vs JSD" (Theorem 2)',
-    "wasserstein.kantorovich_rubinstein": '000 L5 "Wasserstein GAN" (Theorem (Kantorovich-Rubinstein Duality))',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('gan')
 LOG2 = math.log(2.0)
 
 

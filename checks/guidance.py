@@ -30,11 +30,8 @@ from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import guidance as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
-SLIDES = {
-    "guidance.classifier": '000 L9 "Classifier Guidance: Guided Score Function"',
-    "guidance.scale_sharpening": '000 L9 "Classifier Guidance: Distribution Sharpening"',
-    "guidance.classifier_free": '000 L9 "Classifier-Free Guidance: Formulation"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('guidance')
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,8 @@ from dgmcheck.theory import langevin as th
 from dgmcheck.theory import score as th_score
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
-SLIDES = {
-    "langevin.stationary": '000 L6 "Langevin Dynamics" (Theorem)',
-    "langevin.annealed": '000 L7 "Sampling (Annealed Langevin Dynamics)"',
-    "ncsn.annealed_sampling": '000 L9 "NCSN Sampling (Annealed Langevin Dynamics)"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('langevin')
 #: Samples of the one-step z-test on mixtures.
 MC_SAMPLES = 20000
 

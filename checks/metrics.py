@@ -32,11 +32,8 @@ from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps
 from dgmcheck.theory import metrics as tm
 from dgmcheck.theory import wasserstein as ws
 
-SLIDES = {
-    "wasserstein.gaussian_w2": '000 L6 "Wasserstein GAN (Optimal Transport)" (Theorem)',
-    "metrics.fid": '000 L6 "Frechet Inception Distance (FID)"',
-    "metrics.precision_recall": '000 L6 "Precision-Recall"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('metrics')
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,8 @@ from dgmcheck.checks.strategies import arrays, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import ode as th
 
-SLIDES = {
-    "ode.euler": '000 L9 "Numerical Solution of ODEs" (Euler Update Step)',
-    "ode.heun": '000 L9 "Numerical Solution of ODEs" (Heun\'s Update Step)',
-    "ode.picard_reversibility": '000 L9 "Continuous-Time Normalizing Flows: Reversibility"',
-    "ode.continuity_equation": '000 L10 "Continuous-Time NF" (Theorem (Continuity Equation))',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('ode')
 ORDERS = {"euler": th.EULER_ORDER, "heun": th.HEUN_ORDER}
 THEOREM_OF_METHOD = {"euler": "ode.euler", "heun": "ode.heun"}
 

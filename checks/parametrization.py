@@ -24,11 +24,8 @@ from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import parametrization as th
 
-SLIDES = {
-    "parametrization.affine": '000 L9 "Denoising Diffusion as a Score-Based Generative Model" '
-                              "(ε ↔ score); Salimans & Ho 2022 (v)",
-    "parametrization.loss_weights": '000 L8 "Reparametrization of DDPM" (the ε-loss and its weights)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('parametrization')
 
 
 class ParametrizationCandidate(Protocol):

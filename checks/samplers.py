@@ -55,13 +55,8 @@ from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
 from dgmcheck.theory import fokker_planck as fp
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
-SLIDES = {
-    "sde.kfp": '000 L10 "Stochastic Differential Equation (SDE)" (Theorem (Kolmogorov-Fokker-Planck))',
-    "sde.langevin_stationary": '000 L10 "Stochastic Differential Equation (SDE)" (Langevin SDE (Special Case))',
-    "sde.probability_flow_ode": '000 L10 "Probability Flow ODE"',
-    "sde.reverse_sde": '000 L10 "Reverse SDE"',
-    "sde.pf_ode_plus_langevin": '001 "Continuous time models using differential equations"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('samplers')
 
 
 class SamplerCandidate(Protocol):

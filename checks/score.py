@@ -31,13 +31,8 @@ from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import score as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
-SLIDES = {
-    "score.unnormalized": '000 L6 "Unnormalized Density"',
-    "score.noise_kernel_gradient": '000 L6 "Gradient of the Noise Kernel"',
-    "score.dsm_equivalence": '000 L7 "Denoising Score Matching" (Theorem)',
-    "score.fisher_divergence": '000 L6 "Fisher Divergence"; 001 "Score-based generative models" (implicit form)',
-    "ncsn.weighted_objective": '000 L7 "Noise-Conditioned Score Network (NCSN)" (weighted objective)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('score')
 #: Gauss-Hermite nodes per coordinate used by the checks (the identities they test hold at the
 #: rule's level for any n, see the module docstring; 16 keeps the integrals close to the truth).
 N_NODES = 16

@@ -21,13 +21,8 @@ from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import tricks as th
 
-SLIDES = {
-    "tricks.log_derivative": '000 L1 "Course Tricks I" (Log-Derivative Trick)',
-    "tricks.jensen": '000 L1 "Course Tricks I" (Jensen\'s Inequality)',
-    "tricks.monte_carlo_unbiased": '000 L1 "Course Tricks I" (Monte Carlo Estimation)',
-    "tricks.lotus": '000 L1 "Course Tricks III" (Law of the Unconscious Statistician (LOTUS))',
-    "tricks.dirac": '000 L1 "Course Tricks III" (Dirac Delta Function)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('tricks')
 
 
 @dataclass(frozen=True)

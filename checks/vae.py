@@ -27,18 +27,8 @@ from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import latent as th
 
-SLIDES = {
-    "vae.gaussian_kl": '000 L3 "ELBO Gradient: $\\nabla_{\\phi} \\mathcal{L}_{\\phi, \\theta}(\\mathbf{x})$" (KL Term)',
-    "vae.reparametrization": '000 L3 "ELBO Gradients: $\\nabla_{\\phi} \\mathcal{L}_{\\phi, \\theta}(\\mathbf{x})$" '
-                             '(Reparametrization Trick (LOTUS Trick))',
-    "vae.elbo_estimator": '000 L3 "Variational Autoencoder (VAE)" (Training)',
-    "divergence.kl_nonnegative": '000 L1 "Divergences" (What is a Divergence?)',
-    "elbo.surgery": '000 L4 "ELBO Surgery" (Theorem)',
-    "elbo.optimal_prior": '000 L4 "ELBO Surgery" (Optimal VAE Prior)',
-    "vae.flow_prior": '000 L4 "NF-Based VAE Prior" (ELBO with NF-Based VAE Prior)',
-    "vae.nf_as_vae": '000 L3 "VAE vs Normalizing Flows" (Theorem)',
-    "divergence.forward_kl_is_mle": '000 L1 "Forward KL vs Reverse KL: MLE as Forward KL"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('vae')
 GH_NODES = 3
 
 

@@ -22,13 +22,8 @@ from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import vq as th
 
-SLIDES = {
-    "vq.straight_through": ('000 L4 "Vector Quantized VAE (VQ-VAE): Backward ELBO" '
-                            "(Straight-Through Gradient Estimator)"),
-    "vq.losses": '000 L4 "Vector Quantized VAE (VQ-VAE): Final algorithm" (Training)',
-    "vq.deterministic_posterior_kl": '000 L4 "Vector Quantization" (Deterministic Variational Posterior)',
-    "vae.discrete_kl_uniform": '000 L4 "Discrete VAE Latents" (ELBO)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('vq')
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from dgmcheck import records
 from dgmcheck.registry import Theorem
 
-__all__ = ["BY_ID", "FAMILIES", "THEOREMS", "get"]
+__all__ = ["BY_ID", "FAMILIES", "THEOREMS", "get", "slide", "slides"]
 
 # ---------------------------------------------------------------------------------------------
 # The inventory: (id, title) in THEOREMS.md order, and the details of the records filled so far.
@@ -201,3 +201,20 @@ def get(theorem_id: str) -> Theorem:
         return BY_ID[theorem_id]
     except KeyError:
         raise KeyError(f"unknown theorem id {theorem_id!r}") from None
+
+
+def slide(theorem_id: str) -> str:
+    """The slides ``theorem_id`` cites, as one string: ``'000 L8 "Conditioned Reverse Distribution";
+    001 "Denoising diffusion probabilistic models"'`` (its record's sources, in order)."""
+    return "; ".join(str(source) for source in get(theorem_id).sources)
+
+
+def slides(module: str) -> Mapping[str, str]:
+    """Read-only ``theorem id -> slide citation`` (:func:`slide`) of the theorems whose record names a
+    check in ``dgmcheck.checks.<module>``: what a check module reports, taken from the records (the
+    one source), e.g. ``SLIDES = slides("ddpm")``. A module no record names is a ValueError."""
+    prefix = f"dgmcheck.checks.{module}:"
+    table = {t.id: slide(t.id) for t in THEOREMS if t.check and t.check.startswith(prefix)}
+    if not table:
+        raise ValueError(f"module must be a checks module named by a record's check, got {module!r}")
+    return MappingProxyType(table)

@@ -46,6 +46,7 @@ DETAILS: dict[str, dict[str, Any]] = {
             r"(1-\bar\alpha_s)/(1-\bar\alpha_t) (1-\bar\alpha_t/\bar\alpha_s); s = 0 uses "
             r"\bar\alpha_0 = 1 or a declared final value."
         ),
+        "notes": "The step for any eta is Song, Meng & Ermon 2021 (DDIM), eq. (12).",
     },
     "ddim.eta_one_is_ddpm": {
         "oracle": ("symbolic", "closed_form"),
@@ -100,5 +101,6 @@ DETAILS: dict[str, dict[str, Any]] = {
             r"linspace k_i = round(i(T-1)/(n-1)); leading k_i = i \lfloor T/n \rfloor + offset; "
             r"trailing k_i = round(T - iT/n) - 1 (as diffusers 0.42 builds them)."
         ),
+        "notes": "The three spacings are those of Lin et al. 2024 (common diffusion noise schedules), Table 2.",
     },
 }

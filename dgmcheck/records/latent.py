@@ -177,6 +177,8 @@ DETAILS: dict[str, dict[str, Any]] = {
                         "dgmcheck.theory.latent:lg_elbo_quadrature", "dgmcheck.theory.latent:disc_elbo"),
         "impl": "dgmcheck.impl.vae:LinearGaussianVAE.recon",
         "check": "dgmcheck.checks.latent:check_recon_minus_kl",
+        # The reconstruction-minus-KL form follows the equality derivation of "ELBO Derivation II";
+        # the "Variational Evidence Lower Bound (ELBO)" block of "ELBO Derivation I" holds only the bound.
         "sources": (_L3_ELBO_II,),
         "statement": (
             r"L_q(x) = E_q log p_\theta(x|z) - KL(q(z) || p(z)); for p(x|z) = N(Wz + b, diag psi), "

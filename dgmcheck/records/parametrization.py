@@ -23,7 +23,8 @@ DETAILS: dict[str, dict[str, Any]] = {
             r"s = -\epsilon/\sqrt{1-\bar\alpha} are exact affine images A \cdot src + B x_t of "
             r"one another (all 12 ordered pairs)."
         ),
-        "notes": "Also checked: the definition of v (dgmcheck.checks.parametrization:check_velocity).",
+        "notes": ("Also checked: the definition of v (dgmcheck.checks.parametrization:check_velocity); "
+                  "v is Salimans & Ho 2022's."),
     },
     "parametrization.loss_weights": {
         "oracle": ("symbolic", "closed_form"),
