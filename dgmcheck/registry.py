@@ -1,6 +1,8 @@
 """The theorem registry's data model and its measured coverage.
 
 Theorems are data (:mod:`dgmcheck.theorems` lists one :class:`Theorem` per id of the inventory).
+Imports go one way: ``dgmcheck.theorems`` and ``dgmcheck.records`` import this module (the data
+model), this module imports neither, so functions here take the theorems as an argument.
 Coverage is *measured*, never typed in: tests declare what they exercise with pytest markers,
 
 .. code-block:: python
@@ -160,9 +162,7 @@ class TestClaims:
 
 def repo_root() -> Path:
     """The repository root: the folder that holds the ``dgmcheck`` package folder."""
-    import dgmcheck
-
-    return Path(dgmcheck.__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[1]
 
 
 def default_tests_dir() -> Path:
@@ -514,26 +514,19 @@ def status_of(theorem: Theorem, claims: TestClaims | None) -> str:
     return "covered" if covered else "todo"
 
 
-def _all_theorems() -> tuple[Theorem, ...]:
-    from dgmcheck.theorems import THEOREMS
-
-    return THEOREMS
-
-
 def coverage(
-    theorems: Iterable[Theorem] | None = None,
+    theorems: Iterable[Theorem],
     tests_dir: Path | str | None = None,
     *,
     claims: Mapping[str, TestClaims] | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per theorem (keys :data:`COVERAGE_KEYS`), with tests and status measured.
 
-    ``theorems`` defaults to :data:`dgmcheck.theorems.THEOREMS`; the test claims come from
-    ``claims`` when given, else from :func:`scan_tests` over ``tests_dir`` (default
-    ``<repo root>/tests``; when it does not exist the test lists are empty).
+    ``theorems`` is the registry to measure (:data:`dgmcheck.theorems.THEOREMS`: this module is the
+    data model and never imports the records); the test claims come from ``claims`` when given,
+    else from :func:`scan_tests` over ``tests_dir`` (default ``<repo root>/tests``; when it does
+    not exist the test lists are empty).
     """
-    if theorems is None:
-        theorems = _all_theorems()
     if claims is None:
         claims = scan_tests(tests_dir)
     rows: list[dict[str, Any]] = []
@@ -604,7 +597,7 @@ class _Problems:
 
 
 def validate(
-    theorems: Iterable[Theorem] | None = None,
+    theorems: Iterable[Theorem],
     claims: Mapping[str, TestClaims] | None = None,
     *,
     tests_dir: Path | str | None = None,
@@ -621,7 +614,7 @@ def validate(
     may plant bugs in an oracle's identity.)
     ``claims`` defaults to :func:`scan_tests` over ``tests_dir``.
     """
-    theorems = tuple(_all_theorems() if theorems is None else theorems)
+    theorems = tuple(theorems)
     if claims is None:
         claims = scan_tests(tests_dir)
     problems = _Problems()

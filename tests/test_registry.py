@@ -771,3 +771,27 @@ def test_scanner_agrees_with_pytest_on_tricky_modules(tmp_path: Path) -> None:
 def test_default_tests_dir_is_the_repository_tests_folder() -> None:
     assert registry.default_tests_dir() == REPO / "tests"
     assert registry.repo_root() == REPO
+
+
+# ---------------------------------------------------------------------------------------------
+# Import direction: records and theorems depend on the data model, never the other way
+# ---------------------------------------------------------------------------------------------
+
+
+def _dgmcheck_imports(path: Path, module: str) -> set[str]:
+    from tests.test_structure import imported_modules
+
+    is_package = path.name == "__init__.py"
+    return {n for n in imported_modules(path.read_text(encoding="utf-8"), module, is_package=is_package)
+            if n.startswith("dgmcheck")}
+
+
+def test_registry_and_theorems_import_in_one_direction() -> None:
+    package = REPO / "dgmcheck"
+    registry_imports = _dgmcheck_imports(package / "registry.py", "dgmcheck.registry")
+    assert not {n for n in registry_imports if n.startswith(("dgmcheck.theorems", "dgmcheck.records"))}, (
+        registry_imports)
+    assert "dgmcheck.registry" in _dgmcheck_imports(package / "theorems.py", "dgmcheck.theorems")
+    for path in sorted((package / "records").glob("*.py")):
+        imports = _dgmcheck_imports(path, f"dgmcheck.records.{path.stem}")
+        assert not {n for n in imports if n.startswith("dgmcheck.theorems")}, path.name
