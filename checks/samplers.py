@@ -1,12 +1,14 @@
 """Checks of an SDE with a score and of its samplers: KFP, PF-ODE, reverse SDE, Langevin, PC.
 
-Candidate protocol (``SamplerCandidate``): the user's SDE and score,
+Candidate protocol (``SamplerCandidate``): the user's SDE and score, every method taking ``(x, t)``,
 
     drift(x, t)       f(x, t), shape like x               dx = f dt + g dw on [0, T]
-    diffusion(t, x)   g(t), shape (batch,)
+    diffusion(x, t)   g(t), shape (batch,)
     score(x, t)       s(x, t) ≈ ∇_x log p_t(x), shape like x
 
-with ``x`` of shape ``(batch, d)`` and ``t`` a ``(batch,)`` tensor. Optional methods enable more
+with ``x`` of shape ``(batch, d)`` and ``t`` a ``(batch,)`` tensor. A ``diffusion`` written in the
+``(t, x)`` order of earlier releases (first parameter ``t``, ``time`` or ``s``) is called so for one
+more release, with a ``DeprecationWarning`` (``dgmcheck.impl.sde.xt_order``). Optional methods enable more
 properties: ``pf_ode_drift(x, t)``, ``reverse_drift(x, t)``, ``pf_ode_sample(x_T, ts, method)``,
 ``reverse_sde_sample(x_T, ts, noises)``, ``pc_sample(x_T, ts, noises, corrector_noises, step_size,
 predictor)``, ``corrector_step(x, t, step_size, noise)`` (``impl.samplers.ScoreSDE`` has them all).
@@ -52,6 +54,7 @@ from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
+from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import fokker_planck as fp
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
@@ -63,7 +66,7 @@ class SamplerCandidate(Protocol):
     """The user's SDE and score (required); samplers optional (see the module docstring)."""
 
     def drift(self, x: Any, t: Any) -> Any: ...
-    def diffusion(self, t: Any, x: Any) -> Any: ...
+    def diffusion(self, x: Any, t: Any) -> Any: ...
     def score(self, x: Any, t: Any) -> Any: ...
 
 
@@ -164,7 +167,7 @@ def _shape_ok(v: Any, case: SamplerCase, theorem: str, what: str) -> np.ndarray:
 
 
 def _g2(candidate: Any, case: SamplerCase, t: float | None = None) -> np.ndarray:
-    g = to_numpy(candidate.diffusion(case.times(t), case.tensor(case.x)))
+    g = to_numpy(candidate.diffusion(case.tensor(case.x), case.times(t)))
     return np.broadcast_to(g, (case.x.shape[0],)) ** 2
 
 
@@ -192,7 +195,7 @@ def _pf_field(candidate: Any) -> Callable:
         return candidate.pf_ode_drift
 
     def v(x, t):
-        g = candidate.diffusion(t, x)
+        g = candidate.diffusion(x, t)
         return candidate.drift(x, t) - 0.5 * (g**2).reshape(-1, 1) * candidate.score(x, t)
 
     return v
@@ -203,7 +206,7 @@ def _rev_field(candidate: Any) -> Callable:
         return candidate.reverse_drift
 
     def v(x, t):
-        g = candidate.diffusion(t, x)
+        g = candidate.diffusion(x, t)
         return candidate.drift(x, t) - (g**2).reshape(-1, 1) * candidate.score(x, t)
 
     return v
@@ -472,11 +475,13 @@ def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, 
     if missing:
         raise TypeError(f"{type(candidate).__name__} must provide {', '.join(missing)} "
                         f"(see dgmcheck.checks.samplers.SamplerCandidate)")
+    name = type(candidate).__name__
+    candidate = as_xt(candidate)
     mix = as_mixture(data if data is not None else getattr(candidate, "data", None))
     spec = spec or spec_of(candidate)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
+        candidate, PROPERTIES, VerifyReport(name),
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: sampler_cases(spec, mix, dtype=dtype, device=device),
         not_applicable=lambda prop: ("needs Gaussian data (one component)"

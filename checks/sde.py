@@ -3,18 +3,22 @@ chains they are limits of, the continuous DSM loss, the Wiener path and Euler–
 
 The SDE protocol (``verify(candidate)``)
 ----------------------------------------
-A candidate SDE is any object exposing::
+A candidate SDE is any object exposing, every method taking ``(x, t)`` in that order::
 
     drift(x, t)        -> tensor like x          f(x, t) of dx = f(x, t) dt + g(t) dw
-    diffusion(t, x)    -> tensor (batch,)        g(t) (x only fixes batch, dtype and device)
-    marginal(t, x)     -> ((batch,), (batch,))   (a(t), s(t)): x_t | x_0 ~ N(a(t) x_0, s(t)² I)
+    diffusion(x, t)    -> tensor (batch,)        g(t) (x only fixes batch, dtype and device)
+    marginal(x, t)     -> ((batch,), (batch,))   (a(t), s(t)): x_t | x_0 ~ N(a(t) x_0, s(t)² I)
     T                  (float, optional)         the time interval is [0, T] (default 1.0)
 
-``t`` is passed as a ``(batch,)`` tensor like ``x``. Optional members enable more properties:
+``t`` is passed as a ``(batch,)`` tensor like ``x``. A ``diffusion``/``marginal`` written in the
+``(t, x)`` order of earlier releases (first parameter named ``t``, ``time`` or ``s``) is called in
+that order for one more release, with one ``DeprecationWarning`` per method
+(``dgmcheck.impl.sde.xt_order``). Optional members enable more properties:
 
 - ``sigma_min, sigma_max`` (VE: ``σ(t) = σ_min (σ_max/σ_min)^{t/T}``) or ``beta_min, beta_max``
-  (VP: ``β(t) = β_min + (t/T)(β_max - β_min)``): the candidate claims to be that SDE, and is held to
-  the closed forms (``ve_marginal``/``vp_marginal``).
+  (VP: ``β(t) = β_min + (t/T)(β_max - β_min)``; with ``sde_kind = "subvp"`` the sub-VP SDE
+  ``g² = β(t)(1 - e^{-2B(t)})``): the candidate claims to be that SDE, and is held to the closed
+  forms (``ve_marginal``/``vp_marginal``/``subvp_marginal``).
 - ``chain_step(x, i, noise, N)``: the discrete chain on ``t_i = i T/N`` whose limit the SDE is (NCSN
   ``x_i = x_{i-1} + √(σ_i² - σ_{i-1}²) z`` for VE, DDPM ``x_i = √(1-β_i) x_{i-1} + √β_i z`` with
   ``β_i = β(t_i) T/N`` for VP): ``ve_chain``/``vp_chain`` and the convergence rate ``chain_rate``.
@@ -23,7 +27,19 @@ A candidate SDE is any object exposing::
 
 Solvers are checked as functions (``verify_solvers``): ``euler_maruyama(drift, diffusion, x0, ts,
 noises, *, return_path=False)`` and ``brownian_path(ts, noises)`` with the signatures of
-``dgmcheck.impl.sde``.
+``dgmcheck.impl.sde`` (the ``diffusion`` handed to a solver answers ``diffusion(x, t)``, and
+``diffusion(t, x)`` of earlier releases with a ``DeprecationWarning``).
+
+Conventions (``verify(..., conventions=...)``, see ``checks.conventions``): ``ve_origin`` —
+``"zero"`` (default): a VE candidate's ``marginal`` is that of the SDE started at ``x_0``,
+``s(t)² = σ(t)² - σ_min²``; ``"sigma_min"``: it is read as the score-SDE code writes it,
+``s(t) = σ(t)``, i.e. measured from data already perturbed by ``N(0, σ_min²)``, and every oracle
+marginal gets ``a(t)² σ_min²`` added to its variance (moment ODEs started at ``v(0) = σ_min²``,
+the closed form, the DSM target, the chains' limits). A VE failure that the other origin explains
+carries a hint. ``time_direction`` has no SDE meaning: a forward SDE runs from data at ``t = 0``,
+and one written from noise to data is a reverse SDE whose drift needs the score (the samplers
+family), so ``noise_to_data`` is refused. ``table_dtype`` widens the tolerances to the rounding
+of the candidate's own constants. Other keys do not concern SDEs and are ignored.
 
 The oracles are exact: closed forms and exact recursions in float64 (``dgmcheck.theory.sde``), a
 linear map probed from the candidate (Euler–Maruyama and the chains are affine in their inputs, so
@@ -35,6 +51,7 @@ sampling (fixed seeds; the slope is compared with a band and its standard error 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,9 +61,11 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import Conventions, hint_text
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import arrays, gaussian_mixtures, normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
+from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import sde as th
 
 SLIDES = {
@@ -82,14 +101,30 @@ def sde_T(candidate: Any) -> float:
     return float(T)
 
 
-def spec_of(candidate: Any) -> th.VE | th.VP | None:
-    """The VE/VP closed form the candidate claims (by its parameters), or None."""
+Spec = th.VE | th.VP | th.SubVP
+
+
+def spec_of(candidate: Any) -> Spec | None:
+    """The VE/VP/sub-VP closed form the candidate claims (by its parameters), or None."""
     T = sde_T(candidate)
     if hasattr(candidate, "sigma_min") and hasattr(candidate, "sigma_max"):
         return th.VE(float(candidate.sigma_min), float(candidate.sigma_max), T)
     if hasattr(candidate, "beta_min") and hasattr(candidate, "beta_max"):
-        return th.VP(float(candidate.beta_min), float(candidate.beta_max), T)
+        kind = getattr(candidate, "sde_kind", "vp")
+        if kind not in ("vp", "subvp"):
+            raise ValueError(f"candidate.sde_kind must be 'vp' or 'subvp' beside beta_min/beta_max, got {kind!r}")
+        cls = th.SubVP if kind == "subvp" else th.VP
+        return cls(float(candidate.beta_min), float(candidate.beta_max), T)
     return None
+
+
+def origin_variance(candidate: Any, conventions: Conventions | None) -> float:
+    """``v(0)`` of the marginal the candidate reports: ``σ_min²`` for a VE candidate under
+    ``ve_origin="sigma_min"`` (score-SDE's ``s(t) = σ(t)``), else 0 (the SDE started at ``x_0``)."""
+    spec = spec_of(candidate)
+    if conventions is not None and conventions.ve_origin == "sigma_min" and isinstance(spec, th.VE):
+        return spec.sigma_min**2
+    return 0.0
 
 
 def _f_g2_vectorized(candidate: Any, T: float) -> tuple[Callable, Callable]:
@@ -106,25 +141,29 @@ def _f_g2_vectorized(candidate: Any, T: float) -> tuple[Callable, Callable]:
 
     def g2(t: np.ndarray) -> np.ndarray:
         tt = _t(t)
-        return to_numpy(candidate.diffusion(tt, torch.ones(len(tt), 1, dtype=torch.float64))).reshape(-1) ** 2
+        return to_numpy(candidate.diffusion(torch.ones(len(tt), 1, dtype=torch.float64), tt)).reshape(-1) ** 2
 
     return f, g2
 
 
-def oracle_marginal(candidate: Any, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def oracle_marginal(candidate: Any, t: np.ndarray, v0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``(a(t), v(t))`` of the SDE: the closed form of its claimed VE/VP spec, else the moment ODEs of
-    its own (linear) drift and diffusion."""
+    its own (linear) drift and diffusion; ``v0`` is the variance at ``t = 0`` (``origin_variance``),
+    carried as ``a(t)² v0``."""
     spec = spec_of(candidate)
     if spec is not None:
-        return spec.marginal(t)
+        a, v = spec.marginal(t)
+        return a, v + a**2 * v0
     f, g2 = _f_g2_vectorized(candidate, sde_T(candidate))
-    return th.moments_gl(f, g2, t)
+    return th.moments_gl(f, g2, t, v0=v0)
 
 
 @dataclass(frozen=True)
 class SDECase:
     """Inputs of one SDE check: times ``t`` (B,) in [0, T], ``x0`` and ``noise`` (B, d), and extras
-    (a linear score model, a 1-D mixture, a chain length, a drawn linear SDE and grid for EM)."""
+    (a linear score model, a 1-D mixture, a chain length, a drawn linear SDE and grid for EM).
+    ``conventions`` are the declared ones (``ve_origin``); ``table_dtype`` the precision of the
+    candidate's own tables or constants when coarser than ``dtype`` (tolerances use the coarser)."""
 
     t: np.ndarray
     x0: np.ndarray
@@ -132,27 +171,45 @@ class SDECase:
     dtype: Any = None
     device: Any = "cpu"
     extra: dict = field(default_factory=dict)
+    conventions: Conventions = field(default_factory=Conventions)
+    table_dtype: Any = None
+
+    @property
+    def precision(self) -> Any:
+        """The dtype whose rounding the tolerances carry: ``table_dtype`` when coarser than ``dtype``."""
+        if self.table_dtype is not None and eps(self.table_dtype) > eps(self.dtype or "float64"):
+            return self.table_dtype
+        return self.dtype
 
     def tensor(self, a: Any):
         return to_tensor(np.asarray(a, dtype=np.float64), dtype=self.dtype, device=self.device)
 
     def describe(self, *extras: str) -> dict[str, Any]:
-        return {"t": self.t, "x0": self.x0, "noise": self.noise, "dtype": str(self.dtype),
-                "device": str(self.device), **{k: self.extra[k] for k in extras if k in self.extra}}
+        out = {"t": self.t, "x0": self.x0, "noise": self.noise, "dtype": str(self.dtype),
+               "device": str(self.device), **{k: self.extra[k] for k in extras if k in self.extra}}
+        if str(self.conventions):
+            out["conventions"] = str(self.conventions)
+        return out
 
 
 def _marginal_np(candidate: Any, case: SDECase, t: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     t = case.t if t is None else t
     x = case.tensor(np.zeros((len(t), case.x0.shape[1])))
-    a, s = candidate.marginal(case.tensor(t), x)
+    a, s = candidate.marginal(x, case.tensor(t))
     return to_numpy(a).reshape(-1), to_numpy(s).reshape(-1)
 
 
-def _variance_condition(candidate: Any, t: np.ndarray) -> np.ndarray:
+def _variance_condition(candidate: Any, t: np.ndarray, v0: float = 0.0) -> np.ndarray:
     spec = spec_of(candidate)
     if spec is None:
         return np.ones_like(t)
+    if v0 > 0 and isinstance(spec, th.VE):  # s² = σ(t)² itself: no subtraction, only the exponent's rounding
+        return 1.0 + 2.0 * spec.log_ratio * np.asarray(t) / spec.T
     return np.minimum(spec.variance_condition(t), 1e300)
+
+
+def _v0(candidate: Any, case: SDECase) -> float:
+    return origin_variance(candidate, case.conventions)
 
 
 # --------------------------------------------------------------------------- marginals
@@ -161,7 +218,8 @@ def check_moment_odes(candidate: Any, case: SDECase, *, tol: Tolerance | None = 
     ``a' = f a``, ``(s²)' = 2 f s² + g²``, ``a(0) = 1``, ``s(0) = 0``. The candidate's ``marginal`` is
     compared with the quadrature solution of those ODEs (``theory.sde.moments_gl``; test_theory_sde
     holds it to ``solve_ivp`` and the closed forms) for its own ``drift`` and ``diffusion``; its drift must
-    be linear, ``drift(x, t) = f(t) x`` (a Gaussian marginal with mean ``a(t) x_0`` needs it)."""
+    be linear, ``drift(x, t) = f(t) x`` (a Gaussian marginal with mean ``a(t) x_0`` needs it). Under
+    ``ve_origin="sigma_min"`` a VE candidate's variance ODE starts at ``s(0)² = σ_min²``."""
     theorem, slide = "sde.moment_odes", SLIDES["sde.moment_odes"]
     T = sde_T(candidate)
     x, tt = case.tensor(case.x0), case.tensor(case.t)
@@ -169,46 +227,53 @@ def check_moment_odes(candidate: Any, case: SDECase, *, tol: Tolerance | None = 
     drift = to_numpy(candidate.drift(x, tt))
     assert_close(drift, f_t * case.x0, theorem=theorem, slide=slide,
                  what="drift(x, t) = f(t) x (linear drift; f(t) = drift(1, t))",
-                 tol=tol or exact(case.dtype, 4.0), scale=np.abs(f_t * case.x0), inputs=case.describe())
+                 tol=tol or exact(case.precision, 4.0), scale=np.abs(f_t * case.x0), inputs=case.describe())
     f, g2 = _f_g2_vectorized(candidate, T)
-    a_exp, v_exp = th.moments_gl(f, g2, case.t)
+    v0 = _v0(candidate, case)
+    a_exp, v_exp = th.moments_gl(f, g2, case.t, v0=v0)
     a, s = _marginal_np(candidate, case)
-    cond = _variance_condition(candidate, case.t)
+    cond = _variance_condition(candidate, case.t, v0)
     ode_tol = Tolerance(rtol=ODE_RTOL, atol=0.0)
-    base = tol or exact(case.dtype, 4.0)
+    base = tol or exact(case.precision, 4.0)
     assert_close(a, a_exp, theorem=theorem, slide=slide, what="a(t) = exp(∫_0^t f) (mean ODE a' = f a)",
                  tol=Tolerance(rtol=base.rtol + ode_tol.rtol, atol=base.atol), inputs=case.describe())
-    vt = tol or exact(case.dtype, 4.0 * cond)
+    vt = tol or exact(case.precision, 4.0 * cond)
     assert_close(s**2, v_exp, theorem=theorem, slide=slide,
-                 what="s(t)² solves (s²)' = 2 f s² + g², s(0) = 0 (variance ODE)",
+                 what=f"s(t)² solves (s²)' = 2 f s² + g², s(0)² = {v0:g} (variance ODE)",
                  tol=Tolerance(rtol=np.asarray(vt.rtol) + ODE_RTOL, atol=vt.atol), inputs=case.describe())
 
 
-def _check_closed_form(candidate: Any, case: SDECase, theorem: str, spec: th.VE | th.VP,
+def _check_closed_form(candidate: Any, case: SDECase, theorem: str, spec: Spec,
                        tol: Tolerance | None) -> None:
     slide = SLIDES[theorem]
+    v0 = _v0(candidate, case)
     a_exp, v_exp = spec.marginal(case.t)
+    v_exp = v_exp + a_exp**2 * v0
     a, s = _marginal_np(candidate, case)
     # a: e^{-B/2} from B (a few roundings, exponent ≤ B amplifies by B/2); s = √v: half of v's
     # condition (a subtraction σ² - σ_min² or 1 - e^{-B} in a plain implementation).
-    cond_a = 4.0 + (0.5 * spec.integrated_beta(case.t) if isinstance(spec, th.VP) else 0.0)
-    cond_s = 4.0 + 0.5 * _variance_condition(candidate, case.t)
+    cond_a = 4.0 + (0.5 * spec.integrated_beta(case.t) if isinstance(spec, (th.VP, th.SubVP)) else 0.0)
+    cond_s = 4.0 + 0.5 * _variance_condition(candidate, case.t, v0)
     if isinstance(spec, th.VE):
         cond_s = cond_s + 2.0 * spec.log_ratio  # σ(t) = σ_min r^{t/T}: the exponent's rounding
+    origin = "" if v0 == 0 else " (declared ve_origin=sigma_min: s(t)² = σ(t)²)"
     assert_close(a, a_exp, theorem=theorem, slide=slide, what="mean coefficient a(t)",
-                 tol=tol or exact(case.dtype, cond_a), inputs=case.describe())
-    assert_close(s, np.sqrt(v_exp), theorem=theorem, slide=slide, what="standard deviation s(t) = √v(t)",
-                 tol=tol or exact(case.dtype, cond_s), inputs=case.describe())
+                 tol=tol or exact(case.precision, cond_a), inputs=case.describe())
+    assert_close(s, np.sqrt(v_exp), theorem=theorem, slide=slide,
+                 what=f"standard deviation s(t) = √v(t){origin}",
+                 tol=tol or exact(case.precision, cond_s), inputs=case.describe())
     tt = case.tensor(case.t)
     x = case.tensor(case.x0)
     drift = to_numpy(candidate.drift(x, tt))
     assert_close(drift, spec.f(case.t)[:, None] * case.x0, theorem=theorem, slide=slide,
-                 what="drift f(x, t)", tol=tol or exact(case.dtype, np.asarray(cond_a + 0.0 * case.t)[:, None]),
+                 what="drift f(x, t)", tol=tol or exact(case.precision, np.asarray(cond_a + 0.0 * case.t)[:, None]),
                  scale=np.abs(spec.f(case.t)[:, None] * case.x0), inputs=case.describe())
-    g = to_numpy(candidate.diffusion(tt, x)).reshape(-1)
+    g = to_numpy(candidate.diffusion(x, tt)).reshape(-1)
     cond_g = 4.0 + (2.0 * spec.log_ratio if isinstance(spec, th.VE) else 0.0)
+    if isinstance(spec, th.SubVP):  # 1 - e^{-2B} formed by a subtraction, halved by the root
+        cond_g = cond_g + 0.5 * spec.discount_condition(case.t)
     assert_close(g, np.sqrt(spec.g2(case.t)), theorem=theorem, slide=slide, what="diffusion g(t)",
-                 tol=tol or exact(case.dtype, cond_g), inputs=case.describe())
+                 tol=tol or exact(case.precision, cond_g), inputs=case.describe())
 
 
 def check_ve_marginal(candidate: Any, case: SDECase, *, tol: Tolerance | None = None) -> None:
@@ -229,6 +294,16 @@ def check_vp_marginal(candidate: Any, case: SDECase, *, tol: Tolerance | None = 
     _check_closed_form(candidate, case, "sde.vp_marginal", spec, tol)
 
 
+def check_subvp_marginal(candidate: Any, case: SDECase, *, tol: Tolerance | None = None) -> None:
+    """sde.moment_odes (the sub-VP instance): ``dx = -½ β x dt + √(β (1 - e^{-2B})) dw`` has
+    ``x_t | x_0 ~ N(e^{-B/2} x_0, (1 - e^{-B})² I)`` (the moment ODEs solved in closed form,
+    ``theory.sde.SubVP``; Song et al.'s sub-VP SDE, not on the lecture's slides)."""
+    spec = spec_of(candidate)
+    if not isinstance(spec, th.SubVP):
+        raise TypeError("check_subvp_marginal needs a sub-VP candidate (beta_min, beta_max, sde_kind='subvp')")
+    _check_closed_form(candidate, case, "sde.moment_odes", spec, tol)
+
+
 # --------------------------------------------------------------------------- chains
 def probe_chain(candidate: Any, N: int, case: SDECase, theorem: str,
                 tol: Tolerance | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -243,15 +318,15 @@ def probe_chain(candidate: Any, N: int, case: SDECase, theorem: str,
     out = candidate.chain_step(case.tensor(case.x0), i, case.tensor(case.noise), N)
     exp_ = a[i - 1] * case.x0 + c[i - 1] * case.noise
     assert_close(out, exp_, theorem=theorem, slide=SLIDES[theorem],
-                 what=f"chain_step(x, {i}, z, {N}) is affine: a_i x + c_i z", tol=tol or exact(case.dtype, 4.0),
+                 what=f"chain_step(x, {i}, z, {N}) is affine: a_i x + c_i z", tol=tol or exact(case.precision, 4.0),
                  scale=np.abs(a[i - 1] * case.x0) + np.abs(c[i - 1] * case.noise), inputs=case.describe())
     return a, c
 
 
-def chain_moments(a: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def chain_moments(a: np.ndarray, c: np.ndarray, v0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``x_i | x_0 ~ N(A_i x_0, V_i)`` of the chain, ``i = 0..N``: ``A_i = a_i A_{i-1}``,
-    ``V_i = a_i² V_{i-1} + c_i²`` (exact, no sampling)."""
-    A, V = np.ones(len(a) + 1), np.zeros(len(a) + 1)
+    ``V_i = a_i² V_{i-1} + c_i²``, ``V_0 = v0`` (exact, no sampling)."""
+    A, V = np.ones(len(a) + 1), np.full(len(a) + 1, float(v0))
     for i in range(len(a)):
         A[i + 1] = a[i] * A[i]
         V[i + 1] = a[i] ** 2 * V[i] + c[i] ** 2
@@ -272,9 +347,9 @@ def check_ve_chain(candidate: Any, case: SDECase, *, tol: Tolerance | None = Non
     # √(σ_i² - σ_{i-1}²): the subtraction amplifies by (σ_i² + σ_{i-1}²)/(σ_i² - σ_{i-1}²), halved by √.
     cond = 4.0 + 0.5 * (sig[1:] ** 2 + sig[:-1] ** 2) / inc + 2.0 * spec.log_ratio
     assert_close(a, np.ones(N), theorem=theorem, slide=slide, what="NCSN step keeps x: coefficient 1",
-                 tol=tol or exact(case.dtype, 4.0), inputs={**case.describe(), "N": N})
+                 tol=tol or exact(case.precision, 4.0), inputs={**case.describe(), "N": N})
     assert_close(c, np.sqrt(inc), theorem=theorem, slide=slide,
-                 what="NCSN step noise √(σ_i² - σ_{i-1}²), σ_i = σ(iT/N)", tol=tol or exact(case.dtype, cond),
+                 what="NCSN step noise √(σ_i² - σ_{i-1}²), σ_i = σ(iT/N)", tol=tol or exact(case.precision, cond),
                  inputs={**case.describe(), "N": N})
     _, V = chain_moments(a, c)
     _, v_sde = spec.marginal(np.arange(N + 1) * spec.T / N)
@@ -282,7 +357,7 @@ def check_ve_chain(candidate: Any, case: SDECase, *, tol: Tolerance | None = Non
     err_scale = np.concatenate([[0.0], np.cumsum(c**2 * (2 * cond + 1))]) + np.arange(N + 1) * np.abs(v_sde)
     assert_close(V, v_sde, theorem=theorem, slide=slide,
                  what="chain variance at t_i equals the VE marginal σ(t_i)² - σ(0)² (exact at grid points)",
-                 tol=tol or exact(case.dtype, 1.0), scale=err_scale, inputs={**case.describe(), "N": N})
+                 tol=tol or exact(case.precision, 1.0), scale=err_scale, inputs={**case.describe(), "N": N})
 
 
 def check_vp_chain(candidate: Any, case: SDECase, *, tol: Tolerance | None = None) -> None:
@@ -300,17 +375,17 @@ def check_vp_chain(candidate: Any, case: SDECase, *, tol: Tolerance | None = Non
     cond_a = 4.0 + betas / (1.0 - betas)  # √(1 - β): 1 - β formed by a subtraction
     inputs = {**case.describe(), "N": N}
     assert_close(a, np.sqrt(1.0 - betas), theorem=theorem, slide=slide,
-                 what="DDPM step coefficient √(1 - β_i), β_i = β(t_i) T/N", tol=tol or exact(case.dtype, cond_a),
+                 what="DDPM step coefficient √(1 - β_i), β_i = β(t_i) T/N", tol=tol or exact(case.precision, cond_a),
                  inputs=inputs)
     assert_close(c, np.sqrt(betas), theorem=theorem, slide=slide,
-                 what="DDPM step noise √β_i, β_i = β(t_i) T/N", tol=tol or exact(case.dtype, 4.0), inputs=inputs)
+                 what="DDPM step noise √β_i, β_i = β(t_i) T/N", tol=tol or exact(case.precision, 4.0), inputs=inputs)
     A, V = chain_moments(a, c)
     A_exp, V_exp = th.ddpm_chain_moments(betas)
     k = np.arange(N + 1)
     assert_close(A, A_exp, theorem=theorem, slide=slide, what="chain mean coefficient ∏ √(1 - β_j)",
-                 tol=tol or exact(case.dtype, 1.0), scale=np.abs(A_exp) * (k * cond_a.max() + 1), inputs=inputs)
+                 tol=tol or exact(case.precision, 1.0), scale=np.abs(A_exp) * (k * cond_a.max() + 1), inputs=inputs)
     assert_close(V, V_exp, theorem=theorem, slide=slide, what="chain variance (1 - β_i) V_{i-1} + β_i",
-                 tol=tol or exact(case.dtype, 1.0), scale=(k * cond_a.max() + 1) * np.maximum(V_exp, betas[0]),
+                 tol=tol or exact(case.precision, 1.0), scale=(k * cond_a.max() + 1) * np.maximum(V_exp, betas[0]),
                  inputs=inputs)
 
 
@@ -320,10 +395,11 @@ def chain_errors(candidate: Any, Ns: Iterable[int], case: SDECase) -> tuple[list
     spec = spec_of(candidate)
     theorem = "sde.ve" if isinstance(spec, th.VE) else "sde.vp"
     errs, scales = [], []
+    v0 = _v0(candidate, case)
     for N in Ns:
         a, c = probe_chain(candidate, N, case, theorem)
-        A, V = chain_moments(a, c)
-        ea, ev = oracle_marginal(candidate, np.arange(N + 1) * sde_T(candidate) / N)
+        A, V = chain_moments(a, c, v0)
+        ea, ev = oracle_marginal(candidate, np.arange(N + 1) * sde_T(candidate) / N, v0)
         errs.append(float(np.max(np.abs(A - ea) + np.abs(V - ev))))
         scales.append(float(np.max(np.concatenate([[0.0], np.cumsum(c**2)]) + np.arange(N + 1) * (np.abs(ev) + 1))))
     return errs, scales
@@ -343,7 +419,7 @@ def check_chain_rate(candidate: Any, case: SDECase, *, tol: Tolerance | None = N
     if isinstance(spec, th.VE):
         # each step's √(σ_i² - σ_{i-1}²) has condition ≤ 4 + N/log r + 2 log r (see check_ve_chain)
         cond = 4.0 + 2.0 * Ns[-1] / spec.log_ratio + 2.0 * spec.log_ratio
-        bounds = [float((tol or exact(case.dtype, cond)).bound(sc)) for sc in scales]
+        bounds = [float((tol or exact(case.precision, cond)).bound(sc)) for sc in scales]
         if not all(e <= b for e, b in zip(errs, bounds, strict=True)):
             raise TheoremViolation(theorem, "the NCSN chain's variance differs from σ(t_i)² - σ(0)² at the "
                                    "grid points (it is exact for every N)", slide=slide, inputs=inputs,
@@ -387,19 +463,20 @@ def check_continuous_dsm(candidate: Any, case: SDECase, *, tol: Tolerance | None
     ``s_θ = ∇log p_t`` (the exact mixture score) ``E dsm_loss`` attains that constant (the minimum)."""
     theorem, slide = "sde.continuous_dsm", SLIDES["sde.continuous_dsm"]
     W, b = case.extra["W"], case.extra["b"]
-    a, v = oracle_marginal(candidate, case.t)
+    v0 = _v0(candidate, case)
+    a, v = oracle_marginal(candidate, case.t, v0)
     x_t = a[:, None] * case.x0 + np.sqrt(v)[:, None] * case.noise
     target = th.dsm_target(x_t, case.x0, a, v)
     pred = x_t @ W + case.t[:, None] * b
     expected = np.sum((pred - target) ** 2, axis=1)
     observed = candidate.dsm_loss(_linear_score(W, b, case), case.tensor(case.x0), case.tensor(case.t),
                                   case.tensor(case.noise))
-    cond_v = 4.0 + _variance_condition(candidate, case.t)[:, None]
+    cond_v = 4.0 + _variance_condition(candidate, case.t, v0)[:, None]
     scale = _loss_error_scale(a, v, case.x0, case.noise, pred, target, cond_v,
-                              np.abs(W).sum(0)[None, :] * W.shape[0], case.dtype)
+                              np.abs(W).sum(0)[None, :] * W.shape[0], case.precision)
     assert_close(observed, expected, theorem=theorem, slide=slide,
                  what="per-sample ‖s_θ(x_t,t) - ∇log q(x_t|x_0)‖², ∇log q = -(x_t - a x_0)/s²",
-                 tol=tol or exact(case.dtype, 1.0), scale=scale, inputs=case.describe("W", "b"))
+                 tol=tol or exact(case.precision, 1.0), scale=scale, inputs=case.describe("W", "b"))
     _check_dsm_quadrature(candidate, case, tol)
 
 
@@ -408,7 +485,8 @@ def _check_dsm_quadrature(candidate: Any, case: SDECase, tol: Tolerance | None) 
 
     theorem, slide = "sde.continuous_dsm", SLIDES["sde.continuous_dsm"]
     mixture, t_fix = case.extra["mixture"], float(case.extra["t_fixed"])
-    a_, v_ = oracle_marginal(candidate, np.array([t_fix]))
+    v0 = _v0(candidate, case)
+    a_, v_ = oracle_marginal(candidate, np.array([t_fix]), v0)
     a, v = float(a_[0]), float(v_[0])
     x0n, en, w = th.dsm_nodes_1d(mixture, a, v)
     pt = th.mixture_marginal(mixture, a, v)
@@ -417,7 +495,7 @@ def _check_dsm_quadrature(candidate: Any, case: SDECase, tol: Tolerance | None) 
     tt = case.tensor(np.full(n, t_fix))
     inputs = {"mixture": mixture, "t": t_fix, "a": a, "v": v, "dtype": str(case.dtype)}
     x0t, et = case.tensor(x0n[:, None]), case.tensor(en[:, None])
-    cond_v = np.full((n, 1), 4.0 + float(_variance_condition(candidate, np.array([t_fix]))[0]))
+    cond_v = np.full((n, 1), 4.0 + float(_variance_condition(candidate, np.array([t_fix]), v0)[0]))
     av, vv = np.full(n, a), np.full(n, v)
     xt = a * x0n + np.sqrt(v) * en
     target = -(xt - a * x0n)[:, None] / v
@@ -425,8 +503,8 @@ def _check_dsm_quadrature(candidate: Any, case: SDECase, tol: Tolerance | None) 
     def bound(pred: np.ndarray, sensitivity: float, value: float) -> Tolerance:
         # rounding (first order, summed with the quadrature weights) plus the quadrature's own error
         err = _loss_error_scale(av, vv, x0n[:, None], en[:, None], pred, target, cond_v,
-                                np.full((n, 1), sensitivity), case.dtype)
-        return tol or Tolerance(rtol=SAFETY * eps(case.dtype) * float(np.sum(w * err)) + QUAD_RTOL * abs(value),
+                                np.full((n, 1), sensitivity), case.precision)
+        return tol or Tolerance(rtol=SAFETY * eps(case.precision) * float(np.sum(w * err)) + QUAD_RTOL * abs(value),
                                 atol=0.0)
 
     for theta in case.extra["thetas"]:
@@ -456,7 +534,7 @@ def _check_dsm_quadrature(candidate: Any, case: SDECase, tol: Tolerance | None) 
     h = 1e-5 * (1.0 + np.abs(xt))
     slope = np.abs(pt.score((xt + h)[:, None]) - pt.score((xt - h)[:, None]))[:, 0] / (2 * h)
     err_tol = bound(pt.score(xt[:, None]), 0.0, 1.0 / v)
-    extra = SAFETY * eps(case.dtype) * float(np.sum(w * 2.0 * np.abs(pt.score(xt[:, None])[:, 0] - target[:, 0])
+    extra = SAFETY * eps(case.precision) * float(np.sum(w * 2.0 * np.abs(pt.score(xt[:, None])[:, 0] - target[:, 0])
                                                     * 2.0 * slope * (np.abs(a * x0n) + np.sqrt(v) * np.abs(en))))
     assert_close(dsm_best, const, theorem=theorem, slide=slide,
                  what="E dsm_loss at the exact score ∇log p_t is the minimum 1/s² - J(p_t)",
@@ -502,6 +580,25 @@ def check_wiener(brownian_path: Callable, case: SDECase, *, tol: Tolerance | Non
 
 
 # --------------------------------------------------------------------------- Euler–Maruyama
+def either_order(g: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``g(x, t)`` as handed to a candidate solver. A solver of earlier releases calls
+    ``diffusion(t, x)``: recognised by the shapes (``t`` has fewer dimensions than ``x``, which has a
+    feature dimension), answered, and warned about once (``DeprecationWarning``)."""
+    warned = [False]
+
+    def diffusion(x: Any, t: Any) -> Any:
+        if getattr(x, "ndim", 0) < getattr(t, "ndim", 0):  # called as diffusion(t, x)
+            if not warned[0]:
+                warned[0] = True
+                warnings.warn("the solver calls diffusion(t, x), the order of earlier releases; call "
+                              "diffusion(x, t) (the old order is recognised for one more release)",
+                              DeprecationWarning, stacklevel=2)
+            x, t = t, x
+        return g(x, t)
+
+    return diffusion
+
+
 def _linear_sde(extra: dict) -> tuple[Callable, Callable, Callable, Callable]:
     """The drawn linear SDE ``f(t) = c0 + c1 t``, ``g(t)² = d0 + d1 t`` (numpy and torch forms)."""
     c0, c1, d0, d1 = (float(extra[k]) for k in ("c0", "c1", "d0", "d1"))
@@ -515,10 +612,10 @@ def _linear_sde(extra: dict) -> tuple[Callable, Callable, Callable, Callable]:
     def drift(x, t):
         return (c0 + c1 * t)[:, None] * x
 
-    def diffusion(t, x):
+    def diffusion(x, t):
         return (d0 + d1 * t).sqrt()
 
-    return f_np, g2_np, drift, diffusion
+    return f_np, g2_np, drift, either_order(diffusion)
 
 
 def probe_em(solver: Callable, drift: Callable, diffusion: Callable, ts: np.ndarray, case: SDECase,
@@ -591,7 +688,8 @@ def em_weak_errors(solver: Callable, dtype: Any = None, device: Any = "cpu") -> 
     def drift(x, t):
         return -0.5 * (bmin + t / T * (bmax - bmin))[:, None] * x
 
-    def diffusion(t, x):
+    @either_order
+    def diffusion(x, t):
         return (bmin + t / T * (bmax - bmin)).sqrt()
 
     m0, v0 = 1.0, 0.25
@@ -639,7 +737,8 @@ def em_strong_errors(solver: Callable, problem: str, dtype: Any = None, seed: in
         def drift(x, t):
             return mu * x
 
-        def diffusion(t, x):
+        @either_order
+        def diffusion(x, t):
             return sig * x[:, 0]
     elif problem == "ou":
         theta, sig, T, x0 = OU_REF
@@ -654,7 +753,8 @@ def em_strong_errors(solver: Callable, problem: str, dtype: Any = None, seed: in
         def drift(x, t):
             return -theta * x
 
-        def diffusion(t, x):
+        @either_order
+        def diffusion(x, t):
             return torch.full((x.shape[0],), sig, dtype=x.dtype, device=x.device)
     else:
         raise ValueError(f"problem must be 'gbm' or 'ou', got {problem!r}")
@@ -695,7 +795,8 @@ T_MIN_FRACTION = 0.05  # times in [0.05 T, T]: near 0 the VE variance σ² - σ_
 
 @st.composite
 def sde_cases(draw: st.DrawFn, *, T: float = 1.0, dtype: Any, device: Any = "cpu", max_batch: int = 6,
-              max_dim: int = 3, chain_N: tuple[int, int] = (1, 60)) -> SDECase:
+              max_dim: int = 3, chain_N: tuple[int, int] = (1, 60), conventions: Conventions | None = None,
+              table_dtype: Any = None) -> SDECase:
     B = draw(st.integers(1, max_batch))
     d = draw(st.integers(1, max_dim))
     t_one = st.one_of(st.just(T), st.floats(T_MIN_FRACTION * T, T))
@@ -727,12 +828,12 @@ def sde_cases(draw: st.DrawFn, *, T: float = 1.0, dtype: Any, device: Any = "cpu
         "em_noise": draw(normal_arrays((n_grid, B, 1))),
         "path_noise": draw(normal_arrays((n_grid, B, d))),
     }
-    return SDECase(t, x0, noise, dtype, device, extra)
+    return SDECase(t, x0, noise, dtype, device, extra, conventions or Conventions(), table_dtype)
 
 
 @dataclass(frozen=True)
 class Property(_verify.Property):
-    kind: str | None = None  # "ve", "vp", "spec" (either) or None
+    kind: str | None = None  # "ve", "vp", "subvp", "spec" (VE or VP) or None
     hypothesis: bool = True  # False: a deterministic measurement, run once
 
 
@@ -740,6 +841,8 @@ PROPERTIES: tuple[Property, ...] = (
     Property("moment_odes", "sde.moment_odes", check_moment_odes, ("drift", "diffusion", "marginal")),
     Property("ve_marginal", "sde.ve_marginal", check_ve_marginal, ("drift", "diffusion", "marginal"), "ve"),
     Property("vp_marginal", "sde.vp_marginal", check_vp_marginal, ("drift", "diffusion", "marginal"), "vp"),
+    Property("subvp_marginal", "sde.moment_odes", check_subvp_marginal, ("drift", "diffusion", "marginal"),
+             "subvp"),
     Property("ve_chain", "sde.ve", check_ve_chain, ("chain_step",), "ve"),
     Property("vp_chain", "sde.vp", check_vp_chain, ("chain_step",), "vp"),
     Property("chain_rate", "sde.vp", check_chain_rate, ("chain_step", "marginal"), "spec", hypothesis=False),
@@ -756,46 +859,101 @@ SOLVER_PROPERTIES: tuple[Property, ...] = (
 )
 SOLVER_PROPERTY_NAMES = tuple(p.name for p in SOLVER_PROPERTIES)
 
+# The conventions an SDE candidate may follow, tried one at a time for a hint when a property fails.
+HINT_KEYS = ("ve_origin",)
+
 
 class VerifyReport(_verify.VerifyReport):
     concept = "sde"
 
 
-def _chain_range(spec: th.VE | th.VP | None) -> tuple[int, int]:
+def _chain_range(spec: Spec | None) -> tuple[int, int]:
     if isinstance(spec, th.VP):
         lo = int(np.floor(spec.beta_max * spec.T)) + 1  # β_i = β(t_i) T/N < 1
         return lo, lo + 60
     return 1, 60
 
 
+def kind_reason(kind: str | None, spec: Spec | None) -> str | None:
+    """Why a property of ``kind`` does not apply to a candidate claiming ``spec`` (None: it applies)."""
+    ok = (kind is None or (kind == "spec" and isinstance(spec, (th.VE, th.VP)))
+          or (kind == "ve" and isinstance(spec, th.VE)) or (kind == "vp" and isinstance(spec, th.VP))
+          or (kind == "subvp" and isinstance(spec, th.SubVP)))
+    if ok:
+        return None
+    return "needs a VE or VP candidate" if kind == "spec" else f"needs a {kind.upper()} candidate"
+
+
+def parse_conventions(conventions: Any) -> Conventions:
+    """``Conventions.parse``, refusing what has no meaning for a forward SDE (module docstring)."""
+    conv = Conventions.parse(conventions)
+    if conv.time_direction != "data_to_noise":
+        raise ValueError("conventions.time_direction must be 'data_to_noise' for an SDE: a forward SDE runs "
+                         "from data at t = 0; one written from noise to data is a reverse SDE, whose drift "
+                         "needs the score (check it with dgmcheck.checks.samplers)")
+    return conv
+
+
+def hint_for(check: Callable[..., None], candidate: Any, conv: Conventions, case: SDECase,
+             strategy: Callable[[Conventions], st.SearchStrategy]) -> str | None:
+    """A convention of ``HINT_KEYS`` under which the failing ``case`` passes and ``check`` then holds
+    on fresh draws (a short, unshrunk Hypothesis run), or ``None``. Only a VE candidate has an origin."""
+    if not isinstance(spec_of(candidate), th.VE):
+        return None
+    for key, alt in conv.alternatives(HINT_KEYS):
+        try:
+            check(candidate, dataclasses.replace(case, conventions=alt))
+            _verify.run_property(check, candidate, strategy(alt), _verify.settings_kw(10, False))
+        except Exception:  # the alternative does not explain it either (or cannot even run)
+            continue
+        return hint_text(key, alt)
+    return None
+
+
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+           conventions: Any = None, max_examples: int | None = None, shrink: bool = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every SDE property the candidate supports (see the module docstring for the protocol);
-    a failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``)."""
+    a failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
+
+    ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or
+    ``"key=value"`` pairs) declares what the candidate does on purpose: ``ve_origin="sigma_min"``
+    (a VE marginal std ``σ(t)``, as the score-SDE code writes it); ``table_dtype`` (float32
+    constants inside a float64 run). A VE failure the other origin explains carries a hint.
+    """
+    name = type(candidate).__name__
+    candidate = as_xt(candidate)
     T = sde_T(candidate)
     spec = spec_of(candidate)
+    conv = parse_conventions(conventions)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     wanted = _verify.select(properties, PROPERTY_NAMES)
-    cases = sde_cases(T=T, dtype=dtype, device=device, chain_N=_chain_range(spec))
 
-    def not_applicable(prop: Property) -> str | None:
-        kind_ok = (prop.kind is None or (prop.kind == "spec" and spec is not None)
-                   or (prop.kind == "ve" and isinstance(spec, th.VE))
-                   or (prop.kind == "vp" and isinstance(spec, th.VP)))
-        return None if kind_ok else f"needs a {prop.kind.upper()} candidate"
+    def strategy_for(conv_: Conventions) -> st.SearchStrategy:
+        return sde_cases(T=T, dtype=dtype, device=device, chain_N=_chain_range(spec), conventions=conv_,
+                         table_dtype=conv_.table_dtype)
+
+    cases = strategy_for(conv)
+
+    def strategy(prop: Property) -> st.SearchStrategy:
+        return cases if prop.hypothesis else st.just(_fixed_case(dtype, device, conv))
+
+    def hint(prop: Property, case: SDECase, violation: TheoremViolation) -> str | None:
+        fixed = (lambda c: st.just(_fixed_case(dtype, device, c))) if not prop.hypothesis else strategy_for
+        return hint_for(prop.check, candidate, conv, case, fixed)
 
     return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(type(candidate).__name__), wanted=wanted,
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda prop: cases if prop.hypothesis else st.just(_fixed_case(dtype, device)),
-        not_applicable=not_applicable, raise_on_failure=raise_on_failure, reproduce=reproduce)
+        candidate, PROPERTIES, VerifyReport(name, conventions=conv), wanted=wanted,
+        kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
+        not_applicable=lambda prop: kind_reason(prop.kind, spec), hint=hint,
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
 
 
-def _fixed_case(dtype: Any, device: Any) -> SDECase:
+def _fixed_case(dtype: Any, device: Any, conventions: Conventions | None = None) -> SDECase:
     rng = np.random.default_rng(0)
+    conv = conventions or Conventions()
     return SDECase(np.array([0.5]), rng.standard_normal((1, 2)), rng.standard_normal((1, 2)), dtype, device,
-                   {"step": 0})
+                   {"step": 0}, conv, conv.table_dtype)
 
 
 def verify_solvers(*, euler_maruyama: Callable | None = None, brownian_path: Callable | None = None,

@@ -13,9 +13,11 @@ Through SDEs"`` (Sampling); ``001 "Continuous time models using differential equ
   ``x + (η/2) s(x, t) + √η z`` (theorem ``sde.langevin_stationary``: the Euler–Maruyama step with
   ``dτ = η`` of ``dx = ½∇log p_t dτ + dw``, which leaves ``p_t`` invariant).
 
-Protocol: ``sde`` exposes ``drift(x, t)`` (like ``x``) and ``diffusion(t, x)`` (``(batch,)``) and, when it
+Protocol: ``sde`` exposes ``drift(x, t)`` (like ``x``) and ``diffusion(x, t)`` (``(batch,)``) and, when it
 has one, ``T`` (times must lie in ``[0, T]``); ``score(x, t)`` returns a tensor shaped like ``x``; ``t``
-reaches ``score`` as a ``(batch,)`` tensor like ``x``. All randomness is passed in (``noises``).
+reaches ``score`` as a ``(batch,)`` tensor like ``x``. All randomness is passed in (``noises``). An
+``sde`` whose ``diffusion``/``marginal`` still take ``(t, x)`` works for one release, with a
+``DeprecationWarning`` (``impl.sde.xt_order``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import torch
 from . import ode
 from ._validate import floating
 from .langevin import langevin_step
-from .sde import euler_maruyama, sde_times
+from .sde import as_xt, euler_maruyama, sde_times, xt_order
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -69,11 +71,11 @@ def _score(score: Score, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def _g(sde: object, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    g = torch.as_tensor(sde.diffusion(t, x), dtype=x.dtype, device=x.device)
+    g = torch.as_tensor(xt_order(sde.diffusion, "diffusion", 3)(x, t), dtype=x.dtype, device=x.device)
     if g.ndim == 0:
         g = g.expand(x.shape[0])
     if g.shape != (x.shape[0],):
-        raise ValueError(f"sde.diffusion(t, x) must return shape ({x.shape[0]},), got {tuple(g.shape)}")
+        raise ValueError(f"sde.diffusion(x, t) must return shape ({x.shape[0]},), got {tuple(g.shape)}")
     return g
 
 
@@ -143,8 +145,8 @@ def reverse_sde_sample(sde: object, score: Score, x_T: torch.Tensor, ts: object,
     ``x_{k+1} = x_k + (f - g² s)(x_k, t_k) Δt_k + g(t_k) √|Δt_k| z_k`` with ``Δt_k < 0``."""
     floating(x_T, "x_T")
     ts = _grid(sde, ts, x_T)
-    return euler_maruyama(lambda x, t: reverse_drift(sde, score, x, t), sde.diffusion, x_T, ts, noises,
-                          return_path=return_path)
+    return euler_maruyama(lambda x, t: reverse_drift(sde, score, x, t), xt_order(sde.diffusion, "diffusion"),
+                          x_T, ts, noises, return_path=return_path)
 
 
 PREDICTORS = ("reverse_sde", "pf_ode")
@@ -193,8 +195,10 @@ def kfp_residual(drift: Callable, diffusion: Callable, log_prob: Callable, x: to
     """``(∂_t p + div(f p) + c g² Δp)/p`` by autograd, from ``log p``:
     ``∂_t log p + div f + f·∇log p + c g² (Δ log p + |∇log p|²)`` (theorem ``sde.kfp`` for ``c = -½``;
     ``c = 0`` with the PF-ODE drift: continuity equation; ``c = +½`` with the reverse drift: the
-    time-reversed KFP). ``log_prob(x, t)`` -> ``(batch,)``; returns ``(batch,)``. Use float64."""
+    time-reversed KFP). ``log_prob(x, t)`` -> ``(batch,)``; ``diffusion(x, t)``; returns ``(batch,)``.
+    Use float64."""
     floating(x, "x")
+    diffusion = xt_order(diffusion, "diffusion")
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     t = t.expand(x.shape[0]) if t.ndim == 0 else t
     x = x.detach().requires_grad_(True)
@@ -207,7 +211,7 @@ def kfp_residual(drift: Callable, diffusion: Callable, log_prob: Callable, x: to
         f = drift(x, t)
         div_f = sum(torch.autograd.grad(f[:, i].sum(), x, create_graph=True, allow_unused=True)[0][:, i]
                     if f.requires_grad else torch.zeros_like(lp) for i in range(x.shape[1]))
-        g2 = torch.as_tensor(diffusion(t, x), dtype=x.dtype, device=x.device) ** 2
+        g2 = torch.as_tensor(diffusion(x, t), dtype=x.dtype, device=x.device) ** 2
         res = gt + div_f + (f * gx).sum(-1) + second_order * g2 * (lap + (gx**2).sum(-1))
     return res.detach()
 
@@ -215,10 +219,11 @@ def kfp_residual(drift: Callable, diffusion: Callable, log_prob: Callable, x: to
 # ------------------------------------------------------------------------------- exact-score model
 def exact_mixture_score(sde: object, model: object) -> Score:
     """The exact score of ``p_t`` for mixture data ``model`` (an ``impl.mixture.GaussianMixtureModel``)
-    under an SDE with a Gaussian ``marginal(t, x) -> (a, s)``: ``∇log Σ w_k N(a m_k, a² C_k + s² I)``."""
+    under an SDE with a Gaussian ``marginal(x, t) -> (a, s)``: ``∇log Σ w_k N(a m_k, a² C_k + s² I)``."""
+    marginal = xt_order(sde.marginal, "marginal")
 
     def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        a, s = sde.marginal(t, x)
+        a, s = marginal(x, t)
         return model.score(x, a, s)
 
     return score
@@ -234,17 +239,17 @@ class ScoreSDE:
                 raise TypeError(f"sde must have a callable {name}(), got {type(sde).__name__}")
         if not callable(score):
             raise TypeError(f"score must be callable, got {type(score).__name__}")
-        self.sde, self._score, self.data = sde, score, data
+        self.sde, self._score, self.data = as_xt(sde), score, data
         self.T = getattr(sde, "T", None)
 
     def drift(self, x, t):
         return self.sde.drift(x, t)
 
-    def diffusion(self, t, x):
-        return self.sde.diffusion(t, x)
+    def diffusion(self, x, t):
+        return self.sde.diffusion(x, t)
 
-    def marginal(self, t, x):
-        return self.sde.marginal(t, x)
+    def marginal(self, x, t):
+        return self.sde.marginal(x, t)
 
     def score(self, x, t):
         return self._score(x, _times(self.sde, t, x))

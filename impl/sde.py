@@ -1,13 +1,16 @@
 """The VE and VP SDEs (Song et al. 2021), batched in torch: drift, diffusion and Gaussian marginals.
 
 Protocol shared by every SDE here and by the score-based samplers and their checks (a user's SDE exposes
-the same three methods to be verified)::
+the same three methods to be verified), every method taking ``(x, t)`` in that order::
 
     drift(x, t)       f(x, t), shape like x            dx = f(x, t) dt + g(t) dw
-    diffusion(t, x)   g(t), shape (batch,)             (x only fixes batch, dtype and device)
-    marginal(t, x)    (a(t), s(t)) with x_t | x_0 ~ N(a(t) x_0, s(t)² I), each (batch,)
+    diffusion(x, t)   g(t), shape (batch,)             (x only fixes batch, dtype and device)
+    marginal(x, t)    (a(t), s(t)) with x_t | x_0 ~ N(a(t) x_0, s(t)² I), each (batch,)
 
-``t`` is a float, or a tensor of shape ``()`` or ``(batch,)``; it must lie in ``[0, T]``.
+``t`` is a float, or a tensor of shape ``()`` or ``(batch,)``; it must lie in ``[0, T]``. The
+``(t, x)`` order of ``diffusion``/``marginal`` in earlier releases still works for one release:
+``xt_order`` reads the order from the parameter names (first parameter ``t``, ``time`` or ``s``)
+and warns (``DeprecationWarning``).
 ``000 L11 "Score Matching SDE"`` (VE), ``000 L11 "Diffusion SDE"`` (VP), ``000 L11 "Score-Based
 Generative Models Through SDEs"`` (marginals, continuous DSM), ``000 L10 "Stochastic Differential
 Equation (SDE)"`` (Wiener process, Euler–Maruyama).
@@ -19,12 +22,72 @@ sde.vp) and ``continuous_dsm_loss`` (sde.continuous_dsm). Every random draw is p
 
 from __future__ import annotations
 
+import inspect
 import math
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from ._validate import floating
+
+# ------------------------------------------------------------------------------ argument order
+#: First-parameter names that mark the ``(t, x)`` order of earlier releases.
+OLD_ORDER_NAMES = ("t", "time", "s")
+#: The protocol methods whose order changed from ``(t, x)`` to ``(x, t)``.
+REORDERED = ("diffusion", "marginal")
+
+
+def time_first(fn: Any) -> bool:
+    """True when ``fn``'s first positional parameter is named ``t``, ``time`` or ``s``: a callable
+    written in the ``(t, x)`` order of earlier releases. Unknown signatures count as ``(x, t)``."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return bool(params) and params[0].name in OLD_ORDER_NAMES
+
+
+def xt_order(fn: Callable, name: str, stacklevel: int = 2) -> Callable:
+    """``fn`` as a callable of ``(x, t)``: itself, or, when its parameter names say ``(t, x)``, a
+    wrapper that swaps the arguments, after one ``DeprecationWarning`` naming ``name``."""
+    if not time_first(fn):
+        return fn
+    warnings.warn(f"{name}(t, x) takes its arguments in the order of earlier releases; write "
+                  f"{name}(x, t) (the (t, x) order is read from the parameter names for one more "
+                  f"release)", DeprecationWarning, stacklevel=stacklevel + 1)
+
+    def swapped(x: Any, t: Any) -> Any:
+        return fn(t, x)
+
+    swapped.__wrapped__ = fn  # type: ignore[attr-defined]
+    return swapped
+
+
+class XT:
+    """A view of an SDE object whose ``diffusion`` and ``marginal`` take ``(x, t)`` whatever order
+    the object was written in (one ``DeprecationWarning`` per old-order method, at construction);
+    every other attribute is the object's own."""
+
+    def __init__(self, sde: Any) -> None:
+        object.__setattr__(self, "_sde", sde)
+        for name in REORDERED:
+            fn = getattr(sde, name, None)
+            if callable(fn):
+                object.__setattr__(self, name, xt_order(fn, name, stacklevel=3))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_sde"), name)
+
+
+def as_xt(sde: Any) -> Any:
+    """``sde`` itself when its ``diffusion``/``marginal`` already take ``(x, t)``, else an ``XT`` view."""
+    if isinstance(sde, XT) or not any(time_first(getattr(sde, n, None)) for n in REORDERED
+                                      if callable(getattr(sde, n, None))):
+        return sde
+    return XT(sde)
 
 
 def sde_times(t: object, x: torch.Tensor, T: float, name: str = "t") -> torch.Tensor:
@@ -72,7 +135,8 @@ class VESDE:
             raise ValueError(f"T must be > 0, got {T!r}")
         self.sigma_min, self.sigma_max, self.T = float(sigma_min), float(sigma_max), float(T)
 
-    def sigma(self, t: object, x: torch.Tensor) -> torch.Tensor:
+    def sigma(self, x: torch.Tensor, t: object) -> torch.Tensor:
+        """``σ(t)``, shape ``(batch,)``."""
         t = sde_times(t, x, self.T)
         return self.sigma_min * (self.sigma_max / self.sigma_min) ** (t / self.T)
 
@@ -80,11 +144,11 @@ class VESDE:
         sde_times(t, x, self.T)
         return torch.zeros_like(x)
 
-    def diffusion(self, t: object, x: torch.Tensor) -> torch.Tensor:
+    def diffusion(self, x: torch.Tensor, t: object) -> torch.Tensor:
         log_ratio = torch.log(torch.as_tensor(self.sigma_max / self.sigma_min, dtype=x.dtype, device=x.device))
-        return self.sigma(t, x) * torch.sqrt(2 * log_ratio / self.T)
+        return self.sigma(x, t) * torch.sqrt(2 * log_ratio / self.T)
 
-    def marginal(self, t: object, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def marginal(self, x: torch.Tensor, t: object) -> tuple[torch.Tensor, torch.Tensor]:
         """``(1, √(σ(t)² - σ(0)²))``; the variance as ``σ_min² expm1(2 (t/T) log(σ_max/σ_min))`` (no cancellation)."""
         t = sde_times(t, x, self.T)
         s2 = self.sigma_min**2 * torch.expm1(2 * math.log(self.sigma_max / self.sigma_min) * t / self.T)
@@ -128,22 +192,24 @@ class VPSDE:
             raise ValueError(f"T must be > 0, got {T!r}")
         self.beta_min, self.beta_max, self.T = float(beta_min), float(beta_max), float(T)
 
-    def beta(self, t: object, x: torch.Tensor) -> torch.Tensor:
+    def beta(self, x: torch.Tensor, t: object) -> torch.Tensor:
+        """``β(t)``, shape ``(batch,)``."""
         t = sde_times(t, x, self.T)
         return self.beta_min + (t / self.T) * (self.beta_max - self.beta_min)
 
-    def integrated_beta(self, t: object, x: torch.Tensor) -> torch.Tensor:
+    def integrated_beta(self, x: torch.Tensor, t: object) -> torch.Tensor:
+        """``B(t) = ∫_0^t β``, shape ``(batch,)``."""
         t = sde_times(t, x, self.T)
         return self.beta_min * t + 0.5 * (self.beta_max - self.beta_min) * t**2 / self.T
 
     def drift(self, x: torch.Tensor, t: object) -> torch.Tensor:
-        return -0.5 * _col(self.beta(t, x), x) * x
+        return -0.5 * _col(self.beta(x, t), x) * x
 
-    def diffusion(self, t: object, x: torch.Tensor) -> torch.Tensor:
-        return self.beta(t, x).sqrt()
+    def diffusion(self, x: torch.Tensor, t: object) -> torch.Tensor:
+        return self.beta(x, t).sqrt()
 
-    def marginal(self, t: object, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b = self.integrated_beta(t, x)
+    def marginal(self, x: torch.Tensor, t: object) -> tuple[torch.Tensor, torch.Tensor]:
+        b = self.integrated_beta(x, t)
         return torch.exp(-0.5 * b), (-torch.expm1(-b)).sqrt()
 
     def chain_betas(self, N: int, like: torch.Tensor) -> torch.Tensor:
@@ -172,7 +238,7 @@ class VPSDE:
 
 
 Drift = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # f(x, t)
-Diffusion = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # g(t, x) -> (batch,)
+Diffusion = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # g(x, t) -> (batch,)
 
 
 def _time_grid(ts: object, x0: torch.Tensor) -> torch.Tensor:
@@ -201,7 +267,7 @@ def euler_maruyama(drift: Drift, diffusion: Diffusion, x0: torch.Tensor, ts: obj
     when ``ts`` decreases, e.g. for a reverse-time SDE whose drift already carries its sign) and
     ``z_k = noises[k]`` standard normals. ``000 L11 "Euler-Maruyama"``.
 
-    drift(x, t) -> like x; diffusion(t, x) -> ``(batch,)`` (or a scalar); ``t`` is passed as a
+    drift(x, t) -> like x; diffusion(x, t) -> ``(batch,)`` (or a scalar); ``t`` is passed as a
     ``(batch,)`` tensor like ``x0``. ``ts``: 1-D, strictly monotone; ``noises``: shape
     ``(len(ts) - 1, *x0.shape)``. Returns ``x_N``, or the path of shape ``(len(ts), *x0.shape)``
     when ``return_path`` is true.
@@ -213,6 +279,7 @@ def euler_maruyama(drift: Drift, diffusion: Diffusion, x0: torch.Tensor, ts: obj
         raise TypeError(f"drift must be callable, got {type(drift).__name__}")
     if not callable(diffusion):
         raise TypeError(f"diffusion must be callable, got {type(diffusion).__name__}")
+    diffusion = xt_order(diffusion, "diffusion")
     ts = _time_grid(ts, x0)
     floating(noises, "noises")
     n = ts.numel() - 1
@@ -232,11 +299,11 @@ def euler_maruyama(drift: Drift, diffusion: Diffusion, x0: torch.Tensor, ts: obj
         if not isinstance(f, torch.Tensor) or f.shape != x.shape:
             raise ValueError(f"drift(x, t) must return a tensor of shape {tuple(x.shape)}, got "
                              f"{tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__}")
-        g = torch.as_tensor(diffusion(t, x), dtype=x.dtype, device=x.device)
+        g = torch.as_tensor(diffusion(x, t), dtype=x.dtype, device=x.device)
         if g.ndim == 0:
             g = g.expand(batch)
         if g.shape != (batch,):
-            raise ValueError(f"diffusion(t, x) must return shape ({batch},), got {tuple(g.shape)}")
+            raise ValueError(f"diffusion(x, t) must return shape ({batch},), got {tuple(g.shape)}")
         x = x + f * dt + _col(g, x) * dt.abs().sqrt() * noises[k]
         if path is not None:
             path.append(x)
@@ -266,21 +333,21 @@ ScoreModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # s_θ(x_t, t
 def continuous_dsm_loss(score_model: ScoreModel, sde: object, x0: torch.Tensor, t: object,
                         noise: torch.Tensor, weight: object = None) -> torch.Tensor:
     """Per-sample continuous-time DSM (theorem ``sde.continuous_dsm``; 000 L11 "Score-Based Generative
-    Models Through SDEs"): with ``(a, s) = sde.marginal(t)`` and ``x_t = a x_0 + s ε``,
+    Models Through SDEs"): with ``(a, s) = sde.marginal(x_0, t)`` and ``x_t = a x_0 + s ε``,
 
         λ(t) ||s_θ(x_t, t) - ∇_{x_t} log q(x_t|x_0)||²,   ∇_{x_t} log q(x_t|x_0) = -(x_t - a x_0)/s²,
 
     summed over the non-batch dims; shape ``(batch,)``. ``t`` (in ``(0, T]``; ``s(0) = 0``) is drawn by
     the caller, e.g. uniform, so the mean over the batch estimates ``E_t λ(t) E ||·||²``.
     ``weight`` λ: None (λ = 1, the lecture's objective), a ``(batch,)`` tensor, or a callable of
-    ``t`` returning one (``lambda t: sde.marginal(t, x0)[1] ** 2`` is Song et al.'s λ = s²).
+    ``t`` returning one (``lambda t: sde.marginal(x0, t)[1] ** 2`` is Song et al.'s λ = s²).
     """
     floating(x0, "x0")
     if x0.ndim < 2:
         raise ValueError(f"x0 must have shape (batch, ...), got {tuple(x0.shape)}")
     if noise.shape != x0.shape:
         raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
-    a, s = sde.marginal(t, x0)
+    a, s = xt_order(sde.marginal, "marginal")(x0, t)
     t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
     if bool((s <= 0).any()):
         raise ValueError(f"t must give a positive marginal std s(t) (t > 0), got min s = {float(s.min())}")

@@ -28,7 +28,7 @@ class ReverseDriftPlus(S.ScoreSDE):
     """Reverse drift ``f + g² s``: the sign of the score term flipped."""
 
     def reverse_drift(self, x, t):
-        g = self.sde.diffusion(t, x)
+        g = self.sde.diffusion(x, t)
         return self.sde.drift(x, t) + _col(g**2, x) * self._score(x, t)
 
 
@@ -72,7 +72,7 @@ class PredictorScoreWrongTime(S.ScoreSDE):
         for k in range(ts.numel() - 1):
             t, t_next = ts[k].expand(x.shape[0]), ts[k + 1].expand(x.shape[0])
             dt = ts[k + 1] - ts[k]
-            g = self.sde.diffusion(t, x)
+            g = self.sde.diffusion(x, t)
             drift = self.sde.drift(x, t) - _col(g**2, x) * self._score(x, t_next)
             x = x + drift * dt + _col(g, x) * dt.abs().sqrt() * noises[k]
         return x
@@ -95,13 +95,13 @@ class VPDiffusionSquared(VPSDE):
     """VP SDE whose ``diffusion`` returns ``β(t) = g²`` where ``g = √β(t)`` belongs: the KFP's second-order
     term then carries ``½ g⁴`` instead of ``½ g²``."""
 
-    def diffusion(self, t, x):
-        return self.beta(t, x)
+    def diffusion(self, x, t):
+        return self.beta(x, t)
 
 
 def kfp_residual_g4(drift, diffusion, log_prob, x, t, second_order=-0.5):
     """``impl.samplers.kfp_residual`` with ``g²`` used for ``g`` in the second-order term (``½ g⁴ Δp``)."""
-    return S.kfp_residual(drift, lambda tt, xx: diffusion(tt, xx) ** 2, log_prob, x, t, second_order)
+    return S.kfp_residual(drift, lambda xx, tt: diffusion(xx, tt) ** 2, log_prob, x, t, second_order)
 
 
 def score_over_sigma(sde, mean, var):
@@ -110,7 +110,7 @@ def score_over_sigma(sde, mean, var):
     mean = torch.as_tensor(mean)
 
     def score(x, t):
-        a, s = sde.marginal(t, x)
+        a, s = sde.marginal(x, t)
         sigma = (a**2 * var + s**2).sqrt()
         return -(x - _col(a, x) * mean.to(x)) / _col(sigma, x)
 

@@ -10,32 +10,32 @@ from dgmcheck.impl.sde import VESDE, VPSDE
 class VPAlphaBarForSqrt(VPSDE):
     """VP marginal mean ᾱ(t) x_0 = e^{-B} x_0 where √ᾱ(t) = e^{-B/2} belongs."""
 
-    def marginal(self, t, x):
-        b = self.integrated_beta(t, x)
+    def marginal(self, x, t):
+        b = self.integrated_beta(x, t)
         return torch.exp(-b), (-torch.expm1(-b)).sqrt()
 
 
 class VEWithoutSigmaMin(VESDE):
     """VE variance σ(t)² where σ(t)² - σ(0)² belongs."""
 
-    def marginal(self, t, x):
-        s = self.sigma(t, x)
+    def marginal(self, x, t):
+        s = self.sigma(x, t)
         return torch.ones_like(s), s
 
 
 class VESigmaForSigmaSquared(VESDE):
     """VE variance σ(t) - σ(0) (σ where σ² belongs)."""
 
-    def marginal(self, t, x):
-        s = self.sigma(t, x)
+    def marginal(self, x, t):
+        s = self.sigma(x, t)
         return torch.ones_like(s), (s - self.sigma_min).clamp_min(0).sqrt()
 
 
 class VPDiffusionBeta(VPSDE):
     """Diffusion β(t) where √β(t) belongs (the marginal left as it was)."""
 
-    def diffusion(self, t, x):
-        return self.beta(t, x)
+    def diffusion(self, x, t):
+        return self.beta(x, t)
 
 
 class DDPMChainWithoutDt(VPSDE):
@@ -61,7 +61,7 @@ class DSMTargetOverStd(VPSDE):
     """Continuous DSM target -(x_t - a x_0)/s (000 L11 prints -(x - μ)/σ) where /s² belongs."""
 
     def dsm_loss(self, score_model, x0, t, noise, weight=None):
-        a, s = self.marginal(t, x0)
+        a, s = self.marginal(x0, t)
         tt = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
         x_t = a[:, None] * x0 + s[:, None] * noise
         target = -(x_t - a[:, None] * x0) / s[:, None]
@@ -81,7 +81,7 @@ def em_noise_dt(drift, diffusion, x0, ts, noises, *, return_path=False):
     for k in range(len(ts) - 1):
         t = ts[k].expand(x0.shape[0])
         dt = ts[k + 1] - ts[k]
-        x = x + drift(x, t) * dt + diffusion(t, x)[:, None] * dt.abs() * noises[k]
+        x = x + drift(x, t) * dt + diffusion(x, t)[:, None] * dt.abs() * noises[k]
         path.append(x)
     return torch.stack(path) if return_path else x
 
@@ -93,7 +93,7 @@ def em_drift_next_time(drift, diffusion, x0, ts, noises, *, return_path=False):
     for k in range(len(ts) - 1):
         t, t_next = ts[k].expand(x0.shape[0]), ts[k + 1].expand(x0.shape[0])
         dt = ts[k + 1] - ts[k]
-        x = x + drift(x, t_next) * dt + diffusion(t, x)[:, None] * dt.abs().sqrt() * noises[k]
+        x = x + drift(x, t_next) * dt + diffusion(x, t)[:, None] * dt.abs().sqrt() * noises[k]
         path.append(x)
     return torch.stack(path) if return_path else x
 

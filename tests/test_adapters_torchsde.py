@@ -42,13 +42,13 @@ def test_sdeint_float32():
 
 
 class _VPBetaDiffusion(VPSDE):
-    def diffusion(self, t, x):
-        return self.beta(t, x)  # β where √β belongs
+    def diffusion(self, x, t):
+        return self.beta(x, t)  # β where √β belongs
 
 
 class _VESquaredDiffusion(VESDE):
-    def diffusion(self, t, x):
-        return super().diffusion(t, x) ** 2  # g² where g belongs
+    def diffusion(self, x, t):
+        return super().diffusion(x, t) ** 2  # g² where g belongs
 
 
 @pytest.mark.planted_bug("sde.vp_marginal")

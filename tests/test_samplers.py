@@ -77,7 +77,7 @@ def test_autograd_residuals_of_exact_2d_mixture_vanish(kind):
     x = torch.randn(16, 2, dtype=torch.float64, generator=gen)
 
     def log_prob(y, t):
-        return gm.log_prob(y, *sde.marginal(t, y))
+        return gm.log_prob(y, *sde.marginal(y, t))
 
     for t in (0.1, 0.5, 0.9):
         der = fp.path_derivatives(spec, mix, t, x.numpy())
@@ -87,7 +87,7 @@ def test_autograd_residuals_of_exact_2d_mixture_vanish(kind):
         # longer chain (Cholesky, solve, logsumexp and two backward passes through them)
         bound = exact(torch.float64, 4.0 * (1 + checks._kappa(mix)) * 10).bound(scale)
         for res in (S.kfp_residual(sde.drift, sde.diffusion, log_prob, x, t),
-                    S.kfp_residual(lambda y, s: S.pf_ode_drift(sde, score, y, s), lambda s, y: torch.zeros_like(s),
+                    S.kfp_residual(lambda y, s: S.pf_ode_drift(sde, score, y, s), lambda y, s: torch.zeros_like(s),
                                    log_prob, x, t, 0.0),
                     S.kfp_residual(lambda y, s: S.reverse_drift(sde, score, y, s), sde.diffusion, log_prob, x, t,
                                    0.5)):
@@ -200,7 +200,7 @@ def test_verify_needs_spec_and_protocol():
         def drift(self, x, t):
             return x
 
-        def diffusion(self, t, x):
+        def diffusion(self, x, t):
             return torch.ones(x.shape[0])
 
         def score(self, x, t):

@@ -134,8 +134,8 @@ def test_dsm_weight_and_mean_over_t():
         return -x
 
     plain = impl.continuous_dsm_loss(model, sde, x0, t, noise)
-    weighted = impl.continuous_dsm_loss(model, sde, x0, t, noise, weight=lambda t: sde.marginal(t, x0)[1] ** 2)
-    assert torch.allclose(weighted, plain * sde.marginal(t, x0)[1] ** 2, rtol=1e-14, atol=0)
+    weighted = impl.continuous_dsm_loss(model, sde, x0, t, noise, weight=lambda t: sde.marginal(x0, t)[1] ** 2)
+    assert torch.allclose(weighted, plain * sde.marginal(x0, t)[1] ** 2, rtol=1e-14, atol=0)
 
 
 # ---------------------------------------------------------------------------------- Wiener, EM
@@ -181,7 +181,7 @@ def test_euler_maruyama_orders(dtype):
 def test_euler_maruyama_of_dw_is_the_brownian_path():
     ts = torch.linspace(1.0, 0.0, 7, dtype=torch.float64)
     z = torch.randn(6, 3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    path = impl.euler_maruyama(lambda x, t: torch.zeros_like(x), lambda t, x: torch.ones_like(t),
+    path = impl.euler_maruyama(lambda x, t: torch.zeros_like(x), lambda x, t: torch.ones_like(t),
                                torch.zeros(3, 2, dtype=torch.float64), ts, z, return_path=True)
     assert torch.equal(path, impl.brownian_path(ts, z))
 
@@ -202,7 +202,8 @@ def test_noise_dt_breaks_the_weak_order():
 # ---------------------------------------------------------------------------------- the whole protocol
 @pytest.mark.theorem(*SDE_IDS)
 def test_verify_reports_every_property():
-    for sde, na in ((VESDE(), {"vp_marginal", "vp_chain"}), (VPSDE(), {"ve_marginal", "ve_chain"})):
+    for sde, na in ((VESDE(), {"vp_marginal", "subvp_marginal", "vp_chain"}),
+                    (VPSDE(), {"ve_marginal", "subvp_marginal", "ve_chain"})):
         report = checks.verify(sde, max_examples=2)
         assert set(report.not_applicable) == na
         assert "passed" in report.summary()
@@ -218,10 +219,10 @@ def test_generic_linear_sde_is_verified():
         def drift(self, x, t):
             return -(1.0 + t)[:, None] * x
 
-        def diffusion(self, t, x):
+        def diffusion(self, x, t):
             return torch.full_like(t, 0.7)
 
-        def marginal(self, t, x):
+        def marginal(self, x, t):
             t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])
             F = -(t + t**2 / 2)
             v = 0.49 * torch.exp(2 * F) * torch.tensor(
@@ -246,9 +247,9 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="beta_min"):
         VPSDE(beta_min=0.0)
     with pytest.raises(ValueError, match="t must lie in"):
-        sde.marginal(1.5, x)
+        sde.marginal(x, 1.5)
     with pytest.raises(ValueError, match="t must lie in"):
-        VESDE().diffusion(-0.1, x)
+        VESDE().diffusion(x, -0.1)
     with pytest.raises(ValueError, match="ts must be strictly monotone"):
         impl.euler_maruyama(sde.drift, sde.diffusion, x, torch.tensor([0.0, 0.5, 0.4, 1.0]), torch.zeros(3, 3, 2,
                             dtype=torch.float64))

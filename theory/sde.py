@@ -150,6 +150,53 @@ class VP:
         return self.beta(np.arange(1, N + 1) * self.T / N) * (self.T / N)
 
 
+@dataclass(frozen=True)
+class SubVP:
+    """The sub-VP SDE ``dx = -½ β(t) x dt + √(β(t)(1 - e^{-2B(t)})) dw`` (Song et al. 2021; not on the
+    lecture's slides), β and ``B = ∫_0^t β`` as for ``VP``. Its moment ODEs (``sde.moment_odes``)
+    solve in closed form: ``a = e^{-B/2}``, ``v = (1 - e^{-B})²`` — ``v' = 2 e^{-B}(1 - e^{-B}) β =
+    -β v + β(1 - e^{-2B})`` (``derive_subvp_marginal``) — below the VP variance ``1 - e^{-B}``."""
+
+    beta_min: float = 0.1
+    beta_max: float = 20.0
+    T: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_vp(self.beta_min, self.beta_max, self.T)
+
+    @property
+    def vp(self) -> VP:
+        return VP(self.beta_min, self.beta_max, self.T)
+
+    def beta(self, t: object) -> np.ndarray:
+        return self.vp.beta(t)
+
+    def integrated_beta(self, t: object) -> np.ndarray:
+        return self.vp.integrated_beta(t)
+
+    def f(self, t: object) -> np.ndarray:
+        return -0.5 * self.beta(t)
+
+    def g2(self, t: object) -> np.ndarray:
+        """``g(t)² = β(t)(1 - e^{-2B(t)})``."""
+        return self.beta(t) * -np.expm1(-2.0 * self.integrated_beta(t))
+
+    def marginal(self, t: object) -> tuple[np.ndarray, np.ndarray]:
+        """``(a, v) = (e^{-B/2}, (1 - e^{-B})²)``."""
+        b = self.integrated_beta(t)
+        return np.exp(-0.5 * b), np.expm1(-b) ** 2
+
+    def variance_condition(self, t: object) -> np.ndarray:
+        """Twice the VP bound for ``1 - e^{-B}`` formed by subtraction (the square doubles it)."""
+        return 2.0 * self.vp.variance_condition(t)
+
+    def discount_condition(self, t: object) -> np.ndarray:
+        """Amplification of ``1 - e^{-2B}`` formed by subtraction: ``1 + e^{-2B}(1 + 2B)/(1 - e^{-2B})``."""
+        b = 2.0 * self.integrated_beta(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b > 0, 1.0 + np.exp(-b) / np.maximum(-np.expm1(-b), 1e-300) * (1 + b), np.inf)
+
+
 def _check_steps(N: object) -> None:
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"N must be a positive integer number of steps, got {N!r}")
@@ -493,6 +540,20 @@ def derive_vp_marginal() -> dict[str, sp.Expr]:
             "variance_residual": sp.simplify(sp.diff(v, t) - (-beta * v + beta)),
             "initial": sp.simplify(a.subs(t, 0) - 1) + sp.simplify(v.subs(t, 0)),
             "preserving": sp.simplify(v - (1 - a**2))}
+
+
+def derive_subvp_marginal() -> dict[str, sp.Expr]:
+    """sub-VP: ``a = e^{-B/2}`` and ``v = (1 - e^{-B})²`` solve ``a' = -β a/2`` and
+    ``v' = -β v + β(1 - e^{-2B})`` with ``a(0) = 1``, ``v(0) = 0``, for the linear β (residuals 0)."""
+    t, T, b0, b1 = sp.symbols("t T beta_min beta_max", positive=True)
+    beta = b0 + t / T * (b1 - b0)
+    B = sp.integrate(beta, (t, 0, t))
+    a = sp.exp(-B / 2)
+    v = (1 - sp.exp(-B)) ** 2
+    g2 = beta * (1 - sp.exp(-2 * B))
+    return {"mean_residual": sp.simplify(sp.diff(a, t) + beta * a / 2),
+            "variance_residual": sp.simplify(sp.expand(sp.diff(v, t) - (-beta * v + g2))),
+            "initial": sp.simplify(a.subs(t, 0) - 1) + sp.simplify(v.subs(t, 0))}
 
 
 def derive_ve_marginal() -> dict[str, sp.Expr]:

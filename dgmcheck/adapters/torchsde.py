@@ -8,15 +8,16 @@ Conventions (torchsde 0.2)
 --------------------------
 torchsde's SDE object has ``f(t, y)`` (drift) and ``g(t, y)`` (diffusion), ``t`` a 0-d tensor, and
 declares ``noise_type`` and ``sde_type``. dgmcheck's protocol is ``drift(x, t)`` with ``t`` of shape
-``(batch,)`` and a scalar ``diffusion(t, x)`` of shape ``(batch,)`` (the same g on every coordinate),
+``(batch,)`` and a scalar ``diffusion(x, t)`` of shape ``(batch,)`` (the same g on every coordinate),
 so the wrapper ``TorchSDE`` uses ``noise_type="diagonal"`` with ``g`` broadcast over the coordinates
 and ``sde_type="ito"``. ``method="euler"`` is Euler–Maruyama on the grid ``t0, t0 + dt, ...``; its law is
 known exactly for the linear VE/VP SDEs (``theory.sde.em_moments``), so the declared-rate tests compare
 with that law, and the gap to the SDE's exact marginal (``O(dt)``) is reported and bounded separately.
 
 ``FromTorchSDE`` goes the other way: it wraps a user's torchsde-style object (``f``, ``g`` with the
-same g on every coordinate) as a dgmcheck candidate (``drift``, ``diffusion``, plus an optional
-``marginal`` and VE/VP parameters) so ``dgmcheck.checks.sde.verify`` can check it.
+same g on every coordinate) as a dgmcheck candidate (``drift(x, t)``, ``diffusion(x, t)``, plus an
+optional ``marginal(x, t)`` and VE/VP parameters) so ``dgmcheck.checks.sde.verify`` can check it.
+torchsde's own order ``f(t, y)``/``g(t, y)`` is the wrapped object's business: the wrapper swaps it.
 """
 
 from __future__ import annotations
@@ -28,18 +29,19 @@ import torch
 
 from dgmcheck.checks._assert import assert_mean_matches
 from dgmcheck.checks.sde import SLIDES, spec_of
+from dgmcheck.impl.sde import as_xt, xt_order
 from dgmcheck.theory import sde as th
 
 
 class TorchSDE(torch.nn.Module):
-    """A dgmcheck SDE (``drift(x, t)``, ``diffusion(t, x)``) as a torchsde Itô SDE with diagonal noise."""
+    """A dgmcheck SDE (``drift(x, t)``, ``diffusion(x, t)``) as a torchsde Itô SDE with diagonal noise."""
 
     noise_type = "diagonal"
     sde_type = "ito"
 
     def __init__(self, sde: Any) -> None:
         super().__init__()
-        self.sde = sde
+        self.sde = as_xt(sde)
 
     def _t(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.as_tensor(t, dtype=y.dtype, device=y.device).reshape(()).expand(y.shape[0])
@@ -48,19 +50,19 @@ class TorchSDE(torch.nn.Module):
         return self.sde.drift(y, self._t(t, y))
 
     def g(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.sde.diffusion(self._t(t, y), y)[:, None].expand_as(y)
+        return self.sde.diffusion(y, self._t(t, y))[:, None].expand_as(y)
 
 
 class FromTorchSDE:
     """A torchsde-style SDE (``f(t, y)``, ``g(t, y)`` with equal columns) as a dgmcheck candidate.
 
-    ``marginal(t, x) -> (a, s)`` and the VE/VP parameters (``sigma_min=...`` or ``beta_min=...``,
+    ``marginal(x, t) -> (a, s)`` and the VE/VP parameters (``sigma_min=...`` or ``beta_min=...``,
     ``T=...``) are passed in, since a torchsde SDE does not carry them.
     """
 
     def __init__(self, sde: Any, marginal: Any = None, **params: float) -> None:
         self.torchsde = sde
-        self._marginal = marginal
+        self._marginal = None if marginal is None else xt_order(marginal, "marginal")
         for k, v in params.items():
             setattr(self, k, v)
 
@@ -80,7 +82,7 @@ class FromTorchSDE:
     def drift(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self._call(self.torchsde.f, t, x)
 
-    def diffusion(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def diffusion(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self._call(self.torchsde.g, t, x)[:, 0]
 
     def __getattr__(self, name: str) -> Any:
