@@ -21,7 +21,9 @@ import os
 import pkgutil
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -88,6 +90,32 @@ def available_concepts() -> list[str]:
     return sorted(names)
 
 
+def _concept_name(name: str) -> str:
+    """``name``, or the concept an old family spelling now names (``fm`` -> ``flow_matching``, with
+    a DeprecationWarning) when ``name`` is no checks module of its own."""
+    from dgmcheck.registry import FAMILY_ALIASES
+
+    canonical = FAMILY_ALIASES.get(name)
+    if canonical is None or canonical not in available_concepts() or name in available_concepts():
+        return name
+    warnings.warn(f"concept {name!r} is now called {canonical!r}; the old name goes in the next release",
+                  DeprecationWarning, stacklevel=3)
+    return canonical
+
+
+@contextmanager
+def _notes(command: str) -> Iterator[None]:
+    """DeprecationWarnings of the block (an old family spelling) printed as notes on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, DeprecationWarning) and "old name" in str(warning.message):
+            print(f"dgmcheck {command}: note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 def concept_module(name: str) -> ModuleType:
     """Import ``dgmcheck.checks.<name>``; :class:`ConceptError` when it is not a concept.
 
@@ -96,6 +124,7 @@ def concept_module(name: str) -> ModuleType:
     expected = ", ".join(available_concepts()) or "(none available yet)"
     if not name.isidentifier():
         raise ConceptError(f"unknown concept {name!r}: expected one of: {expected}")
+    name = _concept_name(name)
     full = f"dgmcheck.checks.{name}"
     try:
         module = importlib.import_module(full)
@@ -170,15 +199,15 @@ def _print_json(data: Any) -> None:
 
 def _cmd_theorems(args: argparse.Namespace) -> int:
     from dgmcheck.registry import coverage, default_tests_dir
-    from dgmcheck.theorems import FAMILIES, THEOREMS
+    from dgmcheck.theorems import THEOREMS, family
 
-    if args.family is not None and args.family not in FAMILIES:
-        print(
-            f"dgmcheck theorems: error: unknown family {args.family!r}; "
-            f"expected one of: {', '.join(FAMILIES)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    if args.family is not None:
+        try:
+            with _notes("theorems"):
+                args.family = family(args.family)
+        except ValueError as exc:
+            print(f"dgmcheck theorems: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     tests_dir = Path(args.tests_dir) if args.tests_dir else default_tests_dir()
     if not tests_dir.is_dir():
         print(
@@ -310,7 +339,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             return usage_error(f"--profile must be one of {PROFILES}, got {args.profile!r}")
         os.environ["HYPOTHESIS_PROFILE"] = args.profile
     try:
-        module = concept_module(args.concept)
+        with _notes("verify"):
+            module = concept_module(args.concept)
     except ConceptError as exc:
         return usage_error(str(exc))
     except Exception as exc:
@@ -400,7 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     theorems.add_argument("--format", choices=("text", "json"), default="text")
     theorems.add_argument("--status", choices=("covered", "todo"), default=None)
-    theorems.add_argument("--family", default=None, help="only this family (id prefix)")
+    theorems.add_argument("--family", default=None,
+                          help="only this family (its check module's name; old spellings such as fm still work)")
     theorems.add_argument(
         "--strict", action="store_true", help="exit 1 when any selected theorem is todo"
     )

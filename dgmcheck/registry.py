@@ -28,10 +28,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
     "COVERAGE_KEYS",
+    "FAMILY_ALIASES",
+    "FAMILY_OF_NAME",
+    "FAMILY_OF_PREFIX",
     "MARKER_KINDS",
     "ORACLE_KINDS",
     "STATUSES",
@@ -41,6 +45,7 @@ __all__ = [
     "claims_from_markers",
     "coverage",
     "default_tests_dir",
+    "family_of",
     "repo_root",
     "resolve",
     "scan_markers",
@@ -83,6 +88,38 @@ COVERAGE_KEYS: tuple[str, ...] = (
     "status",
     "notes",
 )
+
+# --------------------------------------------------------------------------------------------
+# Families: one name per family
+# --------------------------------------------------------------------------------------------
+
+#: A family's canonical name is its check module's name (``dgmcheck.checks.<family>``), which is
+#: also its records' module where it has one to itself and, where possible, its ids' prefix. Ids
+#: stay stable, so the prefixes that differ map here (the rest are their own family's name).
+FAMILY_OF_PREFIX: Mapping[str, str] = MappingProxyType({
+    "ar": "autoregressive",
+    "change_of_variables": "flows",
+    "elbo": "latent",
+    "fm": "flow_matching",
+})
+
+#: Old spellings of a family (id prefixes that were the ``--family`` values), accepted by the CLI
+#: and :func:`dgmcheck.theorems.family` for one more release with a DeprecationWarning.
+FAMILY_ALIASES: Mapping[str, str] = MappingProxyType(dict(FAMILY_OF_PREFIX))
+
+#: Other names that resolve to a family without being its name: check modules and records modules
+#: that serve another family (``dgmcheck.checks.samplers`` checks ``sde.*``).
+FAMILY_OF_NAME: Mapping[str, str] = MappingProxyType({
+    "samplers": "sde",
+    "fokker_planck": "sde",
+})
+
+
+def family_of(theorem_id: str) -> str:
+    """The canonical family of a theorem id: its prefix, mapped by :data:`FAMILY_OF_PREFIX`."""
+    prefix = theorem_id.split(".", 1)[0]
+    return FAMILY_OF_PREFIX.get(prefix, prefix)
+
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _SEED_RE = re.compile(r"^\d{3}$")
@@ -605,7 +642,7 @@ def validate(
 ) -> list[str]:
     """Return the registry's problems as messages (empty when consistent); never raises.
 
-    Reports: duplicate or malformed ids, a family that is not the id's prefix, an empty title,
+    Reports: duplicate or malformed ids, a family that is not the id's (:func:`family_of`), an empty title,
     malformed sources, unknown oracle kinds, oracle kinds without oracle refs (and vice versa),
     references (``oracle_refs``, ``impl``, ``check``) that do not resolve (when ``check_refs``),
     a check that is not callable, a check without a planted-bug test, a record with a check (so
@@ -630,8 +667,8 @@ def validate(
         tid = theorem.id
         if not isinstance(tid, str) or not _ID_RE.match(tid):
             problems.add(str(tid), "malformed id: expected 'family.name' (lowercase, digits, _)")
-        elif theorem.family != tid.split(".", 1)[0]:
-            problems.add(tid, f"family {theorem.family!r} is not the id's prefix")
+        elif theorem.family != family_of(tid):
+            problems.add(tid, f"family {theorem.family!r} is not the id's family {family_of(tid)!r}")
         if not theorem.title.strip():
             problems.add(tid, "empty title")
         for source in theorem.sources:

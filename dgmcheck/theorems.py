@@ -11,13 +11,14 @@ number, so its lecture is ``""``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from dgmcheck import records
-from dgmcheck.registry import Theorem
+from dgmcheck.registry import FAMILY_ALIASES, FAMILY_OF_NAME, Theorem, family_of
 
-__all__ = ["BY_ID", "FAMILIES", "THEOREMS", "get", "slide", "slides"]
+__all__ = ["BY_ID", "FAMILIES", "THEOREMS", "family", "get", "slide", "slides"]
 
 # ---------------------------------------------------------------------------------------------
 # The inventory: (id, title) in THEOREMS.md order, and the details of the records filled so far.
@@ -181,7 +182,7 @@ def _build() -> tuple[Theorem, ...]:
     built = []
     for theorem_id, title in _INVENTORY:
         details = details_by_id.get(theorem_id, {})
-        built.append(Theorem(id=theorem_id, title=title, family=theorem_id.split(".", 1)[0], **details))
+        built.append(Theorem(id=theorem_id, title=title, family=family_of(theorem_id), **details))
     return tuple(built)
 
 
@@ -191,8 +192,25 @@ THEOREMS: tuple[Theorem, ...] = _build()
 #: The records by id (read-only).
 BY_ID: Mapping[str, Theorem] = MappingProxyType({t.id: t for t in THEOREMS})
 
-#: The families (id prefixes) in order of first appearance.
+#: The families' canonical names (:func:`dgmcheck.registry.family_of`), in order of first appearance.
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(t.family for t in THEOREMS))
+
+
+def family(name: str) -> str:
+    """The canonical family a name denotes: a family, a check or records module serving one
+    (``samplers`` -> ``sde``), or an old spelling (``fm`` -> ``flow_matching``, with a
+    DeprecationWarning: accepted for one more release). Anything else is a ValueError listing the
+    families."""
+    if name in FAMILIES:
+        return name
+    if name in FAMILY_OF_NAME:
+        return FAMILY_OF_NAME[name]
+    if name in FAMILY_ALIASES:
+        canonical = FAMILY_ALIASES[name]
+        warnings.warn(f"family {name!r} is now called {canonical!r}; the old name goes in the next release",
+                      DeprecationWarning, stacklevel=2)
+        return canonical
+    raise ValueError(f"unknown family {name!r}; expected one of: {', '.join(FAMILIES)}")
 
 
 def get(theorem_id: str) -> Theorem:

@@ -373,3 +373,25 @@ def test_console_script_theorems_json(tmp_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert [row["id"] for row in data] == [t.id for t in THEOREMS]
     assert all(tuple(row) == COVERAGE_KEYS for row in data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Family names: old spellings accepted with a note
+# ---------------------------------------------------------------------------------------------
+
+
+def test_theorems_family_accepts_an_old_spelling_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "theorems", "--format", "json", "--family", "fm")
+    assert code == 0
+    assert "note: family 'fm' is now called 'flow_matching'" in err
+    ids = [row["id"] for row in json.loads(out)]
+    assert ids and all(i.startswith("fm.") for i in ids)
+    assert all(row["family"] == "flow_matching" for row in json.loads(out))
+    code, out2, err = _run(capsys, "theorems", "--format", "json", "--family", "flow_matching")
+    assert code == 0 and err == "" and json.loads(out2) == json.loads(out)
+
+
+def test_verify_concept_accepts_an_old_spelling() -> None:
+    with pytest.warns(DeprecationWarning, match="'fm' is now called 'flow_matching'"):
+        module = cli.concept_module("fm")
+    assert module.__name__ == "dgmcheck.checks.flow_matching"

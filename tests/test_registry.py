@@ -125,7 +125,7 @@ def test_every_inventory_id_is_registered_exactly_once() -> None:
 
 def test_records_are_well_formed() -> None:
     for theorem in THEOREMS:
-        assert theorem.family == theorem.id.split(".")[0]
+        assert theorem.family == registry.family_of(theorem.id)
         assert theorem.title.strip()
         assert theorem.family in FAMILIES
     for theorem_id in DDPM_SLICE:
@@ -313,7 +313,7 @@ def test_validate_flags_a_check_without_planted_bug_test() -> None:
                      id="no-source"),
         pytest.param([_fake(statement="")], {"fake.thm": _FULL_CLAIMS}, "no statement",
                      id="no-statement"),
-        pytest.param([_fake(family="other")], {"fake.thm": _FULL_CLAIMS}, "not the id's prefix",
+        pytest.param([_fake(family="other")], {"fake.thm": _FULL_CLAIMS}, "not the id's family",
                      id="family"),
         pytest.param([_fake(id="Bad-Id", family="Bad-Id")], {}, "malformed id", id="id"),
         pytest.param([_fake(sources=(Source("0", "8", ""),))], {"fake.thm": _FULL_CLAIMS},
@@ -795,3 +795,56 @@ def test_registry_and_theorems_import_in_one_direction() -> None:
     for path in sorted((package / "records").glob("*.py")):
         imports = _dgmcheck_imports(path, f"dgmcheck.records.{path.stem}")
         assert not {n for n in imports if n.startswith("dgmcheck.theorems")}, path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Families: one canonical name, old spellings as aliases
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_modules() -> list[str]:
+    return sorted(p.stem for p in (REPO / "checks").glob("*.py") if not p.stem.startswith("_"))
+
+
+def test_every_prefix_module_and_records_file_resolves_to_one_family() -> None:
+    import warnings
+
+    from dgmcheck.registry import FAMILY_ALIASES, family_of
+    from dgmcheck.theorems import family
+
+    prefixes = {t.id.split(".", 1)[0] for t in THEOREMS}
+    modules = {t.check.split(":")[0].rsplit(".", 1)[1] for t in THEOREMS if t.check}
+    record_files = {p.stem for p in (REPO / "dgmcheck" / "records").glob("*.py") if p.stem != "__init__"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for name in prefixes | modules | record_files:
+            assert family(name) in FAMILIES, name
+    for theorem in THEOREMS:  # a theorem's family is its prefix's
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            assert theorem.family == family_of(theorem.id) == family(theorem.id.split(".", 1)[0])
+    # The canonical name is the check module's wherever the family has a module of its own.
+    for name in FAMILIES:
+        owners = {t.check.split(":")[0].rsplit(".", 1)[1] for t in THEOREMS if t.family == name and t.check}
+        assert name in owners or name not in _check_modules(), name
+    assert set(FAMILY_ALIASES.values()) <= set(FAMILIES)
+    assert not set(FAMILY_ALIASES) & set(FAMILIES)
+
+
+@pytest.mark.parametrize(("old", "new"), [("fm", "flow_matching"), ("ar", "autoregressive"),
+                                          ("elbo", "latent"), ("change_of_variables", "flows")])
+def test_old_family_spellings_still_work_with_a_deprecation_warning(old: str, new: str) -> None:
+    from dgmcheck.theorems import family
+
+    with pytest.warns(DeprecationWarning, match=f"'{old}' is now called '{new}'"):
+        assert family(old) == new
+    assert family(new) == new
+    assert {t.id for t in THEOREMS if t.family == new} >= {t.id for t in THEOREMS if t.id.startswith(old + ".")}
+
+
+def test_unknown_family_is_a_value_error_listing_the_families() -> None:
+    from dgmcheck.theorems import family
+
+    with pytest.raises(ValueError, match="flow_matching"):
+        family("nosuch")
+    assert family("samplers") == "sde"  # a module serving another family, no warning
