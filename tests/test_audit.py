@@ -5,10 +5,12 @@ computed (never literals), and ``dgmcheck audit`` renders, filters and gates."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import json
 import pkgutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +18,21 @@ import pytest
 import sympy as sp
 
 import dgmcheck.audit.claims as claims_pkg
+from dgmcheck import cli
 from dgmcheck.audit.claims import all_claims
 from dgmcheck.audit.formulas import build_index, extract, load_index, normalize
-from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal, validate_claims
-from dgmcheck.audit.runner import run_claim, run_claims
+from dgmcheck.audit.model import (
+    Claim,
+    ClaimResult,
+    all_of,
+    holds_if,
+    num_compare,
+    num_equal,
+    points,
+    sym_equal,
+    validate_claims,
+)
+from dgmcheck.audit.runner import run_claim
 from dgmcheck.cli import main
 from dgmcheck.theorems import BY_ID
 
@@ -153,10 +166,53 @@ def test_no_literal_verdicts(module: str) -> None:
     assert not bad, f"{module}: literal verdicts or hand-built outcomes: {bad}"
 
 
-@pytest.mark.parametrize("module", CLAIM_MODULES)
+@dataclass(frozen=True)
+class ModuleRun:
+    """One run of a claims module: every claim's result, and for each claim linked to a registry
+    theorem whether one of its oracle's modules ran while its check computed the outcome."""
+
+    results: list[ClaimResult]
+    oracle_ran: dict[str, bool]
+
+
+def _run_watching(claim: Claim, oracle_modules: set[str]) -> tuple[ClaimResult, bool]:
+    """``run_claim(claim)``, watching function calls until the first one into ``oracle_modules``; the
+    watch then stops, so the rest of the check runs at full speed (one run gives both answers)."""
+    seen = False
+
+    def profile(frame, event, arg):
+        nonlocal seen
+        if event == "call" and frame.f_globals.get("__name__", "") in oracle_modules:
+            seen = True
+            sys.setprofile(None)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = run_claim(claim)
+    finally:
+        sys.setprofile(previous)
+    return result, seen
+
+
+@functools.cache
+def module_run(module: str) -> ModuleRun:
+    """Each claims module runs at most once per test session (per xdist worker): the tests that read
+    its verdicts share this run. Tests taking ``module`` are grouped by module (``scope="module"``
+    parametrization), so a module's tests sit together and xdist tends to send them to one worker."""
+    results, oracle_ran = [], {}
+    for c in importlib.import_module(f"dgmcheck.audit.claims.{module}").CLAIMS:
+        if c.theorem and c.check is not None:
+            r, oracle_ran[c.id] = _run_watching(c, {ref.split(":")[0] for ref in BY_ID[c.theorem].oracle_refs})
+        else:
+            r = run_claim(c)
+        results.append(r)
+    return ModuleRun(results, oracle_ran)
+
+
+@pytest.mark.parametrize("module", CLAIM_MODULES, scope="module")
 def test_module_checks_run_and_explain_failures(module: str) -> None:
-    claims = importlib.import_module(f"dgmcheck.audit.claims.{module}").CLAIMS
-    for r in run_claims(claims):
+    for r in module_run(module).results:
         assert r.verdict != "error", f"{r.claim.id}: {r.evidence}"
         if r.claim.kind == "claim":
             assert r.verdict in VERDICTS_OF_CHECKS
@@ -167,40 +223,58 @@ def test_module_checks_run_and_explain_failures(module: str) -> None:
             assert r.condition and r.counterexample, f"{r.claim.id}: holds_if needs its condition and a case outside"
 
 
-def _theory_modules_called(check) -> set[str]:
-    """The ``dgmcheck.theory`` modules whose functions run while ``check`` computes its outcome."""
-    seen: set[str] = set()
-
-    def profile(frame, event, arg):
-        if event == "call":
-            module = frame.f_globals.get("__name__", "")
-            if module.startswith("dgmcheck.theory"):
-                seen.add(module)
-
-    previous = sys.getprofile()
-    sys.setprofile(profile)
-    try:
-        check()
-    finally:
-        sys.setprofile(previous)
-    return seen
-
-
-@pytest.mark.parametrize("module", CLAIM_MODULES)
+@pytest.mark.parametrize("module", CLAIM_MODULES, scope="module")
 def test_linked_claims_reuse_their_theorems_oracle(module: str) -> None:
     """A claim linked to a registry theorem computes its verdict through that theorem's oracle (one of
     the modules of its ``oracle_refs`` runs), instead of re-deriving the mathematics."""
-    claims = importlib.import_module(f"dgmcheck.audit.claims.{module}").CLAIMS
-    offenders = []
-    for c in claims:
-        if c.theorem and c.check is not None:
-            oracle_modules = {ref.split(":")[0] for ref in BY_ID[c.theorem].oracle_refs}
-            if not oracle_modules & _theory_modules_called(c.check):
-                offenders.append(f"{c.id} -> {c.theorem} {sorted(oracle_modules)}")
+    run = module_run(module)
+    offenders = [f"{c.id} -> {c.theorem} {sorted({ref.split(':')[0] for ref in BY_ID[c.theorem].oracle_refs})}"
+                 for c in (r.claim for r in run.results) if c.id in run.oracle_ran and not run.oracle_ran[c.id]]
     assert not offenders, f"{len(offenders)} linked claims do not call their oracle: {offenders}"
 
 
+def test_oracle_watch_sees_only_the_oracle_modules() -> None:
+    """The watch behind the linked-claims test: a check that calls its oracle is seen, one that
+    re-derives the mathematics (or calls another theory module) is not."""
+    from dgmcheck.theory import ddpm, latent
+
+    place = load_index()["000:1212"].places
+    betas = np.linspace(1e-4, 0.02, 10)
+
+    def by_hand_var(t):  # beta-tilde_t = (1 - abar_{t-1}) beta_t / (1 - abar_t)
+        abar = np.concatenate([[1.0], np.cumprod(1 - betas)])
+        return (1 - abar[t - 1]) * betas[t - 1] / (1 - abar[t])
+
+    def through_oracle():
+        return num_equal(lambda t: ddpm.posterior(betas, t)[2], by_hand_var, [{"t": 5}])
+
+    def by_hand():
+        return num_equal(by_hand_var, by_hand_var, [{"t": 5}])
+
+    def other_module():
+        eye = np.eye(1)
+        return num_equal(lambda: latent.gaussian_kl(np.zeros(1), eye, np.zeros(1), eye), lambda: 0.0, [{}])
+
+    claim = functools.partial(Claim, id="t.w", text="x", places=place, meaning="m")
+    oracle = {"dgmcheck.theory.ddpm"}
+    assert _run_watching(claim(check=through_oracle), oracle)[1]
+    assert not _run_watching(claim(check=by_hand), oracle)[1]
+    result, seen = _run_watching(claim(check=other_module), oracle)
+    assert not seen and result.verdict == "holds"
+    assert sys.getprofile() is None
+
+
 # --- the command ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _concepts_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``main`` builds the whole parser each call, and the ``verify`` subcommand's help lists the check
+    modules by parsing each file (~0.1 s apiece); the audit tests read that list once per session."""
+    monkeypatch.setattr(cli, "available_concepts", _available_concepts)
+
+
+_available_concepts = functools.cache(cli.available_concepts)
 
 
 def test_cli_user_claims_toml_and_python(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ All functions take the schedule ``betas`` (``betas[t-1] = β_t``) and steps ``t`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -178,6 +179,11 @@ def derive_posterior() -> dict[str, sp.Expr]:
     ``alphabar_prev`` (with ``ᾱ_t = α_t ᾱ_{t-1}``), derived, not typed: the precision is the
     coefficient of ``x_{t-1}²`` and the mean the ratio of the linear coefficient to it.
     """
+    return dict(_derive_posterior())  # a copy: the derivation runs once per process
+
+
+@cache
+def _derive_posterior() -> dict[str, sp.Expr]:
     a, abp = _a_pos, _abp_pos
     beta = 1 - a
     logq = -(_xt - sp.sqrt(a) * _x) ** 2 / (2 * beta) - (_x - sp.sqrt(abp) * _x0) ** 2 / (
@@ -220,6 +226,11 @@ def derive_forward_marginal_step() -> dict[str, sp.Expr]:
 def derive_eps_mean() -> sp.Expr:
     """Substitute ``x_0 = (x_t - √(1-ᾱ_t) ε)/√ᾱ_t`` into ``μ̃_t``; returns ``μ̃_t - (x_t/√α_t -
     β_t ε/√(α_t(1-ᾱ_t)))``, which simplifies to 0 (000 L8 "Reparametrization of DDPM")."""
+    return _derive_eps_mean()
+
+
+@cache
+def _derive_eps_mean() -> sp.Expr:
     a, abp = _a_pos, _abp_pos
     ab = a * abp
     cf = closed_form_posterior()
@@ -231,6 +242,11 @@ def derive_eps_mean() -> sp.Expr:
 
 def derive_loss_weight() -> sp.Expr:
     """``‖μ̃_t - μ_θ‖²/(2β̃_t)`` with both means in ε-form, divided by ``(ε - ε_θ)²``: the weight λ_t."""
+    return _derive_loss_weight()
+
+
+@cache
+def _derive_loss_weight() -> sp.Expr:
     a, abp = _a_pos, _abp_pos
     ab = a * abp
     eps_t = sp.Symbol("epsilon_theta", real=True)

@@ -3,6 +3,7 @@ the forward Gaussian diffusion and the reverse kernel."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -147,10 +148,17 @@ def _unnormalized_score():
     )
 
 
+@functools.cache
+def _ula_stationary_1d():
+    """langevin.derive_ula_stationary_1d, derived once for the three claims that read it (each of them also
+    runs langevin's numeric oracles)."""
+    return langevin.derive_ula_stationary_1d()
+
+
 def _langevin_stationary(target_var_expr):
     """ULA x' = x + eta/2 grad log N(mu, V) + sqrt(eta) eps (the slide's step) on Gaussian targets, against the
     registry oracle langevin.stationary: one step's affine law, convergence to the stationary law, its O(eta) bias."""
-    derived = langevin.derive_ula_stationary_1d()
+    derived = _ula_stationary_1d()
     fixed = sym_equal(derived["solution_gap"], 0, what="langevin.derive_ula_stationary_1d: s = 4V^2/(4V - eta)")
     limit = sym_equal(derived["bias_constant"], 0, what="s_eta - V = O(eta): s_eta -> V as eta -> 0")
     mu = 0.7

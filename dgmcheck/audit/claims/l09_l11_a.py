@@ -113,12 +113,17 @@ def _dsm_noise_form():
                      what="s + eps/sigma vs s - grad log q(x_sigma|x) at x_sigma = x + sigma eps")
 
 
-def _slide_langevin_law(mu, S, C, m, eta):
-    """The law of the slide's step x' = x + (eta/2) s(x) + sqrt(eta) eps for x ~ N(mu, S), with s the exact
-    score -C^{-1}(x - m) of the target N(m, C): the step is affine in x, so x' is Gaussian."""
+def _slide_langevin_map(C, m, eta):
+    """The slide's step x' = x + (eta/2) s(x) + sqrt(eta) eps with s the exact score -C^{-1}(x - m) of the
+    target N(m, C) is affine: x' = M x + c + sqrt(eta) eps. Returns (M, c)."""
     P = np.linalg.inv(C)
-    M = np.eye(len(m)) - 0.5 * eta * P
-    return M @ mu + 0.5 * eta * P @ m, M @ S @ M.T + eta * np.eye(len(m))
+    return np.eye(len(m)) - 0.5 * eta * P, 0.5 * eta * P @ m
+
+
+def _slide_langevin_law(mu, S, C, m, eta):
+    """The law of the slide's step for x ~ N(mu, S): the step is affine in x, so x' is Gaussian."""
+    M, c = _slide_langevin_map(C, m, eta)
+    return M @ mu + c, M @ S @ M.T + eta * np.eye(len(m))
 
 
 _ULA_C = np.array([[1.7, 0.3], [0.3, 0.9]])
@@ -161,8 +166,10 @@ def _annealed_langevin():
         mu, S = np.zeros(len(m)), sigmas[-1] ** 2 * eye
         down = sigmas[::-1]
         for s, eta in zip(down, langevin.ncsn_step_sizes(down, eps), strict=True):
+            M, c = _slide_langevin_map(C + s**2 * eye, m, float(eta))  # the same step L times: map built once
+            noise = float(eta) * eye
             for _ in range(L):
-                mu, S = _slide_langevin_law(mu, S, C + s**2 * eye, m, float(eta))
+                mu, S = M @ mu + c, M @ S @ M.T + noise
         return np.concatenate([mu, S.ravel()])
 
     def oracle(eps):
