@@ -1,8 +1,9 @@
 """The ``dgmcheck`` command line.
 
 ``dgmcheck theorems``
-    The coverage table of the theorem registry, measured from the tests' markers
-    (``--format json`` for machines, ``--strict`` to fail when a selected theorem is todo).
+    The coverage table of the theorem registry, measured by pytest from the tests' markers (the
+    report of ``pytest --collect-only --dgm-coverage``; ``--collect`` regenerates it;
+    ``--format json`` for machines, ``--strict`` to fail when a selected theorem is not covered).
 ``dgmcheck verify MODULE:OBJECT``
     A user's implementation against ``dgmcheck.checks.<concept>.verify``.
 
@@ -197,25 +198,102 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _collect(tests_dir: Path, report: Path) -> str | None:
+    """``pytest --collect-only -q --dgm-coverage=REPORT TESTS_DIR`` in a subprocess (run from the
+    folder above ``tests_dir``); None when it wrote the report, else what pytest said."""
+    import subprocess
+
+    if report.is_file():
+        report.unlink()
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+               f"--dgm-coverage={report}", str(tests_dir)]
+    try:
+        proc = subprocess.run(command, cwd=tests_dir.parent, capture_output=True, text=True, timeout=900,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if report.is_file():
+        return None
+    return "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:]) or f"pytest exited {proc.returncode}"
+
+
+def _stale(data: dict[str, Any]) -> int:
+    """How many of the report's test files changed after it was written."""
+    root, created = Path(str(data.get("rootdir", "."))), float(data.get("created", 0.0))
+    files = {nodeid.split("::", 1)[0] for nodeid in data["items"]}
+    count = 0
+    for name in files:
+        try:
+            count += (root / name).stat().st_mtime > created
+        except OSError:
+            count += 1
+    return count
+
+
 def _cmd_theorems(args: argparse.Namespace) -> int:
-    from dgmcheck.registry import coverage, default_tests_dir
+    from dgmcheck.registry import (
+        COVERAGE_REPORT,
+        claims_from_markers,
+        coverage,
+        default_tests_dir,
+        find_coverage_report,
+        read_coverage_report,
+    )
     from dgmcheck.theorems import THEOREMS, family
+
+    def warn(message: str) -> None:
+        print(f"dgmcheck theorems: {message}", file=sys.stderr)
 
     if args.family is not None:
         try:
             with _notes("theorems"):
                 args.family = family(args.family)
         except ValueError as exc:
-            print(f"dgmcheck theorems: error: {exc}", file=sys.stderr)
+            warn(f"error: {exc}")
             return EXIT_USAGE
     tests_dir = Path(args.tests_dir) if args.tests_dir else default_tests_dir()
-    if not tests_dir.is_dir():
-        print(
-            f"dgmcheck theorems: warning: tests_dir_missing: no tests directory at {tests_dir}; "
-            "test columns are empty (run from a source checkout or pass --tests-dir)",
-            file=sys.stderr,
-        )
-    rows = coverage(THEOREMS, tests_dir)
+    report = Path(args.report) if args.report else None
+    if args.collect:
+        if not tests_dir.is_dir():
+            warn(f"error: no test suite at {tests_dir} to collect (pass --tests-dir)")
+            return EXIT_USAGE
+        report = report or tests_dir.resolve().parent / COVERAGE_REPORT
+        failure = _collect(tests_dir.resolve(), report.resolve())
+        if failure is not None:
+            warn(f"error: pytest --collect-only wrote no coverage report:\n{failure}")
+            return EXIT_FAILED
+    elif report is None:
+        report = find_coverage_report()
+
+    data = None
+    if report is not None and report.is_file():
+        try:
+            data = read_coverage_report(report)
+        except ValueError as exc:
+            warn(f"error: {exc}")
+            return EXIT_USAGE
+    elif report is not None:
+        warn(f"coverage not measured: no coverage report at {report}")
+    elif not tests_dir.is_dir():
+        warn("coverage not measured: no test suite here (an installed package ships none) and no coverage "
+             f"report ({COVERAGE_REPORT.as_posix()}); a suite that marks its tests writes one with "
+             "`pytest --collect-only -q --dgm-coverage`")
+    else:
+        warn(f"coverage not measured yet: no {COVERAGE_REPORT.as_posix()}; run `dgmcheck theorems --collect` "
+             f"(or `pytest --collect-only -q --dgm-coverage` in {tests_dir.parent})")
+    if data is not None:
+        if data.get("errors"):
+            warn(f"warning: tests that failed to collect are not counted: {', '.join(data['errors'])}")
+        stale = _stale(data)
+        if stale:
+            warn(f"warning: {stale} test file(s) changed after the coverage report was written; "
+                 "run `dgmcheck theorems --collect`")
+
+    claims = claims_from_markers(data["items"]) if data is not None else None
+    rows = coverage(THEOREMS, claims)
+    if claims is None:
+        for row in rows:
+            row["status"] = "unmeasured"
     total_all = len(rows)
     covered_all = sum(row["status"] == "covered" for row in rows)
     if args.family is not None:
@@ -226,17 +304,22 @@ def _cmd_theorems(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(rows)
     else:
-        print(_table(rows, covered_all, total_all, filtered=bool(args.family or args.status)))
+        print(_table(rows, covered_all, total_all, filtered=bool(args.family or args.status),
+                     measured=claims is not None))
     if args.strict and any(row["status"] != "covered" for row in rows):
         return EXIT_FAILED
     return EXIT_OK
 
 
-def _table(rows: list[dict[str, Any]], covered_all: int, total_all: int, *, filtered: bool) -> str:
+def _table(rows: list[dict[str, Any]], covered_all: int, total_all: int, *, filtered: bool,
+           measured: bool = True) -> str:
     covered = sum(row["status"] == "covered" for row in rows)
-    header = f"{covered}/{len(rows)} covered"
-    if filtered:
-        header += f" (selected; registry: {covered_all}/{total_all} covered)"
+    if not measured:
+        header = f"{len(rows)} theorems; coverage not measured (no coverage report)"
+    else:
+        header = f"{covered}/{len(rows)} covered"
+        if filtered:
+            header += f" (selected; registry: {covered_all}/{total_all} covered)"
     lines = [header]
     columns = ("id", "status", "oracle", "check", "tests", "planted-bug")
     table = [
@@ -245,8 +328,8 @@ def _table(rows: list[dict[str, Any]], covered_all: int, total_all: int, *, filt
             row["status"],
             ",".join(row["oracle"]) or "-",
             "yes" if row["check"] else "no",
-            str(len(row["tests"])),
-            "yes" if row["planted_bug"] else "no",
+            str(len(row["tests"])) if measured else "?",
+            ("yes" if row["planted_bug"] else "no") if measured else "?",
         )
         for row in rows
     ]
@@ -424,19 +507,29 @@ def build_parser() -> argparse.ArgumentParser:
     theorems = sub.add_parser(
         "theorems",
         help="the theorem registry and its measured coverage",
-        description="The theorem registry with coverage measured from the tests' "
-        "`theorem` / `planted_bug` markers. A theorem is covered when it has an oracle, "
-        "a check, a test and a planted-bug test.",
+        description="The theorem registry with coverage measured by pytest from the tests' "
+        "`theorem` / `planted_bug` markers (the report of `pytest --collect-only --dgm-coverage`, "
+        "or --collect). A theorem is covered when it has an oracle, a check, a test and a "
+        "planted-bug test.",
     )
     theorems.add_argument("--format", choices=("text", "json"), default="text")
-    theorems.add_argument("--status", choices=("covered", "todo"), default=None)
+    theorems.add_argument("--status", choices=("covered", "todo", "unmeasured"), default=None)
     theorems.add_argument("--family", default=None,
                           help="only this family (its check module's name; old spellings such as fm still work)")
     theorems.add_argument(
         "--strict", action="store_true", help="exit 1 when any selected theorem is todo"
     )
     theorems.add_argument(
-        "--tests-dir", default=None, help="tests folder to scan (default: <repo root>/tests)"
+        "--report", default=None, metavar="PATH",
+        help="coverage report to read (default: the nearest .dgmcheck/coverage.json from the working "
+        "directory up, else the repository's); written by `pytest --collect-only -q --dgm-coverage`",
+    )
+    theorems.add_argument(
+        "--collect", action="store_true",
+        help="regenerate the report first: pytest --collect-only -q --dgm-coverage=REPORT TESTS_DIR",
+    )
+    theorems.add_argument(
+        "--tests-dir", default=None, help="tests folder --collect collects (default: <repo root>/tests)"
     )
     theorems.set_defaults(func=_cmd_theorems)
 

@@ -20,6 +20,11 @@ What a suite can ask for:
   present is skipped with a reason.
 - ``dgm_dtype``: ``torch.float32`` and ``torch.float64``.
 - The markers ``theorem``, ``planted_bug``, ``slow``, ``cuda``, ``adapters``.
+- ``--dgm-coverage[=PATH]``: at the end of collection, write the ``theorem`` / ``planted_bug``
+  markers of every collected test (before ``-k``/``-m`` deselection; computed marker arguments are
+  fine, pytest has evaluated them) as JSON to PATH (default ``<rootdir>/.dgmcheck/coverage.json``).
+  ``dgmcheck theorems`` reads that report: coverage is measured by pytest's own collection.
+  ``pytest --collect-only -q --dgm-coverage`` writes it without running anything.
 
 dgmcheck's own suite (``tests/conftest.py``) defines ``device`` and ``dtype`` on top of the same
 helpers (:func:`parametrize_axes`, :func:`make_device`, :func:`make_dtype`).
@@ -27,9 +32,12 @@ helpers (:func:`parametrize_axes`, :func:`make_device`, :func:`make_dtype`).
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,11 +69,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="load dgmcheck's Hypothesis profile NAME (dev, ci, thorough) for the whole session and "
         "run dgm_verify under it; default: load none (dgm_verify then follows $HYPOTHESIS_PROFILE)",
     )
+    group.addoption(
+        "--dgm-coverage",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="PATH",
+        help="write the theorem/planted_bug markers of the collected tests as JSON at the end of "
+        f"collection (default PATH: <rootdir>/{DEFAULT_COVERAGE_PATH.as_posix()}); read by `dgmcheck theorems`",
+    )
+
+
+#: Where ``--dgm-coverage`` without a value writes, relative to the rootdir.
+DEFAULT_COVERAGE_PATH = Path(".dgmcheck") / "coverage.json"
+#: Version of the coverage report's layout (``dgmcheck.registry.read_coverage_report`` checks it).
+COVERAGE_FORMAT = 1
+_COLLECTION = pytest.StashKey["_Collection"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    collection = _Collection()
+    config.stash[_COLLECTION] = collection
+    config.pluginmanager.register(collection, f"dgmcheck-collection-{id(config)}")
     # Only when asked: selected_profile imports dgmcheck.checks.profiles, which registers
     # dgmcheck's profiles with Hypothesis.
     name = selected_profile(config)
@@ -215,3 +242,91 @@ def dgm_verify(request: pytest.FixtureRequest) -> Callable[..., Any]:
         return run_verify(candidate, concept, profile=profile, **verify_kwargs)
 
     return verify
+
+
+# --------------------------------------------------------------------------------------------
+# Coverage: the theorem / planted_bug markers of the collected tests
+# --------------------------------------------------------------------------------------------
+
+
+class _Collection:
+    """What this session collected: the items before deselection (only the list is copied; markers
+    are read when asked for) and the node ids of the collectors that failed."""
+
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+        self.errors: list[str] = []
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(report.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.items = list(items)
+
+
+def _collection(config: pytest.Config) -> _Collection:
+    return config.stash.get(_COLLECTION, None) or _Collection()
+
+
+def _strip(nodeid: str) -> str:
+    """``"tests/t.py::test_x[cpu-float32]"`` -> ``"tests/t.py::test_x"``."""
+    start = nodeid.find("::")
+    bracket = nodeid.find("[", start if start >= 0 else 0)
+    return nodeid if bracket < 0 else nodeid[:bracket]
+
+
+def _flatten(args: Any) -> Iterator[Any]:
+    for arg in args:
+        if isinstance(arg, (list, tuple, set, frozenset)):
+            yield from _flatten(arg)
+        else:
+            yield arg
+
+
+def collected_markers(config: pytest.Config) -> dict[str, dict[str, list[str]]]:
+    """``{nodeid: {"theorem": ids, "planted_bug": ids}}`` of every test this session collected
+    (before deselection), node ids relative to the rootdir without parametrization brackets."""
+    root = config.rootpath.resolve()
+    record: dict[str, dict[str, set[str]]] = {}
+    for item in _collection(config).items:
+        path = Path(str(item.path)).resolve()
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        tail = item.nodeid[item.nodeid.find("::"):] if "::" in item.nodeid else ""
+        entry = record.setdefault(_strip(rel + tail), {"theorem": set(), "planted_bug": set()})
+        for kind, ids in entry.items():
+            for mark in item.iter_markers(kind):
+                ids.update(str(arg) for arg in _flatten(mark.args))
+    return {nodeid: {kind: sorted(ids) for kind, ids in entry.items()} for nodeid, entry in record.items()}
+
+
+def coverage_report(config: pytest.Config) -> dict[str, Any]:
+    """The report ``--dgm-coverage`` writes: the markers of :func:`collected_markers`, the files that
+    failed to collect, the rootdir and the arguments of the run."""
+    from dgmcheck import __version__
+
+    return {"format": COVERAGE_FORMAT, "dgmcheck": __version__, "created": time.time(),
+            "rootdir": str(config.rootpath), "args": [str(a) for a in config.args],
+            "errors": sorted(set(_collection(config).errors)), "items": collected_markers(config)}
+
+
+def coverage_path(config: pytest.Config) -> Path | None:
+    """Where ``--dgm-coverage`` writes (None when it was not given); relative paths are the rootdir's."""
+    raw = config.getoption("--dgm-coverage", default=None)
+    if raw is None:
+        return None
+    path = Path(raw) if raw else DEFAULT_COVERAGE_PATH
+    return path if path.is_absolute() else config.rootpath / path
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    path = coverage_path(config)
+    worker = getattr(config, "workerinput", None)  # pytest-xdist: every worker collects the same items
+    if path is None or (worker is not None and worker.get("workerid") != "gw0"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(coverage_report(config), indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(partial, path)  # readers never see half a report

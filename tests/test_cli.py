@@ -1,14 +1,14 @@
-"""Tests of the ``dgmcheck`` command line (in-process through ``main``, plus one console run)."""
+"""Tests of the ``dgmcheck`` command line, in process through ``main`` (``theorems --collect`` runs the
+one pytest collection of a tiny test tree in a subprocess)."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import sys
 import textwrap
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,24 @@ import pytest
 
 from dgmcheck import __version__, cli
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.registry import COVERAGE_KEYS, coverage
+from dgmcheck.pytest_plugin import coverage_report
+from dgmcheck.registry import COVERAGE_KEYS, claims_from_markers, coverage, read_coverage_report
 from dgmcheck.theorems import FAMILIES, THEOREMS
 
 
 @pytest.fixture(scope="module")
-def rows() -> list[dict[str, Any]]:
-    """The registry's coverage as the library measures it."""
-    return coverage(THEOREMS)
+def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A coverage report of what this session collected (the plugin's record), as ``--dgm-coverage``
+    writes it."""
+    path = tmp_path_factory.mktemp("coverage") / "coverage.json"
+    path.write_text(json.dumps(coverage_report(request.config)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def rows(report: Path) -> list[dict[str, Any]]:
+    """The registry's coverage as the library measures it from that report."""
+    return coverage(THEOREMS, claims_from_markers(read_coverage_report(report)["items"]))
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -32,15 +42,21 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+@pytest.fixture
+def theorems(capsys: pytest.CaptureFixture[str], report: Path) -> Callable[..., tuple[int, str, str]]:
+    """``dgmcheck theorems ARGS --report <this session's report>``."""
+    return lambda *argv: _run(capsys, "theorems", *argv, "--report", str(report))
+
+
 # ---------------------------------------------------------------------------------------------
 # dgmcheck theorems
 # ---------------------------------------------------------------------------------------------
 
 
 def test_theorems_json_lists_every_theorem_with_stable_keys(
-    capsys: pytest.CaptureFixture[str], rows: list[dict[str, Any]]
+    theorems: Callable[..., tuple[int, str, str]], rows: list[dict[str, Any]]
 ) -> None:
-    code, out, _ = _run(capsys, "theorems", "--format", "json")
+    code, out, _ = theorems("--format", "json")
     assert code == 0
     data = json.loads(out)
     assert isinstance(data, list)
@@ -53,9 +69,9 @@ def test_theorems_json_lists_every_theorem_with_stable_keys(
 
 
 def test_theorems_text_prints_the_measured_counts(
-    capsys: pytest.CaptureFixture[str], rows: list[dict[str, Any]]
+    theorems: Callable[..., tuple[int, str, str]], rows: list[dict[str, Any]]
 ) -> None:
-    code, out, _ = _run(capsys, "theorems")
+    code, out, _ = theorems()
     assert code == 0
     lines = out.splitlines()
     covered = sum(row["status"] == "covered" for row in rows)
@@ -68,9 +84,9 @@ def test_theorems_text_prints_the_measured_counts(
 
 @pytest.mark.parametrize("status", ["covered", "todo"])
 def test_theorems_status_filter(
-    capsys: pytest.CaptureFixture[str], rows: list[dict[str, Any]], status: str
+    theorems: Callable[..., tuple[int, str, str]], rows: list[dict[str, Any]], status: str
 ) -> None:
-    code, out, _ = _run(capsys, "theorems", "--format", "json", "--status", status)
+    code, out, _ = theorems("--format", "json", "--status", status)
     assert code == 0
     data = json.loads(out)
     assert all(row["status"] == status for row in data)
@@ -78,9 +94,9 @@ def test_theorems_status_filter(
 
 
 def test_theorems_family_filter_and_text_header(
-    capsys: pytest.CaptureFixture[str], rows: list[dict[str, Any]]
+    theorems: Callable[..., tuple[int, str, str]], rows: list[dict[str, Any]]
 ) -> None:
-    code, out, _ = _run(capsys, "theorems", "--family", "ddpm")
+    code, out, _ = theorems("--family", "ddpm")
     assert code == 0
     ddpm = [r for r in rows if r["family"] == "ddpm"]
     covered = sum(r["status"] == "covered" for r in ddpm)
@@ -90,31 +106,52 @@ def test_theorems_family_filter_and_text_header(
     assert "schedules.linear" not in out
 
 
-def test_theorems_unknown_family_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "theorems", "--family", "nosuchfamily")
+def test_theorems_unknown_family_is_a_usage_error(theorems: Callable[..., tuple[int, str, str]]) -> None:
+    code, _, err = theorems("--family", "nosuchfamily")
     assert code == 2
     assert "nosuchfamily" in err and FAMILIES[0] in err
 
 
 def test_theorems_strict_fails_on_todo(
-    capsys: pytest.CaptureFixture[str], rows: list[dict[str, Any]]
+    theorems: Callable[..., tuple[int, str, str]], rows: list[dict[str, Any]]
 ) -> None:
-    code, _, _ = _run(capsys, "theorems", "--strict", "--family", "ddpm")
+    code, _, _ = theorems("--strict", "--family", "ddpm")
     todo = any(r["status"] == "todo" for r in rows if r["family"] == "ddpm")
     assert code == (1 if todo else 0)
-    code, _, _ = _run(capsys, "theorems", "--strict", "--status", "covered")
+    code, _, _ = theorems("--strict", "--status", "covered")
     assert code == 0
 
 
-def test_theorems_warns_when_the_tests_dir_is_missing(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_theorems_without_a_report_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "theorems", "--report", str(tmp_path / "absent.json"))
+    assert code == 0
+    assert "coverage not measured" in err and "absent.json" in err
+    assert out.splitlines()[0] == f"{len(THEOREMS)} theorems; coverage not measured (no coverage report)"
+    code, out, _ = _run(capsys, "theorems", "--format", "json", "--report", str(tmp_path / "absent.json"))
+    assert all(row["status"] == "unmeasured" and row["tests"] == [] for row in json.loads(out))
+    assert _run(capsys, "theorems", "--strict", "--report", str(tmp_path / "absent.json"))[0] == 1
+
+
+def test_theorems_without_a_test_suite_says_so_plainly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, err = _run(
-        capsys, "theorems", "--format", "json", "--tests-dir", str(tmp_path / "absent")
-    )
+    """An installed package: no tests folder, no report anywhere up from the working directory."""
+    from dgmcheck import registry
+
+    monkeypatch.setattr(registry, "repo_root", lambda: tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "theorems")
     assert code == 0
-    assert "tests_dir_missing" in err
-    assert all(row["tests"] == [] and row["status"] == "todo" for row in json.loads(out))
+    assert "no test suite here" in err and "--dgm-coverage" in err
+    assert "covered" not in out.splitlines()[0]
+    code, _, err = _run(capsys, "theorems", "--collect")
+    assert code == 2 and "no test suite" in err
+
+
+def test_theorems_refuses_a_file_that_is_not_a_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("[]", encoding="utf-8")
+    code, _, err = _run(capsys, "theorems", "--report", str(tmp_path / "x.json"))
+    assert code == 2 and "not a dgmcheck coverage report" in err
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -353,26 +390,50 @@ def test_make_candidate() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The installed console script
+# dgmcheck theorems --collect: the suite's one subprocess collection, on a tiny tree
 # ---------------------------------------------------------------------------------------------
 
 
-def test_console_script_theorems_json(tmp_path: Path) -> None:
-    exe = shutil.which("dgmcheck")
-    if exe is None:
-        pytest.skip("the dgmcheck console script is not on PATH")
-    proc = subprocess.run(
-        [exe, "theorems", "--format", "json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert [row["id"] for row in data] == [t.id for t in THEOREMS]
-    assert all(tuple(row) == COVERAGE_KEYS for row in data)
+def test_theorems_collect_measures_coverage_with_pytest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``--collect`` runs ``pytest --collect-only --dgm-coverage`` on the tests folder and reads the
+    report: computed marker arguments count, the claims of a file that fails to collect do not."""
+    project = tmp_path / "proj"
+    (project / "tests").mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (project / "tests" / "test_mine.py").write_text(textwrap.dedent("""
+        import pytest
+
+        IDS = [f"ddpm.{name}" for name in ("posterior", "eps_mean")]
+
+
+        @pytest.mark.theorem(*IDS)
+        def test_oracle():
+            pass
+
+
+        @pytest.mark.planted_bug(IDS[0])
+        @pytest.mark.parametrize("dtype", ["float32", "float64"])
+        def test_bug(dtype):
+            pass
+        """), encoding="utf-8")
+    (project / "tests" / "test_broken.py").write_text(
+        "import pytest\n\n@pytest.mark.theorem('ddpm.stationary')\ndef test_x(:\n    pass\n", encoding="utf-8")
+    report = tmp_path / "out" / "coverage.json"
+    code, out, err = _run(capsys, "theorems", "--collect", "--tests-dir", str(project / "tests"),
+                          "--report", str(report), "--format", "json", "--family", "ddpm")
+    assert code == 0, err
+    assert "tests/test_broken.py" in err  # named as not counted
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert rows["ddpm.posterior"]["tests"] == ["tests/test_mine.py::test_bug", "tests/test_mine.py::test_oracle"]
+    assert rows["ddpm.posterior"]["planted_bug_tests"] == ["tests/test_mine.py::test_bug"]
+    assert rows["ddpm.posterior"]["status"] == "covered"
+    assert rows["ddpm.eps_mean"]["tests"] == ["tests/test_mine.py::test_oracle"]
+    assert rows["ddpm.eps_mean"]["status"] == "todo"  # no planted-bug test
+    assert rows["ddpm.stationary"]["tests"] == []
+    assert read_coverage_report(report)["rootdir"] == str(project)
+    # read back without collecting again
+    code, out2, _ = _run(capsys, "theorems", "--report", str(report), "--format", "json", "--family", "ddpm")
+    assert code == 0 and json.loads(out2) == json.loads(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,14 +441,14 @@ def test_console_script_theorems_json(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_theorems_family_accepts_an_old_spelling_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "theorems", "--format", "json", "--family", "fm")
+def test_theorems_family_accepts_an_old_spelling_with_a_note(theorems: Callable[..., tuple[int, str, str]]) -> None:
+    code, out, err = theorems("--format", "json", "--family", "fm")
     assert code == 0
     assert "note: family 'fm' is now called 'flow_matching'" in err
     ids = [row["id"] for row in json.loads(out)]
     assert ids and all(i.startswith("fm.") for i in ids)
     assert all(row["family"] == "flow_matching" for row in json.loads(out))
-    code, out2, err = _run(capsys, "theorems", "--format", "json", "--family", "flow_matching")
+    code, out2, err = theorems("--format", "json", "--family", "flow_matching")
     assert code == 0 and err == "" and json.loads(out2) == json.loads(out)
 
 

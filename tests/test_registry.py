@@ -1,8 +1,10 @@
-"""Self-tests of the theorem registry and of the static marker scanner that measures coverage.
+"""Self-tests of the theorem registry and of how coverage is measured.
 
-The scanner is proven right against pytest itself: a subprocess collects the suite with a tiny
-plugin that dumps every item's ``theorem`` / ``planted_bug`` markers, and the dump must equal
-the AST scan.
+Coverage comes from pytest's own collection: the plugin (``--dgm-coverage``) writes the
+``theorem`` / ``planted_bug`` markers of every collected test. Here it is proven on a tricky test
+module collected in process (pytester), and this session's own collection (the plugin keeps it) is
+held to the registry: every claimed id registered, and, when the whole suite was collected, every
+check with a planted-bug test.
 """
 
 from __future__ import annotations
@@ -10,16 +12,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dgmcheck import registry
+from dgmcheck.pytest_plugin import collected_markers
 from dgmcheck.registry import (
     COVERAGE_KEYS,
     ORACLE_KINDS,
@@ -28,14 +28,15 @@ from dgmcheck.registry import (
     Theorem,
     claims_from_markers,
     coverage,
+    read_coverage_report,
     resolve,
-    scan_markers,
-    scan_tests,
     status_of,
     strip_parametrization,
     validate,
 )
 from dgmcheck.theorems import BY_ID, FAMILIES, THEOREMS
+
+pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 #: The lectures' theorem inventory, when present: ``DGMCHECK_THEOREMS`` or THEOREMS.md beside the
@@ -169,8 +170,27 @@ def test_sources_cite_real_slides(seeds: Path) -> None:
             assert source.slide in headings, f"{theorem.id}: no slide {source} in its lecture"
 
 
-def test_validate_reports_no_problems() -> None:
-    assert validate(THEOREMS) == []
+def _whole_suite(config: pytest.Config) -> bool:
+    """Whether this session collected the whole ``tests`` folder (deselection does not matter: the
+    plugin keeps the items from before it)."""
+    tests = REPO / "tests"
+    roots = [Path(a.split("::")[0]).resolve() for a in config.args] or [Path.cwd().resolve()]
+    return all(tests == r or tests.is_relative_to(r) for r in roots) and not any("::" in a for a in config.args)
+
+
+def test_validate_reports_no_problems(request: pytest.FixtureRequest) -> None:
+    """References resolve, records are complete; with the whole suite collected, also every check
+    has a planted-bug test and every claimed id is registered."""
+    claims = claims_from_markers(collected_markers(request.config)) if _whole_suite(request.config) else None
+    assert validate(THEOREMS, claims) == []
+
+
+def test_every_marker_id_this_session_collected_is_registered(request: pytest.FixtureRequest) -> None:
+    markers = collected_markers(request.config)
+    assert "tests/test_registry.py::test_every_marker_id_this_session_collected_is_registered" in markers
+    unknown = sorted((theorem_id, nodeid) for nodeid, marks in markers.items()
+                     for kind in ("theorem", "planted_bug") for theorem_id in marks[kind] if theorem_id not in BY_ID)
+    assert not unknown, f"tests claim unregistered theorem ids: {unknown}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,8 +295,8 @@ def test_coverage_rows_have_the_stable_keys() -> None:
     json.dumps(row)
 
 
-def test_coverage_with_a_missing_tests_dir_has_empty_lists(tmp_path: Path) -> None:
-    rows = coverage(THEOREMS, tmp_path / "absent")
+def test_coverage_without_claims_has_empty_lists() -> None:
+    rows = coverage(THEOREMS)
     assert len(rows) == len(THEOREMS)
     assert all(r["tests"] == [] and r["status"] == "todo" for r in rows)
 
@@ -341,126 +361,14 @@ def test_oracle_kinds_are_the_documented_five() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The AST scanner on temporary test files
+# Coverage measured by pytest: the plugin's report
 # ---------------------------------------------------------------------------------------------
-
-
-def _write(root: Path, rel: str, source: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source), encoding="utf-8")
-
-
-def _one_test(theorem_id: str, name: str) -> str:
-    return f"import pytest\n\n@pytest.mark.theorem({theorem_id!r})\ndef {name}():\n    pass\n"
 
 
 def test_strip_parametrization() -> None:
     assert strip_parametrization("tests/t.py::test_x[cpu-float32]") == "tests/t.py::test_x"
     assert strip_parametrization("tests/t.py::T::test_x[a::b]") == "tests/t.py::T::test_x"
     assert strip_parametrization("tests/t.py::test_x") == "tests/t.py::test_x"
-
-
-def test_scanner_reads_function_class_and_module_marks(tmp_path: Path) -> None:
-    _write(
-        tmp_path,
-        "tests/test_fn.py",
-        """
-        import pytest
-
-        @pytest.mark.theorem("a.one", "a.two")
-        def test_multi():
-            pass
-
-        @pytest.mark.planted_bug("a.one")
-        @pytest.mark.parametrize("x", [1, 2])
-        def test_bug(x):
-            pass
-
-        def test_unmarked():
-            pass
-
-        def helper():
-            pass
-        """,
-    )
-    _write(
-        tmp_path,
-        "tests/test_cls.py",
-        """
-        import pytest
-
-        @pytest.mark.theorem("c.cls")
-        class TestThing:
-            def test_m(self):
-                pass
-
-            @pytest.mark.planted_bug("c.meth")
-            def test_n(self):
-                pass
-        """,
-    )
-    _write(
-        tmp_path,
-        "tests/test_mod_single.py",
-        """
-        import pytest
-
-        pytestmark = pytest.mark.theorem("m.single")
-
-        def test_s():
-            pass
-        """,
-    )
-    _write(
-        tmp_path,
-        "tests/sub/test_mod_list.py",
-        """
-        import pytest
-
-        pytestmark = [pytest.mark.theorem("m.list1", "m.list2"), pytest.mark.slow]
-
-        class TestK:
-            def test_k(self):
-                pass
-        """,
-    )
-    markers = scan_markers(tmp_path / "tests")
-    assert markers == {
-        "tests/test_fn.py::test_multi": {"theorem": ["a.one", "a.two"], "planted_bug": []},
-        "tests/test_fn.py::test_bug": {"theorem": [], "planted_bug": ["a.one"]},
-        "tests/test_fn.py::test_unmarked": {"theorem": [], "planted_bug": []},
-        "tests/test_cls.py::TestThing::test_m": {"theorem": ["c.cls"], "planted_bug": []},
-        "tests/test_cls.py::TestThing::test_n": {"theorem": ["c.cls"], "planted_bug": ["c.meth"]},
-        "tests/test_mod_single.py::test_s": {"theorem": ["m.single"], "planted_bug": []},
-        "tests/sub/test_mod_list.py::TestK::test_k": {
-            "theorem": ["m.list1", "m.list2"],
-            "planted_bug": [],
-        },
-    }
-    claims = scan_tests(tmp_path / "tests")
-    assert claims["a.one"] == TestClaims(
-        tests=("tests/test_fn.py::test_bug", "tests/test_fn.py::test_multi"),
-        planted_bug_tests=("tests/test_fn.py::test_bug",),
-    )
-    assert claims["c.meth"].tests == ("tests/test_cls.py::TestThing::test_n",)
-    assert claims["m.list2"].tests == ("tests/sub/test_mod_list.py::TestK::test_k",)
-
-
-def test_scanner_skips_unparsable_files_and_reports_them(tmp_path: Path) -> None:
-    _write(tmp_path, "tests/test_ok.py", _one_test("a.b", "test_a"))
-    _write(tmp_path, "tests/test_broken.py", "def test_x(:\n")  # fmt: skip
-    errors: list[str] = []
-    claims = scan_tests(tmp_path / "tests", errors=errors)
-    assert claims == {"a.b": TestClaims(tests=("tests/test_ok.py::test_a",))}
-    assert len(errors) == 1 and "tests/test_broken.py" in errors[0]
-
-
-def test_scanner_node_ids_are_relative_to_the_given_root(tmp_path: Path) -> None:
-    _write(tmp_path, "proj/tests/test_r.py", _one_test("r.r", "test_r"))
-    assert scan_tests(tmp_path / "proj" / "tests")["r.r"].tests == ("tests/test_r.py::test_r",)
-    claims = scan_tests(tmp_path / "proj" / "tests", root=tmp_path)
-    assert claims["r.r"].tests == ("proj/tests/test_r.py::test_r",)
 
 
 def test_claims_from_markers_counts_planted_bugs_as_tests() -> None:
@@ -472,159 +380,6 @@ def test_claims_from_markers_counts_planted_bugs_as_tests() -> None:
     assert claims["z.w"] == TestClaims(("t.py::test_b",), ("t.py::test_b",))
 
 
-# ---------------------------------------------------------------------------------------------
-# The scanner against pytest's own collection
-# ---------------------------------------------------------------------------------------------
-
-_DUMP_PLUGIN = '''
-"""Dump each collected item's theorem / planted_bug markers as JSON (registry self-test)."""
-import json
-import os
-
-_ERRORS = []
-
-
-def pytest_configure(config):
-    for name in ("theorem", "planted_bug", "slow", "cuda", "adapters"):
-        config.addinivalue_line("markers", name + ": registered by the registry self-test")
-
-
-def pytest_collectreport(report):
-    if report.failed:
-        _ERRORS.append(report.nodeid)
-
-
-def _flatten(args):
-    for arg in args:
-        if isinstance(arg, (list, tuple, set)):
-            yield from _flatten(arg)
-        else:
-            yield arg
-
-
-def _strip(nodeid):
-    start = nodeid.find("::")
-    bracket = nodeid.find("[", start if start >= 0 else 0)
-    return nodeid if bracket < 0 else nodeid[:bracket]
-
-
-def pytest_collection_finish(session):
-    items = {}
-    for item in session.items:
-        entry = items.setdefault(_strip(item.nodeid), {"theorem": set(), "planted_bug": set()})
-        for kind in entry:
-            for mark in item.iter_markers(kind):
-                entry[kind].update(str(a) for a in _flatten(mark.args))
-    data = {
-        "rootdir": str(session.config.rootpath),
-        "errors": sorted(_ERRORS),
-        "items": {k: {kind: sorted(v) for kind, v in e.items()} for k, e in items.items()},
-    }
-    with open(os.environ["DGMCHECK_MARKER_DUMP"], "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-'''
-
-
-def _collect(root: Path, work: Path) -> dict[str, Any]:
-    """Collect ``root``'s tests in a subprocess (cwd = root) and return the marker dump."""
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "_dgmcheck_marker_dump.py").write_text(_DUMP_PLUGIN, encoding="utf-8")
-    out = work / "markers.json"
-    env = dict(os.environ)  # HYPOTHESIS_PROFILE and the rest unchanged
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(work), env.get("PYTHONPATH")]))
-    env["DGMCHECK_MARKER_DUMP"] = str(out)
-    command = [
-        sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-        "-p", "_dgmcheck_marker_dump", "--continue-on-collection-errors", "tests",
-    ]  # fmt: skip
-    proc = subprocess.run(
-        command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert out.is_file(), f"collection produced no dump:\n{proc.stdout}\n{proc.stderr}"
-    data = json.loads(out.read_text(encoding="utf-8"))
-    assert Path(data["rootdir"]).resolve() == root.resolve()
-    data["stdout"] = proc.stdout
-    return data
-
-
-def _errored_files(errors: list[str]) -> set[str]:
-    return {nodeid.split("::")[0] for nodeid in errors}
-
-
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The real suite as pytest collected it: this session's own collection when it took the whole
-    ``tests`` folder (tests/conftest.py records it before deselection), else one subprocess
-    collection with the marker dump plugin.
-
-    Under pytest-xdist the workers share one collection: the first to take the lock file in
-    the session's common temporary folder collects, the others read its result.
-    """
-    from tests.conftest import COLLECTED
-
-    if COLLECTED["complete"] and Path(COLLECTED["rootdir"]).resolve() == REPO.resolve():
-        return {**COLLECTED, "stdout": ""}  # this session collected the whole suite itself
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return _collect(REPO, tmp_path_factory.mktemp("collect"))
-    shared = tmp_path_factory.getbasetemp().parent  # common to the workers of this session
-    result, lock = shared / "dgmcheck-collected.json", shared / "dgmcheck-collected.lock"
-    try:
-        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        deadline = time.monotonic() + 300
-        while not result.is_file() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if result.is_file():
-            return json.loads(result.read_text(encoding="utf-8"))
-        return _collect(REPO, tmp_path_factory.mktemp("collect"))  # the collector died
-    data = _collect(REPO, tmp_path_factory.mktemp("collect"))
-    partial = shared / f"dgmcheck-collected.{os.getpid()}.tmp"
-    partial.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(partial, result)
-    return data
-
-
-def test_coverage_node_ids_exist(collected: dict[str, Any]) -> None:
-    broken = _errored_files(collected["errors"])
-    known = set(collected["items"])
-    listed = {
-        nodeid for row in coverage(THEOREMS) for nodeid in row["tests"] + row["planted_bug_tests"]
-    }
-    missing = sorted(n for n in listed - known if n.split("::")[0] not in broken)
-    assert not missing, f"coverage lists node ids pytest does not collect: {missing}"
-
-
-def test_static_scan_equals_pytest_markers(collected: dict[str, Any]) -> None:
-    broken = _errored_files(collected["errors"])
-    dumped = {
-        nodeid: marks
-        for nodeid, marks in collected["items"].items()
-        if nodeid.split("::")[0] not in broken
-    }
-    scanned = {
-        nodeid: marks
-        for nodeid, marks in scan_markers(REPO / "tests", root=REPO).items()
-        if nodeid.split("::")[0] not in broken
-    }
-
-    def marked(markers: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
-        return {n: m for n, m in markers.items() if m["theorem"] or m["planted_bug"]}
-
-    assert marked(scanned) == marked(dumped)
-    assert claims_from_markers(scanned) == claims_from_markers(dumped)
-
-
-def test_every_marker_id_is_registered(collected: dict[str, Any]) -> None:
-    unknown = {
-        (theorem_id, nodeid)
-        for nodeid, marks in collected["items"].items()
-        for kind in ("theorem", "planted_bug")
-        for theorem_id in marks[kind]
-        if theorem_id not in BY_ID
-    }
-    assert not unknown, f"tests claim unregistered theorem ids: {sorted(unknown)}"
-
-
 _TRICKY = """
 import pytest
 from pytest import mark
@@ -634,6 +389,7 @@ pytestmark = [pytest.mark.theorem("mod.a"), pytest.mark.slow]
 POSTERIOR = pytest.mark.theorem("alias.b")
 theorem = pytest.mark.theorem
 IDS = ("tuple.c", "tuple.d")
+COMPUTED = [f"computed.{n}" for n in ("a", "b")]
 
 
 def test_plain():
@@ -662,6 +418,11 @@ def test_alias_call():
 
 @pytest.mark.theorem(*IDS)
 def test_starred():
+    pass
+
+
+@pytest.mark.planted_bug(*COMPUTED)
+def test_computed():
     pass
 
 
@@ -734,12 +495,17 @@ def test_redefined():  # noqa: F811
 """
 
 
+
+
 @pytest.mark.filterwarnings("ignore")
-def test_scanner_agrees_with_pytest_on_tricky_modules(tmp_path: Path) -> None:
-    root = tmp_path / "proj"
-    _write(root, "pytest.ini", "[pytest]\n")
-    _write(root, "tests/test_tricky.py", _TRICKY)
-    _write(root, "tests/sub/test_single.py", """
+def test_plugin_report_holds_what_pytest_collected(pytester: pytest.Pytester) -> None:
+    """``--dgm-coverage``: pytest's own reading of marks (module, class and inherited ``pytestmark``,
+    aliases, starred and computed arguments, ``pytest.param(marks=...)``), before ``-k``
+    deselection, with the file that failed to collect named; no report without the option."""
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_tricky=_TRICKY)
+    sub = pytester.mkpydir("sub")
+    (sub / "test_single.py").write_text(textwrap.dedent("""
         import pytest
 
         pytestmark = pytest.mark.theorem("single.a")
@@ -749,23 +515,48 @@ def test_scanner_agrees_with_pytest_on_tricky_modules(tmp_path: Path) -> None:
             @pytest.mark.planted_bug("single.b")
             def test_s(self):
                 pass
-        """)  # fmt: skip
-    _write(root, "tests/test_broken.py", "import pytest\n\ndef test_x(:\n    pass\n")
-    _write(root, "tests/helpers.py", "def test_not_a_test_file():\n    pass\n")
-    errors: list[str] = []
-    scanned = scan_markers(root / "tests", root=root, errors=errors)
-    data = _collect(root, tmp_path / "work")
-    assert _errored_files(data["errors"]) == {"tests/test_broken.py"}
-    assert any("tests/test_broken.py" in e for e in errors)
-    assert scanned == data["items"], data["stdout"]
-    # spot checks of what pytest itself decided
-    assert scanned["tests/test_tricky.py::test_param"]["theorem"] == ["mod.a", "param.a"]
-    assert scanned["tests/test_tricky.py::TestChild::test_inherited"]["theorem"] == [
-        "base.a",
-        "mod.a",
-    ]
-    assert "tests/test_tricky.py::TestWithInit::test_x" not in scanned
-    assert scanned["tests/test_tricky.py::test_redefined"]["theorem"] == ["mod.a", "redef.a"]
+        """), encoding="utf-8")
+    (pytester.path / "test_broken.py").write_text("def test_x(:\n    pass\n", encoding="utf-8")
+    pytester.runpytest_inprocess("--collect-only", "-q", "-p", "no:cacheprovider")
+    assert not (pytester.path / ".dgmcheck").exists()  # a foreign run writes nothing
+    pytester.runpytest_inprocess("--collect-only", "-q", "-p", "no:cacheprovider", "-k", "nothing",
+                                 "--dgm-coverage")
+    data = read_coverage_report(pytester.path / ".dgmcheck" / "coverage.json")
+    assert data["errors"] == ["test_broken.py"]
+    items = data["items"]
+    assert items["test_tricky.py::test_plain"] == {"theorem": ["mod.a"], "planted_bug": []}
+    assert items["test_tricky.py::test_multi"]["theorem"] == ["f.a", "f.b", "mod.a"]
+    assert items["test_tricky.py::test_from_import"]["planted_bug"] == ["p.a"]
+    assert items["test_tricky.py::test_alias"]["theorem"] == ["alias.b", "mod.a"]
+    assert items["test_tricky.py::test_starred"]["theorem"] == ["mod.a", "tuple.c", "tuple.d"]
+    assert items["test_tricky.py::test_computed"]["planted_bug"] == ["computed.a", "computed.b"]
+    assert items["test_tricky.py::test_list_arg"]["theorem"] == ["list.a", "list.b", "mod.a"]
+    assert items["test_tricky.py::test_param"]["theorem"] == ["mod.a", "param.a"]
+    assert items["test_tricky.py::TestDecorated::test_n"] == {"theorem": ["cls.a", "meth.a", "mod.a"],
+                                                             "planted_bug": ["cls.b"]}
+    assert items["test_tricky.py::TestDecorated::TestInner::test_inner"]["planted_bug"] == ["cls.b", "inner.a"]
+    assert items["test_tricky.py::TestChild::test_inherited"]["theorem"] == ["base.a", "mod.a"]
+    assert items["test_tricky.py::test_redefined"]["theorem"] == ["mod.a", "redef.a"]
+    assert items["sub/test_single.py::TestS::test_s"] == {"theorem": ["single.a"], "planted_bug": ["single.b"]}
+    assert not any("TestWithInit" in n or "TestNotCollected" in n for n in items)
+
+
+def test_read_coverage_report_refuses_other_files(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text(json.dumps({"items": {}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="not a dgmcheck coverage report"):
+        read_coverage_report(tmp_path / "x.json")
+    with pytest.raises(ValueError, match="not a readable coverage report"):
+        read_coverage_report(tmp_path / "absent.json")
+
+
+def test_find_coverage_report_looks_upwards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "repo_root", lambda: tmp_path / "no-repo")
+    assert registry.find_coverage_report(tmp_path) is None
+    report = tmp_path / registry.COVERAGE_REPORT
+    report.parent.mkdir()
+    report.write_text("{}", encoding="utf-8")
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert registry.find_coverage_report(tmp_path / "a" / "b") == report
 
 
 def test_default_tests_dir_is_the_repository_tests_folder() -> None:
