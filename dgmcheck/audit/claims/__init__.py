@@ -1,7 +1,11 @@
 """The claims of the lecture seeds, one module per part of the lectures (discovered).
 
 Each module defines ``CLAIMS: list[Claim]``. A display formula belongs to the module of the part
-where it first appears (its id, ``"<file>:<line>"``, is that first place).
+where it first appears (its id, ``"<file>:<line>"``, is that first place). A module is named by the
+lecture files and lectures it holds, then its topic: ``f000_l06_l07_score_langevin`` holds lectures 6
+and 7 of file ``000``; ``f000_l09_f003_l09_ddpm_score`` holds 000 L9 and the 003 L9 slides that build
+it up; ``f001_diffusion`` holds file ``001`` (no lecture numbers). Name order is claim order (file,
+then lecture), which the JSON report keeps.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, optimize, stats
 
-from dgmcheck.audit.claims.l01_l04_a import _argmax_prod_equals_argmax_sum_log, _cov_x, _cov_z
+from dgmcheck.audit.claims.f000_l01_tricks import _argmax_prod_equals_argmax_sum_log, _cov_x, _cov_z
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import flows, latent

@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, special
 
-from dgmcheck.audit.claims.l05_l08_common import GH_W, GH_Z, LOG2, laws, npdf
+from dgmcheck.audit.claims.f000_l05_l08_common import GH_W, GH_Z, LOG2, laws, npdf
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import divergences as dv

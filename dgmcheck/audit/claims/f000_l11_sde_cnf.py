@@ -5,7 +5,7 @@ Claims linked to a registry theorem take their reference side from its oracle: `
 closed forms with sigma(t) = 0.1 * 20^t, i.e. ``VE(0.1, 2.0)``, and beta(t) = 0.1 + 4t, i.e. ``VP(0.1, 4.1)``;
 the NCSN / DDPM chain moments; the moment ODEs), ``theory.score`` (the Gaussian kernel's score),
 ``theory.flow_matching`` (conditional fields, the marginal field's continuity residual). The PF-ODE /
-reverse-SDE / continuity checks reuse ``l09_l11_b`` (``theory.fokker_planck`` / ``theory.ode``).
+reverse-SDE / continuity checks reuse ``f000_l09_l10_f003_l09_ode_sde`` (``theory.fokker_planck`` / ``theory.ode``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate
 
-from dgmcheck.audit.claims.l09_l11_b import _continuity_both, _pf_ode, _reverse
+from dgmcheck.audit.claims.f000_l09_l10_f003_l09_ode_sde import _continuity_both, _pf_ode, _reverse
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import flow_matching as fm_th
@@ -428,8 +428,8 @@ CLAIMS: list[Claim] = [
     Claim(id="000.L11.cnf_ode", formulas=("000:4217",), kind="definition",
           meaning="The continuous-time flow from x_0 ~ p_0 (noise) to x_1 ~ p_data."),
     Claim(id="000.L11.continuity_equivalence", formulas=("000:4221",), theorem="ode.continuity_equation",
-          meaning="PDE form and trajectory form of the continuity equation (linear test ODE of l09_l11_b, "
-                  "x(0) ~ N(m, S), p_t by theory.ode.pushforward_logpdf).",
+          meaning="PDE form and trajectory form of the continuity equation (linear test ODE of "
+                  "f000_l09_l10_f003_l09_ode_sde, x(0) ~ N(m, S), p_t by theory.ode.pushforward_logpdf).",
           check=_continuity_both),
     Claim(id="000.L11.fm_objective", formulas=("000:4238",), kind="definition",
           meaning="The flow matching objective -> min."),

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from dgmcheck.audit.claims.l05_l08_b import _forward_kernel, _forward_marginal
+from dgmcheck.audit.claims.f000_l06_l07_score_langevin import _forward_kernel, _forward_marginal
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import ddpm, latent

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import integrate, stats
 from scipy.special import roots_hermitenorm
 
-from dgmcheck.audit.claims.l01_l04_b import _marginal_integral
+from dgmcheck.audit.claims.f000_l02_flows import _marginal_integral
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points
 from dgmcheck.theory import flows, latent, tricks
 

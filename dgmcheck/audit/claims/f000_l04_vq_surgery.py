@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dgmcheck.audit.claims.l01_l04_c import _disc_points, _lg_points, _recon_minus_kl
+from dgmcheck.audit.claims.f000_l03_elbo_vae import _disc_points, _lg_points, _recon_minus_kl
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points
 from dgmcheck.theory import latent, vq
 

@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, linalg, special
 
-from dgmcheck.audit.claims.l05_l08_common import (
+from dgmcheck.audit.claims.f000_l05_l08_common import (
     conditional_expect,
     denoising_objective,
     gaussian_kl_1d,
@@ -301,13 +301,13 @@ def _diffusion_kernel_gradient():
 
 
 # ------------------------------------------------------------------ denoising score matching
-#: Gauss-Hermite nodes for the registry's score oracles on the mixture of l05_l08_common: at 64 nodes the
+#: Gauss-Hermite nodes for the registry's score oracles on the mixture of f000_l05_l08_common: at 64 nodes the
 #: (slowly converging) mixture-score integrals carry ~1e-7 relative error; at 200 they agree with adaptive quadrature.
 _N = 200
 
 
 def _data(a):
-    """p_data (the 3-component mixture of l05_l08_common) scaled by a: x' = a x, so x_t = x' + sqrt(v) eps."""
+    """p_data (the 3-component mixture of f000_l05_l08_common) scaled by a: x' = a x, so x_t = x' + sqrt(v) eps."""
     return noised_mixture(a, 0.0)
 
 
@@ -316,7 +316,7 @@ def _as_score_fn(s):
 
 
 def _dsm(a, v):
-    # slide's right side E_pdata E_q(x_t|x) ||s - grad log q(x_t|x)||^2 (l05_l08_common.denoising_objective, kernel
+    # slide's right side E_pdata E_q(x_t|x) ||s - grad log q(x_t|x)||^2 (f000_l05_l08_common.denoising_objective, kernel
     # gradient -(x_t - a x)/v) vs the registry oracle (score.dsm_equivalence): it is score.dsm_objective, and the
     # left side score.explicit_objective exceeds it by -const with const = score.dsm_constant (theta-free)
     scores = test_scores()
