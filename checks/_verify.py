@@ -184,6 +184,12 @@ class VerifyReport:
                 lines += ["", f"Replay: `verify(..., properties=[{k!r}], reproduce={r.reproduce!r})`"]
         return "\n".join(lines) + "\n"
 
+    def to_html(self) -> str:
+        """A self-contained HTML page: every property, and each violation with a plot (``checks._report_html``)."""
+        from dgmcheck.checks._report_html import render
+
+        return render(self)
+
 
 class VerifyFailed(TheoremViolation):
     """``verify`` found at least one violation. ``report`` holds every property's outcome;

@@ -549,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="checks module to use (default: ddpm); available: "
         + (", ".join(concepts) or "none yet"),
     )
-    verify.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    verify.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text",
+                        help="html: a self-contained page with a plot per violation (needs matplotlib)")
     verify.add_argument("--properties", default=None, help="comma-separated property names (default: all)")
     verify.add_argument("--max-examples", type=int, default=None, help="Hypothesis examples per property")
     verify.add_argument("--dtype", default=None, help="float32 or float64 (default: the candidate's, else float64)")
