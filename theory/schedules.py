@@ -75,6 +75,46 @@ def cosine_alpha_bar(T: int, s: float = COSINE_OFFSET) -> np.ndarray:
     return cosine_alpha_bar_fn(t / T, s) / cosine_alpha_bar_fn(0.0, s)
 
 
+#: Jabri, Fleet & Chen (2022), Figure 8: the sigmoid's argument runs from ``start`` to ``end`` at temperature ``tau``.
+SIGMOID_START = -3.0
+SIGMOID_END = 3.0
+SIGMOID_TAU = 1.0
+
+
+def sigmoid_alpha_bar_fn(u: np.ndarray, start: float = SIGMOID_START, end: float = SIGMOID_END,
+                         tau: float = SIGMOID_TAU) -> np.ndarray:
+    """``g(u) = (σ(end/τ) - σ((u(end - start) + start)/τ)) / (σ(end/τ) - σ(start/τ))`` at the fraction
+    ``u = t/T``: decreasing from ``g(0) = 1`` to ``g(1) = 0`` (``σ`` the logistic function)."""
+    u = np.asarray(u, dtype=np.float64)
+
+    def sig(z: np.ndarray | float) -> np.ndarray:
+        return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))  # 1/(1+e^-z), no overflow
+
+    v_start, v_end = sig(start / tau), sig(end / tau)
+    return (v_end - sig((u * (end - start) + start) / tau)) / (v_end - v_start)
+
+
+def sigmoid_betas(T: int, start: float = SIGMOID_START, end: float = SIGMOID_END, tau: float = SIGMOID_TAU,
+                  max_beta: float = COSINE_MAX_BETA) -> np.ndarray:
+    """The sigmoid schedule (Jabri et al. 2022; the default of lucidrains' denoising-diffusion-pytorch):
+    ``β_t = min(1 - g(t/T)/g((t-1)/T), max_beta)`` with ``g = sigmoid_alpha_bar_fn``, so
+    ``ᾱ_t = g(t/T)`` before the first capped step (the same telescoping as the cosine schedule).
+    ``g(1) = 0``, so ``β_T`` is always the cap. Not a theorem of the lectures: the schedule is held to
+    this closed form only.
+    """
+    if not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer, got {T!r}")
+    if not (np.isfinite(start) and np.isfinite(end) and start < end):
+        raise ValueError(f"need finite start < end, got start={start!r}, end={end!r}")
+    if not tau > 0:
+        raise ValueError(f"tau must be > 0, got {tau!r}")
+    if not 0 < max_beta < 1:
+        raise ValueError(f"max_beta must lie in (0, 1), got {max_beta!r}")
+    t = np.arange(1, T + 1, dtype=np.float64)
+    ratio = sigmoid_alpha_bar_fn(t / T, start, end, tau) / sigmoid_alpha_bar_fn((t - 1) / T, start, end, tau)
+    return np.minimum(1.0 - ratio, max_beta)
+
+
 def alphas(betas: np.ndarray) -> np.ndarray:
     """``α_t = 1 - β_t``."""
     return 1.0 - validate_betas(betas)
