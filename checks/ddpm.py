@@ -31,22 +31,8 @@ from dgmcheck.theory import linear_gaussian as lg
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 from dgmcheck.theory.schedules import validate_betas
 
-SLIDES = {
-    "ddpm.forward_marginal": '000 L7 "Forward Gaussian Diffusion Process" (Statement 1)',
-    "ddpm.stationary": '000 L7 "Forward Gaussian Diffusion Process" (Statement 2)',
-    "ddpm.forward_as_langevin": '000 L7 "Forward Gaussian Diffusion Process" (Langevin Dynamics)',
-    "ddpm.posterior": '000 L8 "Conditioned Reverse Distribution"',
-    "ddpm.elbo_decomposition": '000 L8 "ELBO for Gaussian Diffusion Model"',
-    "ddpm.kl_same_variance": '000 L8 "ELBO for Gaussian Diffusion Model"',
-    "ddpm.optimal_variance": '000 L8 "ELBO for Gaussian Diffusion Model"',
-    "ddpm.eps_mean": '000 L8 "Reparametrization of DDPM"',
-    "ddpm.loss_weight": '000 L8 "Reparametrization of DDPM"',
-    "ddpm.simple_loss": '000 L8 "Reparametrization of DDPM" (Simplified Objective)',
-    "ddpm.ancestral_sampling": '000 L8 "Denoising Diffusion Probabilistic Model (DDPM)"',
-    "ddpm.score_reparametrization": '000 L9 "Denoising Diffusion as a Score-Based Generative Model"',
-    "ddpm.sampling_in_score_form": '000 L9 "DDPM vs NCSN: Sampling"',
-    "ddpm.elbo_equals_dsm": '000 L9 "DDPM vs NCSN: Objectives"',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides("ddpm")
 
 
 class DDPMCandidate(Protocol):

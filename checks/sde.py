@@ -68,16 +68,8 @@ from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
 from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import sde as th
 
-SLIDES = {
-    "sde.wiener": '000 L10 "Stochastic Differential Equation (SDE)" (Wiener Process)',
-    "sde.euler_maruyama": '000 L10 "Stochastic Differential Equation (SDE)" (Euler Update Step, SDESolve)',
-    "sde.ve": '000 L11 "Score Matching SDE"',
-    "sde.vp": '000 L11 "Diffusion SDE"',
-    "sde.moment_odes": '000 L11 "Score-Based Generative Models Through SDEs" (Theorem: moments)',
-    "sde.ve_marginal": '000 L11 "Score-Based Generative Models Through SDEs" (NCSN marginal)',
-    "sde.vp_marginal": '000 L11 "Score-Based Generative Models Through SDEs" (DDPM marginal)',
-    "sde.continuous_dsm": '000 L11 "Score-Based Generative Models Through SDEs" (Continuous-Time Objective)',
-}
+#: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
+SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides("sde")
 
 # The moment-ODE solution by Gauss–Legendre quadrature (theory.sde.moments_gl): test_theory_sde
 # measures its error against the VE/VP closed forms below 1e-13 relative (and solve_ivp agrees to

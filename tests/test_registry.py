@@ -565,6 +565,42 @@ def test_default_tests_dir_is_the_repository_tests_folder() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Slide citations: the records are the one source
+# ---------------------------------------------------------------------------------------------
+
+
+def test_check_modules_report_their_records_slides() -> None:
+    import importlib
+    import pkgutil
+
+    import dgmcheck.checks
+    from dgmcheck.checks._verify import slide_of
+    from dgmcheck.theorems import slide
+
+    seen = 0
+    for info in pkgutil.iter_modules(dgmcheck.checks.__path__):
+        module = importlib.import_module(f"dgmcheck.checks.{info.name}")
+        table = getattr(module, "SLIDES", None)
+        if table is None:
+            continue
+        checked = {t.id for t in THEOREMS if t.check and t.check.startswith(f"{module.__name__}:")}
+        assert set(table) == checked, info.name
+        for theorem_id, citation in table.items():
+            assert citation == slide(theorem_id) == slide_of(theorem_id) != "", theorem_id
+        seen += 1
+    assert seen >= 18
+
+
+def test_slides_of_an_unknown_module_is_a_value_error() -> None:
+    from dgmcheck.theorems import slides
+
+    with pytest.raises(ValueError, match="'nosuch'"):
+        slides("nosuch")
+    with pytest.raises(TypeError):
+        slides("ddpm")["ddpm.posterior"] = "x"  # type: ignore[index]
+
+
+# ---------------------------------------------------------------------------------------------
 # Import direction: records and theorems depend on the data model, never the other way
 # ---------------------------------------------------------------------------------------------
 

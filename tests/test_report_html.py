@@ -68,6 +68,7 @@ def test_html_report_of_a_failing_candidate(failing_report: Any) -> None:
     assert failing_report.failed == ["posterior"] and failing_report.passed == ["forward_marginal"]
     for result in failing_report.results.values():  # what the checks report is the records' citation
         assert result.slide == slide(result.theorem)
+    assert failing_report.results["posterior"].violation.slide == slide("ddpm.posterior")
     page = failing_report.to_html()
     parsed = _parse(page)
     text = "".join(parsed.text)

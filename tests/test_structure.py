@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -231,3 +232,48 @@ def test_the_rooms_cannot_be_imported_under_a_second_name() -> None:
     assert out.pop("dgmcheck") == "ok"
     for room in ROOMS:
         assert out[room].startswith(f"import dgmcheck.{room}, not {room}:"), out[room]
+
+
+# --- slide citations come from the registry records only -----------------------------------------
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_CITATION = re.compile(r"\b\d{3}( L\d+)? \"")
+
+
+def literal_slide_dicts(source: str) -> list[str]:
+    """Dict literals (and ``SLIDES = {...}`` comprehensions) mapping theorem ids to slide citations:
+    a second copy of what the records say, which drifts from them."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if (isinstance(key, ast.Constant) and isinstance(key.value, str) and _ID.match(key.value)
+                        and isinstance(value, ast.Constant) and isinstance(value.value, str)
+                        and _CITATION.search(value.value)):
+                    found.append(f"line {node.lineno}: {key.value!r}: {value.value!r}")
+        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Dict, ast.DictComp)):
+            if any(isinstance(t, ast.Name) and t.id == "SLIDES" for t in node.targets):
+                found.append(f"line {node.lineno}: SLIDES is a literal")
+    return found
+
+
+@pytest.mark.parametrize("source", [
+    'SLIDES = {"ddpm.posterior": \'000 L8 "Conditioned Reverse Distribution"\'}',
+    'X = {"sde.ve": \'000 L11 "Score Matching SDE" (VE)\', "a": 1}',
+    'def f():\n    return {"fm.ve_path": \'002 L14 "Flow matching vs score-based SDE models"\'}',
+    'SLIDES = {k: "" for k in ("ddpm.posterior",)}',
+])
+def test_literal_slide_dicts_are_found(source: str) -> None:
+    assert literal_slide_dicts(source)
+
+
+def test_literal_slide_dict_scan_allows_the_registry_lookup() -> None:
+    assert literal_slide_dicts('SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides("ddpm")\n'
+                               'THEOREM_OF_METHOD = {"euler": "edm.euler"}\nX = {"ddpm.posterior": 1}') == []
+
+
+def test_no_check_module_keeps_its_own_slide_citations() -> None:
+    found = [f"{path.relative_to(REPO).as_posix()} {line}"
+             for path in sorted((REPO / "checks").rglob("*.py"))
+             for line in literal_slide_dicts(path.read_text(encoding="utf-8"))]
+    assert not found, "slide citations belong in dgmcheck/records (dgmcheck.theorems.slides):\n" + "\n".join(found)
