@@ -128,24 +128,40 @@ class Declared:
     # ------------------------------------------------------------------ calls
     def _wrap(self, name: str) -> Callable:
         fn = getattr(self.candidate, name)
-        t_pos, noise_pos = METHODS[name]
+        noise_pos = METHODS[name][1]
         feeds = noise_pos is not None and not takes_noise(fn, noise_pos)
 
         def call(*args: Any) -> Any:
-            args = list(args)
-            t = args[t_pos] if t_pos is not None else None
-            args = self._convert_inputs(name, args, t)
-            if t_pos is not None:
-                args[t_pos] = self.to_candidate_t(t)
-            if feeds:
-                noise = args.pop(noise_pos)
-                out = _with_draws(fn, args, noise, many=(name == "sample"))
-            else:
-                out = fn(*args)
-            return self._convert_output(name, out, args)
+            return self._call(name, fn, list(args), feed=feeds)
 
         call.__name__ = name
         return call
+
+    def _call(self, name: str, fn: Callable, args: list, *, feed: bool, free: bool = False) -> Any:
+        t_pos, noise_pos = METHODS[name]
+        t = args[t_pos] if t_pos is not None else None
+        args = self._convert_inputs(name, args, t)
+        if t_pos is not None:
+            args[t_pos] = self.to_candidate_t(t)
+        if free:
+            args.pop(noise_pos)
+            out = fn(*args)
+        elif feed:
+            noise = args.pop(noise_pos)
+            out = _with_draws(fn, args, noise, many=(name == "sample"))
+        else:
+            out = fn(*args)
+        return self._convert_output(name, out, args)
+
+    def drawing_freely(self, name: str) -> Callable | None:
+        """``name`` called with the candidate's own draws (the ``noise`` argument ignored), for the
+        law of a step whose draws cannot be matched one to one; ``None`` when the candidate takes
+        its noise as an argument (then there is nothing to fall back from)."""
+        fn = getattr(self.candidate, name, None)
+        noise_pos = METHODS.get(name, (None, None))[1]
+        if fn is None or noise_pos is None or takes_noise(fn, noise_pos):
+            return None
+        return lambda *args: self._call(name, fn, list(args), feed=False, free=True)
 
     def _convert_inputs(self, name: str, args: list, t: Any) -> list:
         if self.conventions.prediction == "eps":

@@ -23,9 +23,10 @@ import hypothesis
 import numpy as np
 from hypothesis import Phase, given, reproduce_failure, settings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 
 from dgmcheck.checks.capture import CaptureMismatch
-from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.errors import CandidateRaised, TheoremViolation, raised_where
 from dgmcheck.checks.profiles import hypothesis_name, profile_name
 
 STATUSES = ("passed", "failed", "not_applicable")
@@ -243,6 +244,11 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
             except CaptureMismatch as exc:  # drew other variates than the theorem's: a violation
                 raise TheoremViolation(theorem, f"the candidate's own random draws are not the ones the "
                                        f"theorem needs: {exc}", inputs={"case": case}) from None
+            except (TheoremViolation, HypothesisException):
+                raise
+            except Exception as exc:  # a crash on the theorem's domain is reported, not raised
+                raise CandidateRaised(theorem, f"raised {type(exc).__name__}: {exc} (at {raised_where(exc)}) on "
+                                      f"inputs of the theorem's domain", inputs={"case": case}) from exc
         except TheoremViolation as exc:
             exc.case = case  # the last replay is the shrunk example
             raise

@@ -57,3 +57,20 @@ class TheoremViolation(AssertionError):
 def _rebuild(cls: type, theorem: str, message: str, slide: str, inputs: Any, expected: Any,
              observed: Any) -> TheoremViolation:
     return cls(theorem, message, slide=slide, inputs=inputs, expected=expected, observed=observed)
+
+
+class CandidateRaised(TheoremViolation):
+    """The code under check raised inside a property (on inputs of the theorem's domain), so the
+    theorem could not be confirmed there. ``inputs`` holds the drawn case; the message names the
+    exception and where it was raised. ``__cause__`` is the original exception (not pickled)."""
+
+
+def raised_where(exc: BaseException) -> str:
+    """``file:line in function`` of the innermost frame of ``exc``'s traceback."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "(no traceback)"
+    f = frames[-1]
+    return f"{f.filename}:{f.lineno} in {f.name}"

@@ -83,20 +83,49 @@ def gaussian_mixtures(draw: st.DrawFn, min_dim: int = 1, max_dim: int = 4,
     """
     d = draw(st.integers(min_dim, max_dim))
     k = draw(st.integers(min_components, max_components))
-    raw_w = draw(hnp.arrays(np.float64, k, elements=st.floats(0.05, 1.0)))
-    means = draw(hnp.arrays(np.float64, (k, d), elements=st.floats(-3.0, 3.0)))
+    raw_w = draw(arrays((k,), 0.05, 1.0))
+    means = draw(arrays((k, d), -3.0, 3.0))
     lo = 0.05
-    eig = draw(hnp.arrays(np.float64, (k, d), elements=st.floats(lo, lo * max_condition)))
-    angles = draw(hnp.arrays(np.float64, (k, d, d), elements=st.floats(-1.0, 1.0)))
+    eig = draw(arrays((k, d), lo, lo * max_condition))  # "bounds" gives the extreme conditioning
+    angles = draw(uniform_arrays((k, d, d), -1.0, 1.0))  # a rotation: no edge values to look for
     q = np.linalg.qr(angles + 3 * np.eye(d))[0]  # well-defined orthogonal factor
     covs = np.einsum("kij,kj,klj->kil", q, eig, q)
     covs = 0.5 * (covs + np.swapaxes(covs, 1, 2))
     return GaussianMixture(raw_w / raw_w.sum(), means, covs)
 
 
+EDGES = ("uniform", "zeros", "bounds", "tiny", "repeated")
+
+
 def arrays(shape: tuple[int, ...], low: float = -4.0, high: float = 4.0) -> st.SearchStrategy:
-    """float64 arrays of ``shape`` with finite entries in ``[low, high]``."""
-    return hnp.arrays(np.float64, shape, elements=st.floats(low, high, allow_subnormal=False))
+    """float64 arrays of ``shape`` with finite entries in ``[low, high]``.
+
+    Drawn as a seed and an edge mode rather than element by element (which cost Hypothesis tens of
+    choices per array, most of a case's time): ``uniform`` entries, or with every other entry at
+    ``0`` (``zeros``, clipped into the range), at the bounds (``bounds``), scaled towards the
+    middle by ``1e-8`` (``tiny``), or all equal (``repeated``) — the values element-wise drawing
+    found. Shrinks towards seed 0, ``uniform``.
+    """
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ValueError(f"need finite low <= high, got low={low!r}, high={high!r}")
+    return st.tuples(st.integers(0, 2**32 - 1), st.sampled_from(EDGES)).map(
+        lambda pair: _edged(pair[0], pair[1], shape, float(low), float(high)))
+
+
+def _edged(seed: int, mode: str, shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(low, high, shape)
+    flat = a.reshape(-1)
+    if mode == "zeros":
+        flat[::2] = min(max(0.0, low), high)
+    elif mode == "bounds":
+        flat[::2] = np.where(rng.random(flat[::2].shape) < 0.5, low, high)
+    elif mode == "tiny":
+        mid = min(max(0.0, low), high)
+        flat[:] = mid + 1e-8 * (flat - mid)
+    elif mode == "repeated" and flat.size:
+        flat[:] = flat[0]
+    return a
 
 
 def normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:

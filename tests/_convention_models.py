@@ -164,3 +164,29 @@ class DrawsUniformNoise(DrawsItsOwnNoise):
 
     def q_sample(self, x_start, t):
         return self.ref.q_sample(x_start, t + 1, torch.rand_like(x_start))
+
+
+def _box_muller(like: torch.Tensor) -> torch.Tensor:
+    """Standard normals from two uniforms (as some code draws them): not one draw per variate."""
+    u1 = torch.rand_like(like).clamp_min(1e-12)
+    u2 = torch.rand_like(like)
+    return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * math.pi * u2)
+
+
+class BoxMullerNoise(DrawsItsOwnNoise):
+    """Correct, but its draws cannot be matched one to one: normals made from pairs of uniforms, and
+    ``q_sample`` drawing a spare normal it never uses (as a rejection step would)."""
+
+    def q_sample(self, x_start, t):
+        torch.randn_like(x_start)  # a discarded draw
+        return self.ref.q_sample(x_start, t + 1, _box_muller(x_start))
+
+    def reverse_step(self, x, t, eps):
+        return self.ref.reverse_step(x, t + 1, eps, _box_muller(x))
+
+
+class BoxMullerVarianceOff(BoxMullerNoise):
+    """A 2 % excess in the reverse step's noise variance (√1.02 on the noise)."""
+
+    def reverse_step(self, x, t, eps):
+        return self.ref.reverse_step(x, t + 1, eps, math.sqrt(1.02) * _box_muller(x))

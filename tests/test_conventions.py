@@ -106,6 +106,24 @@ def test_own_noise_drawn_uniform_is_caught():
     assert info.value.theorem == "ddpm.forward_marginal"
 
 
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.ancestral_sampling")
+def test_draws_that_cannot_be_matched_are_checked_by_their_law():
+    """Normals from pairs of uniforms and a spare draw: the one-to-one capture cannot feed them, so
+    q_sample and the reverse step are held to their Gaussian laws by sampling (rate 1e-9)."""
+    report = checks.verify(cm.BoxMullerNoise(linear_betas(50)), conventions="steps=zero_based",
+                           properties=["forward_marginal", "ancestral_step"], max_examples=5)
+    assert report.passed == ["forward_marginal", "ancestral_step"], report.summary()
+
+
+@pytest.mark.planted_bug("ddpm.ancestral_sampling")
+def test_law_fallback_catches_a_two_percent_variance_excess():
+    with pytest.raises(TheoremViolation) as info:
+        checks.verify(cm.BoxMullerVarianceOff(linear_betas(50)), conventions="steps=zero_based",
+                      properties=["ancestral_step"], max_examples=5, shrink=False)
+    assert info.value.theorem == "ddpm.ancestral_sampling"
+    assert "by its law" in str(info.value) and "z =" in str(info.value)
+
+
 # ------------------------------------------------------------------------------- float32 tables
 @pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean")
 @pytest.mark.parametrize("schedule", ["linear", "cosine"])

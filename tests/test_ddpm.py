@@ -201,3 +201,38 @@ def test_verify_refuses_bad_candidates():
         checks.verify(GaussianDiffusion(linear_betas(5)), properties=["no_such"])
     with pytest.raises(TypeError, match="provides none"):
         checks.verify(type("C", (), {"betas": torch.tensor([0.1, 0.2])})())
+
+
+# --------------------------------------------------------------------- narrowing the drawn domain
+class _Narrow(GaussianDiffusion):
+    """Correct on the domain it supports: features of 2+ dimensions, T <= 8, increasing β only."""
+
+    def __init__(self, betas):
+        b = torch.as_tensor(betas)
+        if len(b) > 8 or bool((b[1:] < b[:-1]).any()):
+            raise ValueError("this model supports T <= 8 and increasing schedules only")
+        super().__init__(b)
+
+    def q_sample(self, x0, t, noise):
+        if x0.shape[-1] < 2:
+            raise ValueError("features must have at least 2 dimensions")
+        return super().q_sample(x0, t, noise)
+
+
+@pytest.mark.theorem("ddpm.forward_marginal")
+def test_verify_over_schedules_narrows_T_kinds_and_dims():
+    """Code that supports only part of the domain is verified on that part, without a strategy."""
+    report = checks.verify_over_schedules(_Narrow, properties=["forward_marginal"], min_T=2, max_T=8,
+                                          schedules=["linear", "cosine", "increasing"], min_dim=2,
+                                          max_examples=10)
+    assert report.passed == ["forward_marginal"]
+    with pytest.raises(TheoremViolation):  # the full domain reaches what it refuses
+        checks.verify_over_schedules(_Narrow, properties=["forward_marginal"], max_examples=25, shrink=False)
+
+
+@pytest.mark.parametrize("kwargs", [{"min_T": 0}, {"min_T": 5, "max_T": 4}, {"schedules": ["sigmoid"]},
+                                    {"schedules": "linear"}, {"min_dim": 3, "max_dim": 2}, {"max_batch": 0}])
+def test_verify_over_schedules_rejects_a_bad_domain(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=name):
+        checks.verify_over_schedules(GaussianDiffusion, properties=["forward_marginal"], **kwargs)
