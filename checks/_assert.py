@@ -47,11 +47,15 @@ def assert_close(observed: Any, expected: Any, *, theorem: str, slide: str, what
     if bad.any():
         ratio = np.where(np.isfinite(err), err / np.maximum(bound, 1e-300), np.inf)
         i = np.unravel_index(int(np.argmax(np.where(bad, ratio, -1))), exp_b.shape)
-        raise TheoremViolation(
+        violation = TheoremViolation(
             theorem,
             f"{what}: {int(bad.sum())} of {bad.size} values off; worst at index {tuple(map(int, i))}: "
             f"|observed - expected| = {err[i]:.3e} > allowed {bound[i]:.3e}",
             slide=slide, inputs=inputs, expected=exp_b[i], observed=obs_b[i])
+        # Every element, for the HTML report's expected-vs-observed plot (an off-by-one in t shows
+        # as a shifted curve); not part of the message, not pickled.
+        violation.series = {"expected": exp_b, "observed": obs_b, "allowed": bound}
+        raise violation
 
 
 def assert_mean_matches(samples: np.ndarray, target: float, *, theorem: str, slide: str,
