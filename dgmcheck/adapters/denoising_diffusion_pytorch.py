@@ -305,7 +305,8 @@ def verify_ddpm_pytorch(diffusion: Any, *, beta_schedule: str | None = None,
                         schedule_fn_kwargs: dict[str, Any] | None = None, conventions: Any = None,
                         dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
                         max_examples: int | None = None, shrink: bool = True,
-                        raise_on_failure: bool = True) -> GaussianDiffusionReport:
+                        raise_on_failure: bool = True,
+                        reproduce: tuple[str, str] | None = None) -> GaussianDiffusionReport:
     """Hold a denoising-diffusion-pytorch ``GaussianDiffusion`` to every oracle its methods reach, in
     one call (module docstring)::
 
@@ -316,7 +317,7 @@ def verify_ddpm_pytorch(diffusion: Any, *, beta_schedule: str | None = None,
     (default float64 on the CPU; the parametrization checks run in float32, the tables' precision);
     ``properties`` by name, plain or qualified (``"ddpm.posterior"``, ``"schedules.sigmoid"``).
     Returns a ``GaussianDiffusionReport``; raises ``VerifyFailed`` with it on a violation unless
-    ``raise_on_failure=False``.
+    ``raise_on_failure=False``. ``reproduce`` with ``properties=[name]`` replays a DDPM failure's blob.
     """
     dtype, device = _verify.dtype_device(None, dtype, device)
     view = DDPMPytorch(diffusion)
@@ -344,7 +345,8 @@ def verify_ddpm_pytorch(diffusion: Any, *, beta_schedule: str | None = None,
         Run("parametrization", "parametrization", DDPMPytorchParametrization(diffusion),
             {**common, "dtype": torch.float32}),
     ]
-    report = run_families(name, runs, properties=properties, conventions=conv, notes=notes, raise_on_failure=False)
+    report = run_families(name, runs, properties=properties, conventions=conv, notes=notes, raise_on_failure=False,
+                          reproduce=reproduce)
     if "ddpm.ancestral_step" in report.results:
         report.notes.append("p_sample clamps x̂₀ to [-1, 1] whatever it is told: ddpm.ancestral_step is held "
                             "to the clamped step (clip_x0=(-1, 1))")

@@ -180,12 +180,16 @@ def _reason(prop: Any, view: Any) -> str:
 
 
 def run_families(candidate: str, runs: list[Run], *, properties: Iterable[str] | None,
-                 conventions: Any, notes: list[str], raise_on_failure: bool) -> GaussianDiffusionReport:
+                 conventions: Any, notes: list[str], raise_on_failure: bool,
+                 reproduce: tuple[str, str] | None = None) -> GaussianDiffusionReport:
     """Run each family view with its options and merge the reports (``VerifyFailed`` on a failure
     when ``raise_on_failure``). A property whose methods a view lacks is not applicable with the
-    reason; the family's ``verify`` is called only when some property of it can run."""
+    reason; the family's ``verify`` is called only when some property of it can run. ``reproduce``
+    (the blob of a report's replay line) replays one property: ``properties`` must name it."""
     report = GaussianDiffusionReport(candidate, conventions=conventions, notes=list(notes))
     selected = _selection(properties, runs)
+    if reproduce is not None and (properties is None or sum(len(v or ()) for v in selected.values()) != 1):
+        raise ValueError("reproduce replays one property: give properties=[its name] too")
     for run in runs:
         module = run.checks
         wanted = selected[run.key]
@@ -199,6 +203,11 @@ def run_families(candidate: str, runs: list[Run], *, properties: Iterable[str] |
             opts = dict(run.options)
             if wanted is not None or run.only is not None:
                 opts["properties"] = runnable
+            if reproduce is not None:
+                if "reproduce" not in inspect.signature(module.verify).parameters:
+                    raise ValueError(f"the {run.family} checks cannot replay a blob: rerun with the same seed "
+                                     "(dgmcheck.checks._verify.overrides(seed=...))")
+                opts["reproduce"] = reproduce
             try:
                 fam = module.verify(run.view, **opts)
             except _verify.VerifyFailed as exc:  # the families without raise_on_failure
@@ -295,7 +304,7 @@ class _Base:
     def _t_back(self, t: Any) -> torch.Tensor:
         """The object's 0-based step from what it passes the model (``t·1000/T`` when it rescales)."""
         t = torch.as_tensor(t)
-        if getattr(self.obj, "rescale_timesteps", False) or t.is_floating_point():
+        if getattr(self.obj, "rescale_timesteps", False):
             return torch.round(t.double() * self.T / 1000.0).long()
         return t.long()
 
@@ -444,7 +453,8 @@ def ddpm_conventions(base: Conventions, user: Any) -> Conventions:
 def verify_gaussian_diffusion(obj: Any, *, conventions: Any = None, model: Callable[[Callable], Any] | None = None,
                               dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
                               max_examples: int | None = None, shrink: bool = True,
-                              raise_on_failure: bool = True) -> GaussianDiffusionReport:
+                              raise_on_failure: bool = True,
+                              reproduce: tuple[str, str] | None = None) -> GaussianDiffusionReport:
     """Hold a GaussianDiffusion-style object to every DDPM, DDIM and parametrization oracle its
     methods reach, in one call (module docstring: the mapping, the conventions, the model)::
 
@@ -455,7 +465,7 @@ def verify_gaussian_diffusion(obj: Any, *, conventions: Any = None, model: Calla
     float64 on the CPU); ``properties`` selects by name, plain (``"step"``) or qualified
     (``"ddim.step"``, ``"ddpm.q_mean_variance"``). Returns a :class:`GaussianDiffusionReport`; raises
     ``VerifyFailed`` (a ``TheoremViolation``) with it when a property fails, unless
-    ``raise_on_failure=False``.
+    ``raise_on_failure=False``. ``reproduce`` with ``properties=[name]`` replays a DDPM failure's blob.
     """
     dtype, device = _verify.dtype_device(None, dtype, device)
     ddpm_view = GaussianDiffusionDDPM(obj, model=model)
@@ -490,4 +500,4 @@ def verify_gaussian_diffusion(obj: Any, *, conventions: Any = None, model: Calla
         runs.insert(1, Run("ddpm.sampler_law", "ddpm", ddpm_view, {**ddpm_opts, "dtype": other_dtype},
                            only=("sampler_law",)))
     return run_families(name, runs, properties=properties, conventions=conv, notes=notes,
-                        raise_on_failure=raise_on_failure)
+                        raise_on_failure=raise_on_failure, reproduce=reproduce)
