@@ -22,7 +22,10 @@ from dgmcheck.theory import autoregressive as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('autoregressive')
+#: The joint is enumerated over ``{0..V-1}^m`` only up to this many sequences (the theory's declared
+#: limit ``MAX_SEQUENCES`` is far above it); longer models get the teacher-forced checks alone.
 MAX_ENUMERATION = 4096
+assert MAX_ENUMERATION <= th.MAX_SEQUENCES
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class ARCase:
 
 @st.composite
 def ar_cases(draw: st.DrawFn, V: int, m: int, *, dtype: Any, device: Any = "cpu") -> ARCase:
+    """Up to 4 sequences of the candidate's ``{0..V-1}^m`` and a position ``j``; what is enumerated stays
+    within ``MAX_ENUMERATION`` (checked in :func:`check_factorization`), whatever ``V`` and ``m``."""
     B = draw(st.integers(1, 4))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
@@ -73,7 +78,7 @@ def check_factorization(candidate: Any, case: ARCase, *, tol: Tolerance | None =
     _close("ar.factorization", alt[:, : case.j + 1], cond[:, : case.j + 1],
            f"p(x_i | x_{{<i}}) for i ≤ {case.j + 1} unchanged when x_{{{case.j + 1}:m}} changes", tol_, case,
            x_alt=case.x_alt.tolist())
-    if V**m > MAX_ENUMERATION:
+    if th.num_sequences(V, m) > MAX_ENUMERATION:  # never asks the oracle past its size guard
         return
     seqs = th.all_sequences(V, m)
     joint = np.exp(to_numpy(candidate.log_prob(case.tokens(seqs)))).reshape((V,) * m)
@@ -82,7 +87,7 @@ def check_factorization(candidate: Any, case: ARCase, *, tol: Tolerance | None =
         raise TheoremViolation("ar.factorization", f"Σ_x p(x) = {total:.12g} over all {V**m} sequences, not 1",
                                slide=SLIDES["ar.factorization"], inputs={"V": V, "m": m}, expected=1.0,
                                observed=total)
-    oracle = np.stack([th.conditionals_from_joint(joint, row) for row in case.x])
+    oracle = th.conditionals_from_joint(joint, case.x)  # every drawn row at once
     _close("ar.factorization", cond, oracle, "conditionals = chain rule of the joint p(x_{≤j})/p(x_{<j})",
            exact(case.dtype, 4 * m * V**m) if tol is None else tol, case)
 

@@ -74,3 +74,48 @@ def test_bad_input():
         TabularAR(2, 3).log_prob(torch.zeros(2, 4, dtype=torch.long))
     with pytest.raises(TypeError, match="int V"):
         checks.verify(object())
+
+
+@pytest.mark.theorem("ar.factorization")
+def test_enumeration_oracles_vectorized_agree_with_one_sequence_at_a_time():
+    """The chain rule by enumeration: batched conditionals equal per-sequence ones, and the joint rebuilt from
+    them (batched or one call per sequence) is the joint."""
+    import numpy as np
+
+    V, m = 3, 4
+    joint = np.random.default_rng(3).dirichlet(np.ones(V**m)).reshape((V,) * m)
+    seqs = th.all_sequences(V, m)
+    assert seqs.shape == (V**m, m) and (seqs[1] == [0, 0, 0, 1]).all() and (seqs[-1] == V - 1).all()
+    batched = th.conditionals_from_joint(joint, seqs)
+    one_by_one = np.stack([th.conditionals_from_joint(joint, x) for x in seqs[::7]])
+    np.testing.assert_allclose(batched[::7], one_by_one, rtol=1e-14)
+    np.testing.assert_allclose(th.joint_from_conditionals(lambda xs: th.conditionals_from_joint(joint, xs), V, m,
+                                                          batched=True), joint, rtol=1e-12)
+    np.testing.assert_allclose(th.joint_from_conditionals(lambda x: th.conditionals_from_joint(joint, x), V, m),
+                               joint, rtol=1e-12)
+
+
+def test_enumeration_has_a_declared_size_limit():
+    V, m = 2, 21
+    assert V**m > th.MAX_SEQUENCES
+    with pytest.raises(ValueError, match=r"V\*\*m = 2\*\*21 = 2097152 sequences, over the limit MAX_SEQUENCES"):
+        th.all_sequences(V, m)
+    with pytest.raises(ValueError, match="MAX_SEQUENCES"):
+        th.joint_from_conditionals(lambda x: None, V, m)
+    with pytest.raises(ValueError, match="MAX_SEQUENCES"):
+        th.jacobian_rank_count(4, 11, None)
+    with pytest.raises(ValueError, match="m must be a positive integer"):
+        th.all_sequences(2, 0)
+    assert checks.MAX_ENUMERATION <= th.MAX_SEQUENCES
+
+
+@pytest.mark.theorem("ar.factorization")
+def test_long_models_are_checked_without_enumerating(monkeypatch):
+    """A model past the enumeration limit keeps the teacher-forced checks; the oracle is never asked past its guard."""
+    asked = []
+    real = th.all_sequences
+    monkeypatch.setattr(th, "all_sequences", lambda V, m: asked.append(V**m) or real(V, m))
+    model = TabularAR(2, 13, 1, seed=4)  # 2**13 = 8192 sequences > MAX_ENUMERATION
+    assert 2**13 > checks.MAX_ENUMERATION
+    report = checks.verify(model, dtype=torch.float64, properties=["factorization"], max_examples=2)
+    assert report.passed == ["factorization"] and asked == []

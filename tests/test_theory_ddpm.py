@@ -157,3 +157,61 @@ def test_bad_steps_are_refused(t):
 def test_loss_weight_refuses_t_equal_one():
     with pytest.raises(ValueError, match="t >= 2"):
         th.loss_weight([0.1, 0.2], 1)
+
+
+# --- validate once, then gather: the per-step oracles on a Schedule -----------------------------
+
+PER_STEP = [th.forward_step, th.forward_marginal, th.posterior, th.eps_mean, th.score_from_eps, th.score_step]
+
+
+def _parts(out) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(o) for o in (out if isinstance(out, tuple) else (out,)))
+
+
+@pytest.mark.parametrize("oracle", PER_STEP, ids=lambda f: f.__name__)
+def test_schedule_and_vector_steps_give_the_per_step_values(oracle):
+    """All steps at once (vector t), on a raw schedule or a validated Schedule, equal the scalar calls."""
+    betas = linear_betas(50)
+    ts = np.arange(1, 51)
+    sched = th.schedule(betas)
+    scalar = [_parts(oracle(betas, int(t))) for t in ts]
+    one_by_one = [np.array(col) for col in zip(*scalar, strict=True)]
+    for source in (betas, sched):
+        for vector, scalars in zip(_parts(oracle(source, ts)), one_by_one, strict=True):
+            np.testing.assert_array_equal(vector, scalars)
+    assert all(p.shape == (5, 10) for p in _parts(oracle(sched, ts.reshape(5, 10))))  # results shaped like t
+
+
+def test_a_loop_over_steps_with_a_schedule_validates_once(monkeypatch):
+    """O(T) whole-chain loops: a Schedule is validated when built, never again per step; a raw betas is
+    validated at every call (the public boundary keeps its ValueErrors)."""
+    calls = []
+    real = th.validate_betas
+    monkeypatch.setattr(th, "validate_betas", lambda b, *a, **k: calls.append(1) or real(b, *a, **k))
+    betas = linear_betas(200)
+    sched = th.schedule(betas)
+    assert len(calls) == 1
+    for t in range(1, 201):
+        th.posterior(sched, t), th.loss_weight(sched, max(t, 2)), th.dsm_weight(sched, max(t, 2))
+    th.prior_kl(sched, np.ones(3))
+    assert len(calls) == 1
+    th.loss_weight(betas, 5)  # a raw schedule: validated once per public call, not once per gather
+    assert len(calls) == 2
+    assert th.schedule(sched) is sched
+
+
+@pytest.mark.parametrize(("bad", "match"), [
+    ([], "non-empty"), ([[0.1, 0.2]], "non-empty"), ([0.1, 1.0], r"betas\[1\]"), ([0.0], r"betas\[0\]")])
+def test_schedule_refuses_what_the_oracles_refuse(bad, match):
+    with pytest.raises(ValueError, match=match):
+        th.schedule(bad)
+    with pytest.raises(ValueError, match=match):
+        th.posterior(bad, 1)
+
+
+def test_schedule_is_read_only():
+    sched = th.schedule(linear_betas(10))
+    with pytest.raises(ValueError, match="read-only"):
+        sched.betas[0] = 0.5
+    np.testing.assert_array_equal(sched.alpha_bar[1:], alpha_bars(linear_betas(10)))
+    np.testing.assert_array_equal(sched.one_minus_alpha_bar[1:], one_minus_alpha_bars(linear_betas(10)))

@@ -544,3 +544,93 @@ def test_deterministic_last_step_is_a_valid_sampler_but_not_an_elbo():
     assert np.isfinite(lg.log_likelihood(chain, 0.3))
     with pytest.raises(ValueError, match=r"\bv\b"):
         lg.elbo_terms(chain, BETAS, 0.3)
+
+
+# ----------------------------------------------------------------------------- O(T), vectorized
+
+
+def _recursion_law(chain: lg.LinearReverseChain) -> tuple[np.ndarray, np.ndarray]:
+    """Ancestral sampling's moments step by step, m_{t-1} = a_t m_t + b_t, s_{t-1} = a_t² s_t + v_t."""
+    a = chain.a if chain.a.ndim == 2 else chain.a[:, None]
+    b = chain.b if chain.b.ndim == 2 else chain.b[:, None]
+    v = chain.v if chain.v.ndim == 2 else chain.v[:, None]
+    mean, var = np.asarray(chain.prior_mean, float), np.asarray(chain.prior_var, float)
+    for t in range(chain.num_steps, 0, -1):
+        mean, var = a[t - 1] * mean + b[t - 1], a[t - 1] ** 2 * var + v[t - 1]
+    return mean, var
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling")
+@FAST
+@given(chain_problems())
+def test_sampler_law_in_one_pass_equals_the_step_recursion(problem):
+    _, chain, _ = problem
+    mean, var = lg.sampler_law(chain)
+    ref_mean, ref_var = _recursion_law(chain)
+    np.testing.assert_allclose(mean, np.broadcast_to(ref_mean, mean.shape), rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(var, np.broadcast_to(ref_var, var.shape), rtol=1e-11, atol=1e-12)
+
+
+@FAST
+@given(chain_problems(min_steps=2))
+def test_diffusion_kls_in_one_pass_equal_each_steps_kl(problem):
+    """L_t = E_{x_t ~ q(x_t|x_0)} KL(q(x_{t-1}|x_t, x_0) || p_θ(x_{t-1}|x_t)), step by step: the KL of
+    lg.gaussian_kl averaged over x_t by 3-point Gauss-Hermite (exact: the integrand is quadratic in x_t)."""
+    betas, chain, x0 = problem
+    terms = lg.elbo_terms(chain, betas, x0)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(3)
+    weights = weights / weights.sum()
+    abar = np.concatenate([[1.0], np.cumprod(1 - betas)])
+    for t in range(2, len(betas) + 1):
+        beta, ab, abp = betas[t - 1], abar[t], abar[t - 1]
+        var_post = (1 - abp) * beta / (1 - ab)
+        a = np.broadcast_to(chain.a[t - 1], x0.shape)
+        b = np.broadcast_to(chain.b[t - 1], x0.shape)
+        v = np.broadcast_to(chain.v[t - 1], x0.shape)
+        kl = 0.0
+        for z, w in zip(nodes, weights, strict=True):
+            xt = np.sqrt(ab) * x0 + np.sqrt(1 - ab) * z
+            mu = np.sqrt(abp) * beta / (1 - ab) * x0 + np.sqrt(1 - beta) * (1 - abp) / (1 - ab) * xt
+            kl += w * lg.gaussian_kl(mu, var_post, a * xt + b, v)
+        assert _close(terms.diffusion_kls[t - 2], kl, kl)
+
+
+@pytest.mark.theorem("ddpm.eps_mean")
+@FAST
+@given(schedules(), gaussian_data(min_var=0.0))
+def test_sampler_chain_rows_are_each_steps_eps_predictor(betas, data):
+    mean, var, _ = data
+    chain = lg.ddpm_sampler_chain(betas, mean, var)
+    omab = 1 - np.cumprod(1 - betas)
+    for t in range(1, len(betas) + 1):
+        c, d = lg.eps_optimal_linear(betas, t, mean, var)
+        scale = betas[t - 1] / np.sqrt(omab[t - 1])
+        np.testing.assert_allclose(chain.a[t - 1], (1 - scale * c) / np.sqrt(1 - betas[t - 1]), rtol=1e-12,
+                                   atol=1e-12)
+        np.testing.assert_allclose(chain.b[t - 1], -scale * d / np.sqrt(1 - betas[t - 1]), rtol=1e-12, atol=1e-12)
+
+
+def test_whole_chain_oracles_take_the_schedule_once_whatever_t(monkeypatch):
+    """O(T): the cumulative products are taken a fixed number of times per call, not once per step."""
+    calls = []
+    real = lg._schedule
+    monkeypatch.setattr(lg, "_schedule", lambda b: calls.append(len(b)) or real(b))
+    counts = {}
+    for T in (10, 4000):
+        betas = np.linspace(1e-4, 0.02, T)
+        calls.clear()
+        chain = lg.ddpm_sampler_chain(betas, 0.3, 0.5, variance="beta")
+        lg.elbo(chain, betas, 0.7), lg.elbo_terms(chain, betas, 0.7), lg.log_likelihood(chain, 0.7)
+        lg.sampler_law(lg.true_reverse_chain(betas, 0.3, 0.5))
+        counts[T] = len(calls)
+    assert counts[10] == counts[4000] <= 6
+
+
+def test_posterior_kl_gap_declares_its_dense_limit():
+    T = lg.MAX_DENSE_STEPS + 1
+    betas = np.full(T, 1e-3)
+    chain = lg.true_reverse_chain(betas, 0.0, 1.0)
+    with pytest.raises(ValueError, match=rf"T = {T} is over the limit MAX_DENSE_STEPS = {lg.MAX_DENSE_STEPS}"):
+        lg.posterior_kl_gap(chain, betas, 0.5)
+    # the O(T) route it points to gives the gap (0 for the exact reversal)
+    assert abs(lg.log_likelihood(chain, 0.5) - lg.elbo(chain, betas, 0.5)) < 1e-9

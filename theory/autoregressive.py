@@ -11,38 +11,71 @@ ar.parameter_counts (000 L1 "Histogram as a Generative Model"): free parameters 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import numpy as np
 
+#: The most sequences an enumeration over ``{0..V-1}^m`` may hold: ``all_sequences`` and everything built
+#: on it refuse ``V**m`` above this (2^20 rows: 8·m MiB of int64 symbols and as many joint entries).
+MAX_SEQUENCES = 2**20
+
+
+def num_sequences(V: int, m: int) -> int:
+    """``V**m`` as an exact Python int (no overflow), after checking ``V >= 1`` and ``m >= 1``."""
+    if isinstance(V, bool) or not isinstance(V, (int, np.integer)) or V < 1:
+        raise ValueError(f"V must be a positive integer, got {V!r}")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+        raise ValueError(f"m must be a positive integer, got {m!r}")
+    return int(V) ** int(m)
+
+
+def _check_enumerable(V: int, m: int) -> int:
+    n = num_sequences(V, m)
+    if n > MAX_SEQUENCES:
+        raise ValueError(f"enumerating {{0..V-1}}^m needs V**m = {V}**{m} = {n} sequences, over the limit "
+                         f"MAX_SEQUENCES = {MAX_SEQUENCES}; use a smaller alphabet V or length m")
+    return n
+
 
 def all_sequences(V: int, m: int) -> np.ndarray:
-    """Every sequence of ``{0..V-1}^m`` as rows, in lexicographic order (``V^m × m``)."""
-    return np.array(list(itertools.product(range(V), repeat=m)), dtype=np.int64).reshape(-1, m)
+    """Every sequence of ``{0..V-1}^m`` as rows, in lexicographic order (``V^m × m``).
+
+    ValueError when ``V**m > MAX_SEQUENCES``."""
+    n = _check_enumerable(V, m)
+    return np.stack(np.unravel_index(np.arange(n, dtype=np.int64), (int(V),) * int(m)), axis=1).astype(np.int64)
 
 
 def conditionals_from_joint(joint: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``p(x_j = v | x_{1:j-1})`` for every j and v (``(m, V)``), from a joint table of shape
-    ``(V,)*m`` by marginalization: ``p(x_{1:j-1}, v) / p(x_{1:j-1})``."""
+    """``p(x_j = v | x_{1:j-1})`` for every j and v, from a joint table of shape ``(V,)*m`` by
+    marginalization: ``p(x_{1:j-1}, v) / p(x_{1:j-1})``. ``x`` is one sequence ``(m,)`` (returns
+    ``(m, V)``) or a batch ``(B, m)`` (returns ``(B, m, V)``): the m marginals are summed once."""
     joint = np.asarray(joint, dtype=np.float64)
     m, V = joint.ndim, joint.shape[0]
-    out = np.empty((m, V))
-    for j in range(m):
-        marg = joint.sum(axis=tuple(range(j + 1, m))) if j + 1 < m else joint
-        row = marg[tuple(x[:j])]
-        out[j] = row / row.sum()
-    return out
+    x = np.asarray(x, dtype=np.int64)
+    rows = x.reshape(-1, m)
+    out = np.empty((rows.shape[0], m, V))
+    marg = joint
+    for j in range(m - 1, -1, -1):  # marg = p(x_{1:j+1}) as a (V,)*(j+1) table
+        row = marg[tuple(rows[:, :j].T)] if j else np.broadcast_to(marg, (rows.shape[0], V))  # p(x_{1:j}, v)
+        out[:, j] = row / row.sum(axis=-1, keepdims=True)
+        marg = marg.sum(axis=-1)
+    return out[0] if x.ndim == 1 else out
 
 
-def joint_from_conditionals(cond: Callable[[np.ndarray], np.ndarray], V: int, m: int) -> np.ndarray:
-    """``p(x) = Π_j cond(x)[j, x_j]`` over all sequences, as a ``(V,)*m`` table; ``cond(x)`` is the
-    ``(m, V)`` array of conditionals read along x."""
-    table = np.empty((V,) * m)
-    for x in all_sequences(V, m):
-        c = cond(x)
-        table[tuple(x)] = np.prod(c[np.arange(m), x])
-    return table
+def joint_from_conditionals(cond: Callable[[np.ndarray], np.ndarray], V: int, m: int, *,
+                            batched: bool = False) -> np.ndarray:
+    """``p(x) = Π_j cond(x)[j, x_j]`` over all sequences, as a ``(V,)*m`` table. ``cond(x)`` is the
+    ``(m, V)`` array of conditionals read along one sequence ``x``; with ``batched=True`` it takes all
+    ``V**m`` sequences ``(N, m)`` at once and returns ``(N, m, V)`` (one call, vectorized).
+    ValueError when ``V**m > MAX_SEQUENCES``."""
+    seqs = all_sequences(V, m)
+    if batched:
+        c = np.asarray(cond(seqs), dtype=np.float64)
+        if c.shape != (len(seqs), m, V):
+            raise ValueError(f"cond must return shape {(len(seqs), m, V)} for batched=True, got {c.shape}")
+    else:
+        c = np.stack([np.asarray(cond(x), dtype=np.float64) for x in seqs])
+    return np.prod(np.take_along_axis(c, seqs[..., None], -1)[..., 0], axis=-1).reshape((V,) * m)
 
 
 def parameter_count(V: int, m: int, order: int | None) -> int:
@@ -58,7 +91,8 @@ def jacobian_rank_count(V: int, m: int, order: int | None, seed: int = 0) -> int
     """The parameter count by computation: the rank of ``∂ joint / ∂ logits`` at random logits, where
     every conditional row is ``softmax`` of V free logits (one direction per row is lost to the
     normalization). Central differences; the rank threshold sits far between the O(1) singular values
-    and the O(h²) noise."""
+    and the O(h²) noise. ValueError when ``V**m > MAX_SEQUENCES``."""
+    _check_enumerable(V, m)
     rng = np.random.default_rng(seed)
     ctx = [j if order is None else min(j, order) for j in range(m)]
     shapes = [(V**c, V) for c in ctx]
@@ -73,15 +107,15 @@ def jacobian_rank_count(V: int, m: int, order: int | None, seed: int = 0) -> int
             tables.append(t / t.sum(1, keepdims=True))
             start += n
 
-        def cond(x: np.ndarray) -> np.ndarray:
-            out = np.empty((m, V))
+        def cond(xs: np.ndarray) -> np.ndarray:  # every sequence at once: (N, m) -> (N, m, V)
+            out = np.empty((xs.shape[0], m, V))
             for j in range(m):
-                c = x[j - ctx[j]:j] if ctx[j] else x[:0]
-                idx = int(np.ravel_multi_index(tuple(c), (V,) * len(c))) if len(c) else 0
-                out[j] = tables[j][idx]
+                c = xs[:, j - ctx[j]:j]
+                idx = np.ravel_multi_index(tuple(c.T), (V,) * ctx[j]) if ctx[j] else np.zeros(len(xs), np.int64)
+                out[:, j] = tables[j][idx]
             return out
 
-        return joint_from_conditionals(cond, V, m).ravel()
+        return joint_from_conditionals(cond, V, m, batched=True).ravel()
 
     h = 1e-5
     J = np.stack([(joint(theta0 + h * e) - joint(theta0 - h * e)) / (2 * h) for e in np.eye(len(theta0))], 1)

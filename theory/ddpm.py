@@ -1,8 +1,10 @@
 """Gaussian diffusion (DDPM): closed forms in float64 and their sympy derivations.
 
 All functions take the schedule ``betas`` (``betas[t-1] = β_t``) and steps ``t`` in ``1..T``
-(scalar or array; results broadcast over ``t``). Notation of 000 L7-L9: ``α_t = 1 - β_t``,
-``ᾱ_t = ∏_{s<=t} α_s``, ``ᾱ_0 = 1``, ``β̃_t = (1-ᾱ_{t-1}) β_t / (1-ᾱ_t)``.
+(scalar or array of any shape; results are shaped like ``t``). A raw ``betas`` is validated on every
+call (O(T)); pass ``schedule(betas)`` to validate once and gather in O(len(t)), so a loop over all
+steps stays O(T) (or pass every step at once: ``posterior(betas, np.arange(1, T + 1))``).
+Notation of 000 L7-L9: ``α_t = 1 - β_t``, ``ᾱ_t = ∏_{s<=t} α_s``, ``ᾱ_0 = 1``, ``β̃_t = (1-ᾱ_{t-1}) β_t / (1-ᾱ_t)``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,38 @@ import numpy as np
 import sympy as sp
 
 from dgmcheck.theory.schedules import alpha_bars, one_minus_alpha_bars, validate_betas
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A validated schedule with its cumulative products, computed once.
+
+    ``betas[t-1] = β_t``; ``alpha_bar[t] = ᾱ_t`` and ``one_minus_alpha_bar[t] = 1 - ᾱ_t`` for
+    ``t = 0..T`` (``ᾱ_0 = 1``). Every per-step oracle of this module takes either a raw ``betas`` (validated
+    on each call, O(T)) or a :class:`Schedule` (no re-validation, O(len(t))): a loop over ``t = 1..T``
+    builds one with :func:`schedule` and stays O(T) overall, or passes all steps at once as a vector ``t``.
+    """
+
+    betas: np.ndarray
+    alpha_bar: np.ndarray
+    one_minus_alpha_bar: np.ndarray
+
+    @property
+    def T(self) -> int:
+        return int(self.betas.shape[0])
+
+
+def schedule(betas: np.ndarray | Schedule) -> Schedule:
+    """``betas`` validated (ValueError unless a non-empty 1-D array in (0, 1)) with ``ᾱ_t`` and ``1 - ᾱ_t``
+    for ``t = 0..T``; a :class:`Schedule` is returned as it is."""
+    if isinstance(betas, Schedule):
+        return betas
+    arr = validate_betas(betas).copy()
+    abar = np.concatenate([[1.0], alpha_bars(arr)])
+    omab = np.concatenate([[0.0], one_minus_alpha_bars(arr)])
+    for a in (arr, abar, omab):
+        a.setflags(write=False)
+    return Schedule(arr, abar, omab)
 
 
 @dataclass(frozen=True)
@@ -29,10 +63,13 @@ class ScheduleAt:
     one_minus_alpha_bar_prev: np.ndarray
 
 
-def at(betas: np.ndarray, t: object) -> ScheduleAt:
-    """Gather the schedule at steps ``t``; ValueError unless every ``t`` is an integer in 1..T."""
-    betas = validate_betas(betas)
-    T = len(betas)
+def at(betas: np.ndarray | Schedule, t: object) -> ScheduleAt:
+    """Gather the schedule at steps ``t`` (any shape); ValueError unless every ``t`` is an integer in 1..T.
+
+    O(T) for a raw ``betas`` (validated, cumulative products taken), O(len(t)) for a :class:`Schedule`.
+    """
+    sched = schedule(betas)
+    T = sched.T
     t_arr = np.asarray(t)
     if t_arr.dtype.kind not in "iu" and not (
         t_arr.dtype.kind == "f" and np.all(t_arr == np.round(t_arr))
@@ -41,22 +78,22 @@ def at(betas: np.ndarray, t: object) -> ScheduleAt:
     t_arr = t_arr.astype(np.int64)
     if np.any((t_arr < 1) | (t_arr > T)):
         raise ValueError(f"t must lie in 1..T = 1..{T}, got {t!r}")
-    abar = np.concatenate([[1.0], alpha_bars(betas)])
-    omab = np.concatenate([[0.0], one_minus_alpha_bars(betas)])
+    beta = sched.betas[t_arr - 1]
     return ScheduleAt(
-        t=t_arr, beta=betas[t_arr - 1], alpha=1.0 - betas[t_arr - 1],
-        alpha_bar=abar[t_arr], alpha_bar_prev=abar[t_arr - 1],
-        one_minus_alpha_bar=omab[t_arr], one_minus_alpha_bar_prev=omab[t_arr - 1],
+        t=t_arr, beta=beta, alpha=1.0 - beta,
+        alpha_bar=sched.alpha_bar[t_arr], alpha_bar_prev=sched.alpha_bar[t_arr - 1],
+        one_minus_alpha_bar=sched.one_minus_alpha_bar[t_arr],
+        one_minus_alpha_bar_prev=sched.one_minus_alpha_bar[t_arr - 1],
     )
 
 
-def forward_step(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
+def forward_step(betas: np.ndarray | Schedule, t: object) -> tuple[np.ndarray, np.ndarray]:
     """``q(x_t|x_{t-1}) = N(√α_t x_{t-1}, β_t I)``: returns ``(√α_t, β_t)`` (000 L7)."""
     s = at(betas, t)
     return np.sqrt(s.alpha), s.beta
 
 
-def forward_marginal(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
+def forward_marginal(betas: np.ndarray | Schedule, t: object) -> tuple[np.ndarray, np.ndarray]:
     """ddpm.forward_marginal: ``q(x_t|x_0) = N(√ᾱ_t x_0, (1-ᾱ_t) I)``; returns ``(√ᾱ_t, 1-ᾱ_t)``.
 
     000 L7 "Forward Gaussian Diffusion Process" (Statement 1).
@@ -65,7 +102,7 @@ def forward_marginal(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarr
     return np.sqrt(s.alpha_bar), s.one_minus_alpha_bar
 
 
-def posterior(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def posterior(betas: np.ndarray | Schedule, t: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ddpm.posterior: ``q(x_{t-1}|x_t, x_0) = N(c_0 x_0 + c_t x_t, β̃_t I)``.
 
     ``c_0 = √ᾱ_{t-1} β_t / (1-ᾱ_t)``, ``c_t = √α_t (1-ᾱ_{t-1}) / (1-ᾱ_t)``,
@@ -79,7 +116,7 @@ def posterior(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray, np.
     return c0, ct, var
 
 
-def eps_mean(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
+def eps_mean(betas: np.ndarray | Schedule, t: object) -> tuple[np.ndarray, np.ndarray]:
     """ddpm.eps_mean: ``μ̃_t = x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε``; returns the two coefficients.
 
     000 L8 "Reparametrization of DDPM". (001 writes ``(1-α_t)/√(1-α_t)`` for
@@ -89,7 +126,7 @@ def eps_mean(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
     return 1.0 / np.sqrt(s.alpha), -s.beta / np.sqrt(s.alpha * s.one_minus_alpha_bar)
 
 
-def reverse_variance(betas: np.ndarray, t: object, kind: str = "beta_tilde") -> np.ndarray:
+def reverse_variance(betas: np.ndarray | Schedule, t: object, kind: str = "beta_tilde") -> np.ndarray:
     """The fixed reverse variances of ancestral sampling: ``β̃_t`` ("beta_tilde") or ``β_t`` ("beta").
 
     ddpm.optimal_variance (000 L8): β_t is optimal for x_0 ~ N(0, I), β̃_t for a point mass.
@@ -101,13 +138,14 @@ def reverse_variance(betas: np.ndarray, t: object, kind: str = "beta_tilde") -> 
     raise ValueError(f"kind must be 'beta_tilde' or 'beta', got {kind!r}")
 
 
-def loss_weight(betas: np.ndarray, t: object, kind: str = "beta_tilde") -> np.ndarray:
+def loss_weight(betas: np.ndarray | Schedule, t: object, kind: str = "beta_tilde") -> np.ndarray:
     """ddpm.loss_weight: ``L_t = λ_t E‖ε - ε_θ(x_t)‖²`` with ``λ_t = β_t² / (2 σ_t² α_t (1-ᾱ_t))``.
 
     With ``σ_t² = β̃_t`` (000 L8 "Reparametrization of DDPM") this is
     ``(1-α_t)² / (2 β̃_t α_t (1-ᾱ_t))``, defined for ``t >= 2`` (``β̃_1 = 0``: the ``t = 1`` term of the
     ELBO is the decoder ``log p_θ(x_0|x_1)``, not a KL).
     """
+    betas = schedule(betas)  # validated once for the three gathers below
     s = at(betas, t)
     var = reverse_variance(betas, t, kind)
     if np.any(var <= 0):
@@ -115,7 +153,7 @@ def loss_weight(betas: np.ndarray, t: object, kind: str = "beta_tilde") -> np.nd
     return s.beta**2 / (2.0 * var * s.alpha * s.one_minus_alpha_bar)
 
 
-def score_from_eps(betas: np.ndarray, t: object) -> np.ndarray:
+def score_from_eps(betas: np.ndarray | Schedule, t: object) -> np.ndarray:
     """ddpm.score_reparametrization: ``s_θ,t(x_t) = -ε_θ,t(x_t) / √(1-ᾱ_t)``; returns ``-1/√(1-ᾱ_t)``.
 
     000 L9 "Denoising Diffusion as a Score-Based Generative Model" writes the score without the
@@ -124,7 +162,7 @@ def score_from_eps(betas: np.ndarray, t: object) -> np.ndarray:
     return -1.0 / np.sqrt(at(betas, t).one_minus_alpha_bar)
 
 
-def score_step(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
+def score_step(betas: np.ndarray | Schedule, t: object) -> tuple[np.ndarray, np.ndarray]:
     """ddpm.sampling_in_score_form: ``μ_θ,t = x_t/√(1-β_t) + β_t/√(1-β_t) s_θ,t(x_t)``.
 
     000 L9 "DDPM vs NCSN: Sampling". Returns the coefficients of ``x_t`` and of the score.
@@ -133,18 +171,20 @@ def score_step(betas: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
     return 1.0 / np.sqrt(s.alpha), s.beta / np.sqrt(s.alpha)
 
 
-def dsm_weight(betas: np.ndarray, t: object, kind: str = "beta_tilde") -> np.ndarray:
+def dsm_weight(betas: np.ndarray | Schedule, t: object, kind: str = "beta_tilde") -> np.ndarray:
     """ddpm.elbo_equals_dsm: ``L_t = C_2,t E‖s_θ,t(x_t) - ∇ log q(x_t|x_0)‖²`` with ``C_2 = λ_t (1-ᾱ_t)``.
 
     000 L9 "Denoising Diffusion as a Score-Based Generative Model".
     """
+    betas = schedule(betas)
     return loss_weight(betas, t, kind) * at(betas, t).one_minus_alpha_bar
 
 
-def prior_kl(betas: np.ndarray, x0: np.ndarray) -> float:
+def prior_kl(betas: np.ndarray | Schedule, x0: np.ndarray) -> float:
     """``KL(q(x_T|x_0) || N(0, I))`` summed over coordinates (000 L8, the ELBO's constant term)."""
     x0 = np.asarray(x0, dtype=np.float64)
-    m, v = forward_marginal(betas, len(validate_betas(betas)))
+    sched = schedule(betas)
+    m, v = forward_marginal(sched, sched.T)
     d = x0.size
     return float(0.5 * (m**2 * np.sum(x0**2) + d * v - d - d * np.log(v)))
 

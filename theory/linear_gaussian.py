@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+#: The longest chain :func:`posterior_kl_gap` factors densely (a (T+1) x T QR and a T x T Cholesky per
+#: coordinate: ~0.1 GiB and seconds at T = 2000). Every other function here is O(T) and vectorized.
+MAX_DENSE_STEPS = 2000
 
 
 # ----------------------------------------------------------------------------- validation
@@ -261,11 +264,11 @@ def sampler_law(chain: LinearReverseChain) -> tuple[np.ndarray, np.ndarray]:
     Returns two ``(d,)`` arrays (``d = 1`` when nothing in the chain is per coordinate).
     """
     a, b, v, mean, var, _ = _broadcast_chain(chain)
-    mean = mean.copy()
-    var = var.copy()
-    for t in range(chain.num_steps, 0, -1):
-        mean = a[t - 1] * mean + b[t - 1]
-        var = a[t - 1] ** 2 * var + v[t - 1]
+    # Unrolled: x_0 = P_T x_T + Σ_t P_{t-1} (b_t + √v_t ε_t) with P_k = a_1 ⋯ a_k (P_0 = 1), so
+    # m_0 = P_T m_T + Σ_t P_{t-1} b_t and s_0 = P_T² s_T + Σ_t P_{t-1}² v_t: one cumulative product, O(T).
+    prods = np.concatenate([np.ones((1, *a.shape[1:])), np.cumprod(a, axis=0)])  # P_0..P_T
+    mean = prods[-1] * mean + np.sum(prods[:-1] * b, axis=0)
+    var = prods[-1] ** 2 * var + np.sum(prods[:-1] ** 2 * v, axis=0)
     return mean, var
 
 
@@ -335,17 +338,17 @@ def elbo_terms(chain: LinearReverseChain, betas: ArrayLike, x0: ArrayLike) -> El
 
     prior_kl = gaussian_kl(np.sqrt(alpha_bar[-1]) * x0_b, omab[-1], pm, pv)
 
-    kls = np.zeros(steps - 1)
-    for t in range(2, steps + 1):
-        beta_t = betas_arr[t - 1]
-        beta_tilde = omab[t - 1] * beta_t / omab[t]
-        k0 = np.sqrt(alpha_bar_prev[t - 1]) * beta_t / omab[t]
-        kt = np.sqrt(alphas[t - 1]) * omab[t - 1] / omab[t]
-        at, bt, vt = a[t - 1], b[t - 1], v[t - 1]
-        offset = k0 * x0_b - bt + (kt - at) * np.sqrt(alpha_bar[t - 1]) * x0_b
-        mean_sq = offset**2 + (kt - at) ** 2 * omab[t]
-        ratio = beta_tilde / vt
-        kls[t - 2] = float(np.sum(0.5 * (ratio - 1.0 - np.log(ratio) + mean_sq / vt)))
+    # every t = 2..T at once: rows are steps, columns coordinates
+    i = np.arange(1, steps)  # index t - 1
+    beta_t = betas_arr[i]
+    beta_tilde = (omab[i] * beta_t / omab[i + 1])[:, None]
+    k0 = (np.sqrt(alpha_bar_prev[i]) * beta_t / omab[i + 1])[:, None]
+    kt = (np.sqrt(alphas[i]) * omab[i] / omab[i + 1])[:, None]
+    at, bt, vt = a[i], b[i], v[i]
+    offset = k0 * x0_b - bt + (kt - at) * np.sqrt(alpha_bar[i])[:, None] * x0_b
+    mean_sq = offset**2 + (kt - at) ** 2 * omab[i + 1][:, None]
+    ratio = beta_tilde / vt
+    kls = np.sum(0.5 * (ratio - 1.0 - np.log(ratio) + mean_sq / vt), axis=1)
     return ElboTerms(reconstruction=reconstruction, prior_kl=prior_kl, diffusion_kls=kls)
 
 
@@ -369,7 +372,14 @@ def posterior_kl_gap(chain: LinearReverseChain, betas: ArrayLike, x0: ArrayLike)
     factorization ``W = QR``. This square-root form stays accurate when the chain is
     expanding (``|a_t| > 1`` over many steps), where a Cholesky of ``Λ_p`` itself loses ~``cond(Λ_p)
     eps`` (1e-9 relative at ``a_t = 2``, ``T = 20``). No ELBO formula is used.
+
+    Dense on purpose (an independent route): ``O(T²)`` memory and ``O(T³)`` time per coordinate, so
+    ``T`` above ``MAX_DENSE_STEPS`` is refused with a ValueError (use ``log_likelihood - elbo``, O(T)).
     """
+    if chain.num_steps > MAX_DENSE_STEPS:
+        raise ValueError(f"posterior_kl_gap builds T x T matrices: T = {chain.num_steps} is over the limit "
+                         f"MAX_DENSE_STEPS = {MAX_DENSE_STEPS}; log_likelihood(chain, x0) - elbo(chain, betas, x0) "
+                         "is the same number in O(T)")
     betas_arr, a, b, v, pm, pv, x0_b = _chain_and_schedule(chain, betas, x0)
     _, alpha_bar, _ = _schedule(betas_arr)
     omab = _one_minus_alpha_bar(betas_arr)[1:]
@@ -481,14 +491,27 @@ def eps_optimal_linear(
         raise ValueError(f"t must be an integer in 1..{steps}, got {t!r}")
     mean0 = _coordinates(data_mean, "data_mean")
     var0 = _positive(data_var, "data_var", allow_zero=True)
-    _, alpha_bar, _ = _schedule(betas_arr)
-    omab = _one_minus_alpha_bar(betas_arr)[t]
-    ab = alpha_bar[t - 1]
-    c = np.sqrt(omab) / (ab * var0 + omab)
-    d = -c * np.sqrt(ab) * mean0
+    c, d = _eps_optimal_linear_all(betas_arr, mean0, var0)
+    c, d = c[t - 1], d[t - 1]
     c_out = float(c) if c.ndim == 0 else c
     d_out = float(d) if d.ndim == 0 else d
     return c_out, d_out
+
+
+def _eps_optimal_linear_all(betas_arr: np.ndarray, mean0: np.ndarray,
+                            var0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`eps_optimal_linear` for every ``t = 1..T`` at once (validated inputs): row ``t - 1`` is step
+    ``t``; ``c`` is ``(T,)`` or ``(T, d)`` like ``data_var``, ``d`` like ``data_mean`` and ``data_var``."""
+    _, alpha_bar, _ = _schedule(betas_arr)
+    omab = _one_minus_alpha_bar(betas_arr)[1:, None]
+    ab = alpha_bar[:, None]
+    c = np.sqrt(omab) / (ab * var0 + omab)  # (T, 1) or (T, d)
+    d = -c * np.sqrt(ab) * mean0
+    if var0.ndim == 0:
+        c = c[:, 0]
+    if var0.ndim == 0 and mean0.ndim == 0:
+        d = d[:, 0]
+    return c, d
 
 
 def ddpm_sampler_chain(
@@ -513,15 +536,10 @@ def ddpm_sampler_chain(
     var0 = _positive(data_var, "data_var", allow_zero=True)
     alphas, _, _ = _schedule(betas_arr)
     omab = _one_minus_alpha_bar(betas_arr)
-    steps = betas_arr.shape[0]
-    a_rows, b_rows = [], []
-    for t in range(1, steps + 1):
-        c, d = eps_optimal_linear(betas_arr, t, mean0, var0)
-        scale = betas_arr[t - 1] / np.sqrt(omab[t])
-        a_rows.append((1.0 - scale * np.asarray(c)) / np.sqrt(alphas[t - 1]))
-        b_rows.append(-scale * np.asarray(d) / np.sqrt(alphas[t - 1]))
-    a = np.array(a_rows)
-    b = np.array(b_rows)
+    c, d = _eps_optimal_linear_all(betas_arr, mean0, var0)  # every step at once: O(T)
+    scale = betas_arr / np.sqrt(omab[1:])
+    a = (1.0 - _per_time(scale, c[0]) * c) / _per_time(np.sqrt(alphas), c[0])
+    b = -_per_time(scale, d[0]) * d / _per_time(np.sqrt(alphas), d[0])
     if variance == "beta":
         v = betas_arr.copy()
     else:

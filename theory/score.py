@@ -40,10 +40,21 @@ def _gh_1d(n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, w / np.sqrt(2 * np.pi)
 
 
+#: The most nodes a tensor rule may have: ``n**d`` grows past memory fast (64 nodes per coordinate is
+#: 262144 nodes in d = 3 but 16.8 million, several GiB of nodes and integrand values, in d = 4).
+MAX_RULE_NODES = 2**20
+
+
 def gh_rule(n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tensor Gauss-Hermite rule for ``E_{u ~ N(0, I_d)} f(u)``: nodes ``(n^d, d)``, weights ``(n^d,)``."""
+    """Tensor Gauss-Hermite rule for ``E_{u ~ N(0, I_d)} f(u)``: nodes ``(n^d, d)``, weights ``(n^d,)``.
+
+    ValueError when ``n**d > MAX_RULE_NODES``."""
     if not 1 <= n <= 256 or d < 1:  # numpy's hermegauss overflows beyond a few hundred nodes
         raise ValueError(f"need 1 <= n <= 256 and d >= 1, got n={n}, d={d}")
+    if n**d > MAX_RULE_NODES:
+        raise ValueError(f"a tensor Gauss-Hermite rule with n = {n} nodes per coordinate in d = {d} has "
+                         f"n**d = {n}**{d} = {n**d} nodes, over the limit MAX_RULE_NODES = {MAX_RULE_NODES}; "
+                         f"use n <= {int(MAX_RULE_NODES ** (1 / d) + 1e-9)} in d = {d}")
     x, w = _gh_1d(n)
     grids = np.meshgrid(*([x] * d), indexing="ij")
     wgrids = np.meshgrid(*([w] * d), indexing="ij")
@@ -104,7 +115,20 @@ def _positive(v: float, name: str) -> float:
 
 # --------------------------------------------------------------------------- objectives
 def fisher_information(mixture: GaussianMixture, n: int = N_NODES) -> float:
-    """``J(q) = E_q ‖∇ log q‖²`` by quadrature."""
+    """``J(q) = E_q ‖∇ log q‖²`` (score.fisher_divergence, 000 L6 "Score Matching").
+
+    A single Gaussian ``N(m, C)`` has the exact ``J = E‖C⁻¹(x - m)‖² = tr C⁻¹`` in any dimension. A mixture
+    (no closed form) takes tensor Gauss-Hermite quadrature with ``n`` nodes per coordinate and component:
+    ``n**d`` nodes, refused with a ValueError above ``MAX_RULE_NODES`` (n = 64 reaches d = 3; in d = 4 pass
+    n <= 32, with the accuracy that costs).
+    """
+    if len(mixture.weights) == 1:  # the exact route
+        return float(np.trace(np.linalg.inv(mixture.covs[0])))
+    if n**mixture.dim > MAX_RULE_NODES:
+        raise ValueError(f"fisher_information of a {len(mixture.weights)}-component mixture in d = {mixture.dim} "
+                         f"by quadrature needs n**d = {n}**{mixture.dim} = {n**mixture.dim} nodes per component, "
+                         f"over the limit MAX_RULE_NODES = {MAX_RULE_NODES}: pass a smaller n "
+                         f"(n <= {int(MAX_RULE_NODES ** (1 / mixture.dim) + 1e-9)})")
     x, w = mixture_rule(mixture, n)
     return float(w @ np.sum(mixture.score(x) ** 2, axis=-1))
 
