@@ -62,7 +62,7 @@ def xt_order(fn: Callable, name: str, stacklevel: int = 2) -> Callable:
     def swapped(x: Any, t: Any) -> Any:
         return fn(t, x)
 
-    swapped.__wrapped__ = fn  # type: ignore[attr-defined]
+    # no __wrapped__: inspect.signature would follow it back to (t, x) and swap a second time
     return swapped
 
 

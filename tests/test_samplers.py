@@ -212,3 +212,22 @@ def test_verify_needs_spec_and_protocol():
         checks.verify(object(), data=GaussianMixture(*GAUSSIAN))
     with pytest.raises(ValueError, match="properties"):
         checks.verify(candidate(), properties=["nope"])
+
+
+@pytest.mark.theorem("sde.kfp", "sde.reverse_sde")
+def test_old_order_sde_still_works_with_a_deprecation_warning():
+    """An SDE whose diffusion/marginal take (t, x), the order of earlier releases: read from the
+    parameter names, warned about, and verified like the new order."""
+
+    class OldVP(VPSDE):
+        def diffusion(self, t, x):
+            return super().diffusion(x, t)
+
+        def marginal(self, t, x):
+            return super().marginal(x, t)
+
+    with pytest.warns(DeprecationWarning) as record:
+        cand = candidate(sde=OldVP(0.1, 20.0, 1.0))
+    assert {str(w.message).split("(")[0] for w in record} == {"diffusion", "marginal"}
+    report = checks.verify(cand, properties=["kfp", "reverse_sde"], max_examples=2)
+    assert report.passed == ["kfp", "reverse_sde"]

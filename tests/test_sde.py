@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -282,3 +284,125 @@ def test_bad_input_names_the_argument():
         impl.continuous_dsm_loss(lambda x, t: x, sde, x, 0.5, x[:, :1])
     with pytest.raises(TypeError, match="x0"):
         impl.euler_maruyama(sde.drift, sde.diffusion, torch.zeros(3, 2, dtype=torch.long), ts, z)
+
+
+# ---------------------------------------------------------------------------------- (x, t) order
+class _OldOrderVP:
+    """A VP SDE written in the (t, x) order of earlier releases (diffusion(t, x), marginal(t, x))."""
+
+    beta_min, beta_max, T = 0.1, 20.0, 1.0
+
+    def __init__(self):
+        self.sde = VPSDE(self.beta_min, self.beta_max, self.T)
+
+    def drift(self, x, t):
+        return self.sde.drift(x, t)
+
+    def diffusion(self, t, x):
+        return self.sde.diffusion(x, t)
+
+    def marginal(self, time, x):
+        return self.sde.marginal(x, time)
+
+
+@pytest.mark.theorem("sde.moment_odes", "sde.vp_marginal")
+def test_old_order_candidate_passes_with_a_deprecation_warning():
+    props = ["moment_odes", "vp_marginal"]
+    with pytest.warns(DeprecationWarning) as record:
+        report = checks.verify(_OldOrderVP(), properties=props, max_examples=2)
+    assert report.passed == props
+    messages = sorted(str(w.message).split("(")[0] for w in record if w.category is DeprecationWarning)
+    assert messages == ["diffusion", "marginal"], messages  # one warning per old-order method
+    assert all("(x, t)" in str(w.message) for w in record)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert checks.verify(VPSDE(), properties=props, max_examples=2).passed == props
+
+
+@pytest.mark.theorem("sde.euler_maruyama")
+def test_old_order_solver_passes_with_a_deprecation_warning():
+    def old_em(drift, diffusion, x0, ts, noises, *, return_path=False):  # calls diffusion(t, x)
+        return impl.euler_maruyama(drift, lambda x, t: diffusion(t, x), x0, ts, noises, return_path=return_path)
+
+    with pytest.warns(DeprecationWarning, match=r"diffusion\(x, t\)"):
+        checks.verify_solvers(euler_maruyama=old_em, properties=["euler_maruyama"], max_examples=2)
+
+
+# ---------------------------------------------------------------------------------- VE origin
+class _ScoreVE(VESDE):
+    """score-SDE's VE marginal: std σ(t), measured from σ_min (ve_origin=sigma_min)."""
+
+    def marginal(self, x, t):
+        s = self.sigma(x, t)
+        return torch.ones_like(s), s
+
+    dsm_loss = VESDE.dsm_loss
+
+
+@pytest.mark.theorem("sde.ve_marginal", "sde.moment_odes", "sde.continuous_dsm", "sde.ve")
+def test_ve_origin_sigma_min_declared_passes(dtype):
+    props = ["moment_odes", "ve_marginal", "chain_rate", "continuous_dsm"]
+    report = checks.verify(_ScoreVE(), properties=props, conventions="ve_origin=sigma_min", dtype=dtype,
+                           max_examples=2)
+    assert report.passed == props
+    assert report.to_dict()["conventions"]["ve_origin"] == "sigma_min"
+    # and the lecture's VE under the declaration is the one that fails
+    with pytest.raises(TheoremViolation):
+        checks.verify(VESDE(), properties=["ve_marginal"], conventions={"ve_origin": "sigma_min"}, shrink=False)
+
+
+@pytest.mark.theorem("sde.ve_marginal", "sde.moment_odes")
+def test_ve_origin_undeclared_fails_with_a_hint():
+    report = checks.verify(_ScoreVE(), properties=["moment_odes", "ve_marginal"], shrink=False, max_examples=2,
+                           raise_on_failure=False)
+    assert report.failed == ["moment_odes", "ve_marginal"]
+    for name in report.failed:
+        assert "ve_origin='sigma_min'" in report.results[name].hint
+        assert "σ_min²" in report.results[name].hint  # the bug it could also be
+
+
+@pytest.mark.planted_bug("sde.ve_marginal")
+@pytest.mark.parametrize("conv", [None, "ve_origin=sigma_min"])
+def test_ve_std_squared_gets_no_hint(conv):
+    class StdSquared(VESDE):
+        def marginal(self, x, t):
+            s = self.sigma(x, t)
+            return torch.ones_like(s), s**2  # the variance where the std belongs
+
+    with pytest.raises(TheoremViolation) as info:
+        checks.verify(StdSquared(), properties=["ve_marginal"], conventions=conv, shrink=False, max_examples=2)
+    assert info.value.theorem == "sde.ve_marginal"
+    assert not info.value.report.results["ve_marginal"].hint
+
+
+def test_time_direction_has_no_sde_meaning():
+    with pytest.raises(ValueError, match="time_direction"):
+        checks.verify(VPSDE(), conventions="time_direction=noise_to_data")
+
+
+# ---------------------------------------------------------------------------------- sub-VP
+@pytest.mark.theorem("sde.moment_odes")
+@pytest.mark.planted_bug("sde.moment_odes")
+def test_subvp_closed_form_and_its_bug():
+    class SubVP:
+        beta_min, beta_max, T, sde_kind = 0.1, 20.0, 1.0, "subvp"
+
+        def __init__(self, bug=False):
+            self.vp, self.bug = VPSDE(0.1, 20.0), bug
+
+        def drift(self, x, t):
+            return self.vp.drift(x, t)
+
+        def diffusion(self, x, t):
+            b = self.vp.integrated_beta(x, t)
+            return (self.vp.beta(x, t) * -torch.expm1(-(b if self.bug else 2 * b))).sqrt()
+
+        def marginal(self, x, t):
+            a, s = self.vp.marginal(x, t)
+            return a, s**2  # std 1 - e^{-B}
+
+    report = checks.verify(SubVP(), max_examples=2)
+    assert report.passed == ["moment_odes", "subvp_marginal"]
+    with pytest.raises(TheoremViolation) as info:  # e^{-B} for e^{-2B} in the discount
+        checks.verify(SubVP(bug=True), properties=["subvp_marginal"], shrink=False, max_examples=2)
+    assert info.value.theorem == "sde.moment_odes"
