@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from dgmcheck.impl import _validate
+from dgmcheck.impl._noise import NoiseFeed, NoiseSource
 from dgmcheck.theory import ddim as th
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # ε_θ(x_t, t), lecture t
@@ -89,18 +90,22 @@ class DDIM:
         direction = (1 - as_ - var).clamp(min=0).sqrt()  # >= 0 exactly; clamp only rounding
         return as_.sqrt() * x0 + direction * eps + var.sqrt() * noise
 
-    def sample(self, eps_model: EpsModel, x_T: torch.Tensor, noises: torch.Tensor,
-               grid: object, eta: float) -> torch.Tensor:
-        """DDIM sampling down ``grid`` (lecture steps, decreasing) and to 0; ``noises[k]`` is the z
-        of the k-th step."""
+    def sample(self, eps_model: EpsModel, x_T: torch.Tensor, noises: NoiseSource | None = None,
+               grid: object = None, eta: float | None = None, *,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """DDIM sampling down ``grid`` (lecture steps, decreasing) and to 0; the z of the k-th step is
+        ``noises[k]`` (a tensor ``(len(grid), *x_T.shape)`` or a sequence), ``noises(k)`` (a callable), the
+        next item of an iterable, or a draw of ``generator`` (streamed: one z alive at a time;
+        ``dgmcheck.impl._noise``)."""
+        if grid is None or eta is None:
+            raise TypeError("grid and eta are required: the decreasing lecture steps to sample down, and η")
         g = th.validate_grid(np.asarray(grid), self.T)
-        if noises.shape[0] != len(g) or noises.shape[1:] != x_T.shape:
-            raise ValueError(f"noises must have shape ({len(g)}, *x_T.shape), got {tuple(noises.shape)}")
+        feed = NoiseFeed(noises, generator, x_T, len(g), like_name="x_T")
         x = x_T
         pts = [*g.tolist(), 0]
         for k in range(len(g)):
             tt = torch.full((x.shape[0],), pts[k], dtype=torch.long, device=x.device)
-            x = self.ddim_step(x, tt, pts[k + 1], eps_model(x, tt), eta, noises[k])
+            x = self.ddim_step(x, tt, pts[k + 1], eps_model(x, tt), eta, feed(k, k))
         return x
 
     # -- respacing -----------------------------------------------------------------------------

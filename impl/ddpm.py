@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from dgmcheck.impl import _validate
+from dgmcheck.impl._noise import NoiseFeed, NoiseSource
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # ε_θ(x_t, t)
 
@@ -193,21 +194,28 @@ class GaussianDiffusion:
         last = (t_ == 1).reshape((-1,) + (1,) * (x_t.ndim - 1))
         return mean + torch.where(last, torch.zeros_like(std), std) * noise
 
-    def sample(self, eps_model: EpsModel, x_T: torch.Tensor, noises: torch.Tensor,
-               variance: str = "beta_tilde") -> torch.Tensor:
-        """Ancestral sampling from ``x_T`` down to ``x_0``; ``noises[t-1]`` is the ``z`` of step ``t``.
+    def sample(self, eps_model: EpsModel, x_T: torch.Tensor, noises: NoiseSource | None = None,
+               variance: str = "beta_tilde", *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Ancestral sampling from ``x_T`` down to ``x_0`` (ddpm.ancestral_sampling); the ``z`` of step ``t``:
 
-        ``noises`` has shape ``(T, *x_T.shape)`` (``noises[0]`` is unused: no noise at ``t = 1``).
+        * ``noises`` a tensor ``(T, *x_T.shape)`` (or a sequence of ``T`` tensors): ``noises[t-1]``, all held at
+          once (``noises[0]`` is unused: no noise at ``t = 1``);
+        * ``noises`` a callable ``t -> z``: called for ``t = T, ..., 2`` in that order;
+        * ``noises`` any other iterable: consumed lazily, step ``T``'s ``z`` first (``T - 1`` items);
+        * ``generator=``: ``torch.randn(x_T.shape, generator=generator)`` like ``x_T``, per step ``T, ..., 2``.
+
+        The streamed forms keep one step's noise alive at a time (peak memory O(1) in ``T``) and give the
+        tensor form's sample when they hand over the same numbers (``dgmcheck.impl._noise``).
         """
         _validate.floating(x_T, "x_T")
-        if noises.shape != (self.T, *x_T.shape):
-            raise ValueError(f"noises must have shape (T, *x_T.shape) = {(self.T, *x_T.shape)}, "
-                             f"got {tuple(noises.shape)}")
-        _validate.like(noises[0], x_T, "noises[t]", "x_T")
+        feed = NoiseFeed(noises, generator, x_T, self.T, like_name="x_T")
         x = x_T
         for t in range(self.T, 0, -1):
             tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
-            x = self.reverse_step(x, tt, eps_model(x, tt), noises[t - 1], variance)
+            # step 1 adds no noise: a stream is not asked for it (the tensor's noises[0] is read and zeroed)
+            z = feed(t - 1, t) if t > 1 or not feed.streamed else torch.zeros_like(x)
+            x = self.reverse_step(x, tt, eps_model(x, tt), z, variance)
+            del z  # the next step's noise is made after this one is gone
         return x
 
     # -- ELBO and losses -------------------------------------------------------------------

@@ -176,7 +176,15 @@ def test_mlp_denoiser_trains_towards_the_exact_denoiser():
     (lambda d, x: d.loss_weight(torch.tensor([1, 2])), ValueError, "t must be >= 2"),
     (lambda d, x: d.reverse_variance(2, x, "beta_bar"), ValueError, "kind must be"),
     (lambda d, x: d.sample(lambda y, t: y, x, torch.zeros(3, 2, 3, dtype=x.dtype)), ValueError,
-     r"noises must have shape \(T, \*x_T.shape\)"),
+     r"noises must have shape \(10, \*x_T.shape\)"),
+    (lambda d, x: d.sample(lambda y, t: y, x), TypeError, "pass exactly one of noises="),
+    (lambda d, x: d.sample(lambda y, t: y, x, x[None].expand(10, 2, 3), generator=torch.Generator()), TypeError,
+     "exactly one"),
+    (lambda d, x: d.sample(lambda y, t: y, x, generator=0), TypeError, "generator must be a torch.Generator"),
+    (lambda d, x: d.sample(lambda y, t: y, x, lambda t: x.float()), TypeError, r"noises\(10\) has dtype"),
+    (lambda d, x: d.sample(lambda y, t: y, x, iter([x] * 3)), ValueError, "noises ran out after 3 items"),
+    (lambda d, x: d.sample(lambda y, t: y, x, [x] * 9), ValueError, "must hold 10 tensors"),
+    (lambda d, x: d.sample(lambda y, t: y, x, 3.0), TypeError, "noises must be a tensor, a sequence"),
 ])
 def test_bad_input_is_refused_with_a_clear_error(call, error, match):
     ddpm = GaussianDiffusion(linear_betas(10))
@@ -209,3 +217,95 @@ def test_reference_doctest():
     from dgmcheck.impl import ddpm as module
 
     assert doctest.testmod(module).failed == 0
+
+
+# --- streamed noise: the same sample, one step's noise alive at a time ------------------------------
+
+
+def _draws(T: int, like: torch.Tensor, seed: int) -> list[torch.Tensor]:
+    """The noise of steps T, ..., 2 in sampling order, as a seeded generator hands it over."""
+    g = torch.Generator(device=like.device).manual_seed(seed)
+    return [torch.randn(like.shape, generator=g, dtype=like.dtype, device=like.device) for _ in range(T - 1)]
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling")
+@pytest.mark.parametrize("variance", ["beta_tilde", "beta"])
+def test_streamed_noise_gives_the_tensor_noise_sample(device, dtype, variance):
+    T = 30
+    ddpm = GaussianDiffusion(cosine_betas(T))
+    mix = GaussianMixture(np.array([0.4, 0.6]), np.array([[-1.0, 0.5], [1.0, 0.0]]),
+                          np.tile(np.eye(2) * 0.3, (2, 1, 1)))
+    eps = _mixture_eps(ddpm, mix)
+    x_T = torch.randn(4, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64).to(device, dtype)
+    steps = _draws(T, x_T, seed=7)  # steps[k] is the z of step T - k
+    tensor = torch.stack([torch.zeros_like(x_T), *reversed(steps)])  # tensor[t-1] is the z of step t
+    expected = ddpm.sample(eps, x_T, tensor, variance)
+    streamed = {
+        "generator": ddpm.sample(eps, x_T, variance=variance,
+                                 generator=torch.Generator(device=device).manual_seed(7)),
+        "callable": ddpm.sample(eps, x_T, lambda t: steps[T - t], variance),
+        "iterator": ddpm.sample(eps, x_T, iter(steps), variance),
+        "list": ddpm.sample(eps, x_T, list(tensor.unbind(0)), variance),
+    }
+    for name, got in streamed.items():
+        assert torch.equal(got, expected), name
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling")
+def test_streamed_sampling_keeps_one_steps_noise_alive(device):
+    """A counting noise source proves the sampler holds at most one step's noise at a time (tracemalloc is
+    blind to torch; on cuda the allocator's peak is measured too: streamed adds O(1) in T, the tensor O(T))."""
+    import gc
+    import weakref
+
+    T = 200
+    ddpm = GaussianDiffusion(linear_betas(T))
+    x_T = torch.zeros(8, 3, 16, 16, dtype=torch.float32, device=device)
+    alive, peak, asked = [0], [0], []
+
+    def source(t: int) -> torch.Tensor:
+        asked.append(t)
+        z = torch.randn_like(x_T)
+        alive[0] += 1
+        peak[0] = max(peak[0], alive[0])
+        weakref.finalize(z, lambda: alive.__setitem__(0, alive[0] - 1))
+        return z
+
+    def eps_model(x, t):
+        return 0.1 * x
+
+    gc.collect()
+    ddpm.sample(eps_model, x_T, source)
+    assert asked == list(range(T, 1, -1))  # sampling order, T - 1 noisy steps (step 1 adds none)
+    assert peak[0] == 1 and alive[0] == 0
+    held = [source(t) for t in range(T, 1, -1)]  # the counter sees a materializing caller
+    assert peak[0] == T - 1
+    del held
+    if device.type == "cuda":
+        def peak_extra(**kw) -> int:
+            torch.cuda.synchronize(device)
+            torch.cuda.reset_peak_memory_stats(device)
+            base = torch.cuda.memory_allocated(device)
+            noises = kw.pop("noises", None)
+            ddpm.sample(eps_model, x_T, noises, **kw)
+            torch.cuda.synchronize(device)
+            return torch.cuda.max_memory_allocated(device) - base
+
+        one = x_T.numel() * x_T.element_size()
+        streamed = peak_extra(generator=torch.Generator(device=device).manual_seed(0))
+        materialized = peak_extra(noises=torch.randn(T, *x_T.shape, device=device))
+        assert streamed <= 16 * one < T * one <= materialized + one
+
+
+@pytest.mark.theorem("ddim.step")
+def test_ddim_streamed_noise_gives_the_tensor_noise_sample():
+    from dgmcheck.impl.ddim import DDIM
+
+    ddim = DDIM.from_betas(linear_betas(100))
+    grid = [100, 75, 50, 25, 10]
+    x_T = torch.randn(3, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    draws = _draws(len(grid) + 1, x_T, seed=5)  # one z per grid step, in sampling order
+    expected = ddim.sample(lambda x, t: 0.1 * x, x_T, torch.stack(draws), grid, 1.0)
+    got = ddim.sample(lambda x, t: 0.1 * x, x_T, grid=grid, eta=1.0, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(got, expected)
+    assert torch.equal(ddim.sample(lambda x, t: 0.1 * x, x_T, iter(draws), grid, 1.0), expected)
