@@ -106,7 +106,8 @@ _INVENTORY: tuple[tuple[str, str], ...] = (
     ("guidance.classifier_free", "Classifier-free guidance"),
     ("schedules.linear", "Linear variance schedule"),
     ("schedules.cosine", "Cosine variance schedule"),
-    # Beyond the lectures' floor: DDIM, respacing, grids, prediction parametrizations
+    # Beyond the lectures' floor: the sigmoid schedule, DDIM, respacing, grids, prediction parametrizations
+    ("schedules.sigmoid", "Sigmoid variance schedule"),
     ("ddim.marginals", "DDIM's non-Markovian forward process keeps the marginals q(x_t | x_0)"),
     ("ddim.step", "DDIM step for any eta"),
     ("ddim.eta_one_is_ddpm", "DDIM with eta = 1 is DDPM ancestral sampling"),

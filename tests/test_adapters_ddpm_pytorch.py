@@ -83,7 +83,7 @@ def test_gaussian_diffusion_passes_as_written(objective, schedule, dtype):
     assert "clamps" in report.results["ddpm.sampler_law"].reason
 
 
-@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "parametrization.affine")
+@pytest.mark.theorem("schedules.sigmoid", "ddpm.forward_marginal", "ddpm.posterior", "parametrization.affine")
 def test_library_defaults_at_T_1000():
     """The library's defaults (T = 1000, sigmoid, pred_v): its float32 sigmoid constants stay within
     the schedule's float32 tolerance; the schedule is identified without being named."""
@@ -154,6 +154,7 @@ def test_planted_linear_schedule_without_the_1000_over_T_scale_is_caught(monkeyp
     assert info.value.theorem == "schedules.linear"
 
 
+@pytest.mark.planted_bug("schedules.sigmoid")
 def test_sigmoid_schedule_with_cumulative_for_per_step_betas_is_caught(monkeypatch):
     """β_t = 1 - ᾱ_t (the cumulative product where the per-step ratio belongs)."""
     right = ddp.sigmoid_beta_schedule

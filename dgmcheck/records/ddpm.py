@@ -287,4 +287,22 @@ DETAILS: dict[str, dict[str, Any]] = {
             "is Nichol & Dhariwal's. Clipping beta changes abar at the last steps."
         ),
     },
+    "schedules.sigmoid": {
+        "oracle": ("closed_form",),
+        "oracle_refs": ("dgmcheck.theory.schedules:sigmoid_betas",
+                        "dgmcheck.theory.schedules:sigmoid_alpha_bar_fn"),
+        "impl": None,
+        "check": "dgmcheck.adapters.denoising_diffusion_pytorch:check_sigmoid_schedule",
+        "sources": (_S001_DDPM,),
+        "statement": (
+            r"eta_t = \min(1 - g(t/T)/g((t-1)/T), 0.999) with g(u) = (\sigma(e/	au) - "
+            r"\sigma((u(e - b) + b)/	au))/(\sigma(e/	au) - \sigma(b/	au)), b = -3, e = 3, 	au = 1: "
+            r"arlpha_t = g(t/T) up to the clip, decreasing from g(0) = 1 (Jabri, Fleet & Chen 2022, "
+            r"Figure 8; denoising-diffusion-pytorch's default)."
+        ),
+        "notes": (
+            "Not a theorem of the lectures (seed 001 names schedules only); checked because the "
+            "schedule ships as a library default, through the denoising-diffusion-pytorch adapter."
+        ),
+    },
 }

@@ -95,6 +95,8 @@ DETAILS: dict[str, dict[str, Any]] = {
             "dgmcheck.theory.sde:moments_gl",
             "dgmcheck.theory.sde:moments_ivp",
             "dgmcheck.theory.sde:em_moments",
+            "dgmcheck.theory.sde:SubVP.marginal",
+            "dgmcheck.theory.sde:derive_subvp_marginal",
         ),
         "impl": "dgmcheck.impl.sde:VPSDE.marginal",
         "check": "dgmcheck.checks.sde:check_moment_odes",
