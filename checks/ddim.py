@@ -125,8 +125,27 @@ def _step_scale(c: th.Step, x: np.ndarray, e: np.ndarray, z: np.ndarray) -> np.n
             + _col(c.direction * c_dir) * np.abs(e) + _col(c.std * c_sig) * np.abs(z))
 
 
-def _tol(case: DDIMCase, tol: Tolerance | None) -> Tolerance:
-    return tol if tol is not None else exact(case.dtype)
+def step_condition(abar: np.ndarray, t: np.ndarray, s: np.ndarray, final: float = 1.0) -> np.ndarray:
+    """Relative-error amplification of a step from ``t`` to ``s`` computed in the run's dtype from
+    the candidate's ᾱ (read exactly): ``1 - ᾱ_t`` and ``1 - ᾱ_s`` formed from ᾱ amplify a rounding
+    by ``ᾱ/(1-ᾱ)`` (large near ``t = 1``, where ᾱ → 1), and ``β' = 1 - ᾱ_t/ᾱ_s`` by ``r/(1-r)`` with
+    ``r = ᾱ_t/ᾱ_s``. First order, per row, as a column to broadcast against ``(B, d)``."""
+    ext = th.extended(abar, final)
+    a_t, a_s = ext[np.asarray(t, dtype=np.int64)], ext[np.asarray(s, dtype=np.int64)]
+    r = a_t / a_s
+    with np.errstate(divide="ignore"):
+        terms = [a_t / (1 - a_t), np.where(a_s < 1, a_s / (1 - a_s), 0.0), np.where(r < 1, r / (1 - r), 0.0)]
+    return (1.0 + sum(terms))[:, None]
+
+
+def _tol(case: DDIMCase, tol: Tolerance | None, abar: np.ndarray | None = None, final: float = 1.0,
+         t: np.ndarray | None = None, s: np.ndarray | None = None) -> Tolerance:
+    if tol is not None:
+        return tol
+    if abar is None:
+        return exact(case.dtype)
+    t = case.t if t is None else t
+    return exact(case.dtype, step_condition(abar, t, case.s if s is None else s, final))
 
 
 # --------------------------------------------------------------------------- the step
@@ -140,7 +159,7 @@ def check_step(candidate: Any, case: DDIMCase, *, tol: Tolerance | None = None) 
                               case.tensor(case.eps), case.eta, case.tensor(case.noise))
     assert_close(got, expected, theorem="ddim.step", slide=SLIDES["ddim.step"],
                  what="x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z, σ² = η²(1-ᾱ_s)/(1-ᾱ_t)(1-ᾱ_t/ᾱ_s)",
-                 tol=_tol(case, tol), scale=_step_scale(c, case.x, case.eps, case.noise),
+                 tol=_tol(case, tol, abar, final), scale=_step_scale(c, case.x, case.eps, case.noise),
                  inputs=case.describe())
 
 
@@ -219,7 +238,7 @@ def check_eta_one_is_ddpm(candidate: Any, case: DDIMCase, *, tol: Tolerance | No
     c = th.step(abar, t, s, 1.0, final)
     assert_close(got, exp, theorem="ddim.eta_one_is_ddpm", slide=SLIDES["ddim.eta_one_is_ddpm"],
                  what="DDIM(η=1) step = DDPM ancestral step with β' = 1-ᾱ_t/ᾱ_s, σ² = β̃'",
-                 tol=_tol(case, tol), scale=_step_scale(c, x, e, z), inputs=case.describe())
+                 tol=_tol(case, tol, abar, final, t, s), scale=_step_scale(c, x, e, z), inputs=case.describe())
 
 
 def check_eta_zero_is_pf_ode_euler(candidate: Any, case: DDIMCase, *,
@@ -234,7 +253,7 @@ def check_eta_zero_is_pf_ode_euler(candidate: Any, case: DDIMCase, *,
     assert_close(got, expected, theorem="ddim.eta_zero_is_pf_ode_euler",
                  slide=SLIDES["ddim.eta_zero_is_pf_ode_euler"],
                  what="DDIM(η=0) x_s = √ᾱ_s (x_t/√ᾱ_t + (σ_s - σ_t) ε̂), whatever the noise",
-                 tol=_tol(case, tol), scale=_step_scale(c, case.x, case.eps, case.noise),
+                 tol=_tol(case, tol, abar, final), scale=_step_scale(c, case.x, case.eps, case.noise),
                  inputs=case.describe())
 
 
@@ -274,7 +293,7 @@ def check_respaced_step(candidate: Any, case: DDIMCase, *, tol: Tolerance | None
     c = th.step(abar, case.t, case.s, 1.0)  # the same step as DDIM at η = 1: the same bounds
     assert_close(got, exp, theorem="ddim.respacing", slide=SLIDES["ddim.respacing"],
                  what="respaced DDPM step with β'_k = 1 - ᾱ_t/ᾱ_s, σ² = β̃'_k",
-                 tol=_tol(case, tol), scale=_step_scale(c, case.x, case.eps, case.noise),
+                 tol=_tol(case, tol, abar), scale=_step_scale(c, case.x, case.eps, case.noise),
                  inputs=case.describe())
 
 
@@ -309,17 +328,18 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
                max_batch: int = 6, max_dim: int = 3, max_grid: int = 8) -> DDIMCase:
     """Inputs for the DDIM checks at schedule length ``T``.
 
-    With a candidate ``grid``, step pairs are its consecutive points (and its last point to 0) and
-    the marginals run down that grid; otherwise pairs are any ``T >= t > s >= 0`` (``s = t-1`` and
+    With a candidate ``grid``, the batch holds every step of it, each consecutive pair of points (and
+    its last point to 0) once, so no step of the grid the candidate runs goes unchecked (a stride
+    that is off at some points only is caught whatever the seed), and the marginals run down that
+    grid; otherwise pairs are any ``T >= t > s >= 0`` (``s = t-1`` and
     ``s = 0`` with raised probability) and grids any decreasing subsets of ``1..T``. ``η`` is drawn
     from ``etas`` or from ``{0, 1, U[0, 1]}``.
     """
-    B = draw(st.integers(1, max_batch))
+    B = draw(st.integers(1, max_batch)) if grid is None else len(grid)
     d = draw(st.integers(1, max_dim))
     if grid is not None:
         pts = np.concatenate([grid, [0]])
-        idx = np.array(draw(st.lists(st.integers(0, len(grid) - 1), min_size=B, max_size=B)))
-        t, s = pts[idx], pts[idx + 1]
+        t, s = pts[:-1], pts[1:]
         g = grid
     else:
         t = np.array(draw(st.lists(st.one_of(st.just(T), st.integers(1, T)), min_size=B,
