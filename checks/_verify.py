@@ -216,13 +216,49 @@ class VerifyFailed(TheoremViolation):
         return (VerifyFailed, (self.report,))
 
 
-def settings_kw(max_examples: int | None, shrink: bool) -> dict[str, Any]:
-    """Overrides of the profile: ``max_examples``, and no shrinking when ``shrink`` is False
-    (faster where only detection matters, e.g. planted-bug tests)."""
+#: Seconds a failing property may spend shrinking its example (``shrink=True``); the smallest
+#: failing example found by then is reported. Shrinking a drawn array means searching its seed, and
+#: an uncapped shrink took 10-30x the time that finding the failure did.
+SHRINK_SECONDS = 2.0
+
+
+def settings_kw(max_examples: int | None, shrink: bool | float) -> dict[str, Any]:
+    """Overrides of the profile: ``max_examples``, and the shrink phase: ``shrink=False`` reports a
+    failing example as drawn (fastest, where only detection matters), ``True`` shrinks it for at
+    most ``SHRINK_SECONDS``, a number for at most that many seconds."""
+    if not isinstance(shrink, (bool, int, float)) or (not isinstance(shrink, bool) and not shrink > 0):
+        raise ValueError(f"shrink must be True, False or a positive number of seconds, got {shrink!r}")
     kw: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
-    if not shrink:
+    if shrink is False:
         kw["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    else:
+        kw["_shrink_seconds"] = SHRINK_SECONDS if shrink is True else float(shrink)
     return kw
+
+
+@contextlib.contextmanager
+def _shrink_budget(seconds: float | None) -> Iterator[None]:
+    # Hypothesis documents this engine constant as the one to monkeypatch to change its cap.
+    from hypothesis.internal.conjecture import engine
+
+    if seconds is None:
+        yield
+        return
+    from hypothesis import reporting
+
+    outer = reporting.current_reporter()
+
+    def quiet(message: Any) -> None:  # the cap is ours: drop Hypothesis's "five minutes" warning
+        if "working to shrink a failing example" not in str(message):
+            outer(message)
+
+    old = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        with reporting.with_reporter(quiet):
+            yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = old
 
 
 def run_property(check: Callable[..., None], candidate: Any, strategy: st.SearchStrategy,
@@ -233,6 +269,8 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
     (``violation.case``) and the replay blob (``violation.reproduce``) when Hypothesis printed one.
     """
     count = [0]
+    kw = dict(kw)
+    shrink_seconds = kw.pop("_shrink_seconds", None)
 
     @settings(settings.get_profile(hypothesis_name(profile_name())), **kw)
     @given(case=strategy)
@@ -258,7 +296,8 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
     if _OVERRIDES["seed"] is not None:
         run = hypothesis.seed(_OVERRIDES["seed"])(run)
     try:
-        run()
+        with _shrink_budget(shrink_seconds):
+            run()
     except TheoremViolation as exc:
         for note in getattr(exc, "__notes__", ()):
             m = _BLOB.search(note)

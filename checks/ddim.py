@@ -385,7 +385,7 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float | None = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True) -> VerifyReport:
+           shrink: bool | float = True) -> VerifyReport:
     """Run every DDIM property the candidate supports under Hypothesis.
 
     ``eta`` fixes the η of the step checks (else the candidate's ``etas``, else drawn from [0, 1]);

@@ -767,7 +767,7 @@ def _not_applicable(prop: Property, T: int, conv: Conventions) -> str | None:
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, conventions: Any = None,
-           max_examples: int | None = None, shrink: bool = True, min_dim: int = 1, max_dim: int = 4,
+           max_examples: int | None = None, shrink: bool | float = True, min_dim: int = 1, max_dim: int = 4,
            max_batch: int = 6, raise_on_failure: bool = True,
            reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every DDPM property the candidate supports under Hypothesis, and report each one.
@@ -782,7 +782,8 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
     is a TypeError. Every applicable property runs; when any fails, ``VerifyFailed`` (a
     ``TheoremViolation``) is raised with the whole report (``raise_on_failure=False`` returns it),
     each failure with its inputs, the blob that replays it (``reproduce=``) and, where another
-    convention would explain it, a hint. ``shrink=False`` reports failing examples as drawn.
+    convention would explain it, a hint. ``shrink=False`` reports failing examples as drawn; ``True``
+    shrinks each for at most ``_verify.SHRINK_SECONDS`` (2 s), a number for that many seconds.
     """
     betas = candidate_betas(candidate)
     T = len(betas)
@@ -849,7 +850,7 @@ def verify_over_schedules(factory: Callable[[Any], Any], *, dtype: Any = None,
                           schedule_strategy: st.SearchStrategy | None = None, conventions: Any = None,
                           min_T: int = 1, max_T: int = 40, schedules: Iterable[str] | None = None,
                           min_dim: int = 1, max_dim: int = 4, max_batch: int = 6,
-                          max_examples: int | None = None, shrink: bool = True,
+                          max_examples: int | None = None, shrink: bool | float = True,
                           raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a class built from a schedule: ``factory(betas)`` is called on drawn
     schedules and each property is checked on drawn inputs. Returns the report (``VerifyFailed`` on

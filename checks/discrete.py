@@ -519,7 +519,7 @@ class WithLayout:
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
-           shrink: bool = True, raise_on_failure: bool = True,
+           shrink: bool | float = True, raise_on_failure: bool = True,
            reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every discrete property the candidate supports on its own chain, under Hypothesis; a
     failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
@@ -550,7 +550,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
 def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, device: Any = "cpu",
                        properties: Iterable[str] | None = None,
                        chain_strategy: st.SearchStrategy | None = None,
-                       max_examples: int | None = None, shrink: bool = True,
+                       max_examples: int | None = None, shrink: bool | float = True,
                        raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a family built from a chain: ``factory(chain)`` is called on drawn
     chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``). Returns the

@@ -459,7 +459,7 @@ def _as_mixture(data: Any) -> GaussianMixture | None:
 
 def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True) -> VerifyReport:
+           shrink: bool | float = True) -> VerifyReport:
     """Run every σ-sampler property the candidate supports (module docstring) under Hypothesis.
 
     ``data`` (a Gaussian mixture; default ``candidate.data``) fixes the data law; without it each example

@@ -458,7 +458,7 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True, raise_on_failure: bool = True,
+           shrink: bool | float = True, raise_on_failure: bool = True,
            reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every flow-matching property the candidate supports under Hypothesis.
 
@@ -487,7 +487,7 @@ def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, d
 def verify_over_specs(factory: Callable[[PathSpec], Any], *, dtype: Any = None, device: Any = "cpu",
                       properties: Iterable[str] | None = None,
                       spec_strategy: st.SearchStrategy | None = None,
-                      max_examples: int | None = None, shrink: bool = True,
+                      max_examples: int | None = None, shrink: bool | float = True,
                       raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a path built from its parameters: ``factory(spec)`` is called on drawn
     specs (``path_specs()`` by default) and each property is checked on drawn inputs wherever the

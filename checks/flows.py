@@ -305,7 +305,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every flow property the candidate supports under Hypothesis; raises ``TheoremViolation``
     on the first that fails."""
     dim = getattr(candidate, "dim", None)

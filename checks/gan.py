@@ -450,7 +450,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every GAN / divergence / Kantorovich-Rubinstein property the candidate supports.
 
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU. A named

@@ -257,7 +257,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every guidance property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.guidance`` is a candidate); dtype/device default to float64 on the CPU."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)

@@ -240,7 +240,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every ELBO property the candidate supports on its own parameters under Hypothesis;
     raises ``TheoremViolation`` on the first that fails."""
     p = params(candidate)

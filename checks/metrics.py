@@ -321,7 +321,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every metrics property the candidate supports (see the module docstring)."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     name = type(candidate).__name__

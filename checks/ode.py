@@ -411,7 +411,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every ODE property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.ode`` is a candidate). ``dtype``/``device`` default to the candidate's
     attributes, else float64 on the CPU (the order and reversibility slopes always run in float64)."""

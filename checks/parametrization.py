@@ -194,7 +194,7 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True) -> VerifyReport:
+           shrink: bool | float = True) -> VerifyReport:
     """Run every parametrization property the candidate supports under Hypothesis."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     T = len(candidate_alpha_bars(candidate))

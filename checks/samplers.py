@@ -465,7 +465,7 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, dtype: Any = None,
            device: Any = None, properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool = True) -> VerifyReport:
+           shrink: bool | float = True) -> VerifyReport:
     """Run every property the candidate supports under Hypothesis (see the module docstring).
 
     ``data`` defaults to ``candidate.data``; ``spec`` to ``spec_of(candidate)``; ``dtype``/``device`` to

@@ -84,7 +84,7 @@ PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 
 def verify(linear: Callable[..., Any] | None = None, cosine: Callable[[int], Any] | None = None,
-           *, properties: Any = None, max_examples: int | None = None, shrink: bool = True,
+           *, properties: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True) -> VerifyReport:
     """Run the schedule checks on schedule functions (``linear(T, beta_start, beta_end)``,
     ``cosine(T)``) over drawn ``T`` and end points; ``VerifyFailed`` on a failure."""

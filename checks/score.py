@@ -394,7 +394,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every score-matching property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first failing one. ``properties`` selects by name (``PROPERTY_NAMES``)."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)

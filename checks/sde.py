@@ -903,7 +903,7 @@ def hint_for(check: Callable[..., None], candidate: Any, conv: Conventions, case
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every SDE property the candidate supports (see the module docstring for the protocol);
     a failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
@@ -950,7 +950,7 @@ def _fixed_case(dtype: Any, device: Any, conventions: Conventions | None = None)
 
 def verify_solvers(*, euler_maruyama: Callable | None = None, brownian_path: Callable | None = None,
                    dtype: Any = None, device: Any = "cpu", properties: Iterable[str] | None = None,
-                   max_examples: int | None = None, shrink: bool = True,
+                   max_examples: int | None = None, shrink: bool | float = True,
                    raise_on_failure: bool = True) -> VerifyReport:
     """Check SDE solvers given as functions with the signatures of ``dgmcheck.impl.sde``."""
     import types

@@ -163,7 +163,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every trick property the candidate supports under Hypothesis."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     name = _verify.candidate_name(candidate)

@@ -205,7 +205,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every VQ property the candidate supports under Hypothesis."""
     E = _codebook(candidate)
     dtype, device = _verify.dtype_device(candidate, dtype, device)

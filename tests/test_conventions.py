@@ -201,3 +201,25 @@ def test_conventions_from_toml(tmp_path):
     path.write_text('[conventions]\nsteps = "zero_based"\nclip_x0 = [-1, 1]\n')
     c = Conventions.parse(str(path))
     assert c.steps == "zero_based" and c.clip_x0 == (-1.0, 1.0)
+
+
+@pytest.mark.planted_bug("ddpm.posterior")
+def test_shrinking_is_capped_and_the_cap_restored():
+    """A failing property shrinks for at most the given seconds (the smallest failing example so far
+    is reported and replays); Hypothesis's own cap is restored afterwards; bad values are refused."""
+    from hypothesis.internal.conjecture import engine
+
+    from dgmcheck.checks import _verify
+
+    before = engine.MAX_SHRINKING_SECONDS
+    report = checks.verify(_bugs.BetaForBetaTilde(linear_betas(20)), properties=["posterior"], shrink=0.2,
+                           raise_on_failure=False)
+    assert report.failed == ["posterior"] and engine.MAX_SHRINKING_SECONDS == before
+    replay = checks.verify(_bugs.BetaForBetaTilde(linear_betas(20)), properties=["posterior"],
+                           raise_on_failure=False, reproduce=report.results["posterior"].reproduce)
+    assert replay.failed == ["posterior"]
+    assert _verify.settings_kw(None, 0.5)["_shrink_seconds"] == 0.5
+    assert _verify.settings_kw(None, True)["_shrink_seconds"] == _verify.SHRINK_SECONDS
+    for bad in (0, -1.0, "2s", None):
+        with pytest.raises(ValueError, match="shrink"):
+            _verify.settings_kw(None, bad)

@@ -304,7 +304,7 @@ class DDPMPytorchParametrization(_Base):
 def verify_ddpm_pytorch(diffusion: Any, *, beta_schedule: str | None = None,
                         schedule_fn_kwargs: dict[str, Any] | None = None, conventions: Any = None,
                         dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-                        max_examples: int | None = None, shrink: bool = True,
+                        max_examples: int | None = None, shrink: bool | float = True,
                         raise_on_failure: bool = True,
                         reproduce: tuple[str, str] | None = None) -> GaussianDiffusionReport:
     """Hold a denoising-diffusion-pytorch ``GaussianDiffusion`` to every oracle its methods reach, in

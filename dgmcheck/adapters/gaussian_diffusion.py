@@ -452,7 +452,7 @@ def ddpm_conventions(base: Conventions, user: Any) -> Conventions:
 
 def verify_gaussian_diffusion(obj: Any, *, conventions: Any = None, model: Callable[[Callable], Any] | None = None,
                               dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-                              max_examples: int | None = None, shrink: bool = True,
+                              max_examples: int | None = None, shrink: bool | float = True,
                               raise_on_failure: bool = True,
                               reproduce: tuple[str, str] | None = None) -> GaussianDiffusionReport:
     """Hold a GaussianDiffusion-style object to every DDPM, DDIM and parametrization oracle its

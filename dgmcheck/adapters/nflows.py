@@ -142,7 +142,7 @@ class NflowsCoupling(NflowsTransform):
 
 
 def verify_flow(flow: Any, *, dtype: Any = torch.float64, properties: Any = None, max_examples: int | None = None,
-                shrink: bool = True) -> checks.VerifyReport:
+                shrink: bool | float = True) -> checks.VerifyReport:
     """Run every flow property an nflows ``Flow`` supports; raises ``TheoremViolation`` on the first failure."""
     return checks.verify(NflowsFlow(flow, dtype=dtype), dtype=dtype, properties=properties,
                          max_examples=max_examples, shrink=shrink)

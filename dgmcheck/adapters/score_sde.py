@@ -344,7 +344,7 @@ def score_sde_cases(draw: st.DrawFn, *, view: ScoreSDEView, dtype: Any, device: 
 def verify_score_sde(sde_obj: Any, *, conventions: Any = None, dtype: Any = None, device: Any = None,
                      properties: Iterable[str] | None = None, max_examples: int | None = None,
                      raise_on_failure: bool = True, kind: str | None = None, event_dims: int = 3,
-                     shrink: bool = True) -> VerifyReport:
+                     shrink: bool | float = True) -> VerifyReport:
     """Hold a score-SDE-style object (module docstring) to the SDE family's theorems: the closed-form
     marginal of its kind and the moment ODEs (``sde``, ``marginal_prob``), the exact chain step
     (``discretize``), the reverse SDE and probability-flow ODE (``reverse``) and the prior

@@ -145,7 +145,8 @@ class ZukoAffineAR(ZukoTransform):
 
 
 def verify_flow(flow: Any, *, dtype: Any = torch.float64, context: torch.Tensor | None = None,
-                properties: Any = None, max_examples: int | None = None, shrink: bool = True) -> checks.VerifyReport:
+                properties: Any = None, max_examples: int | None = None,
+                shrink: bool | float = True) -> checks.VerifyReport:
     """Run every flow property a ``zuko.flows.Flow`` supports (density, inverse_function, composition);
     raises ``TheoremViolation`` on the first that fails."""
     candidate = ZukoFlow(flow, dtype=dtype, context=context)
