@@ -168,6 +168,10 @@ class Conventions:
     def alternatives(self, keys: Iterable[str]) -> Iterator[tuple[str, Conventions]]:
         """Each convention that differs from this one in exactly one of ``keys``."""
         for key in keys:
+            if key == "time_direction":  # a direction means continuous steps: flip it, or read t so
+                flipped = CHOICES[key][1] if self.time_direction == CHOICES[key][0] else CHOICES[key][0]
+                yield key, self.replace(steps="continuous", time_direction=flipped)
+                continue
             options = (None, (-1.0, 1.0)) if key == "clip_x0" else CHOICES[key]
             for option in options:
                 if option != getattr(self, key):
@@ -195,8 +199,12 @@ def _coerce(key: str, value: Any) -> Any:
 
 def hint_text(key: str, alt: Conventions) -> str:
     value = getattr(alt, key)
-    return (f"would hold with the declared convention {key}={value!r} "
-            f"(verify(..., conventions=Conventions({key}={value!r})) / --conventions {key}={_cli(value)}); "
+    pairs = [("steps", alt.steps)] if key == "time_direction" else []
+    pairs.append((key, value))
+    said = ", ".join(f"{k}={v!r}" for k, v in pairs)
+    cli = " ".join(f"--conventions {k}={_cli(v)}" for k, v in pairs)
+    return (f"would hold with the declared convention {said} "
+            f"(verify(..., conventions=Conventions({said})) / {cli}); "
             f"but the same numbers are what a bug produces ({BUG_TWIN[key]}), so decide which your code means")
 
 

@@ -754,7 +754,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 # The conventions a DDPM candidate may follow, tried one at a time for a hint when a property fails.
-HINT_KEYS = ("steps", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0")
+HINT_KEYS = ("steps", "time_direction", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0")
 
 
 def _not_applicable(prop: Property, T: int, conv: Conventions) -> str | None:

@@ -35,6 +35,13 @@ class Continuous(GaussianDiffusion):
         return super().q_sample(x0, torch.round(t * self.T).long(), noise)
 
 
+class ContinuousNoiseToData(GaussianDiffusion):
+    """Time ``u ∈ [0, 1)`` running from noise (``u = 0`` is step T) to data: step ``k`` at ``u = 1 - k/T``."""
+
+    def q_sample(self, x0, t, noise):
+        return super().q_sample(x0, torch.round((1 - t) * self.T).long(), noise)
+
+
 class X0Prediction(GaussianDiffusion):
     """The network predicts x₀: μ = √ᾱ_{t-1}β_t/(1-ᾱ_t) x̂₀ + √α_t(1-ᾱ_{t-1})/(1-ᾱ_t) x_t."""
 

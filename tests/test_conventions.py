@@ -27,6 +27,8 @@ CASES = [
     (cm.ZeroBased, {"steps": "zero_based"}, ["forward_marginal", "posterior", "ancestral_step"],
      "steps='zero_based'"),
     (cm.Continuous, {"steps": "continuous"}, ["forward_marginal"], "steps='continuous'"),
+    (cm.ContinuousNoiseToData, {"steps": "continuous", "time_direction": "noise_to_data"}, ["forward_marginal"],
+     "steps='continuous', time_direction='noise_to_data'"),
     (cm.X0Prediction, {"prediction": "x0"}, ["eps_mean", "ancestral_step"], "prediction='x0'"),
     (cm.VPrediction, {"prediction": "v"}, ["eps_mean"], "prediction='v'"),
     (cm.MeanFlatLoss, {"reduction": "mean"}, ["simple_loss"], "reduction='mean'"),
