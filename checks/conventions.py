@@ -64,6 +64,7 @@ BUG_TWIN: dict[str, str] = {
     "matrix_layout": "a transposed transition matrix",
     "ve_origin": "a missing or extra σ_min² term",
     "clip_x0": "clamping x̂₀ where the lecture does not",
+    "table_dtype": "a table computed in a narrower dtype than the run's by mistake",
 }
 
 _ALIASES = {"nats": "e", "bits": "2", "0": "zero_based", "1": "one_based", "epsilon": "eps",

@@ -754,7 +754,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 # The conventions a DDPM candidate may follow, tried one at a time for a hint when a property fails.
-HINT_KEYS = ("steps", "time_direction", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0")
+HINT_KEYS = ("steps", "time_direction", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0",
+             "table_dtype")
 
 
 def _not_applicable(prop: Property, T: int, conv: Conventions) -> str | None:
@@ -795,13 +796,13 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
     declared = Declared(candidate, conv, betas)
     kw = _verify.settings_kw(max_examples, shrink)
 
-    def strategy(prop: Property, conv_: Conventions = conv) -> st.SearchStrategy:
+    def strategy(prop: Property, table: Any = table_dtype) -> st.SearchStrategy:
         sampler = prop.check is check_sampler_law
         return ddpm_cases(T, dtype=dtype, device=device, min_dim=1 if sampler else min_dim,
-                          max_dim=1 if sampler else max_dim, max_batch=max_batch, table_dtype=table_dtype)
+                          max_dim=1 if sampler else max_dim, max_batch=max_batch, table_dtype=table)
 
     def hint(prop: Property, case: DDPMCase, violation: TheoremViolation) -> str | None:
-        return hint_for(prop, candidate, betas, conv, case, strategy(prop))
+        return hint_for(prop, candidate, betas, conv, case, strategy)
 
     return _verify.run_properties(
         declared, PROPERTIES, VerifyReport(type(candidate).__name__, conventions=conv), wanted=wanted, kw=kw,
@@ -829,16 +830,24 @@ def _table_dtype(candidate: Any, dtype: Any) -> Any:
 
 
 def hint_for(prop: Property, candidate: Any, betas: np.ndarray, conv: Conventions, case: DDPMCase,
-             strategy: st.SearchStrategy) -> str | None:
+             strategy: Callable[..., st.SearchStrategy]) -> str | None:
     """A convention of ``HINT_KEYS`` under which the failing ``case`` passes and ``prop`` then holds on
-    fresh draws (a short, unshrunk Hypothesis run), or ``None``."""
+    fresh draws (a short, unshrunk Hypothesis run), or ``None``. ``strategy(prop, table_dtype)``
+    draws the cases; a ``table_dtype`` alternative re-reads the case with that table precision."""
     for key, alt in conv.alternatives(HINT_KEYS):
         try:
             view = Declared(candidate, alt, betas)
             if _not_applicable(prop, len(betas), alt):
                 continue
-            prop.check(view, case)
-            _verify.run_property(prop.check, view, strategy, _verify.settings_kw(10, False))
+            if key == "table_dtype":
+                if alt.table_dtype is None or alt.table_dtype == case.table_dtype:
+                    continue
+                prop.check(view, dataclasses.replace(case, table_dtype=alt.table_dtype))
+                draws = strategy(prop, alt.table_dtype)
+            else:
+                prop.check(view, case)
+                draws = strategy(prop)
+            _verify.run_property(prop.check, view, draws, _verify.settings_kw(10, False))
         except Exception:  # the alternative does not explain it either (or cannot even run)
             continue
         return hint_text(key, alt)

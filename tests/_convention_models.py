@@ -128,6 +128,15 @@ class Float32Tables:
         return self._at(self.recip_sqrt_alpha, t, x_t) * x_t - self._at(self.coef_eps, t, x_t) * eps
 
 
+class Float64BetasFloat32Tables(Float32Tables):
+    """``betas`` kept in float64 but every derived table in float32 (as guided-diffusion's
+    ``_extract_into_tensor`` hands its numpy tables out): nothing in ``betas`` says so."""
+
+    def __init__(self, betas: torch.Tensor) -> None:
+        super().__init__(betas)
+        self.betas = torch.as_tensor(betas, dtype=torch.float64)
+
+
 class Float32TablesVarianceOff(Float32Tables):
     """A 1e-4 relative error in the posterior variance at t = T (a bug the bound must still see)."""
 

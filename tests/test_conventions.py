@@ -35,6 +35,8 @@ CASES = [
     (cm.BatchMeanLoss, {"batch_reduction": "mean"}, ["simple_loss"], "batch_reduction='mean'"),
     (cm.Bits, {"log_base": "2"}, ["kl_same_variance"], "log_base='2'"),
     (cm.ClippedX0, {"clip_x0": (-1.0, 1.0)}, ["ancestral_step"], "clip_x0=(-1.0, 1.0)"),
+    (cm.Float64BetasFloat32Tables, {"table_dtype": "float32"}, ["forward_marginal", "posterior", "eps_mean"],
+     "table_dtype='float32'"),
 ]
 IDS = [c[0].__name__ for c in CASES]
 
