@@ -75,13 +75,13 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _axes(figsize: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure and its axes drawn by Agg without pyplot: no global backend or figure state of the
+    user's session is touched, and nothing needs closing."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def comparison_xy(violation: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
@@ -115,18 +115,14 @@ def _comparison_plot(violation: Any, title: str) -> str | None:
     if data is None:
         return None
     x, expected, observed, label = data
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = _axes((6.4, 3.6))
     order = np.argsort(x, kind="stable")
     ax.plot(x[order], expected[order], "o-", ms=4, lw=1, label="expected (oracle)")
     ax.plot(x[order], observed[order], "x--", ms=5, lw=1, label="observed (candidate)")
     ax.set_xlabel(label)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _png(fig)
 
 
 def _worst_plot(violation: Any, title: str) -> str | None:
@@ -135,15 +131,11 @@ def _worst_plot(violation: Any, title: str) -> str | None:
     if expected is None or observed is None or expected.size != 1 or observed.size != 1:
         return None
     t = _floats((violation.inputs or {}).get("t"))
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.2, 3.0))
+    fig, ax = _axes((4.2, 3.0))
     ax.bar(["expected (oracle)", "observed (candidate)"], [expected[0], observed[0]], color=["#4c72b0", "#c44e52"])
     drawn = "" if t is None else f"\ndrawn t = {(t.astype(int) if np.all(t == t.round()) else t).tolist()}"
     ax.set_title(title + drawn, fontsize=9)
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _png(fig)
 
 
 def _slope_plot(violation: Any, title: str) -> str | None:
@@ -156,8 +148,7 @@ def _slope_plot(violation: Any, title: str) -> str | None:
         return None
     steps, errors = steps[keep], errors[keep]
     slope = float(np.polyfit(np.log(steps), np.log(errors), 1)[0])
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    fig, ax = _axes((5.2, 3.6))
     ax.loglog(steps, errors, "o-", label=f"measured, slope {slope:.3f}")
     if isinstance(violation.expected, (int, float)) and math.isfinite(violation.expected):
         p = float(violation.expected)
@@ -166,10 +157,7 @@ def _slope_plot(violation: Any, title: str) -> str | None:
     ax.set_ylabel("error")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    try:
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    return _png(fig)
 
 
 def _plots(violation: Any, name: str) -> list[str]:
