@@ -1,4 +1,4 @@
-"""Checks of noise schedules (schedules.linear, schedules.cosine; seed 001).
+"""Checks of noise schedules (schedules.linear, schedules.cosine; seed 001; schedules.sigmoid).
 
 A candidate is a schedule function: ``linear(T, beta_start, beta_end)`` or ``cosine(T)``
 returning ``β_1..β_T`` (tensor or array). The checks hold it to the closed forms of
@@ -61,6 +61,30 @@ def check_cosine_schedule(betas: Any, s: float = th.COSINE_OFFSET,
                      what="ᾱ_t = f(t/T)/f(0) before the cap", tol=exact(_dtype_of(betas), 4.0 * k),
                      scale=np.maximum(target, 1e-3) + k * np.finfo(np.float64).eps,
                      inputs=inputs)
+
+
+def check_sigmoid_schedule(betas: Any, start: float = th.SIGMOID_START, end: float = th.SIGMOID_END,
+                           tau: float = th.SIGMOID_TAU, max_beta: float = th.COSINE_MAX_BETA) -> None:
+    """schedules.sigmoid: ``β_t = min(1 - g(t/T)/g((t-1)/T), max_beta)``, ``g = sigmoid_alpha_bar_fn``
+    (Jabri, Fleet & Chen 2022, Figure 8; denoising-diffusion-pytorch's default schedule).
+
+    Tolerance: ``exact(dtype of betas, cond)`` with ``cond_t = 4 + r/(1-r)·(c(t/T) + c((t-1)/T))``, ``r``
+    the ratio and ``c(u) = (σ(end/τ) + σ(z_u))/(σ(end/τ) - σ(z_u))`` the cancellation in ``g``'s numerator.
+    """
+    b = to_numpy(betas)
+    T = b.size
+    inputs = {"T": T, "start": start, "end": end, "tau": tau, "max_beta": max_beta}
+    expected = th.sigmoid_betas(T, start, end, tau, max_beta)
+    u = np.arange(T + 1, dtype=np.float64) / T
+    g = th.sigmoid_alpha_bar_fn(u, start, end, tau)
+    v_end = 0.5 * (1 + np.tanh(0.5 * end / tau))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(g > 0, (2 * v_end) / np.maximum(g * (v_end - (1 - v_end)), 1e-300), np.inf)
+        ratio = g[1:] / g[:-1]
+        cond = 4 + np.where(expected < max_beta, ratio / np.maximum(1 - ratio, 1e-300) * (c[1:] + c[:-1]), 0.0)
+    assert_close(b, expected, theorem="schedules.sigmoid", slide=_verify.slide_of("schedules.sigmoid"),
+                 what="β_t = min(1 - g(t/T)/g((t-1)/T), max_beta), g the normalized sigmoid",
+                 tol=exact(getattr(betas, "dtype", np.float64), cond), scale=expected, inputs=inputs)
 
 
 class VerifyReport(_verify.VerifyReport):

@@ -75,44 +75,19 @@ from dgmcheck.adapters.gaussian_diffusion import (
 from dgmcheck.checks import _verify
 from dgmcheck.checks import ddpm as ddpm_checks
 from dgmcheck.checks import schedules as schedule_checks
-from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks._assert import to_numpy
 from dgmcheck.checks.capture import captured
 from dgmcheck.checks.conventions import Conventions
-from dgmcheck.checks.tolerances import exact
 from dgmcheck.theory import schedules as th_sched
 
-__all__ = ["DDPMPytorch", "DDPMPytorchParametrization", "check_schedule", "check_sigmoid_schedule",
+__all__ = ["DDPMPytorch", "DDPMPytorchParametrization", "check_schedule",
            "verify_ddpm_pytorch"]
 
 OBJECTIVES = {"pred_noise": "eps", "pred_x0": "x0", "pred_v": "v"}
 SCHEDULES = ("linear", "cosine", "sigmoid")
-SIGMOID_SLIDE = "Jabri, Fleet & Chen 2022, Figure 8 (not a theorem of the lectures)"
 
 
 # --------------------------------------------------------------------------- schedules
-def check_sigmoid_schedule(betas: Any, start: float = th_sched.SIGMOID_START, end: float = th_sched.SIGMOID_END,
-                           tau: float = th_sched.SIGMOID_TAU, max_beta: float = th_sched.COSINE_MAX_BETA) -> None:
-    """schedules.sigmoid: ``β_t = min(1 - g(t/T)/g((t-1)/T), max_beta)``, ``g = sigmoid_alpha_bar_fn``.
-
-    Tolerance: ``exact(dtype of betas, cond)`` with ``cond_t = 4 + r/(1-r)·(c(t/T) + c((t-1)/T))``, ``r``
-    the ratio and ``c(u) = (σ(end/τ) + σ(z_u))/(σ(end/τ) - σ(z_u))`` the cancellation in ``g``'s numerator.
-    """
-    b = to_numpy(betas)
-    T = b.size
-    inputs = {"T": T, "start": start, "end": end, "tau": tau, "max_beta": max_beta}
-    expected = th_sched.sigmoid_betas(T, start, end, tau, max_beta)
-    u = np.arange(T + 1, dtype=np.float64) / T
-    g = th_sched.sigmoid_alpha_bar_fn(u, start, end, tau)
-    v_end = 0.5 * (1 + np.tanh(0.5 * end / tau))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(g > 0, (2 * v_end) / np.maximum(g * (v_end - (1 - v_end)), 1e-300), np.inf)
-        ratio = g[1:] / g[:-1]
-        cond = 4 + np.where(expected < max_beta, ratio / np.maximum(1 - ratio, 1e-300) * (c[1:] + c[:-1]), 0.0)
-    assert_close(b, expected, theorem="schedules.sigmoid", slide=SIGMOID_SLIDE,
-                 what="β_t = min(1 - g(t/T)/g((t-1)/T), max_beta), g the normalized sigmoid",
-                 tol=exact(getattr(betas, "dtype", np.float64), cond), scale=expected, inputs=inputs)
-
-
 def check_schedule(betas: Any, schedule: str, **kw: Any) -> None:
     """``betas`` (0-based table of the library) against ``schedule`` as the library builds it: linear
     from ``1e-4·1000/T`` to ``0.02·1000/T``, cosine (``s``), sigmoid (``start``, ``end``, ``tau``)."""
@@ -124,7 +99,7 @@ def check_schedule(betas: Any, schedule: str, **kw: Any) -> None:
     elif schedule == "cosine":
         schedule_checks.check_cosine_schedule(betas, **kw)
     elif schedule == "sigmoid":
-        check_sigmoid_schedule(betas, **kw)
+        schedule_checks.check_sigmoid_schedule(betas, **kw)
     else:
         raise ValueError(f"beta_schedule must be one of {SCHEDULES}, got {schedule!r}")
 

@@ -292,7 +292,7 @@ DETAILS: dict[str, dict[str, Any]] = {
         "oracle_refs": ("dgmcheck.theory.schedules:sigmoid_betas",
                         "dgmcheck.theory.schedules:sigmoid_alpha_bar_fn"),
         "impl": None,
-        "check": "dgmcheck.adapters.denoising_diffusion_pytorch:check_sigmoid_schedule",
+        "check": "dgmcheck.checks.schedules:check_sigmoid_schedule",
         "sources": (_S001_DDPM,),
         "statement": (
             r"eta_t = \min(1 - g(t/T)/g((t-1)/T), 0.999) with g(u) = (\sigma(e/	au) - "
