@@ -322,24 +322,35 @@ def _etas(candidate: Any, eta: float | None) -> tuple[float, ...] | None:
     return None if e is None else tuple(float(v) for v in e)
 
 
+GRID_ROWS = 64  # steps of a candidate's grid held per example (all of them up to this many)
+
+
 @st.composite
 def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
                grid: np.ndarray | None = None, etas: tuple[float, ...] | None = None,
                max_batch: int = 6, max_dim: int = 3, max_grid: int = 8) -> DDIMCase:
     """Inputs for the DDIM checks at schedule length ``T``.
 
-    With a candidate ``grid``, the batch holds every step of it, each consecutive pair of points (and
-    its last point to 0) once, so no step of the grid the candidate runs goes unchecked (a stride
-    that is off at some points only is caught whatever the seed), and the marginals run down that
-    grid; otherwise pairs are any ``T >= t > s >= 0`` (``s = t-1`` and
-    ``s = 0`` with raised probability) and grids any decreasing subsets of ``1..T``. ``η`` is drawn
+    With a candidate ``grid``, the batch holds every step of it (up to ``GRID_ROWS`` steps; a longer
+    grid every m-th step from a drawn offset), each consecutive pair of points (and its last point
+    to 0) once, so no step of the grid the candidate runs goes unchecked (a stride that is off at
+    some points only is caught whatever the seed), and the marginals run down that grid; otherwise
+    pairs are any ``T >= t > s >= 0`` (``s = t-1`` and ``s = 0`` with raised probability) and grids
+    any decreasing subsets of ``1..T``. ``η`` is drawn
     from ``etas`` or from ``{0, 1, U[0, 1]}``.
     """
-    B = draw(st.integers(1, max_batch)) if grid is None else len(grid)
+    if grid is not None:
+        # Every step of a grid of up to GRID_ROWS points; a longer one (a full 1000-step chain) in
+        # every m-th step from a drawn offset, so the examples sweep it in strata.
+        m = -(-len(grid) // GRID_ROWS)
+        idx = np.arange(draw(st.integers(0, m - 1)) if m > 1 else 0, len(grid), m)
+        B = len(idx)
+    else:
+        B = draw(st.integers(1, max_batch))
     d = draw(st.integers(1, max_dim))
     if grid is not None:
         pts = np.concatenate([grid, [0]])
-        t, s = pts[:-1], pts[1:]
+        t, s = pts[idx], pts[idx + 1]
         g = grid
     else:
         t = np.array(draw(st.lists(st.one_of(st.just(T), st.integers(1, T)), min_size=B,
