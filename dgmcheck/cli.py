@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import importlib
 import inspect
 import json
@@ -75,11 +76,17 @@ def _defines_verify(path: Path) -> bool:
 
 
 def available_concepts() -> list[str]:
-    """Names of the ``dgmcheck.checks`` modules that define ``verify`` (read statically)."""
+    """Names of the ``dgmcheck.checks`` modules that define ``verify`` (read statically, once per
+    process: the files are parsed, not imported)."""
+    return list(_available_concepts())
+
+
+@functools.lru_cache(maxsize=1)
+def _available_concepts() -> tuple[str, ...]:
     try:
         checks = importlib.import_module("dgmcheck.checks")
     except Exception:  # a broken checks package must not break `dgmcheck theorems`
-        return []
+        return ()
     names = []
     for info in pkgutil.iter_modules(getattr(checks, "__path__", [])):
         if info.name.startswith("_") or info.name in _NOT_CONCEPTS:
@@ -88,7 +95,7 @@ def available_concepts() -> list[str]:
         path = base / info.name / "__init__.py" if info.ispkg else base / f"{info.name}.py"
         if _defines_verify(path):
             names.append(info.name)
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def _concept_name(name: str) -> str:

@@ -253,3 +253,13 @@ def test_geometric_sigmas():
         tl.geometric_sigmas(1.0, 0.5, 3)
     with pytest.raises(ValueError, match="strictly increasing"):
         tl.ncsn_sampling_moments(np.zeros(1), np.eye(1), np.array([1.0, 0.5]), 0.1, 1)
+
+
+def test_fisher_information_exact_for_a_gaussian_and_limited_for_mixtures():
+    """A single Gaussian's Fisher information is tr Σ⁻¹ exactly; a mixture in d = 4 would need a
+    tensor rule of 64**4 nodes, which is refused with the size instead of running for minutes."""
+    g = GaussianMixture(np.ones(1), np.zeros((1, 4)), np.diag([1.0, 2.0, 4.0, 8.0])[None])
+    assert ts.fisher_information(g) == pytest.approx(1 + 1 / 2 + 1 / 4 + 1 / 8, rel=1e-14)
+    mix = GaussianMixture(np.full(2, 0.5), np.zeros((2, 4)), np.tile(np.eye(4), (2, 1, 1)))
+    with pytest.raises(ValueError, match="16777216"):
+        ts.fisher_information(mix)
