@@ -118,7 +118,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
     """Run every AR property the candidate supports under Hypothesis."""
     V, m = getattr(candidate, "V", None), getattr(candidate, "m", None)
     if not isinstance(V, int) or not isinstance(m, int) or V < 2 or m < 1:
