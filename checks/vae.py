@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from scipy.special import roots_hermitenorm
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import latent as th
+from dgmcheck.theory import quadrature
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('vae')
@@ -92,10 +92,7 @@ def _kl_scale(case: VAECase) -> np.ndarray:
 
 def _gh_grid(k: int) -> tuple[np.ndarray, np.ndarray]:
     """Tensor Gauss–Hermite nodes ``(N, k)`` and weights ``(N,)`` for ``E_{ε~N(0, I_k)}``."""
-    x1, w1 = roots_hermitenorm(GH_NODES)
-    w1 = w1 / w1.sum()
-    grid = np.array(np.meshgrid(*([np.arange(GH_NODES)] * k), indexing="ij")).reshape(k, -1).T
-    return x1[grid], np.prod(w1[grid], axis=1)
+    return quadrature.normal(GH_NODES, k)
 
 
 # --------------------------------------------------------------------------- properties

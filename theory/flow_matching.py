@@ -32,6 +32,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import quad
 
+from dgmcheck.theory import quadrature
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 TIME_CONVENTION = "t in [0, 1]; x_0 ~ N(0, I) (noise) at t = 0, x_1 ~ p_data at t = 1; x_t = alpha_t x_1 + sigma_t x_0"
@@ -314,8 +315,7 @@ def mixture_objectives_1d(spec: PathSpec, t: float, mixture: GaussianMixture, fi
     """
     if mixture.dim != 1:
         raise ValueError(f"mixture must be 1-D, got dimension {mixture.dim}")
-    z, w = np.polynomial.hermite_e.hermegauss(n_nodes)
-    w = w / w.sum()
+    z, w = quadrature.normal_1d(n_nodes)
     a, s, _, _ = (float(c) for c in spec.coefficients(np.float64(t)))
     fm = cfm = gap = 0.0
     noised = mixture.noised(a, s**2)

@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, stats
 
+from dgmcheck.theory import quadrature as _quadrature
 from dgmcheck.theory.divergences import jsd
 
 
@@ -64,9 +65,8 @@ def mixture_pdf(x: np.ndarray, weights: np.ndarray, means: np.ndarray, stds: np.
 
 
 def quadrature(lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights on ``[lo, hi]``."""
-    x, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (hi - lo) * x + 0.5 * (hi + lo), 0.5 * (hi - lo) * w
+    """Gauss-Legendre nodes and weights on ``[lo, hi]`` (``theory.quadrature.legendre``)."""
+    return _quadrature.legendre(n, lo, hi)
 
 
 def jsd_mixtures_quad(m1: tuple, m2: tuple) -> float:

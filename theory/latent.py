@@ -16,10 +16,10 @@ elbo.decomposition: ``log p(x) = L(q) + KL(q || p(z|x))``; elbo.recon_minus_kl:
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
-from scipy.special import logsumexp, roots_hermitenorm
+from scipy.special import logsumexp
+
+from dgmcheck.theory import quadrature
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -73,17 +73,13 @@ def lg_elbo(W, b, psi, x, m, S) -> float:
 def lg_elbo_quadrature(W, b, psi, x, m, S, n: int = 4) -> float:
     """``L(q) = E_q [log p(x, z) - log q(z)]`` by tensor Gauss–Hermite quadrature over ``z = m + L ε``:
     the integrand is a quadratic polynomial in ε, so ``n ≥ 2`` nodes per axis are EXACT."""
-    nodes, weights = roots_hermitenorm(n)
-    weights = weights / weights.sum()
     L = np.linalg.cholesky(S)
     k = len(m)
     total = 0.0
-    for idx in itertools.product(range(n), repeat=k):
-        eps = nodes[list(idx)]
+    for eps, w in zip(*quadrature.normal(n, k), strict=True):
         z = m + L @ eps
-        w = float(np.prod(weights[list(idx)]))
         log_joint = gaussian_logpdf(x, W @ z + b, np.diag(psi)) + gaussian_logpdf(z, np.zeros(k), np.eye(k))
-        total += w * (log_joint - gaussian_logpdf(z, m, S))
+        total += float(w) * (log_joint - gaussian_logpdf(z, m, S))
     return total
 
 
@@ -140,11 +136,7 @@ def diag_gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> np.ndarray:
 def gauss_hermite_expectation(fn, k: int, n: int) -> np.ndarray:
     """``E_{ε~N(0, I_k)} fn(ε)`` by the tensor Gauss–Hermite rule with ``n`` nodes per axis: exact
     for polynomials of degree ≤ 2n-1 in each coordinate. ``fn`` maps ``(N, k)`` nodes to ``(N, ...)``."""
-    nodes, weights = roots_hermitenorm(n)
-    weights = weights / weights.sum()
-    grid = np.array(list(itertools.product(range(n), repeat=k)), dtype=np.int64).reshape(-1, k)
-    eps = nodes[grid]
-    w = np.prod(weights[grid], axis=1)
+    eps, w = quadrature.normal(n, k)
     values = np.asarray(fn(eps), dtype=np.float64)
     return np.tensordot(w, values, axes=(0, 0))
 

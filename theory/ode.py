@@ -27,6 +27,8 @@ import numpy as np
 import scipy.linalg as sla
 import sympy as sp
 
+from dgmcheck.theory import quadrature
+
 EULER_ORDER = 1
 HEUN_ORDER = 2
 
@@ -152,11 +154,7 @@ def gauss_hermite_probes(d: int, n: int = 3) -> tuple[np.ndarray, np.ndarray]:
     Exact for polynomials of degree ``≤ 2n - 1`` in each coordinate; ``vᵀJv`` is quadratic and its
     square quartic, so ``n = 3`` gives the exact mean and variance of the Gaussian-probe estimator.
     """
-    z, w = np.polynomial.hermite_e.hermegauss(n)
-    w = w / w.sum()
-    nodes = np.array(list(itertools.product(z, repeat=d)))
-    weights = np.array([np.prod(c) for c in itertools.product(w, repeat=d)])
-    return nodes, weights
+    return quadrature.normal(n, d)
 
 
 def hutchinson_mean(J: np.ndarray) -> float:

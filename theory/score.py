@@ -18,12 +18,11 @@ Every expectation here is a Gauss-Hermite sum (``gh_rule``): exact for polynomia
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 import sympy as sp
-from numpy.polynomial import hermite_e
 
+from dgmcheck.theory import quadrature
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 #: Default Gauss-Hermite nodes per coordinate (the theory tests show 1e-9 agreement with 2n nodes
@@ -34,33 +33,16 @@ ScoreFn = Callable[[np.ndarray], np.ndarray]  # (N, d) -> (N, d)
 
 
 # --------------------------------------------------------------------------- quadrature rules
-@lru_cache(maxsize=32)
-def _gh_1d(n: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = hermite_e.hermegauss(n)  # weight exp(-x²/2)
-    return x, w / np.sqrt(2 * np.pi)
-
-
-#: The most nodes a tensor rule may have: ``n**d`` grows past memory fast (64 nodes per coordinate is
-#: 262144 nodes in d = 3 but 16.8 million, several GiB of nodes and integrand values, in d = 4).
-MAX_RULE_NODES = 2**20
+#: The most nodes a tensor rule may have (``theory.quadrature.MAX_NODES``).
+MAX_RULE_NODES = quadrature.MAX_NODES
 
 
 def gh_rule(n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tensor Gauss-Hermite rule for ``E_{u ~ N(0, I_d)} f(u)``: nodes ``(n^d, d)``, weights ``(n^d,)``.
+    """Tensor Gauss-Hermite rule for ``E_{u ~ N(0, I_d)} f(u)``: nodes ``(n^d, d)``, weights ``(n^d,)``
+    (``theory.quadrature.normal``).
 
     ValueError when ``n**d > MAX_RULE_NODES``."""
-    if not 1 <= n <= 256 or d < 1:  # numpy's hermegauss overflows beyond a few hundred nodes
-        raise ValueError(f"need 1 <= n <= 256 and d >= 1, got n={n}, d={d}")
-    if n**d > MAX_RULE_NODES:
-        raise ValueError(f"a tensor Gauss-Hermite rule with n = {n} nodes per coordinate in d = {d} has "
-                         f"n**d = {n}**{d} = {n**d} nodes, over the limit MAX_RULE_NODES = {MAX_RULE_NODES}; "
-                         f"use n <= {int(MAX_RULE_NODES ** (1 / d) + 1e-9)} in d = {d}")
-    x, w = _gh_1d(n)
-    grids = np.meshgrid(*([x] * d), indexing="ij")
-    wgrids = np.meshgrid(*([w] * d), indexing="ij")
-    nodes = np.stack([g.ravel() for g in grids], axis=-1)
-    weights = np.prod(np.stack([g.ravel() for g in wgrids], axis=-1), axis=-1)
-    return nodes, weights
+    return quadrature.normal(n, d)
 
 
 def mixture_rule(mixture: GaussianMixture, n: int = N_NODES) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 from scipy import integrate
 
+from dgmcheck.theory import quadrature
 from dgmcheck.theory import score as score_theory
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
@@ -255,12 +256,8 @@ def moments_gl(f: Callable[[np.ndarray], np.ndarray], g2: Callable[[np.ndarray],
     ts = np.atleast_1d(np.asarray(ts, dtype=np.float64))
     if np.any(ts < 0):
         raise ValueError(f"ts must be non-negative, got {ts!r}")
-    x, w = np.polynomial.legendre.leggauss(n)
-    xi, wi = np.polynomial.legendre.leggauss(n_inner)
-    edges = np.linspace(0.0, 1.0, panels + 1)
-    half = 0.5 * np.diff(edges)
-    unit = ((0.5 * (edges[:-1] + edges[1:]))[:, None] + half[:, None] * x[None, :]).ravel()  # nodes on [0, 1]
-    unit_w = (half[:, None] * w[None, :]).ravel()
+    xi, wi = quadrature.legendre(n_inner)
+    unit, unit_w = quadrature.composite_legendre(np.linspace(0.0, 1.0, panels + 1), n)  # nodes on [0, 1]
     u = ts[:, None] * unit[None, :]  # (B, M) outer nodes on [0, t]
     # F at the outer nodes and at t: ∫_0^y f = y/2 Σ wi f(y (1 + xi)/2)
     ys = np.concatenate([u, ts[:, None]], axis=1)  # (B, M + 1)
@@ -444,12 +441,7 @@ def panel_nodes(mixture: GaussianMixture, n_sd: float = 15.0, per_sd: int = 2,
     lo = float(mixture.means[:, 0].min() - n_sd * sd.max())
     hi = float(mixture.means[:, 0].max() + n_sd * sd.max())
     n_panels = int(np.ceil((hi - lo) / (sd.min() / per_sd)))
-    edges = np.linspace(lo, hi, n_panels + 1)
-    g, gw = np.polynomial.legendre.leggauss(n_gl)
-    half = 0.5 * np.diff(edges)
-    x = (0.5 * (edges[:-1] + edges[1:]))[:, None] + half[:, None] * g[None, :]
-    w = half[:, None] * gw[None, :]
-    x, w = x.ravel(), w.ravel()
+    x, w = quadrature.composite_legendre(np.linspace(lo, hi, n_panels + 1), n_gl)
     return x, w * np.exp(mixture.log_prob(x[:, None]))
 
 
@@ -500,9 +492,8 @@ def dsm_nodes_1d(mixture: GaussianMixture, a: float, v: float,
 
 def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights of ``E_{u ~ N(0,1)} h(u) ≈ Σ w_i h(u_i)`` (exact for polynomials of degree < 2n):
-    ``theory.score``'s rule in one dimension."""
-    nodes, weights = score_theory.gh_rule(n, 1)
-    return nodes[:, 0], weights
+    ``theory.quadrature.normal_1d`` (cached, read-only)."""
+    return quadrature.normal_1d(n)
 
 
 # --------------------------------------------------------------------------- sympy derivations

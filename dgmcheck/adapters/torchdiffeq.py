@@ -35,6 +35,7 @@ from dgmcheck.checks.samplers import SLIDES, as_mixture, spec_of
 from dgmcheck.checks.tolerances import Tolerance
 from dgmcheck.impl import samplers
 from dgmcheck.impl.mixture import GaussianMixtureModel
+from dgmcheck.theory import quadrature
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 RTOL = 1e-10
@@ -63,11 +64,7 @@ def pf_ode_odeint(sde: Any, score: Callable, x_T: torch.Tensor, t_start: float, 
 def gauss_hermite(mix: GaussianMixture, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights (summing to 1) integrating ``E_p[φ]`` for the mixture ``p``: per component,
     ``m_k + L_k z`` over the tensor grid of probabilists' Gauss–Hermite nodes ``z``, weights ``w_k Π ω``."""
-    z, om = np.polynomial.hermite_e.hermegauss(n_nodes)
-    om = om / om.sum()
-    d = mix.dim
-    grid = np.stack(np.meshgrid(*([z] * d), indexing="ij"), -1).reshape(-1, d)
-    wgrid = np.prod(np.stack(np.meshgrid(*([om] * d), indexing="ij"), -1).reshape(-1, d), -1)
+    grid, wgrid = quadrature.normal(n_nodes, mix.dim)
     pts, wts = [], []
     for w, m, c in zip(mix.weights, mix.means, mix.covs, strict=True):
         pts.append(m + grid @ np.linalg.cholesky(c).T)

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import integrate, stats
-from scipy.special import roots_hermitenorm
 
 from dgmcheck.audit.claims.f000_l02_flows import _marginal_integral
 from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points
-from dgmcheck.theory import flows, latent, tricks
+from dgmcheck.theory import flows, latent, quadrature, tricks
 
 _LOG2PI = float(np.log(2 * np.pi))
-_GH_X, _GH_W = roots_hermitenorm(40)
-_GH_W = _GH_W / _GH_W.sum()
+_GH_X, _GH_W = quadrature.normal_1d(40)
 
 
 def _gh1(fn):

@@ -12,15 +12,14 @@ import math
 import numpy as np
 
 from dgmcheck.audit.model import Claim
+from dgmcheck.theory import quadrature
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 CLAIMS: list[Claim] = []
 
 LOG2 = math.log(2.0)
 
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(120)  # probabilists' Hermite: weight exp(-z^2/2)
-GH_Z = _GH_X
-GH_W = _GH_W / math.sqrt(2.0 * math.pi)  # sum = 1: E f(Z) = sum GH_W f(GH_Z), Z ~ N(0, 1)
+GH_Z, GH_W = quadrature.normal_1d(120)  # sum GH_W = 1: E f(Z) = sum GH_W f(GH_Z), Z ~ N(0, 1)
 
 
 def gauss_expect(f, mean: float, var: float) -> float:

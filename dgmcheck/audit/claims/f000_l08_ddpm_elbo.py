@@ -11,7 +11,7 @@ import sympy as sp
 from dgmcheck.audit.claims.f000_l06_l07_score_langevin import _forward_kernel, _forward_marginal
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
-from dgmcheck.theory import ddpm, latent
+from dgmcheck.theory import ddpm, latent, quadrature
 from dgmcheck.theory import linear_gaussian as lg
 
 _P = "000"
@@ -296,8 +296,7 @@ def _elbo_squared_form():
     betas, ab = _BETAS, _abar(_BETAS)
     T = len(betas)
     rng = np.random.default_rng(95)
-    gh_z, gh_w = np.polynomial.hermite_e.hermegauss(40)
-    gh_w = gh_w / math.sqrt(2 * math.pi)
+    gh_z, gh_w = quadrature.normal_1d(40)
     cases = []
     for _ in range(4):
         v = np.array([rng.uniform(0.05, 0.5)] + [float(ddpm.posterior(betas, t)[2]) for t in range(2, T + 1)])
@@ -382,8 +381,7 @@ def _loss_weight():
         what="||mu_tilde - mu_theta||^2/(2 beta_tilde) / ||eps - eps_theta||^2 vs the slide's weight",
     )
     betas, abar = _BETAS, _abar(_BETAS)
-    gh_z, gh_w = np.polynomial.hermite_e.hermegauss(40)
-    gh_w = gh_w / math.sqrt(2 * math.pi)
+    gh_z, gh_w = quadrature.normal_1d(40)
 
     def lhs(t, x0, c, d):  # E_{q(x_t|x_0)} ||mu_tilde - mu_theta||^2/(2 beta_tilde), eps_theta(x) = c x + d
         c0, ct, var = (float(u) for u in ddpm.posterior(betas, t))

@@ -26,6 +26,7 @@ from dgmcheck.theory import flows as flows_th
 from dgmcheck.theory import fokker_planck as fpk
 from dgmcheck.theory import langevin as lgv
 from dgmcheck.theory import ode as ode_th
+from dgmcheck.theory import quadrature
 from dgmcheck.theory import sde as sde_th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
@@ -110,7 +111,7 @@ def _lin_x(x0, t0, t1):
 
 
 _X0_PTS = points(4, seed=34, x0=lambda r: r.uniform(-1.5, 1.5, size=2))
-_GL_T, _GL_W = np.polynomial.legendre.leggauss(16)  # Gauss-Legendre on [-1, 1]: f(x(t), t) is entire in t
+_GL_T, _GL_W = quadrature.legendre(16)  # Gauss-Legendre on [-1, 1]: f(x(t), t) is entire in t
 
 
 def _int_f(x0, lo, hi):

@@ -18,6 +18,7 @@ from dgmcheck.audit.claims.f000_l09_l10_f003_l09_ode_sde import _continuity_both
 from dgmcheck.audit.formulas import Place
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import flow_matching as fm_th
+from dgmcheck.theory import quadrature
 from dgmcheck.theory import score as score_th
 from dgmcheck.theory import sde as sde_th
 from dgmcheck.theory.flow_matching import PathSpec, linear_model_objectives
@@ -224,7 +225,7 @@ def _cov_ode():
     # dSigma/dt = E[f (x - mu)^T + (x - mu) f^T] + g^2 I = A Sigma + Sigma A^T + g^2 I (f = A x).
     A, g2 = np.array([[-0.8, 0.5], [-0.3, -1.1]]), 0.6
 
-    nodes, weights = np.polynomial.legendre.leggauss(30)
+    nodes, weights = quadrature.legendre(30)
     lam, vec = np.linalg.eig(A)
     vinv = np.linalg.inv(vec)
 

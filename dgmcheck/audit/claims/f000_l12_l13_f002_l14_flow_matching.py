@@ -13,13 +13,12 @@ from scipy import integrate
 
 from dgmcheck.audit.model import Claim, all_of, holds_if, num_equal, points, sym_equal
 from dgmcheck.theory import flow_matching as fm
-from dgmcheck.theory import ode, sde
+from dgmcheck.theory import ode, quadrature, sde
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 _t, _x, _x0, _x1 = sp.symbols("t x x_0 x_1", real=True)
 _MIX = GaussianMixture(np.array([0.3, 0.7]), np.array([[-1.0], [1.5]]), np.array([[[0.2]], [[0.5]]]))
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)
-_GH_W = _GH_W / _GH_W.sum()
+_GH_X, _GH_W = quadrature.normal_1d(40)
 
 
 # ------------------------------------------------------------------------------------- CFM = FM
@@ -51,12 +50,11 @@ def _cfm_cross_term():
     def f_theta(x):
         return np.sin(x) + 0.3 * x
 
-    nodes, weights = np.polynomial.legendre.leggauss(150)
-    xs = 12.0 * nodes
+    xs, weights = quadrature.legendre(150, -12.0, 12.0)
 
     def lhs(t):  # Gauss-Legendre on [-12, 12] (the integrand is smooth and negligible beyond)
         p = np.exp(fm.marginal_log_prob(_MIX, spec, xs[:, None], t))
-        return float(12.0 * np.sum(weights * p * f_theta(xs) * fm.marginal_field(_MIX, spec, xs[:, None], t)[:, 0]))
+        return float(np.sum(weights * p * f_theta(xs) * fm.marginal_field(_MIX, spec, xs[:, None], t)[:, 0]))
 
     def rhs(t):
         total = 0.0
