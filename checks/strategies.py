@@ -9,6 +9,7 @@ same numbers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,20 @@ def arrays(shape: tuple[int, ...], low: float = -4.0, high: float = 4.0) -> st.S
     middle by ``1e-8`` (``tiny``), or all equal (``repeated``) — the values element-wise drawing
     found. Shrinks towards seed 0, ``uniform``.
     """
+    return _arrays(_shape(shape), float(low), float(high))
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    try:
+        return tuple(int(n) for n in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+    except (TypeError, ValueError):
+        raise TypeError(f"shape must be an int or a sequence of ints, got {shape!r}") from None
+
+
+# One strategy object per arguments: Hypothesis validates and unwraps each new strategy object on
+# every draw, which cost more than the draw itself when composites built them afresh each time.
+@functools.lru_cache(maxsize=4096)
+def _arrays(shape: tuple[int, ...], low: float, high: float) -> st.SearchStrategy:
     if not (np.isfinite(low) and np.isfinite(high) and low <= high):
         raise ValueError(f"need finite low <= high, got low={low!r}, high={high!r}")
     return st.tuples(st.integers(0, 2**32 - 1), st.sampled_from(EDGES)).map(
@@ -130,6 +145,11 @@ def _edged(seed: int, mode: str, shape: tuple[int, ...], low: float, high: float
 
 def normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     """Standard normal float64 arrays, drawn from a seed Hypothesis chooses (shrinks to seed 0)."""
+    return _normal_arrays(_shape(shape))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     return st.integers(0, 2**32 - 1).map(
         lambda seed: np.random.default_rng(seed).standard_normal(shape))
 
@@ -137,6 +157,11 @@ def normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 def uniform_arrays(shape: tuple[int, ...], low: float, high: float) -> st.SearchStrategy:
     """float64 arrays uniform on ``[low, high)`` from a drawn seed: cheap for long vectors (a
     per-step parameter of a T = 1000 chain) where element-wise drawing and shrinking is not worth it."""
+    return _uniform_arrays(_shape(shape), float(low), float(high))
+
+
+@functools.lru_cache(maxsize=4096)
+def _uniform_arrays(shape: tuple[int, ...], low: float, high: float) -> st.SearchStrategy:
     return st.integers(0, 2**32 - 1).map(
         lambda seed: np.random.default_rng(seed).uniform(low, high, shape))
 
