@@ -23,6 +23,25 @@ from dgmcheck.theory.flow_matching import PathSpec
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 from dgmcheck.theory.schedules import cosine_betas, linear_betas
 
+
+def reused(factory: Any) -> Any:
+    """Return the same strategy object for the same (hashable) arguments. Hypothesis validates and
+    unwraps every strategy object it has not seen on each draw; a composite that builds its inner
+    strategies afresh pays that on every example. Unhashable arguments build a fresh one."""
+    cached = functools.lru_cache(maxsize=1024)(factory)
+
+    @functools.wraps(factory)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return cached(*args, **kwargs)
+        except TypeError as exc:
+            if "unhashable" not in str(exc):
+                raise
+            return factory(*args, **kwargs)
+
+    return wrapper
+
+
 SCHEDULE_KINDS = ("linear", "cosine", "increasing", "arbitrary")
 
 
@@ -38,6 +57,7 @@ class Schedule:
         return len(self.betas)
 
 
+@reused
 @st.composite
 def schedules(draw: st.DrawFn, min_T: int = 1, max_T: int = 40,
               kinds: tuple[str, ...] = SCHEDULE_KINDS) -> Schedule:
@@ -66,6 +86,7 @@ def schedules(draw: st.DrawFn, min_T: int = 1, max_T: int = 40,
     return Schedule(kind, betas)
 
 
+@reused
 def steps(T: int, min_t: int = 1) -> st.SearchStrategy[int]:
     """Steps ``t`` in ``min_t..T`` (the lecture's 1-based index)."""
     if not 1 <= min_t <= T:
@@ -73,6 +94,7 @@ def steps(T: int, min_t: int = 1) -> st.SearchStrategy[int]:
     return st.integers(min_t, T)
 
 
+@reused
 @st.composite
 def gaussian_mixtures(draw: st.DrawFn, min_dim: int = 1, max_dim: int = 4,
                       min_components: int = 1, max_components: int = 4,
@@ -204,6 +226,7 @@ class Chain:
         return int(self.Qs.shape[0])
 
 
+@reused
 def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -> st.SearchStrategy:
     """Probability vectors of length K (float64), some entries exactly 0 when ``zeros``.
 
@@ -222,6 +245,7 @@ def probability_vectors(K: int, *, zeros: bool = True, min_value: float = 0.0) -
     return hnp.arrays(np.float64, K, elements=elements).map(norm)
 
 
+@reused
 @st.composite
 def transition_matrices(draw: st.DrawFn, K: int, convention: str = "column",
                         kind: str = "general", beta: float | None = None,
@@ -241,6 +265,7 @@ def transition_matrices(draw: st.DrawFn, K: int, convention: str = "column",
     return Q if convention == "column" else Q.T.copy()
 
 
+@reused
 @st.composite
 def chains(draw: st.DrawFn, kinds: tuple[str, ...] = CHAIN_KINDS,
            conventions: tuple[str, ...] = discrete_theory.CONVENTIONS, min_K: int = 2, max_K: int = 6,
@@ -265,6 +290,7 @@ def chains(draw: st.DrawFn, kinds: tuple[str, ...] = CHAIN_KINDS,
     return Chain(kind, conv, np.stack([draw(transition_matrices(K, conv)) for _ in range(T)]))
 
 
+@reused
 @st.composite
 def absorbing_chains(draw: st.DrawFn, conventions: tuple[str, ...] = discrete_theory.CONVENTIONS,
                      min_K: int = 2, max_K: int = 6, min_T: int = 1, max_T: int = 5) -> Chain:
@@ -274,6 +300,7 @@ def absorbing_chains(draw: st.DrawFn, conventions: tuple[str, ...] = discrete_th
 
 # --- flow matching: Gaussian probability paths ------------------------------------------------
 
+@reused
 @st.composite
 def path_specs(draw: st.DrawFn, kinds: tuple[str, ...] = fm_theory.KINDS) -> PathSpec:
     """Path specs of the given kinds with drawn parameters (σ_min ∈ {0} ∪ [0, 0.5], σ_max ∈
@@ -310,6 +337,7 @@ def covariances(rng: np.random.Generator, d: int, kind: str) -> np.ndarray:
 GAUSS_KINDS = ("spd", "spd_2", "equal", "singular", "commuting", "one_d")  # spd twice as likely
 
 
+@reused
 @st.composite
 def gaussian_pairs(draw: st.DrawFn) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(kind, mu1, S1, mu2, S2)``: generic SPD, equal Gaussians, singular, commuting, 1-D."""
