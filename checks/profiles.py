@@ -20,8 +20,8 @@ _COMMON = dict(
 
 # Registered under dgmcheck's own names: Hypothesis itself loads a profile named "ci" under CI=true,
 # and re-registering that name would change the settings of every other test in a user's suite.
-settings.register_profile("dgmcheck-dev", max_examples=15, **_COMMON)
-settings.register_profile("dgmcheck-ci", max_examples=25, derandomize=True, database=None, **_COMMON)
+settings.register_profile("dgmcheck-dev", max_examples=10, **_COMMON)
+settings.register_profile("dgmcheck-ci", max_examples=10, derandomize=True, database=None, **_COMMON)
 settings.register_profile("dgmcheck-thorough", max_examples=400, **_COMMON)
 
 

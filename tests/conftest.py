@@ -27,6 +27,22 @@ def pytest_configure(config: pytest.Config) -> None:
         load_profile()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The gate (``pytest -n auto``) leaves out the tests marked ``slow``: trainings, the foreign
+    suite in subprocesses, 400-example runs. They run when asked — ``-m slow`` (as ``.ci/run`` does
+    after the gate), any ``-m`` expression, or ``HYPOTHESIS_PROFILE=thorough`` — and a test named
+    by its node id always runs."""
+    from dgmcheck.checks.profiles import profile_name
+
+    if config.option.markexpr or profile_name() == "thorough" or any("::" in a for a in config.args):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize_axes(metafunc, device="device", dtype="dtype")
 

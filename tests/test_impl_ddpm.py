@@ -129,6 +129,7 @@ def test_wrong_minimizer_fails_the_pythagoras_test():
                             what="simple-loss excess minus distance to ε*")
 
 
+@pytest.mark.slow
 def test_mlp_denoiser_trains_towards_the_exact_denoiser():
     """Training the MLP with the simple loss shrinks E‖ε_θ - ε*‖² (exact ε* of the mixture)."""
     ddpm = GaussianDiffusion(cosine_betas(50))

@@ -209,6 +209,7 @@ def _foreign_run(root: Path, name: str, *args: str) -> tuple[subprocess.Complete
     return proc, json.loads(record.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.planted_bug("ddpm.posterior")
 def test_a_foreign_suite_runs_identically_and_dgm_verify_gates_it(tmp_path):
     """The suite's own parametrized ``device`` and plain ``dtype`` fixtures, its own ``device``

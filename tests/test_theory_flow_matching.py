@@ -121,6 +121,7 @@ def _mlp(theta: np.ndarray):
     return lambda x: np.tanh(np.asarray(x)[..., None] * w1 + b1) @ w2 + b2
 
 
+@pytest.mark.slow
 @pytest.mark.theorem("fm.cfm_equals_fm")
 def test_cfm_vs_fm_mixture_and_tiny_mlp_by_quadrature():
     """1-D mixture data, tiny MLP v_θ, Gauss-Hermite quadrature: L_CFM(θ) - L_FM(θ) = C_t for every
