@@ -219,7 +219,7 @@ class VerifyFailed(TheoremViolation):
 #: Seconds a failing property may spend shrinking its example (``shrink=True``); the smallest
 #: failing example found by then is reported. Shrinking a drawn array means searching its seed, and
 #: an uncapped shrink took 10-30x the time that finding the failure did.
-SHRINK_SECONDS = 2.0
+SHRINK_SECONDS = 1.0
 
 
 def settings_kw(max_examples: int | None, shrink: bool | float) -> dict[str, Any]:

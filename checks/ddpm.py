@@ -785,7 +785,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
     ``TheoremViolation``) is raised with the whole report (``raise_on_failure=False`` returns it),
     each failure with its inputs, the blob that replays it (``reproduce=``) and, where another
     convention would explain it, a hint. ``shrink=False`` reports failing examples as drawn; ``True``
-    shrinks each for at most ``_verify.SHRINK_SECONDS`` (2 s), a number for that many seconds.
+    shrinks each for at most ``_verify.SHRINK_SECONDS`` (1 s), a number for that many seconds.
     """
     betas = candidate_betas(candidate)
     T = len(betas)

@@ -33,6 +33,7 @@ import sympy as sp
 from scipy.integrate import quad
 
 from dgmcheck.theory import quadrature
+from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 TIME_CONVENTION = "t in [0, 1]; x_0 ~ N(0, I) (noise) at t = 0, x_1 ~ p_data at t = 1; x_t = alpha_t x_1 + sigma_t x_0"
@@ -137,6 +138,7 @@ def pf_ode_field(mixture: GaussianMixture, spec: PathSpec, x: np.ndarray, t: flo
 
 
 # ----------------------------------------------------------------------------------- sympy
+@derivation
 def derive_gaussian_path_field() -> dict[str, sp.Expr]:
     """fm.gaussian_path_field in sympy: for ``x_t = μ_t + σ_t ε`` with fixed ε,
     ``dx_t/dt - [μ'_t + σ'_t/σ_t (x_t - μ_t)]`` and the 1-D continuity residual
@@ -206,6 +208,7 @@ def derive_pf_ode_equivalence() -> dict[str, sp.Expr]:
     return {"ve": sp.simplify(ve.subs(s, 1 - t)), "vp": sp.simplify(vp.subs(s, 1 - t))}
 
 
+@derivation
 def continuity_residual_1d(weights: list, means: list, variances: list, sigma_min: sp.Rational,
                            points: list[tuple], digits: int = 60) -> list[float]:
     """fm.marginal_vector_field in 1-D: ``∂_t p_t + ∂_x (p_t u_t)`` for the conical path and a

@@ -36,6 +36,7 @@ import sympy as sp
 
 from dgmcheck.theory import langevin as langevin_theory
 from dgmcheck.theory import sde as sde_theory
+from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 # --------------------------------------------------------------------------------------------------
@@ -421,6 +422,7 @@ class _MixtureCalculus:
         return sp.cancel(sp.together(residual / self.p))
 
 
+@derivation
 def kfp_residual_1d(kind: str, components: tuple[Component, ...] | None = None,
                     second_order: object = HALF, g_power: int = 2) -> sp.Expr:
     """``(∂p/∂t + ∂(φ x p)/∂x - c (g²)^{g_power/2} ∂²p/∂x²)/p`` for the exact marginal (sde.kfp): 0.
@@ -434,6 +436,7 @@ def kfp_residual_1d(kind: str, components: tuple[Component, ...] | None = None,
     return mc.reduce(res)
 
 
+@derivation
 def pf_ode_residual_1d(kind: str, components: tuple[Component, ...] | None = None,
                        score_weight: object = HALF) -> sp.Expr:
     """Continuity residual ``(∂p/∂t + ∂(v p)/∂x)/p`` with ``v = φx - w g² ∂_x log p_t``: 0 for ``w = ½``
@@ -444,6 +447,7 @@ def pf_ode_residual_1d(kind: str, components: tuple[Component, ...] | None = Non
     return mc.reduce(mc.dt(mc.p) + mc.dx(v * mc.p))
 
 
+@derivation
 def reverse_kfp_residual_1d(kind: str, components: tuple[Component, ...] | None = None,
                             score_weight: object = 1) -> sp.Expr:
     """Time-reversed KFP residual ``(∂p/∂t + ∂(f̄ p)/∂x + ½g² ∂²p/∂x²)/p`` with ``f̄ = φx - w g² ∂_x log p``.
@@ -456,6 +460,7 @@ def reverse_kfp_residual_1d(kind: str, components: tuple[Component, ...] | None 
     return mc.reduce(mc.dt(mc.p) + mc.dx(fbar * mc.p) + sde.g2 / 2 * mc.dx(mc.dx(mc.p)))
 
 
+@derivation
 def pf_ode_plus_langevin_1d(kind: str, components: tuple[Component, ...] | None = None
                             ) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """sde.pf_ode_plus_langevin: ``(f̄ - (v - ½g² s), Langevin stationarity residual, reverse - PF residual
@@ -477,6 +482,7 @@ def pf_ode_plus_langevin_1d(kind: str, components: tuple[Component, ...] | None 
 LANGEVIN_CONVENTIONS = ("lecture", "sqrt2")
 
 
+@derivation
 def langevin_stationary_residual_1d(components: tuple[Component, ...] | None = None,
                                     convention: str = "lecture", noise_var: sp.Expr | None = None) -> sp.Expr:
     """sde.langevin_stationary: ``(∂_x(f p) - ½ g² ∂²p/∂x²)/p`` for the time-independent mixture ``p``:

@@ -21,6 +21,8 @@ import numpy as np
 import sympy as sp
 from scipy import linalg
 
+from dgmcheck.theory._memo import derivation
+
 CONVENTIONS = ("eta", "eps")
 
 
@@ -159,6 +161,7 @@ def one_step_moment_gain(fisher: float, eta: float) -> tuple[float, float]:
     return 0.0, eta**2 * fisher / 4.0
 
 
+@derivation
 def derive_ula_stationary_1d() -> dict[str, sp.Expr]:
     """Solve ``s = (1 - η/(2c))² s + η`` for s: ``4c²/(4c - η)`` (returned minus that: 0), and its
     series ``c + η/4 + O(η²)`` (returned: the η-coefficient of ``s - c``, = 1/4)."""

@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from dgmcheck.theory import quadrature
+from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 #: Default Gauss-Hermite nodes per coordinate (the theory tests show 1e-9 agreement with 2n nodes
@@ -229,6 +230,7 @@ def ncsn_excess(data: GaussianMixture, sigmas: np.ndarray, delta: Callable[[np.n
 
 
 # --------------------------------------------------------------------------- sympy derivations
+@derivation
 def derive_unnormalized(dim: int = 2, components: int = 2) -> list[sp.Expr]:
     """``∇ log(p̃/Z) - ∇ log p̃`` for the unnormalized mixture ``p̃ = Σ_k c_k exp(-‖x - m_k‖²/(2 v_k))``
     with symbolic ``c_k, v_k, Z > 0`` and ``m_k``: each coordinate simplifies to 0 (score.unnormalized)."""
@@ -242,6 +244,7 @@ def derive_unnormalized(dim: int = 2, components: int = 2) -> list[sp.Expr]:
     return [sp.simplify(sp.diff(sp.log(p / Z), xi) - sp.diff(sp.log(p), xi)) for xi in x]
 
 
+@derivation
 def derive_noise_kernel_gradient(dim: int = 2) -> dict[str, list[sp.Expr]]:
     """``∇_{x_σ} log N(x_σ | x, σ² I)`` minus ``-(x_σ - x)/σ²`` (each 0), and with ``x_σ = x + σε``
     minus ``-ε/σ`` (each 0). Also the truth minus the slide variant ``-(x_σ - μ)/σ`` (000 L11): not 0."""

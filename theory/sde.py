@@ -27,6 +27,7 @@ from scipy import integrate
 
 from dgmcheck.theory import quadrature
 from dgmcheck.theory import score as score_theory
+from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 Fn = Callable[[float], float]
@@ -497,6 +498,7 @@ def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- sympy derivations
+@derivation
 def derive_moment_odes() -> dict[str, sp.Expr]:
     """Residuals of the closed-form moments of ``dx = f(t) x dt + g(t) dw`` in the moment ODEs, for
     arbitrary functions f, g (both simplify to 0), and the Itô step that gives the variance ODE:
@@ -518,6 +520,7 @@ def derive_moment_odes() -> dict[str, sp.Expr]:
             "variance_ode_from_ito_residual": var_from_ito, "mean": m, "variance": v}
 
 
+@derivation
 def derive_vp_marginal() -> dict[str, sp.Expr]:
     """VP: ``a = e^{-B/2}`` and ``v = 1 - e^{-B}`` solve ``a' = -β a/2`` and ``v' = -β v + β`` with
     ``a(0) = 1``, ``v(0) = 0`` for the linear β; also ``v = 1 - a²`` (variance preserving for unit data)."""
