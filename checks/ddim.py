@@ -303,9 +303,10 @@ def check_grids(candidate: Any, case: DDIMCase, *, tol: Tolerance | None = None)
     T = len(candidate_alpha_bars(candidate))
     n, spacing, offset = (case.extra[k] for k in ("n", "spacing", "steps_offset"))
     expected = th.grid(T, n, spacing, offset)
+    lo, hi = th.grid_bounds(T, n, spacing, offset)  # an exact half rounds either way (float-dependent)
     got = np.asarray(to_numpy(candidate.timesteps(n, spacing, offset))).reshape(-1)
-    if got.shape != expected.shape or not np.array_equal(got, expected):
-        diff = (np.flatnonzero(got != expected)[:1].tolist() if got.shape == expected.shape
+    if got.shape != expected.shape or not ((got >= lo) & (got <= hi)).all():
+        diff = (np.flatnonzero((got < lo) | (got > hi))[:1].tolist() if got.shape == expected.shape
                 else ["length"])
         raise TheoremViolation(
             "ddim.grids", f"the {spacing!r} grid of {n} of T = {T} steps (steps_offset={offset}) "
@@ -360,8 +361,9 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
         size = draw(st.integers(1, min(T, max_grid)))
         g = np.array(sorted(draw(st.sets(st.integers(1, T), min_size=size, max_size=size)),
                             reverse=True), dtype=np.int64)
+    # η ∈ (0, 1) in two of three examples: the ends 0 and 1 hide bugs in how η enters (η for η²).
     eta = draw(st.sampled_from(etas)) if etas else draw(
-        st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)))
+        st.one_of(st.just(0.0), st.just(1.0), *([st.floats(0.0, 1.0)] * 4)))
     spacing = draw(st.sampled_from(th.SPACINGS))
     n = draw(st.one_of(st.just(T), st.just(1), st.integers(1, T)))
     offset = draw(st.sampled_from([0, 1])) if spacing == "leading" and (n - 1) * (T // n) + 1 < T else 0

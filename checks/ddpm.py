@@ -726,7 +726,7 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     d = draw(st.integers(min_dim, max_dim))
     t = np.array(draw(st.lists(st.integers(min_t, T), min_size=B, max_size=B)), dtype=np.int64)
     # Both ends of the schedule with raised probability (where conditioning is worst / β̃ → 0).
-    ends = draw(st.sampled_from(("drawn", "first", "last", "both")))
+    ends = draw(st.sampled_from(("both", "both", "both", "first", "last", "drawn")))
     if ends in ("first", "both"):
         t[0] = min_t
     if ends in ("last", "both"):

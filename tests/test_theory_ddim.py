@@ -113,3 +113,30 @@ def test_loss_weights_are_identities():
     np.testing.assert_allclose(tp.loss_weight("x0", ab), (1 - ab) / ab)
     np.testing.assert_allclose(tp.loss_weight("v", ab), 1 / ab)
     np.testing.assert_allclose(tp.loss_weight("score", ab), 1 / (1 - ab))
+
+
+def test_grid_bounds_allow_either_rounding_of_an_exact_half_only():
+    """Where the exact value is k + ½ the float a library rounds is the tie ± one ulp (np.arange
+    accumulates, torch.linspace runs from both ends): both neighbours are the grid; elsewhere the
+    bounds are the grid itself, and a grid shifted by one step is outside them."""
+    import torch
+
+    from dgmcheck.theory import ddim as th
+
+    ties = 0
+    for T in range(2, 60):
+        for n in range(1, T + 1):
+            for spacing in ("linspace", "trailing", "leading"):
+                g = th.grid(T, n, spacing)
+                lo, hi = th.grid_bounds(T, n, spacing)
+                assert ((lo <= g) & (g <= hi)).all() and (hi - lo <= 1).all()
+                ties += int((hi > lo).sum())
+                if spacing == "trailing":
+                    lib = np.round(np.arange(T, 0, -T / n)).astype(np.int64)[:n]  # diffusers' formula
+                elif spacing == "linspace":
+                    lib = torch.linspace(0, T - 1, n, dtype=torch.float64).round().flip(0).long().numpy() + 1
+                else:
+                    continue
+                assert ((lo <= lib) & (lib <= hi)).all(), (T, n, spacing, lib, lo, hi)
+                assert not ((lo <= g + 1) & (g + 1 <= hi)).all()
+    assert ties > 0

@@ -278,6 +278,29 @@ def grid(T: int, n: int, spacing: str = "leading", steps_offset: int = 0) -> np.
     return steps
 
 
+def grid_bounds(T: int, n: int, spacing: str = "leading", steps_offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """ddim.grids with exact arithmetic: ``(lo, hi)`` per grid point, equal except where the exact
+    value before rounding is a half-integer (``i (T-1)/(n-1)`` or ``T - i T/n`` with a remainder of
+    exactly ½). There "round half to even" decides nothing a library can keep: the float it rounds
+    is the tie plus or minus one ulp, depending on how it forms the value (``np.arange`` accumulates,
+    ``torch.linspace`` runs from both ends), so both neighbours are the grid."""
+    from fractions import Fraction
+
+    base = grid(T, n, spacing, steps_offset)  # validates and gives the non-tie points
+    if spacing == "leading":
+        return base, base.copy()
+    if spacing == "linspace":
+        exact = [Fraction(i * (T - 1), n - 1) if n > 1 else Fraction(0) for i in range(n - 1, -1, -1)]
+    else:
+        exact = [T - Fraction(i * T, n) for i in range(n)]
+    tie = np.array([x.denominator == 2 for x in exact])
+    floor = np.array([x.numerator // x.denominator for x in exact], dtype=np.int64)
+    shift = 0 if spacing == "linspace" else -1  # trailing: round(T - i T/n) - 1
+    lo = np.where(tie, floor + shift + 1, base)
+    hi = np.where(tie, floor + 1 + shift + 1, base)
+    return lo, hi
+
+
 # --------------------------------------------------------------------------- sympy derivations
 _at, _as = sp.symbols("alphabar_t alphabar_s", positive=True)
 _eta = sp.Symbol("eta", nonnegative=True)
