@@ -337,7 +337,10 @@ def langevin_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> Lange
         lambda a: len(a) < 2 or np.min(np.diff(np.sort(a))) > 1e-2)))
     level_etas = draw(arrays((L,), 0.01, 0.5)) * (lam_min + sigmas**2)
     ncsn_eps = draw(st.floats(0.01, 0.5)) * lam_min * 2
-    mix = draw(gaussian_mixtures(min_dim=1, max_dim=2, max_components=3))
+    # Component scales within a factor 10 of each other: there the oracle's J(q) (exact quadrature in
+    # 1-D, Gauss–Hermite with 48 nodes in 2-D: within 0.5 %, far below the z-test's resolution) is
+    # accurate; a 100x spread left Gauss–Hermite 30 % off in 2-D.
+    mix = draw(gaussian_mixtures(min_dim=1, max_dim=2, max_components=3, max_condition=10.0))
     mc_eta = draw(st.floats(0.3, 1.0))
     return LangevinCase(m=m, C=C, eta=eta, n_steps=n_steps, mu0=mu0, S0=S0, sigmas=sigmas, level_etas=level_etas,
                         ncsn_eps=ncsn_eps, mixture=mix, mc_eta=mc_eta, seed=draw(st.integers(0, 2**32 - 1)),

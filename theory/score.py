@@ -100,13 +100,16 @@ def _positive(v: float, name: str) -> float:
 def fisher_information(mixture: GaussianMixture, n: int = N_NODES) -> float:
     """``J(q) = E_q ‖∇ log q‖²`` (score.fisher_divergence, 000 L6 "Score Matching").
 
-    A single Gaussian ``N(m, C)`` has the exact ``J = E‖C⁻¹(x - m)‖² = tr C⁻¹`` in any dimension. A mixture
+    A single Gaussian ``N(m, C)`` has the exact ``J = E‖C⁻¹(x - m)‖² = tr C⁻¹`` in any dimension; a 1-D
+    mixture adaptive quadrature (``fisher_information_adaptive``). A mixture in d >= 2
     (no closed form) takes tensor Gauss-Hermite quadrature with ``n`` nodes per coordinate and component:
     ``n**d`` nodes, refused with a ValueError above ``MAX_RULE_NODES`` (n = 64 reaches d = 3; in d = 4 pass
     n <= 32, with the accuracy that costs).
     """
     if len(mixture.weights) == 1:  # the exact route
         return float(np.trace(np.linalg.inv(mixture.covs[0])))
+    if mixture.dim == 1:  # adaptive quadrature to 1e-12: Gauss–Hermite misses a narrow component's
+        return fisher_information_adaptive(mixture)  # spike under a wide one (30 % at a 100x spread)
     if n**mixture.dim > MAX_RULE_NODES:
         raise ValueError(f"fisher_information of a {len(mixture.weights)}-component mixture in d = {mixture.dim} "
                          f"by quadrature needs n**d = {n}**{mixture.dim} = {n**mixture.dim} nodes per component, "
