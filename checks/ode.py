@@ -308,9 +308,13 @@ def check_hutchinson(candidate: Any, case: ODECase, *, tol: Tolerance | None = N
         if vals.shape != (len(probes), B):
             raise TheoremViolation(theorem, f"hutchinson_divergence(..., reduce=False) must return shape "
                                    f"{(len(probes), B)}, got {vals.shape}", slide=SLIDES[theorem])
-        q_scale = np.einsum("ni,bij,nj->nb", np.abs(probes), np.abs(J), np.abs(probes))
-        # tanh Jacobian entries carry the condition of 1 - tanh²(z) (see check_divergence_exact)
-        cond = (d + 6) * (1 + 2 * np.abs(case.x0 @ case.W.T + case.c).max())
+        # J_ij = (1 - tanh²(z_i)) W_ij: the rounding of tanh²(z) is absolute (up to 2ε tanh² |W_ij|),
+        # not relative to the tiny 1 - tanh² of a saturated unit (relative condition 2 sinh²(z), e^{2|z|}
+        # growth), so it enters the scale through |W|; the dependence on z adds the relative 2|z| tanh.
+        pre = case.x0 @ case.W.T + case.c
+        j_scale = np.abs(J) + 2 * np.tanh(pre)[:, :, None] ** 2 * np.abs(case.W)[None]
+        q_scale = np.einsum("ni,bij,nj->nb", np.abs(probes), j_scale, np.abs(probes))
+        cond = (d + 6) * (1 + 2 * np.abs(pre).max())
         tol_ = tol or exact(case.dtype, cond)
         mean = w @ vals
         assert_close(mean, [th.hutchinson_mean(Jb) for Jb in J], theorem=theorem, slide=SLIDES[theorem],

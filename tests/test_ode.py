@@ -164,3 +164,20 @@ def test_path_shape_and_direction(dtype):
     path = ode.heun(_f, x0, torch.linspace(1.0, 0.0, 5), return_path=True)
     assert path.shape == (5, 3, 2) and path.dtype == dtype
     assert torch.equal(path[0], x0) and bool((path[-1] > 1).all())  # backward in time: e^{+1} growth
+
+
+@pytest.mark.theorem("ode.continuity_equation")
+def test_hutchinson_float32_at_a_saturated_tanh():
+    """Regression: at z = W x + c = 6 the float32 rounding of tanh² is absolute (~1e-7), i.e. relative
+    e^{2|z|}/2 to the 7e-5 left in 1 - tanh²; a bound linear in |z| failed correct float32 code."""
+    import numpy as np
+
+    d = 2
+    z2 = np.zeros((d, d))
+    case = checks.ODECase(A=-np.eye(d), b=np.zeros(d), alpha=1.0, beta=0.0, t0=0.0, T=1.0,
+                          x0=np.array([[2.0, 2.0], [2.0, -1.0]]), lam=0.0, u=np.zeros(d), W=3 * np.eye(d),
+                          c=np.zeros(d), m=np.zeros(d), S=np.eye(d) + z2, steps=np.array([1.0]),
+                          dtype=torch.float32, device="cpu")
+    checks.check_hutchinson(ode, case)
+    with pytest.raises(TheoremViolation):  # the rounding allowance does not hide a missing probe
+        checks.check_hutchinson(bugs.HUTCHINSON_MISSING_PROBE, case)
