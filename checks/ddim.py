@@ -398,7 +398,8 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float | None = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True) -> VerifyReport:
+           shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every DDIM property the candidate supports under Hypothesis.
 
     ``eta`` fixes the η of the step checks (else the candidate's ``etas``, else drawn from [0, 1]);
@@ -427,7 +428,8 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
         not_applicable=not_applicable,
-        none_provided=f"{name} provides none of the DDIM methods (see dgmcheck.checks.ddim.DDIMCandidate)")
+        none_provided=f"{name} provides none of the DDIM methods (see dgmcheck.checks.ddim.DDIMCandidate)",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
 
 
 __all__ = [

@@ -194,7 +194,8 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True) -> VerifyReport:
+           shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every parametrization property the candidate supports under Hypothesis."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     T = len(candidate_alpha_bars(candidate))
@@ -212,4 +213,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
         strategy=lambda prop: param_cases(T, dtype=dtype, device=device),
         not_applicable=not_applicable,
         none_provided=f"{name} provides none of the parametrization methods "
-                      "(see dgmcheck.checks.parametrization.ParametrizationCandidate)")
+                      "(see dgmcheck.checks.parametrization.ParametrizationCandidate)",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
