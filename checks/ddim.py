@@ -15,6 +15,7 @@ over itself); the bounds add (``_step_scale``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -149,18 +151,44 @@ def _tol(case: DDIMCase, tol: Tolerance | None, abar: np.ndarray | None = None, 
 
 
 # --------------------------------------------------------------------------- the step
+def clipped_eps(abar: np.ndarray, t: np.ndarray, x: np.ndarray, eps: np.ndarray,
+                clip: tuple[float, float] | None, final: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Under ``clip_x0 = (lo, hi)``: ``x̂_0 = clip((x_t - √(1-ᾱ_t) ε̂)/√ᾱ_t)`` and the ε rederived
+    from it, ``ε' = (x_t - √ᾱ_t x̂_0)/√(1-ᾱ_t)`` (float64); ``(ε̂, unclamped x̂_0)`` without a clip."""
+    a = _col(th.extended(abar, final)[np.asarray(t, dtype=np.int64)])
+    x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)
+    if clip is None:
+        return eps, x0
+    x0 = np.clip(x0, *clip)
+    return (x - np.sqrt(a) * x0) / np.sqrt(1 - a), x0
+
+
 def check_step(candidate: Any, case: DDIMCase, *, tol: Tolerance | None = None) -> None:
     """ddim.step: ``x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z``, ``x̂_0 = (x_t - √(1-ᾱ_t) ε̂)/√ᾱ_t``,
-    ``σ² = η² (1-ᾱ_s)/(1-ᾱ_t) (1-ᾱ_t/ᾱ_s)``."""
+    ``σ² = η² (1-ᾱ_s)/(1-ᾱ_t) (1-ᾱ_t/ᾱ_s)``.
+
+    Under a declared ``clip_x0 = (lo, hi)`` (``case.extra["clip_x0"]``) the step is the same formula
+    with x̂_0 clamped and ε̂ rederived from it, ``ε' = (x_t - √ᾱ_t x̂_0)/√(1-ᾱ_t)`` (what
+    denoising-diffusion-pytorch's ``ddim_sample`` does): the rederivation's rounding adds
+    ``(|x_t| + √ᾱ_t|x̂_0|)/√(1-ᾱ_t)`` (conditioned as ``1-ᾱ_t``) times the direction coefficient."""
     abar, final = candidate_alpha_bars(candidate), candidate_final(candidate)
     c = th.step(abar, case.t, case.s, case.eta, final)
-    expected = th.apply_step(abar, case.t, case.s, case.eta, case.x, case.eps, case.noise, final)
+    clip = case.extra.get("clip_x0")
+    eps, x0 = clipped_eps(abar, case.t, case.x, case.eps, clip, final)
+    expected = th.apply_step(abar, case.t, case.s, case.eta, case.x, eps, case.noise, final)
     got = candidate.ddim_step(case.tensor(case.x), case.long(case.t), case.long(case.s),
                               case.tensor(case.eps), case.eta, case.tensor(case.noise))
-    assert_close(got, expected, theorem="ddim.step", slide=SLIDES["ddim.step"],
-                 what="x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z, σ² = η²(1-ᾱ_s)/(1-ᾱ_t)(1-ᾱ_t/ᾱ_s)",
-                 tol=_tol(case, tol, abar, final), scale=_step_scale(c, case.x, case.eps, case.noise),
-                 inputs=case.describe())
+    scale = _step_scale(c, case.x, case.eps, case.noise)
+    what = "x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z, σ² = η²(1-ᾱ_s)/(1-ᾱ_t)(1-ᾱ_t/ᾱ_s)"
+    if clip is not None:
+        # x̂_0 is formed from the given ε before the clamp (the first scale), then ε' from x̂_0.
+        at = c.alpha_bar_t
+        rederive = (np.abs(case.x) + _col(np.sqrt(at)) * np.abs(x0)) / _col(np.sqrt(1 - at))
+        scale = (scale + _step_scale(c, case.x, eps, case.noise)
+                 + _col(c.direction * (1 + _ratio_cond(at))) * rederive)
+        what += f", x̂_0 clamped to {list(clip)} and ε̂ rederived from it"
+    assert_close(got, expected, theorem="ddim.step", slide=SLIDES["ddim.step"], what=what,
+                 tol=_tol(case, tol, abar, final), scale=scale, inputs=case.describe())
 
 
 def check_marginals(candidate: Any, case: DDIMCase, *, tol: Tolerance | None = None) -> None:
@@ -390,6 +418,13 @@ PROPERTIES: tuple[Property, ...] = (
     Property("grids", "ddim.grids", check_grids, ("timesteps",)),
 )
 PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
+# Under clip_x0: the properties whose oracle needs the step to be linear, and why.
+CLIP_NOT_APPLICABLE = {
+    "marginals": "the Gaussian marginals are read off by linear probing",
+    "eta_one_is_ddpm": "the identity with the DDPM step is stated for the unclamped step",
+    "eta_zero_is_pf_ode_euler": "the identity with the Euler step is stated for the unclamped step",
+    "respaced_step": "the clamped respaced DDPM step is not modelled here (ddpm.verify holds it)",
+}
 
 
 class VerifyReport(_verify.VerifyReport):
@@ -398,13 +433,17 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float | None = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True,
+           shrink: bool | float = True, conventions: Any = None,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every DDIM property the candidate supports under Hypothesis.
 
     ``eta`` fixes the η of the step checks (else the candidate's ``etas``, else drawn from [0, 1]);
     ``eta_one_is_ddpm`` / ``eta_zero_is_pf_ode_euler`` apply when η = 1 / η = 0 is allowed.
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU.
+    ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or ``"key=value"``
+    pairs): a declared ``clip_x0 = (lo, hi)`` holds ``step`` to the step with x̂_0 clamped and ε
+    rederived from it; the marginals, the η = 0 / η = 1 identities and ``respaced_step`` are then
+    not applicable (clamping is not linear). The other keys do not concern DDIM.
     """
     if eta is not None and not 0 <= float(eta) <= 1:
         raise ValueError(f"eta must lie in [0, 1], got {eta!r}")
@@ -413,15 +452,22 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
     T = len(abar)
     grid = candidate_grid(candidate, T)
     etas = _etas(candidate, eta)
+    clip = Conventions.parse(conventions).clip_x0
 
     def not_applicable(prop: Property) -> str | None:
+        if clip is not None and prop.name in CLIP_NOT_APPLICABLE:
+            return (f"x̂₀ clamped to {list(clip)} (clip_x0) makes the step nonlinear in (x_t, ε̂, z): "
+                    f"{CLIP_NOT_APPLICABLE[prop.name]}")
         if prop.eta is not None and etas is not None and prop.eta not in etas:
             return f"needs η = {prop.eta:g}, the candidate is checked at η in {list(etas)}"
         return None
 
     def strategy(prop: Property) -> st.SearchStrategy:
         e = (prop.eta,) if prop.eta is not None else etas
-        return ddim_cases(T, dtype=dtype, device=device, grid=grid, etas=e)
+        cases = ddim_cases(T, dtype=dtype, device=device, grid=grid, etas=e)
+        if clip is None:
+            return cases
+        return cases.map(lambda c: dataclasses.replace(c, extra={**c.extra, "clip_x0": clip}))
 
     name = _verify.candidate_name(candidate)
     return _verify.run_properties(
@@ -446,6 +492,7 @@ __all__ = [
     "check_respaced_betas",
     "check_respaced_step",
     "check_step",
+    "clipped_eps",
     "ddim_cases",
     "verify",
 ]

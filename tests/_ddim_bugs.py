@@ -92,3 +92,25 @@ class X0WeightIsSNR(Parametrization):
     def loss_weight(self, t, kind, like):
         w = super().loss_weight(t, kind, like)
         return 1 / w if kind == "x0" else w
+
+
+class ClampsX0(DDIM):
+    """Not a bug under ``clip_x0=(-1, 1)``: x̂_0 clamped to [-1, 1] and ε rederived from it (as
+    denoising-diffusion-pytorch's ``ddim_sample``)."""
+
+    rederive = True
+
+    def ddim_step(self, x_t, t, s, eps, eta, noise):
+        t_, s_ = self._pair(t, s, x_t)
+        at, as_ = self._at(self._ext, t_, x_t), self._at(self._ext, s_, x_t)
+        var = self.sigma2(t_, s_, float(eta), x_t)
+        x0 = ((x_t - (1 - at).sqrt() * eps) / at.sqrt()).clamp(-1.0, 1.0)
+        if self.rederive:
+            eps = (x_t - at.sqrt() * x0) / (1 - at).sqrt()
+        return as_.sqrt() * x0 + (1 - as_ - var).clamp(min=0).sqrt() * eps + var.sqrt() * noise
+
+
+class ClampsX0KeepsEps(ClampsX0):
+    """x̂_0 clamped but the unclamped ε̂ kept in the direction term (x_s no longer consistent)."""
+
+    rederive = False

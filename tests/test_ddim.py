@@ -160,3 +160,35 @@ def test_marginals_check_catches_a_replayable_case():
                            np.zeros((1, 1)), np.zeros((1, 1)), 1.0, g, torch.float64, "cpu")
     with pytest.raises(TheoremViolation, match="variance"):
         checks.check_marginals(d, case)
+
+
+# --------------------------------------------------------------------------- x̂₀ clamping (clip_x0)
+CLIP = {"clip_x0": (-1.0, 1.0)}
+
+
+def clamping(cls: type = bugs.ClampsX0) -> DDIM:
+    return cls.from_betas(linear_betas(50))
+
+
+@pytest.mark.theorem("ddim.step")
+def test_clamping_step_passes_under_clip_x0_and_identities_are_not_applicable(device, dtype):
+    """The step is held to the clamped one; grids and respaced β do not concern clamping and run."""
+    report = checks.verify(clamping(), dtype=dtype, device=device, conventions=CLIP, max_examples=8)
+    assert report.passed == ["step", "respaced_betas", "grids"], report.summary()
+    assert sorted(report.not_applicable) == sorted(checks.CLIP_NOT_APPLICABLE)
+    assert "clip_x0" in report.results["marginals"].reason
+
+
+@pytest.mark.planted_bug("ddim.step")
+def test_clamping_step_undeclared_fails(device, dtype):
+    with pytest.raises(TheoremViolation) as info:
+        _verify(clamping(), "step", device, dtype, max_examples=10, shrink=False)
+    assert info.value.theorem == "ddim.step"
+
+
+@pytest.mark.planted_bug("ddim.step")
+def test_planted_clamp_without_rederived_eps(device, dtype):
+    with pytest.raises(TheoremViolation) as info:
+        _verify(clamping(bugs.ClampsX0KeepsEps), "step", device, dtype, conventions=CLIP, max_examples=10,
+                shrink=False)
+    assert info.value.theorem == "ddim.step"
