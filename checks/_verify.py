@@ -372,6 +372,25 @@ def slide_of(theorem: str) -> str:
 Hint = Callable[[Property, Any, TheoremViolation], str | None]
 
 
+def verify_family(candidate: Any, table: Sequence[Property], report_type: type[VerifyReport],
+                  cases: Callable[[Property, Any, Any], st.SearchStrategy], *, dtype: Any = None,
+                  device: Any = None, properties: Iterable[str] | None = None, max_examples: int | None = None,
+                  shrink: bool | float = True, raise_on_failure: bool = True,
+                  reproduce: tuple[str, str] | None = None, provides: str | None = None,
+                  lacks: Callable[[Property], str | None] | None = None, name: str | None = None) -> VerifyReport:
+    """The ``verify`` of a family whose cases depend only on the property, dtype and device:
+    ``cases(prop, dtype, device)`` draws them; ``provides`` names what a candidate with none of the
+    family's methods lacks (a TypeError then). Every argument means what it means in
+    :func:`run_properties` and :func:`settings_kw`."""
+    dtype, device = dtype_device(candidate, dtype, device)
+    name = name or candidate_name(candidate)
+    return run_properties(
+        candidate, table, report_type(name), wanted=select(properties, [p.name for p in table]),
+        kw=settings_kw(max_examples, shrink), strategy=lambda prop: cases(prop, dtype, device), lacks=lacks,
+        none_provided=None if provides is None else f"{name} provides none of the {provides}",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
+
+
 def run_properties(candidate: Any, table: Sequence[Property], report: VerifyReport, *,
                    wanted: list[str] | None, kw: dict[str, Any],
                    strategy: Callable[[Property], st.SearchStrategy],

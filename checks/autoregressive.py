@@ -118,7 +118,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every AR property the candidate supports under Hypothesis."""
     V, m = getattr(candidate, "V", None), getattr(candidate, "m", None)
     if not isinstance(V, int) or not isinstance(m, int) or V < 2 or m < 1:
@@ -127,4 +128,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     return _verify.run_properties(
         candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: ar_cases(V, m, dtype=dtype, device=device))
+        strategy=lambda _prop: ar_cases(V, m, dtype=dtype, device=device),
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

@@ -459,7 +459,8 @@ def _as_mixture(data: Any) -> GaussianMixture | None:
 
 def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True) -> VerifyReport:
+           shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every σ-sampler property the candidate supports (module docstring) under Hypothesis.
 
     ``data`` (a Gaussian mixture; default ``candidate.data``) fixes the data law; without it each example
@@ -497,7 +498,8 @@ def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any =
     return _verify.run_properties(
         candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
         strategy=strategy, not_applicable=not_applicable, lacks=lacks,
-        none_provided=f"{name} provides none of the σ-sampler methods (see dgmcheck.checks.edm)")
+        none_provided=f"{name} provides none of the σ-sampler methods (see dgmcheck.checks.edm)",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)
 
 
 __all__ = [

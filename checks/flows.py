@@ -305,7 +305,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every flow property the candidate supports under Hypothesis; raises ``TheoremViolation``
     on the first that fails."""
     dim = getattr(candidate, "dim", None)
@@ -317,4 +318,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: flow_cases(dim, dtype=dtype, device=device),
-        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the flow methods")
+        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the flow methods",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

@@ -450,7 +450,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every GAN / divergence / Kantorovich-Rubinstein property the candidate supports.
 
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU. A named
@@ -466,4 +467,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     return _verify.run_properties(
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
-        none_provided=f"{name} provides none of the GAN methods (see dgmcheck.checks.gan.GANCandidate)")
+        none_provided=f"{name} provides none of the GAN methods (see dgmcheck.checks.gan.GANCandidate)",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

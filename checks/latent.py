@@ -240,7 +240,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every ELBO property the candidate supports on its own parameters under Hypothesis;
     raises ``TheoremViolation`` on the first that fails."""
     p = params(candidate)
@@ -250,4 +251,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: latent_cases(p, dtype=dtype, device=device),
-        none_provided=f"{name} provides none of the ELBO methods")
+        none_provided=f"{name} provides none of the ELBO methods",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

@@ -321,7 +321,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every metrics property the candidate supports (see the module docstring)."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     name = type(candidate).__name__
@@ -329,4 +330,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: prop.strategy(dtype=dtype, device=device),
-        none_provided=f"{name} provides none of gaussian_w2, fid, precision_recall")
+        none_provided=f"{name} provides none of gaussian_w2, fid, precision_recall",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

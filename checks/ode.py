@@ -415,14 +415,13 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every ODE property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.ode`` is a candidate). ``dtype``/``device`` default to the candidate's
     attributes, else float64 on the CPU (the order and reversibility slopes always run in float64)."""
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    wanted = _verify.select(properties, PROPERTY_NAMES)
-    name = _verify.candidate_name(candidate)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: ode_cases(dtype=dtype, device=device),
-        none_provided=f"{name} provides none of the ODE methods (see dgmcheck.checks.ode)")
+    return _verify.verify_family(
+        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: ode_cases(dtype=dt, device=dev),
+        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
+        raise_on_failure=raise_on_failure, reproduce=reproduce,
+        provides="ODE methods (see dgmcheck.checks.ode)")

@@ -465,7 +465,8 @@ class VerifyReport(_verify.VerifyReport):
 
 def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, dtype: Any = None,
            device: Any = None, properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True) -> VerifyReport:
+           shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every property the candidate supports under Hypothesis (see the module docstring).
 
     ``data`` defaults to ``candidate.data``; ``spec`` to ``spec_of(candidate)``; ``dtype``/``device`` to
@@ -485,4 +486,5 @@ def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, 
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: sampler_cases(spec, mix, dtype=dtype, device=device),
         not_applicable=lambda prop: ("needs Gaussian data (one component)"
-                                     if prop.gaussian_only and mix.n_components != 1 else ""))
+                                     if prop.gaussian_only and mix.n_components != 1 else ""),
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

@@ -109,7 +109,7 @@ PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 def verify(linear: Callable[..., Any] | None = None, cosine: Callable[[int], Any] | None = None,
            *, properties: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True) -> VerifyReport:
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run the schedule checks on schedule functions (``linear(T, beta_start, beta_end)``,
     ``cosine(T)``) over drawn ``T`` and end points; ``VerifyFailed`` on a failure."""
     import types
@@ -122,4 +122,4 @@ def verify(linear: Callable[..., Any] | None = None, cosine: Callable[[int], Any
     return _verify.run_properties(
         fns, PROPERTIES, VerifyReport("schedules"), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink), strategy=lambda prop: strategies[prop.name],
-        raise_on_failure=raise_on_failure)
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

@@ -394,13 +394,12 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every score-matching property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first failing one. ``properties`` selects by name (``PROPERTY_NAMES``)."""
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    wanted = _verify.select(properties, PROPERTY_NAMES)
-    name = _verify.candidate_name(candidate)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: score_cases(dtype=dtype, device=device),
-        none_provided=f"{name} provides none of the score-matching functions (see ScoreCandidate)")
+    return _verify.verify_family(
+        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: score_cases(dtype=dt, device=dev),
+        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
+        raise_on_failure=raise_on_failure, reproduce=reproduce,
+        provides="score-matching functions (see ScoreCandidate)")

@@ -163,12 +163,11 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every trick property the candidate supports under Hypothesis."""
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = _verify.candidate_name(candidate)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: tricks_cases(dtype=dtype, device=device),
-        none_provided=f"{name} provides none of the trick functions")
+    return _verify.verify_family(
+        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: tricks_cases(dtype=dt, device=dev),
+        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
+        raise_on_failure=raise_on_failure, reproduce=reproduce,
+        provides="trick functions")

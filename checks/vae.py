@@ -351,7 +351,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every VAE / KL property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first that fails."""
     dtype, device = _verify.dtype_device(candidate, dtype, device)
@@ -366,4 +367,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: vae_cases(k=k, d=d, K=K, dtype=dtype, device=device),
-        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the VAE / KL methods")
+        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the VAE / KL methods",
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

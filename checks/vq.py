@@ -205,7 +205,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True) -> VerifyReport:
+           max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every VQ property the candidate supports under Hypothesis."""
     E = _codebook(candidate)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
@@ -218,4 +219,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     return _verify.run_properties(
         candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: vq_cases(E, dtype=dtype, device=device), not_applicable=any_of)
+        strategy=lambda _prop: vq_cases(E, dtype=dtype, device=device), not_applicable=any_of,
+        raise_on_failure=raise_on_failure, reproduce=reproduce)

@@ -277,3 +277,27 @@ def test_no_check_module_keeps_its_own_slide_citations() -> None:
              for path in sorted((REPO / "checks").rglob("*.py"))
              for line in literal_slide_dicts(path.read_text(encoding="utf-8"))]
     assert not found, "slide citations belong in dgmcheck/records (dgmcheck.theorems.slides):\n" + "\n".join(found)
+
+
+def test_every_family_verify_takes_the_common_arguments() -> None:
+    """One scaffold: every family's ``verify`` accepts the same selection, budget and report arguments."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import dgmcheck.checks as checks_pkg
+
+    common = ("properties", "max_examples", "shrink", "raise_on_failure", "reproduce")
+    lacking = {}
+    for info in pkgutil.iter_modules(checks_pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"dgmcheck.checks.{info.name}")
+        verify = getattr(module, "verify", None)
+        if verify is None or verify.__module__ != module.__name__:
+            continue
+        params = inspect.signature(verify).parameters
+        missing = [name for name in common if name not in params]
+        if missing:
+            lacking[info.name] = missing
+    assert not lacking, lacking
