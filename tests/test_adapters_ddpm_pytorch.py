@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import itertools
 import sys
 import types
 
@@ -54,7 +55,7 @@ def _load() -> types.ModuleType:
 ddp = _load()
 T = 50
 PASSING = ["ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean", "ddpm.simple_loss", "ddpm.ancestral_step",
-           "parametrization.affine", "parametrization.velocity", "parametrization.loss_identity"]
+           "ddim.step", "parametrization.affine", "parametrization.velocity", "parametrization.loss_identity"]
 
 
 def diffusion(cls: type | None = None, **kw):
@@ -72,7 +73,7 @@ def test_gaussian_diffusion_passes_as_written(objective, schedule, dtype):
     dtype: the float32 run repeats only the DDPM ones."""
     d = diffusion(objective=objective, beta_schedule=schedule)
     if dtype == torch.float32:
-        ddpm = [p for p in PASSING if p.startswith("ddpm.")]
+        ddpm = [p for p in PASSING if p.startswith("ddpm.")]  # ddim.step runs in float32 either way
         report = verify_ddpm_pytorch(d, dtype=dtype, max_examples=2, properties=ddpm)
         assert sorted(report.passed) == sorted(ddpm), report.summary()
         return
@@ -179,3 +180,50 @@ def test_unidentified_schedule_is_not_applicable_and_refusals():
         verify_ddpm_pytorch(d, beta_schedule="quadratic")
     with pytest.raises(TypeError, match="GaussianDiffusion"):
         verify_ddpm_pytorch(object())
+
+
+# --------------------------------------------------------------------------- ddim_sample
+tqdm = ddp.tqdm  # the loop below iterates this module's tqdm, as the library's iterates its own
+
+
+@torch.inference_mode()
+def ddim_sample_sigma_with_eta(self, shape, return_all_timesteps=False):
+    """The library's ``ddim_sample`` (2.3.4) with σ² ∝ η where η² belongs (σ = √η·√(...))."""
+    batch, device, total_timesteps, sampling_timesteps, eta = (
+        shape[0], self.device, self.num_timesteps, self.sampling_timesteps, self.ddim_sampling_eta)
+    times = list(reversed(torch.linspace(-1, total_timesteps - 1, steps=sampling_timesteps + 1).int().tolist()))
+    img = torch.randn(shape, device=device)
+    for time, time_next in tqdm(list(itertools.pairwise(times))):
+        time_cond = torch.full((batch,), time, device=device, dtype=torch.long)
+        pred_noise, x_start, *_ = self.model_predictions(img, time_cond, None, clip_x_start=True,
+                                                         rederive_pred_noise=True)
+        if time_next < 0:
+            img = x_start
+            continue
+        alpha, alpha_next = self.alphas_cumprod[time], self.alphas_cumprod[time_next]
+        sigma = eta ** 0.5 * ((1 - alpha / alpha_next) * (1 - alpha_next) / (1 - alpha)).sqrt()
+        c = (1 - alpha_next - sigma ** 2).sqrt()
+        img = x_start * alpha_next.sqrt() + c * pred_noise + sigma * torch.randn_like(img)
+    return self.unnormalize(img)
+
+
+@pytest.mark.theorem("ddim.step")
+@pytest.mark.parametrize("objective", ["pred_noise", "pred_v"])
+def test_ddim_sample_step_passes_under_its_clamping(objective):
+    """One step of ``ddim_sample`` at a time, on the full grid and on a 7-step one, held to the DDIM
+    step with x̂₀ clamped to [-1, 1] and ε rederived (float32, the buffers' precision)."""
+    for steps in (T, 7):
+        d = diffusion(objective=objective, sampling_timesteps=steps)
+        report = verify_ddpm_pytorch(d, properties=["ddim.step"], max_examples=4)
+        assert report.passed == ["ddim.step"], report.summary()
+        assert any("clip_x0=(-1, 1)" in n for n in report.notes)
+
+
+@pytest.mark.planted_bug("ddim.step")
+def test_planted_ddim_sample_sigma_with_eta_is_caught(monkeypatch):
+    monkeypatch.setattr(ddp.GaussianDiffusion, "ddim_sample", ddim_sample_sigma_with_eta)
+    with pytest.raises(TheoremViolation) as info:
+        verify_ddpm_pytorch(diffusion(objective="pred_noise"), properties=["ddim.step"], max_examples=10,
+                            shrink=False)
+    assert info.value.theorem == "ddim.step"
+    assert info.value.report.failed == ["ddim.step"]

@@ -17,6 +17,7 @@ the object's method (0-based ``t``)                protocol method              
 ``q_posterior(x_start, x_t, t)[:2]``               ddpm ``posterior``                  ddpm.posterior
 ``p_mean_variance(x, t, clip_denoised=False)[0]``  ddpm ``posterior_mean_from_eps``    ddpm.eps_mean
 ``p_sample(x, t: int)[0]`` (clamps x̂₀)             ddpm ``reverse_step``               ddpm.ancestral_sampling
+one step of ``ddim_sample(shape)`` (clamps x̂₀)     ddim ``ddim_step``                  ddim.step
 ``p_losses(x_start, t, noise, 'none')``            ddpm ``simple_loss``                ddpm.simple_loss
 ``predict_start_from_noise``,                      parametrization ``convert``         parametrization.affine,
 ``predict_noise_from_start``,                      (ε→x₀, x₀→ε, v→x₀)                  parametrization.loss_weights
@@ -39,9 +40,14 @@ its slice of the check's noise) and always clamps x̂₀ to [-1, 1]: ``ddpm.ance
 own pass with ``clip_x0=(-1, 1)`` declared, while ``p_mean_variance`` is called with
 ``clip_denoised=False``.
 
+``ddim_sample(shape)`` is one whole loop that draws its own start and clamps x̂₀ (rederiving ε from
+it) at every step: the adapter runs it one pair of its loop at a time (``DDIMPytorch``: its ``tqdm``
+yields only that pair, its start is fed ``x_t``), on the library's own grid, in float32 (the buffers'
+precision), with ``clip_x0=(-1, 1)`` declared to ``ddim.verify``; the DDIM marginals and η identities
+do not hold for a clamping step and are not run.
+
 Not applicable, with the reason: the sampler loops (``p_sample_loop`` clamps x̂₀ and unnormalizes to
-[0, 1]: no closed-form law); ``ddim_sample(shape)`` (one whole loop that draws its own start and clamps
-x̂₀ at every step; the DDIM checks have no clipping convention); ``q_step``, the ELBO terms.
+[0, 1]: no closed-form law); ``q_step``, the ELBO terms.
 
 Schedules. ``GaussianDiffusion`` does not keep the name of its ``beta_schedule``: give it
 (``beta_schedule="sigmoid"``, ``schedule_fn_kwargs=...``) to hold ``betas`` to that schedule, or let the
@@ -59,6 +65,7 @@ the DDPM family reads ``table_dtype`` from ``betas``; the parametrization checks
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -80,7 +87,7 @@ from dgmcheck.checks.capture import captured
 from dgmcheck.checks.conventions import Conventions
 from dgmcheck.theory import schedules as th_sched
 
-__all__ = ["DDPMPytorch", "DDPMPytorchParametrization", "check_schedule",
+__all__ = ["DDIMPytorch", "DDPMPytorch", "DDPMPytorchParametrization", "check_schedule",
            "verify_ddpm_pytorch"]
 
 OBJECTIVES = {"pred_noise": "eps", "pred_x0": "x0", "pred_v": "v"}
@@ -252,6 +259,57 @@ class DDPMPytorch(_Base):
                                        loss_reduction="none")
 
 
+class DDIMPytorch(_Base):
+    """One step of ``ddim_sample`` as a ``DDIMCandidate`` (lecture steps; ``ᾱ_0 = 1``).
+
+    ``ddim_sample(shape)`` is the whole loop: it draws its start with ``torch.randn(shape)`` and
+    iterates ``tqdm(time_pairs)``. One step ``t -> s`` is that loop with its ``tqdm`` (a global of
+    the function's module, swapped only during the call) yielding the one pair ``(t-1, s-1)``; the
+    start is fed ``x_t`` and the step's ``randn_like`` the check's noise (``captured``); η is the
+    copy's ``ddim_sampling_eta``; ``unnormalize`` is the identity on the copy. The last pair
+    ``(0, -1)`` returns the clamped x̂₀: the DDIM step to ``s = 0`` with ``ᾱ_0 = 1``. The steps are the
+    library's own grid (``sampling_timesteps``)."""
+
+    final_alpha_cumprod = 1.0
+
+    def __init__(self, diffusion: Any) -> None:
+        super().__init__(diffusion)
+        self.alphas_cumprod = diffusion.alphas_cumprod
+        fn = getattr(type(diffusion), "ddim_sample", None)
+        self._globals = getattr(inspect.unwrap(fn), "__globals__", {}) if callable(fn) else {}
+        if "tqdm" not in self._globals:
+            self.ddim_step = None  # type: ignore[assignment]
+            self.reasons["ddim_step"] = (f"{type(diffusion).__name__} has no ddim_sample looping over "
+                                         "tqdm(time_pairs) (one step cannot be isolated)")
+            return
+        S = int(getattr(diffusion, "sampling_timesteps", self.T))
+        times = torch.linspace(-1, self.T - 1, steps=S + 1).int().tolist()  # as ddim_sample builds it
+        self.grid = np.array(sorted((t + 1 for t in times if t >= 0), reverse=True), dtype=np.int64)
+
+    def ddim_step(self, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor, eps: torch.Tensor, eta: float,
+                  noise: torch.Tensor) -> torch.Tensor:
+        """``ddim_sample`` run for one pair per distinct ``(t, s)``, on ``(n, 1, d, 1)`` images."""
+        out = torch.empty_like(x_t)
+        pairs = torch.stack([t, s], 1)
+        lib, saved = self._copy, self._globals["tqdm"]
+        saved_eta, saved_un = lib.ddim_sampling_eta, lib.unnormalize
+        try:
+            lib.ddim_sampling_eta, lib.unnormalize = float(eta), (lambda x: x)
+            for tv, sv in torch.unique(pairs, dim=0).tolist():
+                idx = ((t == tv) & (s == sv)).nonzero(as_tuple=True)[0]
+                n, d = len(idx), int(np.prod(x_t.shape[1:]))
+                pred = self._pred(eps[idx], x_t[idx], t[idx] - 1).reshape(n, 1, d, 1)
+                self._globals["tqdm"] = lambda pairs_, *a, _p=(tv - 1, sv - 1), **k: [q for q in pairs_ if q == _p]
+                with captured(values=[to_numpy(x_t[idx]).reshape(n, 1, d, 1),
+                                      to_numpy(noise[idx]).reshape(n, 1, d, 1)], allow_unused=True):
+                    img = self._with(lambda x, tt, p=pred: p.to(x.dtype)).ddim_sample((n, 1, d, 1))
+                out[idx] = img.clone().reshape(n, -1).reshape(out[idx].shape).to(out.dtype)
+        finally:
+            self._globals["tqdm"] = saved
+            lib.ddim_sampling_eta, lib.unnormalize = saved_eta, saved_un
+        return out
+
+
 class DDPMPytorchParametrization(_Base):
     """The conversions and ``predict_v`` as a ``ParametrizationCandidate`` (lecture ``t``, shifted)."""
 
@@ -317,6 +375,9 @@ def verify_ddpm_pytorch(diffusion: Any, *, beta_schedule: str | None = None,
         Run("schedules", "schedules", sched_view, module=_ScheduleFamily(schedule or "sigmoid")),
         Run("ddpm", "ddpm", view, {**ddpm_opts, "conventions": conv}, only=unclamped),
         Run("ddpm.clip_x0", "ddpm", view, {**ddpm_opts, "conventions": clipped}, only=("ancestral_step",)),
+        Run("ddim.clip_x0", "ddim", DDIMPytorch(diffusion),
+            {**common, "dtype": torch.float32, "conventions": clipped, "raise_on_failure": False},
+            only=("step",)),
         Run("parametrization", "parametrization", DDPMPytorchParametrization(diffusion),
             {**common, "dtype": torch.float32}),
     ]
@@ -325,6 +386,9 @@ def verify_ddpm_pytorch(diffusion: Any, *, beta_schedule: str | None = None,
     if "ddpm.ancestral_step" in report.results:
         report.notes.append("p_sample clamps x̂₀ to [-1, 1] whatever it is told: ddpm.ancestral_step is held "
                             "to the clamped step (clip_x0=(-1, 1))")
+    if "ddim.step" in report.results:
+        report.notes.append("ddim_sample clamps x̂₀ to [-1, 1] and rederives ε from it: ddim.step is held to "
+                            "the clamped step (clip_x0=(-1, 1)), one step of its loop at a time, in float32")
     if raise_on_failure and report.failed:
         raise _verify.VerifyFailed(report)
     return report
