@@ -263,3 +263,13 @@ def test_fisher_information_exact_for_a_gaussian_and_limited_for_mixtures():
     mix = GaussianMixture(np.full(2, 0.5), np.zeros((2, 4)), np.tile(np.eye(4), (2, 1, 1)))
     with pytest.raises(ValueError, match="16777216"):
         ts.fisher_information(mix)
+
+
+def test_fisher_information_1d_panels_agree_and_refuse_an_extreme_spread():
+    """Composite Gauss–Legendre agrees with adaptive quadrature for a narrow component under a wide one
+    (where Gauss–Hermite was 30 % off); scales 1e6 apart are refused with the size, not run silently."""
+    m = GaussianMixture(np.full(2, 0.5), np.zeros((2, 1)), np.array([[[0.05]], [[4.9]]]))
+    assert ts.fisher_information(m) == pytest.approx(ts.fisher_information_adaptive(m), rel=1e-12)
+    far = GaussianMixture(np.full(2, 0.5), np.zeros((2, 1)), np.array([[[1e-12]], [[1.0]]]))
+    with pytest.raises(ValueError, match="MAX_RULE_NODES"):
+        ts.fisher_information(far)

@@ -152,7 +152,11 @@ def _fisher_1d_panels(mixture: GaussianMixture, nodes: int = 10) -> float:
     the tails beyond 12 σ weigh below 1e-30)."""
     std = np.sqrt(mixture.covs[:, 0, 0])
     lo, hi = float((mixture.means[:, 0] - 12 * std).min()), float((mixture.means[:, 0] + 12 * std).max())
-    panels = int(min(max(np.ceil((hi - lo) / (0.5 * std.min())), 1), 100_000))
+    panels = int(max(np.ceil((hi - lo) / (0.5 * std.min())), 1))
+    if panels > MAX_RULE_NODES // nodes:
+        raise ValueError(f"fisher_information of this 1-D mixture needs {panels} panels of half its narrowest "
+                         f"standard deviation ({std.min():.3g} against a span of {hi - lo:.3g}), over the limit "
+                         f"MAX_RULE_NODES = {MAX_RULE_NODES} nodes: its component scales are too far apart")
     x, w = quadrature.composite_legendre(np.linspace(lo, hi, panels + 1), nodes)
     pts = x[:, None]
     return float(w @ (np.exp(mixture.log_prob(pts)) * np.sum(mixture.score(pts) ** 2, axis=-1)))
