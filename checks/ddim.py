@@ -27,7 +27,7 @@ from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import arrays, case_rng, normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import ddim as th
 
@@ -382,13 +382,14 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
         t, s = pts[idx], pts[idx + 1]
         g = grid
     else:
-        t = np.array(draw(st.lists(st.one_of(st.just(T), st.integers(1, T)), min_size=B,
-                                   max_size=B)), dtype=np.int64)
-        s = np.array([draw(st.one_of(st.just(int(ti) - 1), st.just(0), st.integers(0, int(ti) - 1)))
-                      for ti in t], dtype=np.int64)
+        # Steps from one seed (a draw per entry was most of a case's cost): t = T with probability ½,
+        # s = t - 1 or s = 0 with probability ⅓ each, else any s < t.
+        rng = case_rng(draw)
+        t = np.where(rng.random(B) < 0.5, T, rng.integers(1, T + 1, B)).astype(np.int64)
+        pick = rng.integers(0, 3, B)
+        s = np.where(pick == 0, t - 1, np.where(pick == 1, 0, rng.integers(0, t))).astype(np.int64)
         size = draw(st.integers(1, min(T, max_grid)))
-        g = np.array(sorted(draw(st.sets(st.integers(1, T), min_size=size, max_size=size)),
-                            reverse=True), dtype=np.int64)
+        g = np.sort(rng.choice(np.arange(1, T + 1), size=size, replace=False))[::-1].astype(np.int64)
     # η ∈ (0, 1) in two of three examples: the ends 0 and 1 hide bugs in how η enters (η for η²).
     eta = draw(st.sampled_from(etas)) if etas else draw(
         st.one_of(st.just(0.0), st.just(1.0), *([st.floats(0.0, 1.0)] * 4)))

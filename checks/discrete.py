@@ -30,8 +30,10 @@ from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
     CHAIN_KINDS,
     Chain,
     absorbing_chains,
+    case_rng,
     chains,
     probability_vectors,
+    steps_with_ends,
     to_tensor,
     transition_matrices,
 )
@@ -101,23 +103,22 @@ def discrete_cases(draw: st.DrawFn, chain: Chain, *, dtype: Any, device: Any = "
     K, T = chain.K, chain.T
     B = draw(st.integers(1, max_batch))
     m = draw(st.integers(1, max_len))
-    t = np.array(draw(st.lists(st.one_of(st.just(1), st.just(T), st.integers(1, T)),
-                               min_size=B, max_size=B)), dtype=np.int64)
+    # Everything but the sizes from one seed (a draw per token was most of a case's cost):
+    # t = 1 or t = T with probability ⅓ each, tokens uniform over the clean ones, noisy tokens
+    # uniform over the support of q(x_t | x_0).
+    rng = case_rng(draw)
+    t = steps_with_ends(rng, B, 1, T)
     clean = [k for k in range(K) if k != chain.mask] if chain.mask is not None else list(range(K))
-    x0 = np.array(draw(st.lists(st.sampled_from(clean), min_size=B, max_size=B)), dtype=np.int64)
+    x0 = np.asarray(clean, dtype=np.int64)[rng.integers(0, len(clean), B)]
 
     def in_support(x: int, s: int) -> int:
         probs = th.forward_probs(chain.Qs, s, x, chain.convention)
         support = np.flatnonzero(probs > 1e-12)
-        return int(support[draw(st.integers(0, len(support) - 1))])
+        return int(support[rng.integers(0, len(support))])
 
     x_t = np.array([in_support(int(a), int(s)) for a, s in zip(x0, t, strict=True)], dtype=np.int64)
-    X0 = np.array(draw(st.lists(st.lists(st.sampled_from(clean), min_size=m, max_size=m),
-                                min_size=B, max_size=B)), dtype=np.int64)
+    X0 = np.asarray(clean, dtype=np.int64)[rng.integers(0, len(clean), (B, m))]
     Xt = np.array([[in_support(int(a), int(s)) for a in row] for row, s in zip(X0, t, strict=True)], dtype=np.int64)
-    # Bulk float inputs from one drawn seed (cheap to generate; shrinks to seed 0).
-    seed = draw(st.integers(0, 2**31 - 1))
-    rng = np.random.default_rng(seed)
     q = rng.random((B, K)) * (rng.random((B, K)) > 0.25)  # exact zeros in q
     q[np.arange(B), rng.integers(0, K, B)] += 0.1
     q /= q.sum(-1, keepdims=True)
@@ -139,7 +140,7 @@ def discrete_cases(draw: st.DrawFn, chain: Chain, *, dtype: Any, device: Any = "
     lam_from = draw(st.sampled_from([1.0, 0.5, 0.05]) | st.floats(0.05, 1.0))
     lam_to = draw(st.just(0.0) | st.floats(0.0, lam_from * 0.99))
     return DiscreteCase(t, x0, x_t, X0, Xt, q, p, log_probs, P, prior, alpha, dalpha,
-                        (lam_from, lam_to), dtype, device, {"m": m, "seed": seed})
+                        (lam_from, lam_to), dtype, device, {"m": m, "seed": int(rng.integers(0, 2**31 - 1))})
 
 
 # --------------------------------------------------------------------------- helpers

@@ -24,10 +24,13 @@ from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import (
     arrays,
+    case_rng,
+    edged,
     gaussian_mixtures,
     normal_arrays,
     path_specs,
     to_tensor,
+    with_ends,
 )
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import flow_matching as th
@@ -419,11 +422,11 @@ def fm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", t_max: float =
     mixture = draw(gaussian_mixtures(max_dim=max_dim, max_components=3))
     d = mixture.dim
     B = draw(st.integers(1, max_batch))
-    t_one = st.one_of(st.just(0.0), st.just(t_max), st.floats(0.0, t_max))
-    t = np.array(draw(st.lists(t_one, min_size=B, max_size=B)), dtype=np.float64)
-    extra = {"W": draw(arrays((d, d), -1.0, 1.0)), "b": draw(arrays((d,), -1.0, 1.0)),
-             "data_mean": draw(st.floats(-2.0, 2.0)), "data_var": draw(st.floats(0.05, 2.0)),
-             "w1": draw(st.floats(-2.0, 2.0)), "b1": draw(st.floats(-2.0, 2.0))}
+    rng = case_rng(draw)  # one seed for the model parameters and the data law
+    t = with_ends(rng, draw(arrays((B,), 0.0, t_max)), (0.0, t_max), p=2 / 3)
+    extra = {"W": edged(rng, (d, d), -1.0, 1.0), "b": edged(rng, (d,), -1.0, 1.0),
+             "data_mean": rng.uniform(-2.0, 2.0), "data_var": rng.uniform(0.05, 2.0),
+             "w1": rng.uniform(-2.0, 2.0), "b1": rng.uniform(-2.0, 2.0)}
     return FMCase(t, draw(normal_arrays((B, d))), draw(arrays((B, d), -3.0, 3.0)),
                   draw(arrays((B, d), -4.0, 4.0)), mixture, dtype, device, extra)
 

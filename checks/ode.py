@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, to_tensor
+from dgmcheck.checks.strategies import case_rng, edged, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import ode as th
 
@@ -367,27 +367,27 @@ def ode_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_dim: int 
     ‖E‖₂ ≤ c/2, so Re λ(A) ≤ -c/2), ``|T| ∈ [0.5, 1]`` in either direction, ``|λ| ∈ [0.5, 2]``, ``u`` and
     ``x0`` bounded away from 0 (the order problems' leading error terms cannot vanish)."""
     d = draw(st.integers(1, max_dim))
-    c = draw(st.floats(0.3, 1.0))
-    K = draw(arrays((d, d), -1.0, 1.0))
-    E = draw(arrays((d, d), -1.0, 1.0))
+    rng = case_rng(draw)  # one seed for every number of the problem (a draw each was most of its cost)
+    c = rng.uniform(0.3, 1.0)
+    K = edged(rng, (d, d), -1.0, 1.0)
+    E = edged(rng, (d, d), -1.0, 1.0)
     E = 0.5 * (E + E.T)
     En = np.linalg.norm(E, 2)
     E = E * (0.5 * c / En) if En > 0.5 * c else E
     A = -c * np.eye(d) + (K - K.T) + E
     A = A / max(1.0, np.linalg.norm(A, 2) / 2.0)
-    sign = draw(st.sampled_from([1.0, -1.0]))
-    T = sign * draw(st.floats(0.5, 1.0))
-    mag = draw(arrays((batch, d), 0.3, 2.0))
-    signs = draw(arrays((batch, d), -1.0, 1.0))
+    T = rng.choice([1.0, -1.0]) * rng.uniform(0.5, 1.0)
+    mag = edged(rng, (batch, d), 0.3, 2.0)
+    signs = edged(rng, (batch, d), -1.0, 1.0)
     x0 = np.where(signs < 0, -mag, mag)
-    lam = draw(st.sampled_from([1.0, -1.0])) * draw(st.floats(0.5, 2.0))
-    u = draw(arrays((d,), 0.5, 2.0)) * draw(st.sampled_from([1.0, -1.0]))
-    L = draw(arrays((d, d), -1.0, 1.0))
-    raw = draw(arrays((draw(st.integers(1, 4)),), 0.2, 1.0))
-    return ODECase(A=A, b=draw(arrays((d,), -1.0, 1.0)), alpha=draw(st.floats(0.5, 1.5)),
-                   beta=draw(st.floats(-1.0, 1.0)), t0=draw(st.floats(-1.0, 1.0)), T=T, x0=x0, lam=lam, u=u,
-                   W=draw(arrays((d, d), -1.5, 1.5)), c=draw(arrays((d,), -1.0, 1.0)),
-                   m=draw(arrays((d,), -1.0, 1.0)), S=L @ L.T + 0.2 * np.eye(d), steps=raw / raw.sum(),
+    lam = rng.choice([1.0, -1.0]) * rng.uniform(0.5, 2.0)
+    u = edged(rng, (d,), 0.5, 2.0) * rng.choice([1.0, -1.0])
+    L = edged(rng, (d, d), -1.0, 1.0)
+    raw = edged(rng, (draw(st.integers(1, 4)),), 0.2, 1.0)
+    return ODECase(A=A, b=edged(rng, (d,), -1.0, 1.0), alpha=rng.uniform(0.5, 1.5),
+                   beta=rng.uniform(-1.0, 1.0), t0=rng.uniform(-1.0, 1.0), T=float(T), x0=x0, lam=float(lam), u=u,
+                   W=edged(rng, (d, d), -1.5, 1.5), c=edged(rng, (d,), -1.0, 1.0),
+                   m=edged(rng, (d,), -1.0, 1.0), S=L @ L.T + 0.2 * np.eye(d), steps=raw / raw.sum(),
                    dtype=dtype, device=device)
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import arrays, case_rng, normal_arrays, steps_with_ends, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import parametrization as th
 
@@ -171,8 +171,7 @@ def param_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu", max
     """Steps ``t`` in ``1..T`` (both ends with raised probability), data, noise and a prediction."""
     B = draw(st.integers(1, max_batch))
     d = draw(st.integers(1, max_dim))
-    t = np.array(draw(st.lists(st.one_of(st.just(1), st.just(T), st.integers(1, T)), min_size=B,
-                               max_size=B)), dtype=np.int64)
+    t = steps_with_ends(case_rng(draw), B, 1, T)
     return ParamCase(t, draw(arrays((B, d))), draw(normal_arrays((B, d))), draw(arrays((B, d))),
                      dtype, device)
 

@@ -63,7 +63,7 @@ from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.conventions import Conventions, hint_text
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, gaussian_mixtures, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import arrays, case_rng, edged, gaussian_mixtures, normal_arrays, to_tensor, with_ends
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
 from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import sde as th
@@ -791,34 +791,35 @@ def sde_cases(draw: st.DrawFn, *, T: float = 1.0, dtype: Any, device: Any = "cpu
               table_dtype: Any = None) -> SDECase:
     B = draw(st.integers(1, max_batch))
     d = draw(st.integers(1, max_dim))
-    t_one = st.one_of(st.just(T), st.floats(T_MIN_FRACTION * T, T))
-    t = np.array(draw(st.lists(t_one, min_size=B, max_size=B)), dtype=np.float64)
+    rng = case_rng(draw)
+    t = with_ends(rng, draw(arrays((B,), T_MIN_FRACTION * T, T)), (T,))  # t = T with probability ½
     x0 = draw(arrays((B, d)))
     noise = draw(normal_arrays((B, d)))
     n_grid = draw(st.integers(1, 12))
-    increasing = draw(st.booleans())
-    raw = np.cumsum(draw(arrays((n_grid,), 0.1, 1.0)))
-    t0 = draw(st.floats(0.0, 1.0))
-    span = draw(st.floats(0.05, 2.0))
+    increasing = bool(rng.integers(2))
+    raw = np.cumsum(edged(rng, (n_grid,), 0.1, 1.0))
+    t0 = rng.uniform(0.0, 1.0)
+    span = rng.uniform(0.05, 2.0)
     ts = t0 + span * np.concatenate([[0.0], raw / raw[-1]])
     ts = ts if increasing else ts[::-1].copy()
     dt_max = float(np.abs(np.diff(ts)).max())
     c_lim = 0.5 / (dt_max * (1.0 + max(abs(ts[0]), abs(ts[-1]))))  # |f Δ| <= 1/2
+    # One seed for the parameters of the linear drifts, the probe paths and the Euler–Maruyama noise.
     extra = {
-        "W": draw(arrays((d, d), -1.0, 1.0)),
-        "b": draw(arrays((d,), -1.0, 1.0)),
+        "W": edged(rng, (d, d), -1.0, 1.0),
+        "b": edged(rng, (d,), -1.0, 1.0),
         "mixture": draw(gaussian_mixtures(min_dim=1, max_dim=1, max_components=3)),
-        "t_fixed": draw(st.floats(max(T_MIN_FRACTION, 0.1) * T, T)),
-        "thetas": draw(st.lists(arrays((2,), -3.0, 3.0), min_size=2, max_size=3)),
+        "t_fixed": rng.uniform(max(T_MIN_FRACTION, 0.1) * T, T),
+        "thetas": [edged(rng, (2,), -3.0, 3.0) for _ in range(int(rng.integers(2, 4)))],
         "N": draw(st.integers(*chain_N)),
-        "step": draw(st.integers(0, 10**6)),
+        "step": int(rng.integers(0, 10**6 + 1)),
         "ts": ts,
-        "c0": draw(st.floats(-c_lim, c_lim)),
-        "c1": draw(st.floats(-c_lim, c_lim)),
-        "d0": draw(st.floats(0.01, 2.0)),
-        "d1": draw(st.floats(0.0, 2.0)),
-        "em_noise": draw(normal_arrays((n_grid, B, 1))),
-        "path_noise": draw(normal_arrays((n_grid, B, d))),
+        "c0": rng.uniform(-c_lim, c_lim),
+        "c1": rng.uniform(-c_lim, c_lim),
+        "d0": rng.uniform(0.01, 2.0),
+        "d1": rng.uniform(0.0, 2.0),
+        "em_noise": rng.standard_normal((n_grid, B, 1)),
+        "path_noise": rng.standard_normal((n_grid, B, d)),
     }
     return SDECase(t, x0, noise, dtype, device, extra, conventions or Conventions(), table_dtype)
 
