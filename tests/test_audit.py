@@ -39,6 +39,9 @@ from dgmcheck.theorems import BY_ID
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 CLAIM_MODULES = sorted(m.name for m in pkgutil.iter_modules(claims_pkg.__path__) if not m.name.startswith("_"))
+# The tests that read a module's verdicts run on one xdist worker (``--dist loadgroup``), so its
+# claims are computed once per session, not once per worker that happens to get one of them.
+CLAIM_RUNS = [pytest.param(m, marks=pytest.mark.xdist_group(f"audit-{m}")) for m in CLAIM_MODULES]
 VERDICTS_OF_CHECKS = {"holds", "fails", "holds_if"}
 
 # --- the evidence builders: true statements hold, planted transcription errors fail ------------
@@ -197,9 +200,8 @@ def _run_watching(claim: Claim, oracle_modules: set[str]) -> tuple[ClaimResult, 
 
 @functools.cache
 def module_run(module: str) -> ModuleRun:
-    """Each claims module runs at most once per test session (per xdist worker): the tests that read
-    its verdicts share this run. Tests taking ``module`` are grouped by module (``scope="module"``
-    parametrization), so a module's tests sit together and xdist tends to send them to one worker."""
+    """Each claims module runs at most once per test session: the tests that read its verdicts share
+    this run, and their ``xdist_group`` sends them to one worker."""
     results, oracle_ran = [], {}
     for c in importlib.import_module(f"dgmcheck.audit.claims.{module}").CLAIMS:
         if c.theorem and c.check is not None:
@@ -210,7 +212,7 @@ def module_run(module: str) -> ModuleRun:
     return ModuleRun(results, oracle_ran)
 
 
-@pytest.mark.parametrize("module", CLAIM_MODULES, scope="module")
+@pytest.mark.parametrize("module", CLAIM_RUNS, scope="module")
 def test_module_checks_run_and_explain_failures(module: str) -> None:
     for r in module_run(module).results:
         assert r.verdict != "error", f"{r.claim.id}: {r.evidence}"
@@ -223,7 +225,7 @@ def test_module_checks_run_and_explain_failures(module: str) -> None:
             assert r.condition and r.counterexample, f"{r.claim.id}: holds_if needs its condition and a case outside"
 
 
-@pytest.mark.parametrize("module", CLAIM_MODULES, scope="module")
+@pytest.mark.parametrize("module", CLAIM_RUNS, scope="module")
 def test_linked_claims_reuse_their_theorems_oracle(module: str) -> None:
     """A claim linked to a registry theorem computes its verdict through that theorem's oracle (one of
     the modules of its ``oracle_refs`` runs), instead of re-deriving the mathematics."""

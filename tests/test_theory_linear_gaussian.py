@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate, optimize, stats
 
+from dgmcheck.checks.strategies import arrays
 from dgmcheck.checks.tolerances import Z_THRESHOLD
 from dgmcheck.theory import linear_gaussian as lg
 
@@ -43,7 +44,7 @@ def _terms_scale(terms: lg.ElboTerms) -> float:
 @st.composite
 def schedules(draw, min_steps: int = 1, max_steps: int = 30, increasing: bool | None = None):
     steps = draw(st.integers(min_steps, max_steps))
-    betas = draw(hnp.arrays(np.float64, steps, elements=st.floats(1e-4, 0.5)))
+    betas = draw(arrays(steps, 1e-4, 0.5))
     if increasing if increasing is not None else draw(st.booleans()):
         betas = np.sort(betas)
     return betas
@@ -56,13 +57,13 @@ def chain_problems(draw, min_steps: int = 1):
     steps = len(betas)
     d = draw(st.integers(1, 3))
     chain = lg.LinearReverseChain(
-        a=draw(hnp.arrays(np.float64, steps, elements=st.floats(-2.0, 2.0))),
-        b=draw(hnp.arrays(np.float64, (steps, d), elements=st.floats(-3.0, 3.0))),
-        v=draw(hnp.arrays(np.float64, steps, elements=st.floats(1e-3, 3.0))),
-        prior_mean=draw(hnp.arrays(np.float64, d, elements=st.floats(-2.0, 2.0))),
+        a=draw(arrays(steps, -2.0, 2.0)),
+        b=draw(arrays((steps, d), -3.0, 3.0)),
+        v=draw(arrays(steps, 1e-3, 3.0)),
+        prior_mean=draw(arrays(d, -2.0, 2.0)),
         prior_var=draw(st.floats(0.1, 3.0)),
     )
-    x0 = draw(hnp.arrays(np.float64, d, elements=st.floats(-3.0, 3.0)))
+    x0 = draw(arrays(d, -3.0, 3.0))
     return betas, chain, x0
 
 
@@ -70,12 +71,12 @@ def chain_problems(draw, min_steps: int = 1):
 def gaussian_data(draw, min_var: float = 0.05, max_var: float = 4.0):
     """(data_mean, data_var, x0): scalar or per-coordinate mean and variance."""
     d = draw(st.integers(1, 3))
-    mean = draw(hnp.arrays(np.float64, d, elements=st.floats(-3.0, 3.0)))
+    mean = draw(arrays(d, -3.0, 3.0))
     if draw(st.booleans()):
-        var = draw(hnp.arrays(np.float64, d, elements=st.floats(min_var, max_var)))
+        var = draw(arrays(d, min_var, max_var))
     else:
         var = draw(st.floats(min_var, max_var))
-    x0 = draw(hnp.arrays(np.float64, d, elements=st.floats(-3.0, 3.0)))
+    x0 = draw(arrays(d, -3.0, 3.0))
     return mean, var, x0
 
 
