@@ -43,9 +43,10 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
-from dgmcheck.checks.strategies import normal_arrays, to_tensor
+from dgmcheck.checks.strategies import case_rng, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import edm as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -53,6 +54,8 @@ from dgmcheck.theory.ode import fitted_order
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('edm')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 THEOREM_OF_METHOD = {"euler": "edm.euler", "heun": "edm.heun"}
 ORDERS = {"euler": th.EULER_ORDER, "heun": th.HEUN_ORDER}
 
@@ -102,7 +105,7 @@ def mixtures(draw: st.DrawFn, *, max_dim: int = 3, max_components: int = 3, eig:
     """Mixtures with covariance eigenvalues in ``eig`` (condition ≤ eig[1]/eig[0]) and means in ±mean_range."""
     d = draw(st.integers(1, max_dim))
     k = draw(st.integers(1, max_components))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = case_rng(draw)
     w = rng.uniform(0.2, 1.0, k)
     means = rng.uniform(-mean_range, mean_range, (k, d))
     lam = rng.uniform(*eig, (k, d))
@@ -124,15 +127,16 @@ def edm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", data: Gaussia
     candidate's fixed ``grid``; step index ``i`` (the last step, to σ = 0, one time in three); points."""
     mix = data if data is not None else draw(mixtures())
     n = draw(st.integers(2, 10))
-    s_min = float(np.exp(draw(st.floats(np.log(0.02), np.log(0.5)))))
-    s_max = float(np.exp(draw(st.floats(0.0, np.log(80.0)))))
-    rho = draw(st.floats(1.0, 10.0))
+    rng = case_rng(draw)  # one seed for the grid's parameters, the step and the points
+    s_min = float(np.exp(rng.uniform(np.log(0.02), np.log(0.5))))
+    s_max = float(np.exp(rng.uniform(0.0, np.log(80.0))))
+    rho = rng.uniform(1.0, 10.0)
     karras = (n, s_min, s_max, rho)
     sig = representable(th.karras_sigmas(n, s_min, s_max, rho) if grid is None else grid, dtype)
     last = len(sig) - 2
-    i = last if draw(st.integers(0, 2)) == 0 else draw(st.integers(0, last))
-    z = np.clip(draw(normal_arrays((3, n_points, mix.dim))), -3, 3)
-    k = np.array(draw(st.lists(st.integers(0, mix.n_components - 1), min_size=n_points, max_size=n_points)))
+    i = last if rng.integers(0, 3) == 0 else int(rng.integers(0, last + 1))
+    z = np.clip(rng.standard_normal((3, n_points, mix.dim)), -3, 3)
+    k = rng.integers(0, mix.n_components, n_points)
     x = representable(_near(mix, float(sig[i]), z[0], k), dtype)
     x0 = representable(_near(mix, float(sig[0]), z[1], k), dtype)
     x_last = representable(_near(mix, float(sig[last]), z[2], k), dtype)
@@ -366,11 +370,12 @@ class OrderCase:
 @st.composite
 def order_cases(draw: st.DrawFn, *, device: Any = "cpu", data: GaussianMixture | None = None) -> OrderCase:
     mix = data if data is not None else draw(mixtures(max_dim=2, max_components=2, eig=(0.2, 1.0)))
-    hi = draw(st.floats(1.0, 10.0))
-    lo = draw(st.floats(0.05, 0.5))
-    rho = draw(st.floats(1.0, 7.0))
-    z = np.clip(draw(normal_arrays((3, mix.dim))), -3, 3)
-    k = np.array(draw(st.lists(st.integers(0, mix.n_components - 1), min_size=3, max_size=3)))
+    rng = case_rng(draw)
+    hi = rng.uniform(1.0, 10.0)
+    lo = rng.uniform(0.05, 0.5)
+    rho = rng.uniform(1.0, 7.0)
+    z = np.clip(rng.standard_normal((3, mix.dim)), -3, 3)
+    k = rng.integers(0, mix.n_components, 3)
     return OrderCase(mix, lo, hi, rho, _near(mix, hi, z, k), device)
 
 
@@ -458,7 +463,7 @@ def _as_mixture(data: Any) -> GaussianMixture | None:
 
 
 def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, max_examples: int | None = None,
+           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
            shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every σ-sampler property the candidate supports (module docstring) under Hypothesis.
@@ -467,6 +472,7 @@ def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any =
     draws one (the ``denoiser`` property needs it). A fixed grid ``candidate.sigmas`` replaces the drawn
     Karras grids. ``euler_order``/``heun_order`` run under ``HYPOTHESIS_PROFILE=thorough`` or when named.
     """
+    conv = declared(conventions, "edm", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     wanted = _verify.select(properties, PROPERTY_NAMES)
     name = _verify.candidate_name(candidate)
@@ -499,7 +505,7 @@ def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any =
         candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
         strategy=strategy, not_applicable=not_applicable, lacks=lacks,
         none_provided=f"{name} provides none of the σ-sampler methods (see dgmcheck.checks.edm)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
 
 
 __all__ = [

@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import probability_vectors, to_tensor
+from dgmcheck.checks.strategies import case_rng, edged, probability_vectors, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import divergences as dv
 from dgmcheck.theory import gan as th
@@ -36,6 +37,8 @@ from dgmcheck.theory import wasserstein as ws
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('gan')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 LOG2 = math.log(2.0)
 
 
@@ -92,7 +95,8 @@ def law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_K: int = 
     supports, and ``q`` a small perturbation of ``p``."""
     K = draw(st.integers(2, max_K))
     kind = draw(st.sampled_from(kinds))
-    x = np.sort(np.unique(np.round(np.array(draw(st.lists(st.floats(-4, 4), min_size=K, max_size=K))), 3)))
+    rng = case_rng(draw)  # one seed for the support points and the extras (a draw each cost the most)
+    x = np.sort(np.unique(np.round(edged(rng, (K,), -4.0, 4.0), 3)))
     if len(x) < 2:
         x = np.array([0.0, 1.0])
     K = len(x)
@@ -102,16 +106,14 @@ def law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_K: int = 
     if kind == "equal":
         q = p.copy()
     elif kind == "disjoint":
-        cut = draw(st.integers(1, K - 1))
+        cut = int(rng.integers(1, K))
         p = np.where(np.arange(K) < cut, p + 0.01, 0.0)
         q = np.where(np.arange(K) >= cut, q + 0.01, 0.0)
         p, q = p / p.sum(), q / q.sum()
     elif kind == "near":
-        q = p + draw(st.sampled_from([1e-3, 1e-6])) * (q - p)
-    seed = draw(st.integers(0, 2**31 - 1))
-    rng = np.random.default_rng(seed)
-    extra = {"theta": draw(st.sampled_from([0.0, 1.0, -0.5]) | st.floats(-3, 3)),
-             "D_other": rng.uniform(0.01, 0.99, K), "seed": seed}
+        q = p + rng.choice([1e-3, 1e-6]) * (q - p)
+    theta = rng.choice([0.0, 1.0, -0.5]) if rng.random() < 0.5 else rng.uniform(-3, 3)
+    extra = {"theta": float(theta), "D_other": rng.uniform(0.01, 0.99, K), "seed": int(rng.integers(0, 2**31 - 1))}
     return LawCase(x, p, q, r, None, kind, dtype, device, extra)
 
 
@@ -450,13 +452,14 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every GAN / divergence / Kantorovich-Rubinstein property the candidate supports.
 
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU. A named
     property whose methods the candidate lacks is a TypeError; the first failure raises
     ``TheoremViolation`` (``shrink=False`` reports it as drawn)."""
+    conv = declared(conventions, "gan", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     name = type(candidate).__name__
 
@@ -468,4 +471,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
         none_provided=f"{name} provides none of the GAN methods (see dgmcheck.checks.gan.GANCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

@@ -26,13 +26,15 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.strategies import arrays, gaussian_mixtures, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import arrays, case_rng, edged, gaussian_mixtures, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import score as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('score')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 #: Gauss-Hermite nodes per coordinate used by the checks (the identities they test hold at the
 #: rule's level for any n, see the module docstring; 16 keeps the integrals close to the truth).
 N_NODES = 16
@@ -360,18 +362,18 @@ def check_weighted_objective(candidate: Any, case: ScoreCase, *, tol: Tolerance 
 def score_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", batch: int = 6) -> ScoreCase:
     mix = draw(gaussian_mixtures(min_dim=1, max_dim=2, max_components=3))
     d = mix.dim
-    sigma = draw(st.floats(0.2, 3.0))
     h = 6
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
+    rng = case_rng(draw)  # one seed for every number below (a draw each was most of a case's cost)
+    sigma = rng.uniform(0.2, 3.0)
     mlp = {"W1": rng.standard_normal((h, d)), "b1": rng.standard_normal(h),
            "W2": rng.standard_normal((d, h)) / np.sqrt(h), "b2": rng.standard_normal(d)}
     n_levels = draw(st.integers(1, 4))
-    sigmas = np.sort(draw(arrays((n_levels,), 0.1, 5.0).filter(
-        lambda a: len(np.unique(a)) == len(a) and (len(a) < 2 or np.min(np.diff(np.sort(a))) > 1e-3))))
-    return ScoreCase(mixture=mix, sigma=sigma, A=draw(arrays((d, d), -2.0, 2.0)), b=draw(arrays((d,), -2.0, 2.0)),
-                     mlp=mlp, x=draw(arrays((batch, d), -4.0, 4.0)), x0=draw(arrays((batch, d), -4.0, 4.0)),
-                     noise=draw(normal_arrays((batch, d))), log_z=draw(st.floats(-30.0, 30.0)), sigmas=sigmas,
+    # distinct levels in [0.1, 5] at least 1e-3 apart: distinct cells of width 0.01, a point in each
+    # cell's first 0.009
+    sigmas = np.sort(0.1 + 0.01 * rng.choice(490, size=n_levels, replace=False) + rng.uniform(0, 0.009, n_levels))
+    return ScoreCase(mixture=mix, sigma=sigma, A=edged(rng, (d, d), -2.0, 2.0), b=edged(rng, (d,), -2.0, 2.0),
+                     mlp=mlp, x=draw(arrays((batch, d), -4.0, 4.0)), x0=edged(rng, (batch, d), -4.0, 4.0),
+                     noise=rng.standard_normal((batch, d)), log_z=rng.uniform(-30.0, 30.0), sigmas=sigmas,
                      dtype=dtype, device=device)
 
 
@@ -394,12 +396,13 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every score-matching property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first failing one. ``properties`` selects by name (``PROPERTY_NAMES``)."""
     return _verify.verify_family(
         candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: score_cases(dtype=dt, device=dev),
         dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
         raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="score-matching functions (see ScoreCandidate)")
+        provides="score-matching functions (see ScoreCandidate)", conventions=conventions,
+        honours=CONVENTIONS_HONOURED)
