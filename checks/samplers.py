@@ -51,8 +51,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import normal_arrays, to_tensor
+from dgmcheck.checks.strategies import case_rng, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
 from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import fokker_planck as fp
@@ -60,6 +61,8 @@ from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('samplers')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 class SamplerCandidate(Protocol):
@@ -421,18 +424,19 @@ def sampler_cases(draw: st.DrawFn, spec: fp.SDESpec, data: GaussianMixture, *, d
     sampler noises, a grid of 4..max_steps steps to ``t_end ∈ [0.02 T, 0.5 t]`` and a corrector
     step size ``η ∈ [1e-4, 0.5] · λ_min(Σ(t_end))`` (well inside ULA's stability bound 4 λ_min)."""
     d = data.dim
-    t = draw(st.floats(0.05 * spec.T, spec.T))
-    t_end = draw(st.floats(0.02 * spec.T, 0.5 * t))
     n_steps = draw(st.integers(4, max_steps))
+    rng = case_rng(draw)  # one seed for the times, the points and the sampler noises
+    t = rng.uniform(0.05 * spec.T, spec.T)
+    t_end = rng.uniform(0.02 * spec.T, 0.5 * t)
     pt = spec.marginal(data, t)
-    k = draw(st.lists(st.integers(0, data.n_components - 1), min_size=n, max_size=n))
-    z = np.clip(draw(normal_arrays((n, d))), -3, 3)
+    k = rng.integers(0, data.n_components, n)
+    z = np.clip(rng.standard_normal((n, d)), -3, 3)
     chol = np.linalg.cholesky(pt.covs)
     x = pt.means[k] + np.einsum("nij,nj->ni", chol[k], z)
-    noises = draw(normal_arrays((n_steps, n, d)))
-    cn = draw(normal_arrays((n_steps, 2, n, d)))
+    noises = rng.standard_normal((n_steps, n, d))
+    cn = rng.standard_normal((n_steps, 2, n, d))
     lam = float(np.linalg.eigvalsh(spec.marginal(data, t_end).covs).min())
-    eta = draw(st.floats(1e-4, 0.5)) * lam
+    eta = rng.uniform(1e-4, 0.5) * lam
     return SamplerCase(spec, data, float(t), x, noises, cn, n_steps, float(t_end), eta, dtype, device)
 
 
@@ -464,14 +468,15 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, dtype: Any = None,
-           device: Any = None, properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True,
+           device: Any = None, properties: Iterable[str] | None = None, conventions: Any = None,
+           max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every property the candidate supports under Hypothesis (see the module docstring).
 
     ``data`` defaults to ``candidate.data``; ``spec`` to ``spec_of(candidate)``; ``dtype``/``device`` to
     the candidate's attributes, else float64 on the CPU. Raises ``TheoremViolation`` on the first failure.
     """
+    conv = declared(conventions, "samplers", CONVENTIONS_HONOURED)
     missing = [m for m in REQUIRED if not callable(getattr(candidate, m, None))]
     if missing:
         raise TypeError(f"{type(candidate).__name__} must provide {', '.join(missing)} "
@@ -487,4 +492,4 @@ def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, 
         strategy=lambda _prop: sampler_cases(spec, mix, dtype=dtype, device=device),
         not_applicable=lambda prop: ("needs Gaussian data (one component)"
                                      if prop.gaussian_only and mix.n_components != 1 else ""),
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
