@@ -1,0 +1,103 @@
+"""Flakiness as a measured property: run the suite under many random Hypothesis seeds.
+
+A check whose declared false-failure rate is at most 1e-9 must not fail once in a few dozen runs of
+a correct suite. The derandomized ``ci`` profile draws the same examples every time, so it can hide
+a bound that is wrong for cases it never draws; this runner draws fresh ones.
+
+    python -m tools.flakes --runs 30                 # 30 seeds, the `dev` profile, the gate's tests
+    python -m tools.flakes --runs 1 --profile thorough   # 400 examples per property, slow tier included
+    python -m tools.flakes --runs 5 -- tests/test_ode.py  # arguments after -- go to pytest
+
+Each run is ``pytest -n auto --hypothesis-seed=<seed>`` with ``HYPOTHESIS_PROFILE`` set and ``CI``
+unset. The report lists per seed the counts, the wall time and the failing tests, and at the end
+every test that failed under any seed with the seeds that make it fail (rerun one with
+``HYPOTHESIS_PROFILE=dev pytest <test> --hypothesis-seed=<seed>``). Exit status: 1 if any run
+failed, else 0. Fix a failure at its cause; never by a retry or a looser constant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_once(seed: int, profile: str, pytest_args: list[str]) -> dict:
+    """One run of the suite under ``seed``: counts, seconds and the failing node ids."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(HYPOTHESIS_PROFILE=profile, OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"))
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "junit.xml"
+        cmd = [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider",
+               f"--hypothesis-seed={seed}", f"--junitxml={report}", *pytest_args]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        failed, counts = _read_junit(report) if report.exists() else ([], {})
+    if proc.returncode not in (0, 1) and not failed:  # a usage error or a crash of pytest itself
+        failed = [f"pytest exited {proc.returncode}: {proc.stderr.strip().splitlines()[-1:] or proc.stdout[-300:]}"]
+    return {"seed": seed, "returncode": proc.returncode, "seconds": round(seconds, 1), "failed": failed, **counts}
+
+
+def _read_junit(path: Path) -> tuple[list[str], dict[str, int]]:
+    root = ET.parse(path).getroot()
+    failed, counts = [], defaultdict(int)
+    for case in root.iter("testcase"):
+        name = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
+        name = re.sub(r"^(tests/[^:]+?)/py::", r"\1.py::", name)
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.append(name)
+            counts["n_failed"] += 1
+        elif case.find("skipped") is not None:
+            counts["n_skipped"] += 1
+        else:
+            counts["n_passed"] += 1
+    return failed, dict(counts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    parser = argparse.ArgumentParser(prog="python -m tools.flakes", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="how many seeds (default 30)")
+    parser.add_argument("--first-seed", type=int, default=1, help="seeds are first-seed, first-seed + 1, ...")
+    parser.add_argument("--profile", choices=("dev", "ci", "thorough"), default="dev",
+                        help="the Hypothesis profile (default dev: random; ci is derandomized and ignores the seed)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the runs as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+    runs, by_test = [], defaultdict(list)
+    for seed in range(args.first_seed, args.first_seed + args.runs):
+        run = run_once(seed, args.profile, extra)
+        runs.append(run)
+        for name in run["failed"]:
+            by_test[name].append(seed)
+        print(f"seed {seed:>4}: {run.get('n_passed', 0)} passed, {run.get('n_failed', 0)} failed, "
+              f"{run.get('n_skipped', 0)} skipped in {run['seconds']} s"
+              + "".join(f"\n    FAILED {name}" for name in run["failed"]), flush=True)
+    bad = sum(1 for r in runs if r["failed"])
+    print(f"\n{len(runs)} runs ({args.profile} profile), {bad} with failures, "
+          f"{sum(r['seconds'] for r in runs):.0f} s in all")
+    for name, seeds in sorted(by_test.items()):
+        print(f"  {name}: seeds {seeds}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"profile": args.profile, "runs": runs}, indent=2) + "\n", encoding="utf-8")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
