@@ -11,6 +11,7 @@ property failed (``raise_on_failure=False`` returns the report instead).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import re
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from dgmcheck.checks.capture import CaptureMismatch
+from dgmcheck.checks.conventions import declared, hint_text
 from dgmcheck.checks.errors import CandidateRaised, TheoremViolation, raised_where
 from dgmcheck.checks.profiles import hypothesis_name, profile_name
 
@@ -377,18 +379,54 @@ def verify_family(candidate: Any, table: Sequence[Property], report_type: type[V
                   device: Any = None, properties: Iterable[str] | None = None, max_examples: int | None = None,
                   shrink: bool | float = True, raise_on_failure: bool = True,
                   reproduce: tuple[str, str] | None = None, provides: str | None = None,
-                  lacks: Callable[[Property], str | None] | None = None, name: str | None = None) -> VerifyReport:
+                  lacks: Callable[[Property], str | None] | None = None, name: str | None = None,
+                  conventions: Any = None, honours: Iterable[str] = ()) -> VerifyReport:
     """The ``verify`` of a family whose cases depend only on the property, dtype and device:
     ``cases(prop, dtype, device)`` draws them; ``provides`` names what a candidate with none of the
     family's methods lacks (a TypeError then). Every argument means what it means in
-    :func:`run_properties` and :func:`settings_kw`."""
+    :func:`run_properties` and :func:`settings_kw`.
+
+    ``conventions`` is parsed by :func:`~dgmcheck.checks.conventions.declared` for the keys the
+    family ``honours`` (any other declared key: a ValueError, before anything runs). A family that
+    honours keys draws cases with a ``conventions`` field: each case carries the declaration, and a
+    failing property that passes with one honoured key changed gets the hint
+    (:func:`convention_hint`)."""
+    honours = tuple(honours)
+    conv = declared(conventions, report_type.concept, honours)
     dtype, device = dtype_device(candidate, dtype, device)
     name = name or candidate_name(candidate)
+
+    def strategy(prop: Property, c: Any = conv) -> st.SearchStrategy:
+        drawn = cases(prop, dtype, device)
+        return drawn.map(lambda case: dataclasses.replace(case, conventions=c)) if honours else drawn
+
+    hint = convention_hint(candidate, conv, honours, strategy) if honours else None
     return run_properties(
         candidate, table, report_type(name), wanted=select(properties, [p.name for p in table]),
-        kw=settings_kw(max_examples, shrink), strategy=lambda prop: cases(prop, dtype, device), lacks=lacks,
+        kw=settings_kw(max_examples, shrink), strategy=strategy, lacks=lacks,
         none_provided=None if provides is None else f"{name} provides none of the {provides}",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        hint=hint, raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+
+
+def convention_hint(candidate: Any, conventions: Any, keys: Iterable[str],
+                    strategy: Callable[[Property, Any], st.SearchStrategy]) -> Hint:
+    """The hint of a family whose cases carry their ``conventions``: for a failing property, the
+    first convention differing from ``conventions`` in one of ``keys`` under which the failing case
+    passes and the property then holds on fresh draws (``strategy(prop, alternative)``; a short,
+    unshrunk run), said by :func:`~dgmcheck.checks.conventions.hint_text`; else no hint."""
+    keys = tuple(keys)
+
+    def hint(prop: Property, case: Any, violation: TheoremViolation) -> str | None:
+        for key, alt in conventions.alternatives(keys):
+            try:
+                prop.check(candidate, dataclasses.replace(case, conventions=alt))
+                run_property(prop.check, candidate, strategy(prop, alt), settings_kw(10, False))
+            except Exception:  # the alternative does not explain it either (or cannot even run)
+                continue
+            return hint_text(key, alt)
+        return None
+
+    return hint
 
 
 def run_properties(candidate: Any, table: Sequence[Property], report: VerifyReport, *,
@@ -398,7 +436,7 @@ def run_properties(candidate: Any, table: Sequence[Property], report: VerifyRepo
                    lacks: Callable[[Property], str | None] | None = None,
                    none_provided: str | None = None, hint: Hint | None = None,
                    raise_on_failure: bool = True,
-                   reproduce: tuple[str, str] | None = None) -> VerifyReport:
+                   reproduce: tuple[str, str] | None = None, conventions: Any = None) -> VerifyReport:
     """Run each selected property of ``table`` that applies to ``candidate``; record it in ``report``.
 
     A property applies when the candidate has every method it ``requires`` (or, with ``lacks``,
@@ -410,8 +448,11 @@ def run_properties(candidate: Any, table: Sequence[Property], report: VerifyRepo
     Every applicable property runs, also after a failure. A failure records the violation, the
     blob that replays it, and ``hint(prop, case, violation)`` (a convention under which the same
     case would pass). At the end, with ``raise_on_failure``, any failure raises
-    :class:`VerifyFailed` with the whole report.
+    :class:`VerifyFailed` with the whole report. ``conventions`` (the parsed declaration the
+    family's ``verify`` holds the candidate to) is recorded on the report.
     """
+    if conventions is not None:
+        report.conventions = conventions
     for prop in table:
         if wanted is not None and prop.name not in wanted:
             continue

@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import autoregressive as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('autoregressive')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 #: The joint is enumerated over ``{0..V-1}^m`` only up to this many sequences (the theory's declared
 #: limit ``MAX_SEQUENCES`` is far above it); longer models get the teacher-forced checks alone.
 MAX_ENUMERATION = 4096
@@ -118,9 +121,10 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every AR property the candidate supports under Hypothesis."""
+    conv = declared(conventions, "autoregressive", CONVENTIONS_HONOURED)
     V, m = getattr(candidate, "V", None), getattr(candidate, "m", None)
     if not isinstance(V, int) or not isinstance(m, int) or V < 2 or m < 1:
         raise TypeError(f"candidate must have int V >= 2 and m >= 1, got V={V!r}, m={m!r}")
@@ -129,4 +133,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: ar_cases(V, m, dtype=dtype, device=device),
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

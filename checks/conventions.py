@@ -29,7 +29,17 @@ key                     meaning                                                 
 ``table_dtype``         precision of the candidate's own tables (float32 tables inside     None (read from
                         a float64 run); tolerances add the rounding of those tables        ``betas``), float32,
                                                                                            float64
+``langevin_step``       a Langevin step's size argument: the lecture's η in                eta, eps
+                        ``x + (η/2) ∇log p + √η z``, or ε = η/2 in ``x + ε ∇log p + √(2ε) z``
+``guidance_scale``      a CFG weight w: the lecture's ``s_u + w (s_c − s_u)``, or          w, one_plus_w
+                        ``(1 + w) s_c − w s_u`` (Ho & Salimans; the same at weight 1 + w)
 ======================  =================================================================  ======================
+
+Every family's ``verify`` takes ``conventions=`` and honours the keys that have a meaning for it
+(:func:`declared`): ``ddpm`` the step, prediction, reduction, log-base, clipping and table keys,
+``ddim`` ``clip_x0``, ``sde`` ``ve_origin`` and ``table_dtype``, ``discrete`` ``matrix_layout``,
+``langevin`` ``langevin_step``, ``guidance`` ``guidance_scale``; any other family none. A key
+declared where it has no meaning is a ValueError, never silently ignored.
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "matrix_layout": ("column", "row"),
     "ve_origin": ("zero", "sigma_min"),
     "table_dtype": (None, "float32", "float64"),
+    "langevin_step": ("eta", "eps"),
+    "guidance_scale": ("w", "one_plus_w"),
 }
 
 # What the same numbers would mean if the convention were not intended (said in every hint).
@@ -65,10 +77,13 @@ BUG_TWIN: dict[str, str] = {
     "ve_origin": "a missing or extra σ_min² term",
     "clip_x0": "clamping x̂₀ where the lecture does not",
     "table_dtype": "a table computed in a narrower dtype than the run's by mistake",
+    "langevin_step": "a step size off by a factor 2",
+    "guidance_scale": "a guidance weight off by one",
 }
 
 _ALIASES = {"nats": "e", "bits": "2", "0": "zero_based", "1": "one_based", "epsilon": "eps",
-            "sample": "x0", "v_prediction": "v", "x_0": "x0", "x_start": "x0"}
+            "sample": "x0", "v_prediction": "v", "x_0": "x0", "x_start": "x0", "η": "eta", "ε": "eps",
+            "1+w": "one_plus_w", "1_plus_w": "one_plus_w"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,8 @@ class Conventions:
     ve_origin: str = "zero"
     clip_x0: tuple[float, float] | None = None
     table_dtype: str | None = None
+    langevin_step: str = "eta"
+    guidance_scale: str = "w"
 
     def __post_init__(self) -> None:
         for key, allowed in CHOICES.items():
@@ -177,6 +194,26 @@ class Conventions:
             for option in options:
                 if option != getattr(self, key):
                     yield key, self.replace(**{key: option})
+
+
+def declared(conventions: Any, family: str, honours: Iterable[str]) -> Conventions:
+    """``Conventions.parse(conventions)`` (``None``: the lecture's) for the ``family`` whose ``verify``
+    honours the keys ``honours``; a key declared away from its default that the family does not
+    honour is a ValueError naming the key, the family and what it honours (a declaration that
+    changes nothing would hide a misunderstanding)."""
+    conv = Conventions.parse(conventions)
+    honours = tuple(honours)
+    known = {f.name for f in fields(Conventions)}
+    unknown = sorted(set(honours) - known)
+    if unknown:
+        raise ValueError(f"honours must name keys among {sorted(known)}, got unknown {unknown}")
+    refused = {k: v for k, v in conv.non_default().items() if k not in honours}
+    if refused:
+        said = ", ".join(f"conventions.{k}={v!r}" for k, v in refused.items())
+        verb = "has" if len(refused) == 1 else "have"
+        raise ValueError(f"{said} {verb} no meaning for the {family} family; it honours: "
+                         f"{', '.join(honours) or '(none)'}")
+    return conv
 
 
 def _coerce(key: str, value: Any) -> Any:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import Conventions
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import arrays, case_rng, normal_arrays, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -33,6 +33,8 @@ from dgmcheck.theory import ddim as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('ddim')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED = ("clip_x0",)
 
 
 class DDIMCandidate(Protocol):
@@ -444,8 +446,9 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
     ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or ``"key=value"``
     pairs): a declared ``clip_x0 = (lo, hi)`` holds ``step`` to the step with x̂_0 clamped and ε
     rederived from it; the marginals, the η = 0 / η = 1 identities and ``respaced_step`` are then
-    not applicable (clamping is not linear). The other keys do not concern DDIM.
+    not applicable (clamping is not linear). The other keys do not concern DDIM (a ValueError).
     """
+    conv = declared(conventions, "ddim", CONVENTIONS_HONOURED)
     if eta is not None and not 0 <= float(eta) <= 1:
         raise ValueError(f"eta must lie in [0, 1], got {eta!r}")
     dtype, device = _verify.dtype_device(candidate, dtype, device)
@@ -453,7 +456,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
     T = len(abar)
     grid = candidate_grid(candidate, T)
     etas = _etas(candidate, eta)
-    clip = Conventions.parse(conventions).clip_x0
+    clip = conv.clip_x0
 
     def not_applicable(prop: Property) -> str | None:
         if clip is not None and prop.name in CLIP_NOT_APPLICABLE:
@@ -476,7 +479,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
         kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
         not_applicable=not_applicable,
         none_provided=f"{name} provides none of the DDIM methods (see dgmcheck.checks.ddim.DDIMCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
 
 
 __all__ = [

@@ -1,10 +1,14 @@
 """Checks of discrete diffusion (D3PM, absorbing / masked, MDLM): any implementation held to the
 exact enumeration oracles of ``dgmcheck.theory.discrete``.
 
-A candidate exposes ``Qs`` (``(T, K, K)``, ``Qs[t-1] = Q_t``) and ``convention`` (``"column"``,
-the lecture's and the default, or ``"row"``) and any of the methods of ``DiscreteCandidate``.
-``verify`` runs every property whose methods exist; ``verify_over_chains`` draws the chains too
-(uniform, absorbing, general and time-homogeneous kernels, K = 2..6, both conventions).
+A candidate exposes ``Qs`` (``(T, K, K)``, ``Qs[t-1] = Q_t``) and any of the methods of
+``DiscreteCandidate``; its matrix layout is declared, ``conventions=Conventions(matrix_layout="row")``
+(``"column"``, ``[Q]_{ij} = q(i | j)``, the lecture's, is the default). ``verify`` runs every property
+whose methods exist; ``verify_over_chains`` draws the chains too (uniform, absorbing, general and
+time-homogeneous kernels, K = 2..6, both layouts: each built candidate is held to its chain's
+layout, or only the declared layout is drawn). The candidate attribute ``convention``
+(``"column"``/``"row"``) still works undeclared (``"row"`` with a DeprecationWarning); one that
+contradicts the declaration is a ValueError.
 
 The Hypothesis strategies for transition matrices and chains live in ``dgmcheck.checks.strategies``
 (``transition_matrices``, ``chains``, ``absorbing_chains``, ``probability_vectors``); the inputs of
@@ -14,6 +18,7 @@ the checks are drawn by ``discrete_cases`` here.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,7 +29,7 @@ from scipy import stats
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import Conventions, hint_text
+from dgmcheck.checks.conventions import Conventions, declared, hint_text
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
     CHAIN_KINDS,
@@ -42,13 +47,15 @@ from dgmcheck.theory import discrete as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('discrete')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED = ("matrix_layout",)
 
 class DiscreteCandidate(Protocol):
     """What a discrete-diffusion implementation exposes (every method optional). Tokens are long
-    tensors in ``0..K-1``, steps ``t`` long tensors in ``1..T``; matrices in ``convention``."""
+    tensors in ``0..K-1``, steps ``t`` long tensors in ``1..T``; matrices in the declared
+    ``conventions.matrix_layout``."""
 
     Qs: Any  # (T, K, K)
-    convention: str  # "column" | "row"
 
     def q_step_probs(self, x_prev: Any, t: Any) -> Any: ...  # (B, K): q(x_t | x_{t-1})
     def cumulative(self, t: Any) -> Any: ...  # (B, K, K): Q_{1:t}
@@ -148,7 +155,7 @@ def candidate_chain(candidate: Any) -> tuple[np.ndarray, str]:
     """The candidate's ``Qs`` (float64, its convention) after checking it is stochastic."""
     if not hasattr(candidate, "Qs"):
         raise TypeError(f"candidate must have a 'Qs' attribute (T, K, K); "
-                        f"{type(candidate).__name__} has none")
+                        f"{type(getattr(candidate, '_candidate', candidate)).__name__} has none")
     conv = getattr(candidate, "convention", "column")
     raw = to_numpy(candidate.Qs)
     try:
@@ -518,24 +525,41 @@ class WithLayout:
         return getattr(self._candidate, name)
 
 
+def declared_layout(candidate: Any, layout: str | None, *, warn: bool = True) -> WithLayout:
+    """``candidate`` held to ``layout`` (``None``: nothing declared). Undeclared, the candidate's
+    ``convention`` attribute says it (a DeprecationWarning where it changes the layout from the
+    lecture's column one, with ``warn``), else the column layout; an attribute that contradicts a
+    declaration is a ValueError."""
+    if isinstance(candidate, WithLayout):
+        candidate = candidate._candidate
+    own = getattr(candidate, "convention", None)
+    if layout is None:
+        if own not in (None, "column") and warn:
+            warnings.warn(f"candidate.convention={own!r} is deprecated: declare the matrix layout with "
+                          f"verify(..., conventions=Conventions(matrix_layout={own!r})) "
+                          f"(--conventions matrix_layout={own})", DeprecationWarning, stacklevel=3)
+        layout = own if own is not None else "column"
+    elif own is not None and own != layout:
+        raise ValueError(f"conventions.matrix_layout={layout!r} contradicts candidate.convention={own!r}")
+    return WithLayout(candidate, layout)
+
+
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
            properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
            shrink: bool | float = True, raise_on_failure: bool = True,
            reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every discrete property the candidate supports on its own chain, under Hypothesis; a
     failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
-    ``conventions.matrix_layout`` (``"column"``: ``[Q]_{ij} = q(i|j)``, or ``"row"``) declares the
-    layout of ``Qs`` (the candidate's ``convention`` attribute says the same)."""
-    layout = Conventions.parse(conventions).matrix_layout if conventions is not None else None
-    if layout is not None:
-        own = getattr(candidate, "convention", None)
-        if own is not None and own != layout:
-            raise ValueError(f"conventions.matrix_layout={layout!r} contradicts candidate.convention={own!r}")
-        candidate = WithLayout(candidate, layout)
-    Qs, conv = candidate_chain(candidate)
+    ``conventions.matrix_layout`` (``"column"``: ``[Q]_{ij} = q(i|j)``, the default, or ``"row"``)
+    declares the layout of ``Qs``; a candidate's ``convention`` attribute is deprecated (used only
+    when nothing is declared, with a DeprecationWarning where it says ``"row"``)."""
+    conv = declared(conventions, "discrete", CONVENTIONS_HONOURED)
+    candidate = declared_layout(candidate, conv.matrix_layout if conventions is not None else None)
+    conv = conv.replace(matrix_layout=candidate.convention)
+    Qs, conv_ = candidate_chain(candidate)
     mask = getattr(candidate, "mask", None)
     betas = getattr(candidate, "betas", None)
-    chain = Chain("candidate", conv, Qs, None if betas is None else to_numpy(betas),
+    chain = Chain("candidate", conv_, Qs, None if betas is None else to_numpy(betas),
                   None if mask is None else int(mask))
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     name = type(getattr(candidate, "_candidate", candidate)).__name__
@@ -543,36 +567,41 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
         candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: discrete_cases(chain, dtype=dtype, device=device),
-        lacks=lambda prop: _missing(prop, candidate), not_applicable=lambda prop: _chain_reason(prop, Qs, conv),
+        lacks=lambda prop: _missing(prop, candidate), not_applicable=lambda prop: _chain_reason(prop, Qs, conv_),
         none_provided=f"{name} provides none of the discrete methods (see dgmcheck.checks.discrete.DiscreteCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
 
 
 def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, device: Any = "cpu",
                        properties: Iterable[str] | None = None,
-                       chain_strategy: st.SearchStrategy | None = None,
+                       chain_strategy: st.SearchStrategy | None = None, conventions: Any = None,
                        max_examples: int | None = None, shrink: bool | float = True,
                        raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a family built from a chain: ``factory(chain)`` is called on drawn
-    chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``). Returns the
-    report (``VerifyFailed`` on a failure)."""
+    chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``) and the built
+    candidate is held to the layout of its chain (``chain.convention``). A declared
+    ``conventions.matrix_layout`` draws chains of that layout only (a ``chain_strategy``'s chains of
+    the other layout are transposed). Returns the report (``VerifyFailed`` on a failure)."""
+    conv = declared(conventions, "discrete", CONVENTIONS_HONOURED)
+    layouts = (conv.matrix_layout,) if conventions is not None else th.CONVENTIONS
     dtype, device = _verify.dtype_device(None, dtype, device)
 
     def base(prop: Property) -> st.SearchStrategy:
-        if chain_strategy is not None:
-            return chain_strategy
+        if chain_strategy is not None:  # a chain of the other layout is the same chain transposed
+            return chain_strategy.map(lambda c: c if c.convention in layouts else dataclasses.replace(
+                c, convention=layouts[0], Qs=np.swapaxes(c.Qs, -1, -2).copy()))
         if prop.absorbing:
-            return absorbing_chains()
+            return absorbing_chains(layouts)
         if prop.name == "stationary":
-            return chains(("uniform", "absorbing", "homogeneous"))
+            return chains(("uniform", "absorbing", "homogeneous"), layouts)
         if prop.name in ("elbo_decomposition", "sequence_factorization"):
-            return chains(max_K=4, max_T=3)
-        return chains()
+            return chains(conventions=layouts, max_K=4, max_T=3)
+        return chains(conventions=layouts)
 
     def over(prop: Property) -> Callable[..., None]:
         def check(factory_: Callable, pair: tuple[Chain, DiscreteCase]) -> None:
             chain, case = pair
-            prop.check(factory_(chain), case)
+            prop.check(declared_layout(factory_(chain), chain.convention), case)
         return check
 
     table = [dataclasses.replace(p, check=over(p)) for p in PROPERTIES]
@@ -581,4 +610,5 @@ def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, de
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: base(prop).flatmap(
             lambda c: st.tuples(st.just(c), discrete_cases(c, dtype=dtype, device=device))),
-        lacks=lambda prop: None, raise_on_failure=raise_on_failure)
+        lacks=lambda prop: None, raise_on_failure=raise_on_failure,
+        conventions=conv if conventions is not None else None)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import (
     arrays,
@@ -40,6 +41,8 @@ from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('flow_matching')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 #: Largest t drawn where a field needs σ_t > 0 (σ_1 = 0 for conical with σ_min = 0, linear, VE, VP).
 T_MAX_FIELD = 0.95
 
@@ -460,7 +463,7 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, max_examples: int | None = None,
+           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
            shrink: bool | float = True, raise_on_failure: bool = True,
            reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every flow-matching property the candidate supports under Hypothesis.
@@ -470,6 +473,7 @@ def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, d
     property whose methods or path kind the candidate lacks is a TypeError. Every applicable
     property runs; a failure raises ``VerifyFailed`` with the whole report (``raise_on_failure``).
     """
+    conv = declared(conventions, "flow_matching", CONVENTIONS_HONOURED)
     spec = spec if spec is not None else getattr(candidate, "spec", None)
     if not isinstance(spec, PathSpec):
         raise TypeError("spec must be a dgmcheck.theory.flow_matching.PathSpec (or candidate.spec), "
@@ -484,17 +488,18 @@ def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, d
         not_applicable=lambda prop: None if spec.kind in prop.kinds else f"needs a {'/'.join(prop.kinds)} path",
         none_provided=f"{name} provides none of the flow-matching methods "
                       "(see dgmcheck.checks.flow_matching.PathCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
 
 
 def verify_over_specs(factory: Callable[[PathSpec], Any], *, dtype: Any = None, device: Any = "cpu",
                       properties: Iterable[str] | None = None,
                       spec_strategy: st.SearchStrategy | None = None,
-                      max_examples: int | None = None, shrink: bool | float = True,
+                      conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
                       raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a path built from its parameters: ``factory(spec)`` is called on drawn
     specs (``path_specs()`` by default) and each property is checked on drawn inputs wherever the
     built candidate has its methods. Returns the report (``VerifyFailed`` on a failure)."""
+    conv = declared(conventions, "flow_matching", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(None, dtype, device)
     specs = spec_strategy if spec_strategy is not None else path_specs()
 
@@ -512,4 +517,4 @@ def verify_over_specs(factory: Callable[[PathSpec], Any], *, dtype: Any = None, 
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: specs.filter(lambda sp, k=prop.kinds: sp.kind in k).flatmap(
             lambda sp: st.tuples(st.just(sp), fm_cases(dtype=dtype, device=device))),
-        raise_on_failure=raise_on_failure)
+        raise_on_failure=raise_on_failure, conventions=conv)

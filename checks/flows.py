@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -26,6 +27,8 @@ from dgmcheck.theory import flows as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('flows')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,10 +308,11 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every flow property the candidate supports under Hypothesis; raises ``TheoremViolation``
     on the first that fails."""
+    conv = declared(conventions, "flows", CONVENTIONS_HONOURED)
     dim = getattr(candidate, "dim", None)
     if not isinstance(dim, int) or dim < 1:
         raise TypeError(f"candidate must have a positive int 'dim'; {type(candidate).__name__} has {dim!r}")
@@ -319,4 +323,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: flow_cases(dim, dtype=dtype, device=device),
         lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the flow methods",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

@@ -4,9 +4,16 @@ A candidate (e.g. the module ``dgmcheck.impl.guidance``) exposes any of::
 
     classifier_gradient(log_probs, x, y) -> ∇_x log p(y | x)         log_probs(x): (batch, K)
     classifier_guided_score(score, classifier_grad, gamma)          s + γ ∇ log p(y|x)
-    cfg_score(s_uncond, s_cond, w)                                  "w" convention: s_u + w (s_c - s_u)
+    cfg_score(s_uncond, s_cond, w)                                  the declared scale (below)
     cfg_score_one_plus_w(s_uncond, s_cond, w)                       "1 + w" convention: (1+w) s_c - w s_u
-    cfg_eps(eps_uncond, eps_cond, w, convention)                    the same on ε-predictions
+    cfg_eps(eps_uncond, eps_cond, w[, convention])                  the same on ε-predictions
+
+``cfg_score`` (and ``cfg_eps`` without a ``convention`` argument) is held to the declared
+``conventions.guidance_scale``: ``"w"`` (the lecture's, ``s_u + w (s_c - s_u)``, the default) or
+``"one_plus_w"`` (``(1 + w) s_c - w s_u``), so a ``(1 + w)`` implementation named ``cfg_score``
+declares ``verify(..., conventions=Conventions(guidance_scale="one_plus_w"))`` and keeps its name. A
+failure the other scale explains carries a hint. ``cfg_score_one_plus_w`` is always the ``1 + w``
+combination; a ``cfg_eps`` with a ``convention`` argument is called with each scale it is checked in.
 
 ``gamma``/``w`` are ``(batch,)`` tensors (one weight per row, so a swap that only coincides at
 w = ½ still shows). The data is a Gaussian mixture whose classes are its components, noised as
@@ -15,7 +22,8 @@ w = ½ still shows). The data is a Gaussian mixture whose classes are its compon
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +32,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import arrays, gaussian_mixtures, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -32,6 +41,8 @@ from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('guidance')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED = ("guidance_scale",)
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class GuidanceCase:
     dtype: Any = None
     device: Any = "cpu"
     extra: dict = field(default_factory=dict)
+    conventions: Conventions = field(default_factory=Conventions)  # guidance_scale: what cfg_score means
 
     @property
     def noised(self) -> GaussianMixture:
@@ -184,18 +196,36 @@ def _check_sharpening_1d(candidate: Any, case: GuidanceCase, tol: Tolerance | No
 
 # ------------------------------------------------------------------------------ classifier-free
 
+def _takes_convention(fn: Callable) -> bool:
+    """Whether ``cfg_eps`` takes the scale as a fourth argument (``cfg_eps(e_u, e_c, w, convention)``)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    try:
+        sig.bind(None, None, None, "w")
+    except TypeError:
+        return False
+    return True
+
+
 def check_classifier_free(candidate: Any, case: GuidanceCase, *, tol: Tolerance | None = None) -> None:
     """``guidance.classifier_free``: with exact ``s_u = ∇ log p(x)`` and ``s_c = ∇ log p(x|y)``,
-    ``cfg_score(s_u, s_c, w) = s_u + w (s_c - s_u)`` is the score of ``p(x) p(y|x)^w`` and
-    ``cfg_score_one_plus_w(s_u, s_c, w) = (1 + w) s_c - w s_u`` that of ``p(x) p(y|x)^{1+w}``; the two agree
-    at shifted weights; on ε-predictions ``ε = -σ s`` (σ the noise std) both give ``-σ`` × the tilted score."""
+    ``s_u + w (s_c - s_u)`` is the score of ``p(x) p(y|x)^w`` and ``(1 + w) s_c - w s_u`` that of
+    ``p(x) p(y|x)^{1+w}`` (000 L9 "Classifier-Free Guidance: Formulation"). ``cfg_score`` is held to
+    the declared ``case.conventions.guidance_scale``, ``cfg_score_one_plus_w`` to ``1 + w``; the two
+    agree at shifted weights; on ε-predictions ``ε = -σ s`` (σ the noise std) ``cfg_eps`` gives
+    ``-σ`` × the tilted score."""
     theorem = "guidance.classifier_free"
     s_u, s_c, _ = _scores(case)
     w = case.gammas
     su_t, sc_t, w_t = case.tensor(s_u), case.tensor(s_c), case.tensor(w)
     sig = case.std
+    declared = case.conventions.guidance_scale
+    eps_fn = getattr(candidate, "cfg_eps", None)
+    switch = callable(eps_fn) and _takes_convention(eps_fn)
     results = {}
-    for conv, name in (("w", "cfg_score"), ("one_plus_w", "cfg_score_one_plus_w")):
+    for name, conv in (("cfg_score", declared), ("cfg_score_one_plus_w", "one_plus_w")):
         fn = getattr(candidate, name, None)
         if not callable(fn):
             continue
@@ -203,20 +233,26 @@ def check_classifier_free(candidate: Any, case: GuidanceCase, *, tol: Tolerance 
         expected = th.guided_score(case.noised, case.x, case.k, gam)
         scale = np.abs(_col(1 - gam) * s_u) + np.abs(_col(gam) * s_c) + np.abs(_col(w) * (s_u - s_c))
         tol_ = tol or exact(case.dtype, 6)
-        results[conv] = to_numpy(fn(su_t, sc_t, w_t))
-        assert_close(results[conv], expected, theorem=theorem, slide=SLIDES[theorem],
-                     what=f"{name} ({conv} convention) vs the score of p(x) p(y|x)^γ, "
+        label = "w: s_u + w (s_c - s_u)" if conv == "w" else "1 + w: (1 + w) s_c - w s_u"
+        results[name] = to_numpy(fn(su_t, sc_t, w_t))
+        assert_close(results[name], expected, theorem=theorem, slide=SLIDES[theorem],
+                     what=f"{name} (guidance_scale={conv!r}, {label}) vs the score of p(x) p(y|x)^γ, "
                      f"γ = {'w' if conv == 'w' else '1+w'}",
                      tol=tol_, scale=scale, inputs=case.describe())
-        if callable(getattr(candidate, "cfg_eps", None)):
-            eps = candidate.cfg_eps(case.tensor(-sig * s_u), case.tensor(-sig * s_c), w_t, conv)
+        if callable(eps_fn) and (switch or name == "cfg_score"):
+            e_u, e_c = case.tensor(-sig * s_u), case.tensor(-sig * s_c)
+            eps = eps_fn(e_u, e_c, w_t, conv) if switch else eps_fn(e_u, e_c, w_t)
+            how = f"convention={conv!r}" if switch else f"guidance_scale={conv!r}"
             assert_close(eps, -sig * expected, theorem=theorem, slide=SLIDES[theorem],
-                         what=f"cfg_eps ({conv} convention) vs -σ × the tilted score", tol=tol_, scale=sig * scale,
+                         what=f"cfg_eps ({how}) vs -σ × the tilted score", tol=tol_, scale=sig * scale,
                          inputs=case.describe())
-    if "w" in results and "one_plus_w" in results:
-        shifted = to_numpy(candidate.cfg_score(su_t, sc_t, case.tensor(1 + w)))
-        assert_close(results["one_plus_w"], shifted, theorem=theorem, slide=SLIDES[theorem],
-                     what="cfg_score_one_plus_w(s_u, s_c, w) vs cfg_score(s_u, s_c, 1 + w)",
+    if len(results) == 2:
+        # (1 + w) s_c - w s_u is the w-combination at weight 1 + w
+        shift, said = (1 + w, "1 + w") if declared == "w" else (w, "w")
+        shifted = to_numpy(candidate.cfg_score(su_t, sc_t, case.tensor(shift)))
+        assert_close(results["cfg_score_one_plus_w"], shifted, theorem=theorem, slide=SLIDES[theorem],
+                     what=f"cfg_score_one_plus_w(s_u, s_c, w) vs cfg_score(s_u, s_c, {said}) "
+                     f"(guidance_scale={declared!r})",
                      tol=tol or exact(case.dtype, 12),
                      scale=np.abs(s_u) * (1 + np.abs(_col(w))) + np.abs(s_c) * (2 + np.abs(_col(w))),
                      inputs=case.describe())
@@ -257,12 +293,16 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every guidance property the candidate supports under Hypothesis (the module
-    ``dgmcheck.impl.guidance`` is a candidate); dtype/device default to float64 on the CPU."""
+    ``dgmcheck.impl.guidance`` is a candidate); dtype/device default to float64 on the CPU.
+    ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or
+    ``"key=value"`` pairs) may declare ``guidance_scale="one_plus_w"``: ``cfg_score(s_u, s_c, w)``
+    is then held to ``(1 + w) s_c - w s_u``; a failure the other scale explains carries a hint."""
     return _verify.verify_family(
         candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: guidance_cases(dtype=dt, device=dev),
         dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
         raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="guidance methods (see dgmcheck.checks.guidance)")
+        provides="guidance methods (see dgmcheck.checks.guidance)", conventions=conventions,
+        honours=CONVENTIONS_HONOURED)

@@ -9,12 +9,16 @@ law through it exactly. The result is compared with the oracle's moment recursio
 affine, one Langevin step from the exact target is checked with a declared-rate z-test of the exact
 identities ``E x' = E x`` and ``E‖x'‖² - E‖x‖² = η² J(q)/4``.
 
-Step convention: the lecture's (``x + (η/2) s + √η z``); a candidate whose attribute
-``convention`` is ``"eps"`` is called with ``ε = η/2`` (``x + ε s + √(2ε) z``).
+Step convention: the lecture's (``x + (η/2) s + √η z``); a candidate declared with
+``conventions=Conventions(langevin_step="eps")`` (``--conventions langevin_step=eps``) is called with
+``ε = η/2`` (``x + ε s + √(2ε) z``). A failure the other step convention explains carries a hint. The
+candidate attribute ``convention`` (``"eta"``/``"eps"``) still works undeclared (``"eps"`` with a
+DeprecationWarning); one that contradicts the declaration is a ValueError.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +29,7 @@ from scipy import linalg
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, assert_mean_matches, to_numpy
+from dgmcheck.checks.conventions import Conventions, declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import arrays, gaussian_mixtures, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -36,13 +41,14 @@ from dgmcheck.theory.gaussian_mixture import GaussianMixture
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('langevin')
 #: Samples of the one-step z-test on mixtures.
 MC_SAMPLES = 20000
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED = ("langevin_step",)
 
 
 class LangevinCandidate(Protocol):
     """What a Langevin implementation exposes (all optional). ``score_fn(x)`` or, for annealed
-    samplers, ``score_fn(x, sigma)`` with ``sigma`` a ``(batch,)`` tensor; all noise is passed in."""
-
-    convention: str  # "eta" (default) or "eps"
+    samplers, ``score_fn(x, sigma)`` with ``sigma`` a ``(batch,)`` tensor; all noise is passed in.
+    ``step`` is the lecture's η, or ε = η/2 under ``conventions.langevin_step = "eps"``."""
 
     def langevin_step(self, score_fn: Callable, x: Any, step: Any, noise: Any) -> Any: ...
     def langevin_sample(self, score_fn: Callable, x: Any, step: Any, noises: Any) -> Any: ...
@@ -71,6 +77,7 @@ class LangevinCase:
     dtype: Any = None
     device: Any = "cpu"
     extra: dict = field(default_factory=dict)
+    conventions: Conventions | None = None  # None: the candidate's ``convention`` attribute, else η
 
     @property
     def d(self) -> int:
@@ -85,10 +92,39 @@ class LangevinCase:
                 "dtype": str(self.dtype), "device": str(self.device), **self.extra}
 
 
-def _step_arg(candidate: Any, eta: float) -> float:
-    conv = getattr(candidate, "convention", "eta")
-    if conv not in th.CONVENTIONS:
-        raise TypeError(f"candidate.convention must be one of {th.CONVENTIONS}, got {conv!r}")
+def _own_step(candidate: Any) -> str | None:
+    """The deprecated candidate attribute ``convention`` (None when absent)."""
+    own = getattr(candidate, "convention", None)
+    if own is not None and own not in th.CONVENTIONS:
+        raise TypeError(f"candidate.convention must be one of {th.CONVENTIONS}, got {own!r}")
+    return own
+
+
+def step_convention(candidate: Any, conventions: Any = None) -> Conventions:
+    """The declared conventions with ``langevin_step`` settled: the declaration (``None``: nothing
+    declared); undeclared, the candidate's ``convention`` attribute (a DeprecationWarning where it
+    changes the step from the lecture's η); an attribute that contradicts a declaration is a
+    ValueError."""
+    conv = declared(conventions, "langevin", CONVENTIONS_HONOURED)
+    own = _own_step(candidate)
+    if own is None:
+        return conv
+    if conventions is None:
+        if own == "eta":
+            return conv
+        warnings.warn(f"candidate.convention={own!r} is deprecated: declare the step convention with "
+                      f"verify(..., conventions=Conventions(langevin_step={own!r})) "
+                      f"(--conventions langevin_step={own})", DeprecationWarning, stacklevel=3)
+        return conv.replace(langevin_step=own)
+    if own != conv.langevin_step:
+        raise ValueError(f"conventions.langevin_step={conv.langevin_step!r} contradicts "
+                         f"candidate.convention={own!r}")
+    return conv
+
+
+def _step_arg(candidate: Any, eta: float, conventions: Conventions | None = None) -> float:
+    """The step argument for the lecture's ``η``: ``η``, or ``ε = η/2`` under ``langevin_step="eps"``."""
+    conv = conventions.langevin_step if conventions is not None else (_own_step(candidate) or "eta")
     return eta if conv == "eta" else eta / 2
 
 
@@ -193,7 +229,7 @@ def check_stationary(candidate: Any, case: LangevinCase, *, tol: Tolerance | Non
     ``E x`` and raises ``E‖x‖²`` by exactly ``η² J(q)/4`` (z-test at the declared rate)."""
     theorem = "langevin.stationary"
     score = _gaussian_score(case, case.C)
-    step = _step_arg(candidate, case.eta)
+    step = _step_arg(candidate, case.eta, case.conventions)
     tol_ = _chain_tol(case, 1, tol)
 
     def one(x: Any, z: Any) -> Any:
@@ -248,7 +284,8 @@ def _check_mixture_step(candidate: Any, case: LangevinCase) -> None:
     def score(y: Any) -> Any:  # the exact mixture score, in float64 then cast like y
         return torch.as_tensor(mix.score(to_numpy(y)), dtype=y.dtype, device=y.device)
 
-    out = to_numpy(candidate.langevin_step(score, case.tensor(x), _step_arg(candidate, eta), case.tensor(z)))
+    out = to_numpy(candidate.langevin_step(score, case.tensor(x), _step_arg(candidate, eta, case.conventions),
+                                          case.tensor(z)))
     x_in = to_numpy(case.tensor(x))
     J = th_score.fisher_information(mix, 48)
     _, gain = th.one_step_moment_gain(J, eta)
@@ -276,7 +313,7 @@ def check_annealed(candidate: Any, case: LangevinCase, *, tol: Tolerance | None 
     etas = case.level_etas[::-1].copy()
     L, n = len(down), case.n_steps
     score = _gaussian_score(case, case.C, noise_conditional=True)
-    steps = np.array([_step_arg(candidate, float(e)) for e in etas])
+    steps = np.array([_step_arg(candidate, float(e), case.conventions) for e in etas])
     tol_ = _chain_tol(case, L * n, tol)
 
     def run(x: Any, z: Any) -> Any:
@@ -297,7 +334,7 @@ def check_ncsn_sampling(candidate: Any, case: LangevinCase, *, tol: Tolerance | 
     sig = case.sigmas
     L, n = len(sig), case.n_steps
     score = _gaussian_score(case, case.C, noise_conditional=True)
-    eps_arg = _step_arg(candidate, case.ncsn_eps)
+    eps_arg = _step_arg(candidate, case.ncsn_eps, case.conventions)
     tol_ = _chain_tol(case, L * n, tol)
 
     def run(x: Any, z: Any) -> Any:
@@ -363,12 +400,17 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
-    """Run every Langevin property the candidate supports under Hypothesis; raises
-    ``TheoremViolation`` on the first failing one. ``properties`` selects by name (``PROPERTY_NAMES``)."""
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+    """Run every Langevin property the candidate supports under Hypothesis; a failure raises
+    ``VerifyFailed`` with the report of every property (``raise_on_failure``). ``properties``
+    selects by name (``PROPERTY_NAMES``). ``conventions`` (a
+    :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or ``"key=value"`` pairs) may
+    declare ``langevin_step="eps"``: the candidate's step argument is ``ε = η/2``
+    (``x + ε ∇log p + √(2ε) z``); a failure the other step convention explains carries a hint."""
+    conv = step_convention(candidate, conventions)
     return _verify.verify_family(
         candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: langevin_cases(dtype=dt, device=dev),
         dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
         raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="Langevin functions (see LangevinCandidate)")
+        provides="Langevin functions (see LangevinCandidate)", conventions=conv, honours=CONVENTIONS_HONOURED)

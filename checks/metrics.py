@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from dgmcheck.checks import _verify
 from dgmcheck.checks import strategies as S
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import gaussian_pairs, to_tensor
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps
@@ -34,6 +35,8 @@ from dgmcheck.theory import wasserstein as ws
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('metrics')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,9 +324,10 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every metrics property the candidate supports (see the module docstring)."""
+    conv = declared(conventions, "metrics", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     name = type(candidate).__name__
     return _verify.run_properties(
@@ -331,4 +335,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: prop.strategy(dtype=dtype, device=device),
         none_provided=f"{name} provides none of gaussian_w2, fid, precision_recall",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

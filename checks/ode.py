@@ -31,6 +31,8 @@ from dgmcheck.theory import ode as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('ode')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 ORDERS = {"euler": th.EULER_ORDER, "heun": th.HEUN_ORDER}
 THEOREM_OF_METHOD = {"euler": "ode.euler", "heun": "ode.heun"}
 
@@ -415,8 +417,8 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every ODE property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.ode`` is a candidate). ``dtype``/``device`` default to the candidate's
     attributes, else float64 on the CPU (the order and reversibility slopes always run in float64)."""
@@ -424,4 +426,5 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: ode_cases(dtype=dt, device=dev),
         dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
         raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="ODE methods (see dgmcheck.checks.ode)")
+        provides="ODE methods (see dgmcheck.checks.ode)", conventions=conventions,
+        honours=CONVENTIONS_HONOURED)

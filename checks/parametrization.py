@@ -20,12 +20,15 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.strategies import arrays, case_rng, normal_arrays, steps_with_ends, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import parametrization as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('parametrization')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 class ParametrizationCandidate(Protocol):
@@ -192,10 +195,11 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, max_examples: int | None = None,
+           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
            shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every parametrization property the candidate supports under Hypothesis."""
+    conv = declared(conventions, "parametrization", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     T = len(candidate_alpha_bars(candidate))
     pairs = candidate_pairs(candidate)
@@ -213,4 +217,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
         not_applicable=not_applicable,
         none_provided=f"{name} provides none of the parametrization methods "
                       "(see dgmcheck.checks.parametrization.ParametrizationCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

@@ -15,9 +15,13 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.tolerances import exact
 from dgmcheck.theory import schedules as th
+
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 SLIDE = '001 "Denoising diffusion probabilistic models" (linear and cosine schedules)'
 
@@ -108,12 +112,14 @@ PROPERTY_NAMES = tuple(p.name for p in PROPERTIES)
 
 
 def verify(linear: Callable[..., Any] | None = None, cosine: Callable[[int], Any] | None = None,
-           *, properties: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+           *, properties: Any = None, conventions: Any = None, max_examples: int | None = None,
+           shrink: bool | float = True, raise_on_failure: bool = True,
+           reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run the schedule checks on schedule functions (``linear(T, beta_start, beta_end)``,
     ``cosine(T)``) over drawn ``T`` and end points; ``VerifyFailed`` on a failure."""
     import types
 
+    conv = declared(conventions, "schedules", CONVENTIONS_HONOURED)
     if linear is None and cosine is None:
         raise TypeError("pass linear=fn(T, beta_start, beta_end) and/or cosine=fn(T)")
     fns = types.SimpleNamespace(linear=linear, cosine=cosine)
@@ -122,4 +128,4 @@ def verify(linear: Callable[..., Any] | None = None, cosine: Callable[[int], Any
     return _verify.run_properties(
         fns, PROPERTIES, VerifyReport("schedules"), wanted=_verify.select(properties, PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink), strategy=lambda prop: strategies[prop.name],
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

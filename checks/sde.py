@@ -61,7 +61,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import Conventions, hint_text
+from dgmcheck.checks.conventions import Conventions, declared, hint_text
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import arrays, case_rng, edged, gaussian_mixtures, normal_arrays, to_tensor, with_ends
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
@@ -854,6 +854,8 @@ SOLVER_PROPERTY_NAMES = tuple(p.name for p in SOLVER_PROPERTIES)
 
 # The conventions an SDE candidate may follow, tried one at a time for a hint when a property fails.
 HINT_KEYS = ("ve_origin",)
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED = ("ve_origin", "table_dtype")
 
 
 class VerifyReport(_verify.VerifyReport):
@@ -878,13 +880,14 @@ def kind_reason(kind: str | None, spec: Spec | None) -> str | None:
 
 
 def parse_conventions(conventions: Any) -> Conventions:
-    """``Conventions.parse``, refusing what has no meaning for a forward SDE (module docstring)."""
+    """``Conventions.parse``, refusing what has no meaning for a forward SDE (module docstring):
+    every key but ``CONVENTIONS_HONOURED`` (``checks.conventions.declared``)."""
     conv = Conventions.parse(conventions)
     if conv.time_direction != "data_to_noise":
         raise ValueError("conventions.time_direction must be 'data_to_noise' for an SDE: a forward SDE runs "
                          "from data at t = 0; one written from noise to data is a reverse SDE, whose drift "
                          "needs the score (check it with dgmcheck.checks.samplers)")
-    return conv
+    return declared(conv, "sde", CONVENTIONS_HONOURED)
 
 
 def hint_for(check: Callable[..., None], candidate: Any, conv: Conventions, case: SDECase,
@@ -912,13 +915,14 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or
     ``"key=value"`` pairs) declares what the candidate does on purpose: ``ve_origin="sigma_min"``
     (a VE marginal std ``σ(t)``, as the score-SDE code writes it); ``table_dtype`` (float32
-    constants inside a float64 run). A VE failure the other origin explains carries a hint.
+    constants inside a float64 run). A VE failure the other origin explains carries a hint; any
+    other key is a ValueError.
     """
+    conv = parse_conventions(conventions)
     name = type(candidate).__name__
     candidate = as_xt(candidate)
     T = sde_T(candidate)
     spec = spec_of(candidate)
-    conv = parse_conventions(conventions)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     wanted = _verify.select(properties, PROPERTY_NAMES)
 
@@ -951,11 +955,13 @@ def _fixed_case(dtype: Any, device: Any, conventions: Conventions | None = None)
 
 def verify_solvers(*, euler_maruyama: Callable | None = None, brownian_path: Callable | None = None,
                    dtype: Any = None, device: Any = "cpu", properties: Iterable[str] | None = None,
-                   max_examples: int | None = None, shrink: bool | float = True,
+                   conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
                    raise_on_failure: bool = True) -> VerifyReport:
-    """Check SDE solvers given as functions with the signatures of ``dgmcheck.impl.sde``."""
+    """Check SDE solvers given as functions with the signatures of ``dgmcheck.impl.sde`` (no
+    convention has a meaning for a solver: ``conventions`` must be the defaults)."""
     import types
 
+    conv = declared(conventions, "sde solvers", ())
     dtype, device = _verify.dtype_device(None, dtype, device)
     solvers = types.SimpleNamespace(euler_maruyama=euler_maruyama, brownian_path=brownian_path)
     table = [dataclasses.replace(p, check=lambda ns, case, _p=p: _p.check(getattr(ns, _p.requires[0]), case))
@@ -965,4 +971,4 @@ def verify_solvers(*, euler_maruyama: Callable | None = None, brownian_path: Cal
         solvers, table, VerifyReport("solvers"), wanted=_verify.select(properties, SOLVER_PROPERTY_NAMES),
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: cases if prop.hypothesis else st.just(_fixed_case(dtype, device)),
-        raise_on_failure=raise_on_failure)
+        raise_on_failure=raise_on_failure, conventions=conv)

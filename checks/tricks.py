@@ -23,6 +23,8 @@ from dgmcheck.theory import tricks as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('tricks')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,11 +165,12 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
+           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every trick property the candidate supports under Hypothesis."""
     return _verify.verify_family(
         candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: tricks_cases(dtype=dt, device=dev),
         dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
         raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="trick functions")
+        provides="trick functions", conventions=conventions,
+        honours=CONVENTIONS_HONOURED)

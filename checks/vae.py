@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import latent as th
@@ -29,6 +30,8 @@ from dgmcheck.theory import quadrature
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('vae')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 GH_NODES = 3
 
 
@@ -351,10 +354,11 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every VAE / KL property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first that fails."""
+    conv = declared(conventions, "vae", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
     W = getattr(candidate, "W", None)
     k, d = (None, None) if W is None else (int(W.shape[1]), int(W.shape[0]))
@@ -368,4 +372,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: vae_cases(k=k, d=d, K=K, dtype=dtype, device=device),
         lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the VAE / KL methods",
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

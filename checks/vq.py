@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -24,6 +25,8 @@ from dgmcheck.theory import vq as th
 
 #: Theorem id -> the slides it cites, built from the registry records (the one source of citations).
 SLIDES = __import__("dgmcheck.theorems", fromlist=["slides"]).slides('vq')
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,9 +208,10 @@ class VerifyReport(_verify.VerifyReport):
 
 
 def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           max_examples: int | None = None, shrink: bool | float = True,
+           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
            raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
     """Run every VQ property the candidate supports under Hypothesis."""
+    conv = declared(conventions, "vq", CONVENTIONS_HONOURED)
     E = _codebook(candidate)
     dtype, device = _verify.dtype_device(candidate, dtype, device)
 
@@ -220,4 +224,4 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda _prop: vq_cases(E, dtype=dtype, device=device), not_applicable=any_of,
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)

@@ -366,11 +366,14 @@ def _summary(report: Any) -> str:
     return "passed" if report is None else str(report)
 
 
-def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace) -> dict[str, Any]:
-    """The options the user gave, as keyword arguments of this concept's ``verify``."""
+def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace,
+                   module: ModuleType | None = None) -> dict[str, Any]:
+    """The options the user gave, as keyword arguments of this concept's ``verify``. A declared
+    convention the concept's module does not honour (its ``CONVENTIONS_HONOURED``) is refused here,
+    before the candidate is built."""
     import torch
 
-    from dgmcheck.checks.conventions import Conventions
+    from dgmcheck.checks.conventions import Conventions, declared
 
     try:
         params = inspect.signature(verify).parameters
@@ -394,6 +397,9 @@ def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace) -> dict
             given["conventions"] = Conventions.parse(
                 args.conventions[0] if len(args.conventions) == 1 and args.conventions[0].endswith(".toml")
                 else [p for item in args.conventions for p in item.split(",") if p.strip()])
+            honours = getattr(module, "CONVENTIONS_HONOURED", None)
+            if honours is not None:
+                declared(given["conventions"], module.__name__.rsplit(".", 1)[-1], honours)
         except ValueError as exc:
             raise _UsageError(f"--conventions: {exc}") from None
     if args.reproduce:
@@ -443,7 +449,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     try:
         obj = _load_target(args.target)
-        kwargs = _verify_kwargs(verify, args)
+        kwargs = _verify_kwargs(verify, args, module)
     except _UsageError as exc:
         return usage_error(str(exc))
     try:
@@ -566,7 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--seed", type=int, default=None, help="seed of Hypothesis' draws (replays a run)")
     verify.add_argument("--conventions", action="append", default=None, metavar="KEY=VALUE|FILE.toml",
                         help="declared conventions (steps=zero_based, reduction=mean, log_base=2, "
-                             "clip_x0=-1:1, ...; repeatable, or a TOML file); see dgmcheck.Conventions")
+                             "clip_x0=-1:1, langevin_step=eps, guidance_scale=one_plus_w, ...; only the keys "
+                             "the concept honours; repeatable, or a TOML file); see dgmcheck.Conventions")
     verify.add_argument("--reproduce", default=None, metavar="VERSION:BLOB",
                         help="replay a failure from the blob its report printed")
     verify.set_defaults(func=_cmd_verify)

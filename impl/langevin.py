@@ -167,11 +167,12 @@ def ncsn_loss(score_fn: NoiseScoreFn, x0: torch.Tensor, sigmas: torch.Tensor, t:
 
 
 def reference_candidate(convention: str = "eta") -> SimpleNamespace:
-    """The samplers of this module in one step ``convention`` as one candidate object (its
-    ``convention`` attribute tells the checks how to call them), for
-    ``dgmcheck verify dgmcheck.impl.langevin:reference_candidate --concept langevin``."""
+    """The samplers of this module in one step ``convention`` as one candidate object, for
+    ``dgmcheck verify dgmcheck.impl.langevin:reference_candidate --concept langevin``. The checks are
+    told the step convention by the declaration, not by the object: ``"eps"`` is verified with
+    ``conventions=Conventions(langevin_step="eps")`` (``--conventions langevin_step=eps``)."""
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
     funcs = {f.__name__: partial(f, convention=convention) for f in
              (langevin_step, langevin_sample, annealed_langevin, ncsn_sample)}
-    return SimpleNamespace(convention=convention, geometric_sigmas=geometric_sigmas, **funcs)
+    return SimpleNamespace(geometric_sigmas=geometric_sigmas, **funcs)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from dgmcheck.checks import discrete as checks
+from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.impl.discrete import (
     AbsorbingDiffusion,
@@ -122,8 +123,10 @@ def test_mdlm_sampling(device, dtype):
 @pytest.mark.parametrize("convention", ["column", "row"])
 def test_verify_absorbing_reference_runs_every_property(convention):
     betas = torch.linspace(0.05, 0.5, 3, dtype=torch.float64)
-    report = checks.verify(AbsorbingDiffusion(betas, 4, 1, convention), max_examples=4)
+    report = checks.verify(AbsorbingDiffusion(betas, 4, 1, convention),
+                           conventions=Conventions(matrix_layout=convention), max_examples=4)
     assert report.passed == list(checks.PROPERTY_NAMES)
+    assert report.conventions.matrix_layout == convention
 
 
 # Planted bugs: (bug, chain kind, property whose check must catch it, theorem it must name).

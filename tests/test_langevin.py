@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from dgmcheck.checks import langevin as checks
+from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.impl import langevin as lang
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -38,18 +39,20 @@ def test_ncsn_sampling(device, dtype):
 @pytest.mark.theorem(*IDS)
 def test_eps_convention_passes_every_property():
     """``x + ε s + √(2ε) z`` with ``ε = η/2`` is the same chain: the checks accept it when declared."""
-    report = checks.verify(bugs.langevin_candidate("eps"), max_examples=2)
+    report = checks.verify(bugs.langevin_candidate("eps"), conventions=Conventions(langevin_step="eps"),
+                           max_examples=2)
     assert report.passed == list(checks.PROPERTY_NAMES)
+    assert report.conventions.langevin_step == "eps"
 
 
 @pytest.mark.planted_bug("langevin.stationary")
 def test_undeclared_eps_convention_is_caught():
     """The ε-convention step called as if it were the lecture's η-step: a factor 2 in the drift."""
     cand = bugs.langevin_candidate("eps")
-    cand.convention = "eta"
     with pytest.raises(TheoremViolation) as info:
         _verify(cand, torch.float64, "cpu", ["stationary"], max_examples=10, shrink=False)
     assert info.value.theorem == "langevin.stationary"
+    assert "langevin_step='eps'" in info.value.report.results["stationary"].hint
 
 
 PLANTED = [
