@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -108,7 +109,7 @@ def bench_verify(b: Bench, examples: int) -> None:
     from dgmcheck.checks import ddpm, discrete, flow_matching, flows, sde
     from dgmcheck.impl import flow_matching as ifm
     from dgmcheck.impl.ddpm import GaussianDiffusion
-    from dgmcheck.impl.discrete import AbsorbingDiffusion
+    from dgmcheck.impl.discrete import AbsorbingDiffusion, DiscreteDiffusion
     from dgmcheck.impl.flows import AffineCoupling, CompositeFlow, GaussianARFlow
     from dgmcheck.impl.schedules import linear_betas
     from dgmcheck.impl.sde import VESDE, VPSDE
@@ -119,6 +120,7 @@ def bench_verify(b: Bench, examples: int) -> None:
         b.timed("verify", f"ddpm.verify(GaussianDiffusion(linear_betas({T})))",
                 lambda T=T: ddpm.verify(GaussianDiffusion(linear_betas(T)), **_accepted(ddpm.verify, kw)), repeat=1,
                 note=f"{examples} examples per property")
+    bench_ddpm_scaling(b)
     flow = CompositeFlow([AffineCoupling(3, 1, seed=0), GaussianARFlow(3, seed=1), AffineCoupling(3, 2, seed=2)])
     b.timed("verify", "flows.verify(coupling + AR + coupling, d = 3)",
             lambda: flows.verify(flow, **_accepted(flows.verify, kw)), repeat=1)
@@ -134,8 +136,39 @@ def bench_verify(b: Bench, examples: int) -> None:
     b.timed("verify", "discrete.verify(AbsorbingDiffusion(K = 4))",
             lambda: discrete.verify(AbsorbingDiffusion(betas, 4, 1, "column"), **_accepted(discrete.verify, kw)),
             repeat=1)
+    g = torch.Generator().manual_seed(12)
+    Qs = torch.rand(3, 12, 12, generator=g, dtype=torch.float64) + 0.05
+    Qs /= Qs.sum(dim=1, keepdim=True)
+    b.timed("verify", "discrete.verify(DiscreteDiffusion(K = 12, T = 3)), sequence_factorization",
+            lambda: discrete.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"],
+                                    **_accepted(discrete.verify, kw)), repeat=1,
+            note="sequences of up to 3 tokens: 1728 per law; target <= 5 s")
     b.timed("verify", "sde.verify(VPSDE())", lambda: sde.verify(VPSDE(), **_accepted(sde.verify, kw)), repeat=1)
     b.timed("verify", "sde.verify(VESDE())", lambda: sde.verify(VESDE(), **_accepted(sde.verify, kw)), repeat=1)
+
+
+def bench_ddpm_scaling(b: Bench) -> None:
+    """``ddpm.verify`` of the reference at T = 250, 1000, 4000 with the profile's own number of examples
+    (``ci``: 10 per property), whole and its ``sampler_law`` property (a T-step chain of the candidate on a
+    batch of T + 2 probes), best of two; then the T = 4000 / T = 1000 ratio (linear in T: 4)."""
+    import torch
+
+    from dgmcheck.checks import ddpm
+    from dgmcheck.impl.ddpm import GaussianDiffusion
+    from dgmcheck.impl.schedules import linear_betas
+
+    kw = {"dtype": torch.float64, "raise_on_failure": False, "shrink": False}
+    whole: dict[int, float] = {}
+    for T in (250, 1000, 4000):
+        ref = GaussianDiffusion(linear_betas(T))
+        ddpm.verify(ref, properties=["posterior"], max_examples=1, **kw)  # first-call costs not counted
+        name = f"ddpm.verify(GaussianDiffusion(linear_betas({T}))), profile's examples"
+        b.timed("verify", name, lambda ref=ref: ddpm.verify(ref, **kw), repeat=2,
+                note="target <= 2 s" if T == 1000 else "")
+        whole[T] = b.rows[-1]["value"]
+        b.timed("verify", f"  of which sampler_law, T = {T}",
+                lambda ref=ref: ddpm.verify(ref, properties=["sampler_law"], **kw), repeat=2)
+    b.add("verify", "ddpm.verify T = 4000 / T = 1000", whole[4000] / whole[1000], "x", _load(), "target <= 4")
 
 
 def bench_adapters(b: Bench, examples: int) -> None:
@@ -237,25 +270,38 @@ except OSError:
         lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 if mode == "materialized":
     ddpm.sample(eps, x, torch.randn(T, *shape, generator=torch.Generator().manual_seed(0)))
-else:
+elif mode == "generator":
     ddpm.sample(eps, x, generator=torch.Generator().manual_seed(0))
+else:  # "step loop": the caller's own loop of reverse_step, one step's noise drawn at a time
+    g, y = torch.Generator().manual_seed(0), x
+    for t in range(T, 0, -1):
+        tt = torch.full((y.shape[0],), t, dtype=torch.long)
+        y = ddpm.reverse_step(y, tt, eps(y, tt), torch.randn(shape, generator=g))
 print(peak() - base)
 """
 
 
 def bench_memory(b: Bench) -> None:
     """Peak resident memory one DDPM sampling run adds, in a fresh process per mode (Linux: VmHWM after
-    resetting it, minus VmRSS before the run)."""
+    resetting it, minus VmRSS before the run): ``sample`` with all the noise handed in, ``sample`` drawing
+    it per step (generator), and the caller's own loop of ``reverse_step`` drawing per step, the yardstick
+    the streamed sample is held to (at most 2x its peak)."""
     shape = "64x3x32x32"
     for T in (250, 1000):
-        for mode in ("materialized", "generator"):
+        peaks = {}
+        for mode in ("materialized", "generator", "step loop"):
             load = _load()
             out = subprocess.run([sys.executable, "-c", _SAMPLER, mode, str(T), shape], cwd=ROOT,
                                  capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
             note = "" if out.returncode == 0 else f"error: {out.stderr.strip().splitlines()[-1]}"[:160]
             value = float(out.stdout.strip().splitlines()[-1]) / 2**20 if out.returncode == 0 else float("nan")
-            b.add("memory", f"DDPM sample {shape}, T = {T}, {mode} noise: peak RSS added", value, "MiB",
+            peaks[mode] = value
+            what = "reverse_step loop, noise drawn per step" if mode == "step loop" else f"{mode} noise"
+            b.add("memory", f"DDPM sample {shape}, T = {T}, {what}: peak RSS added", value, "MiB",
                   max(load, _load()), note)
+        ratio = peaks["generator"] / peaks["step loop"] if peaks["step loop"] > 0 else float("nan")
+        b.add("memory", f"DDPM sample {shape}, T = {T}: generator peak / step-loop peak", ratio, "x", _load(),
+              "target <= 2" + ("" if ratio <= 2 else "; ABOVE TARGET"))
 
 
 # ----------------------------------------------------------------------------------------- report
@@ -269,18 +315,25 @@ def _busy(row: dict, cores: int, workers: int) -> bool:
     return row["load"] == row["load"] and row["load"] - own + 1 > BUSY_SHARE * cores
 
 
+def _described(run: dict | None) -> str:
+    if not run:
+        return ""
+    return f"; {run['when']}" + (f": {run['label']}" if run.get("label") else "")
+
+
 def write_report(run: dict, previous: dict | None) -> str:
     cores = run["machine"]["cores"]
     before = {(r["group"], r["name"]): r["value"] for r in (previous or {}).get("rows", [])}
     lines = ["# Benchmarks", "",
              f"Measured {run['when']} on {run['machine']['platform']} ({cores} cores, Python "
              f"{run['machine']['python']}, torch {run['machine']['torch']}) by `python -m benchmarks "
-             f"{' '.join(run['argv'])}`.".replace(" `", " `").rstrip(), "",
+             f"{shlex.join(run['argv'])}`.".replace(" `", " `").rstrip(), "",
              f"**Load**: each row gives the 1-minute load average while it ran. Rows marked ⚠ were measured "
              f"while other work was running on the box (load above {BUSY_SHARE:g} × {cores} cores): their times "
              "are inflated and only their order of magnitude and their ratios within one run mean much (the gate's "
              "own pytest workers are discounted from its rows' load).", "",
-             "Ratio: this run's value over the previous run's (`benchmarks/results/`), where there was one.", "",
+             f"{'This run: ' + run['label'] + '. ' if run.get('label') else ''}Ratio: this run's value over the "
+             f"previous run's (`benchmarks/results/`{_described(previous)}), where there was one.", "",
              "| group | benchmark | value | unit | ratio to previous | load | note |",
              "|---|---|---:|---|---:|---:|---|"]
     for r in run["rows"]:
@@ -302,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="repeats of the short timings (best is kept)")
     parser.add_argument("--examples", type=int, default=5, help="Hypothesis examples per property in verify")
     parser.add_argument("--no-save", action="store_true", help="print only: no JSON, no BENCHMARKS.md")
+    parser.add_argument("--label", default="",
+                        help="what this run measured (e.g. the code before a change), shown where a later "
+                             "run's ratios refer to it")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite BENCHMARKS.md from benchmarks/results/latest.json (and the run before it)")
     args = parser.parse_args(argv)
@@ -341,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         elif group == "memory":
             bench_memory(b)
     run = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "argv": argv or sys.argv[1:],
-           "workers": args.workers,
+           "workers": args.workers, "label": args.label,
            "machine": {"platform": platform.platform(), "cores": os.cpu_count(), "python": platform.python_version(),
                        "torch": torch.__version__}, "rows": b.rows}
     previous = _previous()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import inspect
 import json
 import math
 import re
@@ -374,38 +376,116 @@ def slide_of(theorem: str) -> str:
 Hint = Callable[[Property, Any, TheoremViolation], str | None]
 
 
-def verify_family(candidate: Any, table: Sequence[Property], report_type: type[VerifyReport],
-                  cases: Callable[[Property, Any, Any], st.SearchStrategy], *, dtype: Any = None,
-                  device: Any = None, properties: Iterable[str] | None = None, max_examples: int | None = None,
-                  shrink: bool | float = True, raise_on_failure: bool = True,
-                  reproduce: tuple[str, str] | None = None, provides: str | None = None,
-                  lacks: Callable[[Property], str | None] | None = None, name: str | None = None,
-                  conventions: Any = None, honours: Iterable[str] = ()) -> VerifyReport:
-    """The ``verify`` of a family whose cases depend only on the property, dtype and device:
-    ``cases(prop, dtype, device)`` draws them; ``provides`` names what a candidate with none of the
-    family's methods lacks (a TypeError then). Every argument means what it means in
-    :func:`run_properties` and :func:`settings_kw`.
+#: The parameters every family's ``verify`` takes after its own (:func:`family_verify`).
+COMMON_PARAMETERS = tuple(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
+                          for name, default, ann in (
+    ("dtype", None, Any), ("device", None, Any), ("properties", None, Iterable[str] | None),
+    ("conventions", None, Any), ("max_examples", None, int | None), ("shrink", True, bool | float),
+    ("raise_on_failure", True, bool), ("reproduce", None, tuple[str, str] | None)))
 
-    ``conventions`` is parsed by :func:`~dgmcheck.checks.conventions.declared` for the keys the
-    family ``honours`` (any other declared key: a ValueError, before anything runs). A family that
-    honours keys draws cases with a ``conventions`` field: each case carries the declaration, and a
-    failing property that passes with one honoured key changed gets the hint
-    (:func:`convention_hint`)."""
+
+@dataclass(frozen=True)
+class Run:
+    """One call of a family's ``verify`` (:func:`family_verify`), its common arguments resolved: the
+    parsed ``conventions`` (``conventions_given``: whether the caller declared any), ``dtype`` and
+    ``device`` (:func:`dtype_device`), the ``wanted`` properties (:func:`select`) and the Hypothesis
+    settings ``kw`` (:func:`settings_kw`)."""
+
+    candidate: Any
+    table: Sequence[Property]
+    report_type: type[VerifyReport]
+    honours: tuple[str, ...]
+    conventions: Any
+    conventions_given: bool
+    dtype: Any
+    device: Any
+    wanted: list[str] | None
+    kw: dict[str, Any]
+    raise_on_failure: bool
+    reproduce: tuple[str, str] | None
+
+    @property
+    def name(self) -> str:
+        return candidate_name(self.candidate)
+
+    def properties(self, strategy: Callable[[Property], st.SearchStrategy], *,
+                   not_applicable: Callable[[Property], str | None] | None = None,
+                   lacks: Callable[[Property], str | None] | None = None, provides: str | None = None,
+                   hint: Hint | None = None, carry_conventions: bool = False, candidate: Any = None,
+                   table: Sequence[Property] | None = None, name: str | None = None,
+                   conventions: Any = None) -> VerifyReport:
+        """:func:`run_properties` under this call's arguments, ``strategy(prop)`` drawing the cases.
+
+        ``provides`` names what a candidate with none of the family's methods lacks (a TypeError
+        then). With ``carry_conventions`` each drawn case carries the ``conventions`` (a field of the
+        family's case) and a failing property that passes with one honoured key changed gets the hint
+        (:func:`convention_hint`). ``candidate``, ``table``, ``name`` (of the report) and
+        ``conventions`` replace the call's own (a wrapped candidate, checks bound to more arguments, a
+        longer report name)."""
+        candidate = self.candidate if candidate is None else candidate
+        conv = self.conventions if conventions is None else conventions
+        name = name or self.name
+        if carry_conventions:
+            drawn = strategy
+
+            def strategy(prop: Property, c: Any = conv) -> st.SearchStrategy:
+                return drawn(prop).map(lambda case: dataclasses.replace(case, conventions=c))
+
+            hint = convention_hint(candidate, conv, self.honours, strategy)
+        return run_properties(
+            candidate, self.table if table is None else table, self.report_type(name), wanted=self.wanted,
+            kw=self.kw, strategy=strategy, not_applicable=not_applicable, lacks=lacks,
+            none_provided=None if provides is None else f"{self.name} provides none of the {provides}", hint=hint,
+            raise_on_failure=self.raise_on_failure, reproduce=self.reproduce, conventions=conv)
+
+
+def family_verify(table: Sequence[Property], report_type: type[VerifyReport], *, honours: Iterable[str] = (),
+                  parse: Callable[[Any, Any], Any] | None = None) -> Callable[[Callable[..., VerifyReport]],
+                                                                             Callable[..., VerifyReport]]:
+    """Make a family's ``verify`` from its body ``body(run, candidate, <the family's own parameters>)``.
+
+    The ``verify`` made takes the body's parameters (``run`` left out) and then
+    :data:`COMMON_PARAMETERS`, with the body's name and docstring (what ``help`` shows). A call
+    first parses ``conventions`` (``parse(candidate, conventions)``; by default
+    :func:`~dgmcheck.checks.conventions.declared` for the keys the family ``honours``: any other key
+    is a ValueError before the candidate is looked at), then resolves ``dtype``/``device``, the
+    selection and the Hypothesis settings into a :class:`Run` and returns ``body(run, ...)``, which
+    runs the table with :meth:`Run.properties`."""
     honours = tuple(honours)
-    conv = declared(conventions, report_type.concept, honours)
-    dtype, device = dtype_device(candidate, dtype, device)
-    name = name or candidate_name(candidate)
 
-    def strategy(prop: Property, c: Any = conv) -> st.SearchStrategy:
-        drawn = cases(prop, dtype, device)
-        return drawn.map(lambda case: dataclasses.replace(case, conventions=c)) if honours else drawn
+    def decorate(body: Callable[..., VerifyReport]) -> Callable[..., VerifyReport]:
+        sig = inspect.signature(body)
+        own = list(sig.parameters.values())[1:]  # the first is ``run``
+        clash = {p.name for p in own} & {p.name for p in COMMON_PARAMETERS}
+        if clash or not own:
+            raise TypeError(f"a verify body takes (run, candidate, <the family's own parameters>), none named like "
+                            f"{[p.name for p in COMMON_PARAMETERS]}; {body.__qualname__} takes {sig}")
+        positional = [p for p in own if p.kind is not p.KEYWORD_ONLY]
+        public = sig.replace(parameters=[*positional, *(p for p in own if p.kind is p.KEYWORD_ONLY),
+                                         *COMMON_PARAMETERS])
 
-    hint = convention_hint(candidate, conv, honours, strategy) if honours else None
-    return run_properties(
-        candidate, table, report_type(name), wanted=select(properties, [p.name for p in table]),
-        kw=settings_kw(max_examples, shrink), strategy=strategy, lacks=lacks,
-        none_provided=None if provides is None else f"{name} provides none of the {provides}",
-        hint=hint, raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+        @functools.wraps(body)
+        def verify(*args: Any, **kwargs: Any) -> VerifyReport:
+            given = public.bind(*args, **kwargs)
+            given.apply_defaults()
+            arg = given.arguments
+            common = {p.name: arg.pop(p.name) for p in COMMON_PARAMETERS}
+            candidate, declaration = arg[own[0].name], common["conventions"]
+            conv = (parse(candidate, declaration) if parse is not None
+                    else declared(declaration, report_type.concept, honours))
+            dtype, device = dtype_device(candidate, common["dtype"], common["device"])
+            run = Run(candidate, table, report_type, honours, conv, declaration is not None, dtype, device,
+                      select(common["properties"], [p.name for p in table]),
+                      settings_kw(common["max_examples"], common["shrink"]), common["raise_on_failure"],
+                      common["reproduce"])
+            return body(run, **arg)
+
+        verify.__signature__ = public  # type: ignore[attr-defined]
+        verify.__annotations__ = {**{p.name: p.annotation for p in public.parameters.values()
+                                     if p.annotation is not p.empty}, "return": sig.return_annotation}
+        return verify
+
+    return decorate
 
 
 def convention_hint(candidate: Any, conventions: Any, keys: Iterable[str],

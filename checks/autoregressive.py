@@ -7,8 +7,7 @@ A candidate exposes ``V``, ``m`` and any of ``conditionals(x) -> (B, m, V)`` (te
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.strategies import Case
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import autoregressive as th
 
@@ -32,13 +32,10 @@ assert MAX_ENUMERATION <= th.MAX_SEQUENCES
 
 
 @dataclass(frozen=True)
-class ARCase:
+class ARCase(Case):
     x: np.ndarray  # (B, m) symbols
     x_alt: np.ndarray  # (B, m): x with the suffix from position j replaced
     j: int
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
 
     def tokens(self, a: np.ndarray):
         import torch
@@ -57,7 +54,7 @@ def ar_cases(draw: st.DrawFn, V: int, m: int, *, dtype: Any, device: Any = "cpu"
     j = draw(st.integers(0, m - 1))
     x_alt = x.copy()
     x_alt[:, j:] = (x[:, j:] + rng.integers(1, V, size=(B, m - j))) % V  # every later symbol changed
-    return ARCase(x, x_alt, j, dtype, device, {"seed": seed})
+    return ARCase(x, x_alt, j, dtype=dtype, device=device, extra={"seed": seed})
 
 
 def _close(theorem: str, observed: Any, expected: Any, what: str, tol: Tolerance, case: ARCase, **more: Any) -> None:
@@ -106,9 +103,6 @@ def check_parameter_counts(candidate: Any, case: ARCase, *, tol: Tolerance | Non
                                expected=expected, observed=got)
 
 
-Property = _verify.Property
-
-
 PROPERTIES = (
     Property("factorization", "ar.factorization", check_factorization, ("conditionals", "log_prob")),
     Property("parameter_counts", "ar.parameter_counts", check_parameter_counts, ("num_parameters",)),
@@ -120,17 +114,10 @@ class VerifyReport(_verify.VerifyReport):
     concept = "autoregressive"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every AR property the candidate supports under Hypothesis."""
-    conv = declared(conventions, "autoregressive", CONVENTIONS_HONOURED)
     V, m = getattr(candidate, "V", None), getattr(candidate, "m", None)
     if not isinstance(V, int) or not isinstance(m, int) or V < 2 or m < 1:
         raise TypeError(f"candidate must have int V >= 2 and m >= 1, got V={V!r}, m={m!r}")
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
-        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: ar_cases(V, m, dtype=dtype, device=device),
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda _prop: ar_cases(V, m, dtype=run.dtype, device=run.device))

@@ -488,20 +488,32 @@ def _draw(mode: _FeedMode, kind: str, fn: str, result: torch.Tensor, params: dic
     return value
 
 
+def _args(args: Any, kwargs: Any, first: int, defaults: dict[str, Any]) -> list[Any]:
+    """The call's arguments from position ``first`` on, each by position, else by keyword, else its
+    default (``defaults``: name to default, in the signature's order)."""
+    return [args[i] if len(args) > i else kwargs.get(name, default)
+            for i, (name, default) in enumerate(defaults.items(), start=first)]
+
+
+def _fill(mode: _FeedMode, kind: str, fn: str, func: Any, args: Any, kwargs: Any, params: dict[str, Any],
+          law: Callable[[np.ndarray], np.ndarray], below: tuple[float, float] | None = None) -> Any:
+    """The call run unchanged, its numbers overwritten with ``law(v)`` of the fed standard variate ``v``."""
+    result = mode.real(func, args, kwargs)
+    _write(mode, result, law(_draw(mode, kind, fn, result, params, kwargs)), below=below)
+    return result
+
+
 def _standard(kind: str) -> Callable[..., Any]:
     # randn / rand / randn_like / rand_like: the standard variate itself.
     def handle(mode: _FeedMode, fn: str, func: Any, args: Any, kwargs: Any) -> Any:
-        result = mode.real(func, args, kwargs)
-        value = _draw(mode, kind, fn, result, {}, kwargs)
-        _write(mode, result, value, below=(0.0, 1.0) if kind == "uniform" else None)
-        return result
+        return _fill(mode, kind, fn, func, args, kwargs, {}, lambda v: v,
+                     below=(0.0, 1.0) if kind == "uniform" else None)
     return handle
 
 
 def _normal(mode: _FeedMode, fn: str, func: Any, args: Any, kwargs: Any) -> Any:
     # torch.normal(mean, std, size=None, *, generator, out, dtype, ...): every overload.
-    mean = args[0] if len(args) > 0 else kwargs.get("mean", 0.0)
-    std = args[1] if len(args) > 1 else kwargs.get("std", 1.0)
+    mean, std = _args(args, kwargs, 0, {"mean": 0.0, "std": 1.0})
     result = mode.real(func, args, kwargs)
     z = _draw(mode, "normal", fn, result, {"mean": _param(mean), "std": _param(std)}, kwargs)
     if not isinstance(mean, torch.Tensor) and not isinstance(std, torch.Tensor):
@@ -521,22 +533,15 @@ def _normal(mode: _FeedMode, fn: str, func: Any, args: Any, kwargs: Any) -> Any:
 
 def _normal_(mode: _FeedMode, fn: str, func: Any, args: Any, kwargs: Any) -> Any:
     # Tensor.normal_(self, mean=0, std=1, *, generator=None)
-    mean = args[1] if len(args) > 1 else kwargs.get("mean", 0.0)
-    std = args[2] if len(args) > 2 else kwargs.get("std", 1.0)
-    result = mode.real(func, args, kwargs)
-    z = _draw(mode, "normal", fn, result, {"mean": float(mean), "std": float(std)}, kwargs)
-    _write(mode, result, float(mean) + float(std) * z)
-    return result
+    mean, std = (float(v) for v in _args(args, kwargs, 1, {"mean": 0.0, "std": 1.0}))
+    return _fill(mode, "normal", fn, func, args, kwargs, {"mean": mean, "std": std}, lambda z: mean + std * z)
 
 
 def _uniform_(mode: _FeedMode, fn: str, func: Any, args: Any, kwargs: Any) -> Any:
     # Tensor.uniform_(self, from=0, to=1, *, generator=None)
-    a = float(args[1] if len(args) > 1 else kwargs.get("from", 0.0))
-    b = float(args[2] if len(args) > 2 else kwargs.get("to", 1.0))
-    result = mode.real(func, args, kwargs)
-    u = _draw(mode, "uniform", fn, result, {"low": a, "high": b}, kwargs)
-    _write(mode, result, a + (b - a) * u, below=(a, b))
-    return result
+    a, b = (float(v) for v in _args(args, kwargs, 1, {"from": 0.0, "to": 1.0}))
+    return _fill(mode, "uniform", fn, func, args, kwargs, {"low": a, "high": b}, lambda u: a + (b - a) * u,
+                 below=(a, b))
 
 
 def _int_from_uniform(u: np.ndarray, low: int, high: int) -> np.ndarray:

@@ -16,8 +16,7 @@ over itself); the bounds add (``_step_scale``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,9 +24,8 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, case_rng, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import Case, arrays, case_rng, normal_arrays
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import ddim as th
 
@@ -58,7 +56,7 @@ class DDIMCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class DDIMCase:
+class DDIMCase(Case):
     """Inputs of one check: step pairs ``t > s`` (B,), float64 rows ``x`` (x_t), ``eps``, ``noise``,
     ``x0`` (B, d), one ``eta``, and a decreasing ``grid`` (for the marginals)."""
 
@@ -70,12 +68,6 @@ class DDIMCase:
     x0: np.ndarray
     eta: float
     grid: np.ndarray
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def long(self, a: np.ndarray):
         import torch
@@ -399,8 +391,8 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     n = draw(st.one_of(st.just(T), st.just(1), st.integers(1, T)))
     offset = draw(st.sampled_from([0, 1])) if spacing == "leading" and (n - 1) * (T // n) + 1 < T else 0
     return DDIMCase(t, s, draw(arrays((B, d))), draw(normal_arrays((B, d))),
-                    draw(normal_arrays((B, d))), draw(arrays((B, d))), float(eta), g, dtype,
-                    device, {"n": n, "spacing": spacing, "steps_offset": offset})
+                    draw(normal_arrays((B, d))), draw(arrays((B, d))), float(eta), g,
+                    dtype=dtype, device=device, extra={"n": n, "spacing": spacing, "steps_offset": offset})
 
 
 # --------------------------------------------------------------------------- verify
@@ -434,10 +426,8 @@ class VerifyReport(_verify.VerifyReport):
     concept = "ddim"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float | None = None,
-           properties: Iterable[str] | None = None, max_examples: int | None = None,
-           shrink: bool | float = True, conventions: Any = None,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any, *, eta: float | None = None) -> VerifyReport:
     """Run every DDIM property the candidate supports under Hypothesis.
 
     ``eta`` fixes the η of the step checks (else the candidate's ``etas``, else drawn from [0, 1]);
@@ -448,15 +438,13 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
     rederived from it; the marginals, the η = 0 / η = 1 identities and ``respaced_step`` are then
     not applicable (clamping is not linear). The other keys do not concern DDIM (a ValueError).
     """
-    conv = declared(conventions, "ddim", CONVENTIONS_HONOURED)
     if eta is not None and not 0 <= float(eta) <= 1:
         raise ValueError(f"eta must lie in [0, 1], got {eta!r}")
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
     abar = candidate_alpha_bars(candidate)
     T = len(abar)
     grid = candidate_grid(candidate, T)
     etas = _etas(candidate, eta)
-    clip = conv.clip_x0
+    clip = run.conventions.clip_x0
 
     def not_applicable(prop: Property) -> str | None:
         if clip is not None and prop.name in CLIP_NOT_APPLICABLE:
@@ -468,18 +456,13 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, eta: float 
 
     def strategy(prop: Property) -> st.SearchStrategy:
         e = (prop.eta,) if prop.eta is not None else etas
-        cases = ddim_cases(T, dtype=dtype, device=device, grid=grid, etas=e)
+        cases = ddim_cases(T, dtype=run.dtype, device=run.device, grid=grid, etas=e)
         if clip is None:
             return cases
         return cases.map(lambda c: dataclasses.replace(c, extra={**c.extra, "clip_x0": clip}))
 
-    name = _verify.candidate_name(candidate)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
-        not_applicable=not_applicable,
-        none_provided=f"{name} provides none of the DDIM methods (see dgmcheck.checks.ddim.DDIMCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(strategy, not_applicable=not_applicable,
+                          provides="DDIM methods (see dgmcheck.checks.ddim.DDIMCandidate)")
 
 
 __all__ = [

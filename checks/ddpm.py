@@ -23,8 +23,9 @@ from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks._ddpm_declared import Declared
 from dgmcheck.checks.capture import CaptureMismatch
 from dgmcheck.checks.conventions import Conventions, hint_text
+from dgmcheck.checks.conventions import declared as declared_conventions
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, normal_arrays, to_tensor
+from dgmcheck.checks.strategies import Case, arrays, case_rng, normal_arrays
 from dgmcheck.checks.tolerances import Tolerance, exact, schedule_condition, table_condition
 from dgmcheck.checks.tolerances import eps as machine_eps
 from dgmcheck.theory import ddpm as th
@@ -63,20 +64,15 @@ class DDPMCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class DDPMCase:
+class DDPMCase(Case):
     """Concrete inputs of one check: steps ``t`` (B,), and float64 arrays of shape (B, d)."""
 
     t: np.ndarray
     x0: np.ndarray
     noise: np.ndarray
     other: np.ndarray  # a second point (x_t, a predicted ε or score, a model mean), by property
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-    table_dtype: Any = None  # precision of the candidate's own tables, when coarser than ``dtype``
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
+    # precision of the candidate's own tables, when coarser than ``dtype``
+    table_dtype: Any = field(default=None, kw_only=True)
 
     def steps(self):
         import torch
@@ -106,6 +102,12 @@ def candidate_betas(candidate: Any) -> np.ndarray:
         raise TypeError(f"candidate must have a 'betas' attribute (β_t, t = 1..T); "
                         f"{type(candidate).__name__} has none")
     return validate_betas(to_numpy(candidate.betas), "candidate.betas")
+
+
+def candidate_schedule(candidate: Any) -> th.Schedule:
+    """The candidate's schedule with its cumulative products (``theory.ddpm.Schedule``): a check validates
+    it once and every oracle it calls gathers from it in O(len(t)), not O(T) each."""
+    return th.schedule(candidate_betas(candidate))
 
 
 def _tol(betas: np.ndarray, case: DDPMCase, tol: Tolerance | None, extra: float = 1.0,
@@ -151,13 +153,14 @@ def prediction_weight(candidate: Any, t: np.ndarray) -> np.ndarray:
     return np.ones(len(t)) if fn is None else fn(t)
 
 
-def clipped_eps(candidate: Any, betas: np.ndarray, t: np.ndarray, x_t: np.ndarray, eps: np.ndarray) -> np.ndarray:
+def clipped_eps(candidate: Any, sch: np.ndarray | th.Schedule, t: np.ndarray, x_t: np.ndarray,
+                eps: np.ndarray) -> np.ndarray:
     """Under a declared ``clip_x0 = (lo, hi)``: the ε that the clamped x̂₀ = clip((x_t − √(1−ᾱ) ε)/√ᾱ)
     implies, so that the ε-form posterior mean of it is the clamped step's mean (exact, float64)."""
     clip = conventions_of(candidate).clip_x0
     if clip is None:
         return eps
-    m, v = th.forward_marginal(betas, t)
+    m, v = th.forward_marginal(sch, t)
     x0_hat = np.clip((x_t - _col(np.sqrt(v)) * eps) / _col(m), *clip)
     return (x_t - _col(m) * x0_hat) / _col(np.sqrt(v))
 
@@ -186,8 +189,9 @@ def _law_of(free: Callable, case: DDPMCase, first: np.ndarray, mean: np.ndarray,
 
 def check_forward_marginal(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.forward_marginal: ``q_sample(x0, t, ε) = √ᾱ_t x_0 + √(1-ᾱ_t) ε``."""
-    betas = candidate_betas(candidate)
-    m, v = th.forward_marginal(betas, case.t)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
+    m, v = th.forward_marginal(sch, case.t)
     expected = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
     try:
         observed = candidate.q_sample(case.tensor(case.x0), case.steps(), case.tensor(case.noise))
@@ -222,7 +226,8 @@ def _probe_step(candidate: Any, case: DDPMCase, theorem: str,
 def check_stationary(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.stationary: the forward kernel maps N(0, I) to N(0, I): ``a² + c² = 1`` for
     ``x_t = a x_{t-1} + c ε`` (and ``ᾱ_T < 1``, so ``q(x_T|x_0) → N(0, I)`` as ᾱ_T → 0)."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     tol_ = _tol(betas, case, tol)
     a, c = _probe_step(candidate, case, "ddpm.stationary", tol_)
     assert_close(a**2 + c**2, np.ones_like(a), theorem="ddpm.stationary",
@@ -235,7 +240,8 @@ def check_forward_as_langevin(candidate: Any, case: DDPMCase, *,
                               tol: Tolerance | None = None) -> None:
     """ddpm.forward_as_langevin: the DDPM step is a Langevin step on N(0, I) with ``η = β_t``:
     noise scale ``√η`` exactly, drift ``x + (η/2)(-x)`` up to ``(1-β/2) - √(1-β) ∈ [β²/8, β²/(8(1-β)^{3/2})]``."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     tol_ = _tol(betas, case, tol)
     a, c = _probe_step(candidate, case, "ddpm.forward_as_langevin", tol_)
     beta = _col(betas[case.t - 1]) * np.ones_like(a)
@@ -258,8 +264,9 @@ def check_forward_as_langevin(candidate: Any, case: DDPMCase, *,
 # --------------------------------------------------------------------------- posterior
 def check_posterior(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.posterior: mean ``√ᾱ_{t-1}β_t/(1-ᾱ_t) x_0 + √α_t(1-ᾱ_{t-1})/(1-ᾱ_t) x_t``, variance ``β̃_t``."""
-    betas = candidate_betas(candidate)
-    c0, ct, var = th.posterior(betas, case.t)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
+    c0, ct, var = th.posterior(sch, case.t)
     x_t = case.other
     mean, variance = candidate.posterior(case.tensor(x_t), case.tensor(case.x0), case.steps())
     tol_ = _tol(betas, case, tol)
@@ -279,12 +286,13 @@ def check_posterior(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = N
 
 def check_eps_mean(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.eps_mean: ``μ̃_t(x_t, x_0) = x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε`` when ``x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε``."""
-    betas = candidate_betas(candidate)
-    m, v = th.forward_marginal(betas, case.t)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
+    m, v = th.forward_marginal(sch, case.t)
     x_t = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
-    c0, ct, _ = th.posterior(betas, case.t)
+    c0, ct, _ = th.posterior(sch, case.t)
     target = _col(c0) * case.x0 + _col(ct) * x_t  # the posterior mean, from x_0
-    kx, ke = th.eps_mean(betas, case.t)
+    kx, ke = th.eps_mean(sch, case.t)
     if conventions_of(candidate).clip_x0 is not None:
         # The clamped x̂₀ is the posterior mean's x_0 only where it is inside the range.
         target = _col(kx) * x_t + _col(ke) * clipped_eps(candidate, betas, case.t, x_t, case.noise)
@@ -301,7 +309,8 @@ def check_optimal_variance(candidate: Any, case: DDPMCase, *,
                            tol: Tolerance | None = None) -> None:
     """ddpm.optimal_variance: the two fixed reverse variances are the ELBO-optimal ones of the two
     limiting data laws: ``β_t`` = Var(x_{t-1}|x_t) for x_0 ~ N(0, I), ``β̃_t`` for a point mass."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     like = case.tensor(case.x0)
     tol_ = _tol(betas, case, tol)
     for kind, data_var in (("beta", 1.0), ("beta_tilde", 0.0)):
@@ -327,9 +336,10 @@ def _steps_from_2(betas: np.ndarray, case: DDPMCase) -> DDPMCase:
 def check_loss_weight(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.loss_weight: ``λ_t = (1-α_t)²/(2β̃_t α_t (1-ᾱ_t))``, and ``elbo_term_eps`` equals the KL form
     ``‖μ̃_t(x_t, x_0) - μ_θ,t(x_t)‖²/(2β̃_t)`` with ``μ_θ`` the ε-form mean of ``ε_θ``."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     case = _steps_from_2(betas, case)
-    lam = th.loss_weight(betas, case.t)
+    lam = th.loss_weight(sch, case.t)
     tol_ = _tol(betas, case, tol)
     got = to_numpy(candidate.loss_weight(case.steps(), case.tensor(case.x0)))
     assert_close(got.reshape(-1), lam, theorem="ddpm.loss_weight", slide=SLIDES["ddpm.loss_weight"],
@@ -338,10 +348,10 @@ def check_loss_weight(candidate: Any, case: DDPMCase, *, tol: Tolerance | None =
                  inputs=case.describe())
     if hasattr(candidate, "elbo_term_eps"):
         eps_pred = case.other
-        m, v = th.forward_marginal(betas, case.t)
+        m, v = th.forward_marginal(sch, case.t)
         x_t = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
-        c0, ct, var = th.posterior(betas, case.t)
-        kx, ke = th.eps_mean(betas, case.t)
+        c0, ct, var = th.posterior(sch, case.t)
+        kx, ke = th.eps_mean(sch, case.t)
         mu_tilde = _col(c0) * case.x0 + _col(ct) * x_t
         mu_theta = _col(kx) * x_t + _col(ke) * eps_pred
         kl = np.sum((mu_tilde - mu_theta) ** 2, axis=1) / (2 * var)
@@ -379,9 +389,10 @@ def linear_eps_model(case: DDPMCase, T: int) -> tuple[Callable, Callable]:
 
 def check_simple_loss(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.simple_loss: ``simple_loss = ‖ε - ε_θ,t(√ᾱ_t x_0 + √(1-ᾱ_t) ε)‖²`` per sample."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     model, np_model = linear_eps_model(case, len(betas))
-    m, v = th.forward_marginal(betas, case.t)
+    m, v = th.forward_marginal(sch, case.t)
     x_t = _col(m) * case.x0 + _col(np.sqrt(v)) * case.noise
     expected = np.sum((case.noise - np_model(x_t, case.t)) ** 2, axis=1)
     got = candidate.simple_loss(model, case.tensor(case.x0), case.steps(), case.tensor(case.noise))
@@ -409,12 +420,13 @@ def check_simple_loss(candidate: Any, case: DDPMCase, *, tol: Tolerance | None =
 def check_elbo_equals_dsm(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.elbo_equals_dsm: ``C_2,t‖s_θ - ∇log q(x_t|x_0)‖²`` with ``∇log q(x_t|x_0) = -ε/√(1-ᾱ_t)`` and
     ``C_2 = λ_t(1-ᾱ_t)`` equals the ELBO term ``λ_t‖ε - ε_θ‖²`` at ``ε_θ = -√(1-ᾱ_t) s_θ``."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     case = _steps_from_2(betas, case)
     score = case.other
-    _, v = th.forward_marginal(betas, case.t)
+    _, v = th.forward_marginal(sch, case.t)
     eps_theta = -_col(np.sqrt(v)) * score
-    lam = th.loss_weight(betas, case.t)
+    lam = th.loss_weight(sch, case.t)
     expected = lam * np.sum((case.noise - eps_theta) ** 2, axis=1)
     got = candidate.dsm_term(case.tensor(case.x0), case.steps(), case.tensor(case.noise),
                              case.tensor(score))
@@ -457,7 +469,8 @@ def check_elbo_decomposition(candidate: Any, case: DDPMCase, *,
     """
     import torch
 
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     T = len(betas)
     chain = lg.LinearReverseChain(a=case.extra["a"], b=case.extra["b_chain"], v=case.extra["v"])
     x0 = case.x0[:1]  # one data point, d coordinates
@@ -467,14 +480,14 @@ def check_elbo_decomposition(candidate: Any, case: DDPMCase, *,
     x0_rep = np.repeat(x0, n, axis=0)
     # t = 1: the decoder term on the n sigma points; t = 2..T: every posterior KL in one batched call
     # (rows ordered t-major), so the check costs two candidate calls, not T.
-    m1, v1 = th.forward_marginal(betas, 1)
+    m1, v1 = th.forward_marginal(sch, 1)
     x_1 = m1 * x0_rep + np.sqrt(v1) * nodes
     term = candidate.decoder_log_likelihood(case.tensor(x0_rep), case.tensor(chain.a[0] * x_1 + chain.b[0]),
                                             case.tensor(np.full((n, 1), chain.v[0])))
     total = _expect(weights, term)
     if T >= 2:
         ts = np.repeat(np.arange(2, T + 1), n)
-        m, v = th.forward_marginal(betas, ts)
+        m, v = th.forward_marginal(sch, ts)
         x_t = _col(m) * np.tile(x0_rep, (T - 1, 1)) + _col(np.sqrt(v)) * np.tile(nodes, (T - 1, 1))
         tt = torch.as_tensor(ts, dtype=torch.long, device=case.device)
         model_mean = _col(chain.a[ts - 1]) * x_t + _col(chain.b[ts - 1])
@@ -506,11 +519,12 @@ def check_kl_same_variance(candidate: Any, case: DDPMCase, *,
                            tol: Tolerance | None = None) -> None:
     """ddpm.kl_same_variance: ``KL(N(μ̃, β̃ I) || N(μ_θ, β̃ I)) = ‖μ̃ - μ_θ‖²/(2β̃)``, and with any
     model variance the closed-form Gaussian KL, through ``posterior_kl``."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     case = _steps_from_2(betas, case)
     x_t = case.noise
     model_mean = case.other
-    c0, ct, var = th.posterior(betas, case.t)
+    c0, ct, var = th.posterior(sch, case.t)
     mu = _col(c0) * case.x0 + _col(ct) * x_t
     tol_ = _tol(betas, case, tol)
     for model_var, what in ((var, "same variance β̃_t"), (betas[case.t - 1], "model variance β_t")):
@@ -540,10 +554,11 @@ def check_kl_same_variance(candidate: Any, case: DDPMCase, *,
 # --------------------------------------------------------------------------- sampling
 def check_ancestral_step(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.ancestral_sampling: ``x_{t-1} = μ_θ,t(x_t) + √β̃_t z`` with ``z = 0`` at ``t = 1``."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     x_t, eps = case.x0, case.other
-    kx, ke = th.eps_mean(betas, case.t)
-    _, _, var = th.posterior(betas, case.t)
+    kx, ke = th.eps_mean(sch, case.t)
+    _, _, var = th.posterior(sch, case.t)
     std = np.where(case.t == 1, 0.0, np.sqrt(var))
     eps_used = clipped_eps(candidate, betas, case.t, x_t, eps)
     expected = _col(kx) * x_t + _col(ke) * eps_used + _col(std) * case.noise
@@ -569,13 +584,29 @@ def check_ancestral_step(candidate: Any, case: DDPMCase, *, tol: Tolerance | Non
                  tol=_tol(betas, case, tol), scale=scale, inputs=case.describe())
 
 
+def _unit_probes(T: int, n: int, like: Any) -> Any:
+    """Noises ``(T, n, 1)`` like ``like``, zero but ``z[k-1, k+1] = 1`` for ``k = 1..T``: the 0/1 entries are
+    exact in any dtype, so they are made in place, not copied from float64. On the CPU the zeros come from
+    numpy's calloc (pages the sampler never writes are not zero-filled: at T = 4000 the probe is 128 MB)."""
+    import torch
+
+    np_dtype = {torch.float64: np.float64, torch.float32: np.float32, torch.float16: np.float16}.get(like.dtype)
+    if like.device.type == "cpu" and np_dtype is not None:
+        noises = torch.from_numpy(np.zeros((T, n, 1), dtype=np_dtype))
+    else:
+        noises = torch.zeros((T, n, 1), dtype=like.dtype, device=like.device)
+    noises[torch.arange(T, device=like.device), torch.arange(2, n, device=like.device), 0] = 1.0
+    return noises
+
+
 def check_sampler_law(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.ancestral_sampling: with the exact ε-predictor of Gaussian data N(m, s²) the sampler is a
     linear-Gaussian chain; its output law (read off exactly by probing the candidate's ``sample``
     with unit noises) equals the law the theory computes for that chain."""
     import torch
 
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     T = len(betas)
     mean0, var0 = float(case.extra["data_mean"]), float(case.extra["data_var"])
     abar = np.exp(np.cumsum(np.log1p(-betas)))
@@ -585,16 +616,21 @@ def check_sampler_law(candidate: Any, case: DDPMCase, *, tol: Tolerance | None =
     ct, et = case.tensor(c), case.tensor(e)
 
     def eps_model(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        # Called T times on T + 2 rows: a sampler passes one step for the whole batch, read as a scalar
+        # (a gather of T + 2 rows per call made the probe's T² cost double); rows at mixed steps gathered.
+        if t.numel() and torch.equal(t, t[:1].expand_as(t)):
+            k = int(t[0]) - 1
+            return ct[k] * x + et[k]
         return ct[t - 1][:, None] * x + et[t - 1][:, None]
 
-    # Batch of T + 2 probes: row 0 all noise zero; row 1 x_T = 1; row k + 1 has z_k = 1.
+    # Batch of T + 2 probes: row 0 all noise zero; row 1 x_T = 1; row k + 1 has z_k = 1. The probe is
+    # intrinsically (T, T + 2), every gain of the affine map (x_T, z_1..z_T) -> x_0 read in the one call.
     n = T + 2
     x_T = np.zeros((n, 1))
     x_T[1, 0] = 1.0
-    noises = np.zeros((T, n, 1))
-    for k in range(1, T + 1):
-        noises[k - 1, k + 1, 0] = 1.0
-    out = to_numpy(candidate.sample(eps_model, case.tensor(x_T), case.tensor(noises)))[:, 0]
+    x_T_ = case.tensor(x_T)
+    noises = _unit_probes(T, n, x_T_)
+    out = to_numpy(candidate.sample(eps_model, x_T_, noises))[:, 0]
     offset = out[0]
     gains = out[1:] - offset
     gains[1] = 0.0 if T >= 1 else gains[1]  # z_1 is unused at t = 1 (Algorithm 2): its gain is 0
@@ -621,9 +657,10 @@ def check_score_reparametrization(candidate: Any, case: DDPMCase, *,
                                   tol: Tolerance | None = None) -> None:
     """ddpm.score_reparametrization: ``s_θ,t = -ε_θ,t/√(1-ᾱ_t)``, so ``s = ∇ log q(x_t|x_0)`` at the
     true ε (000 L9 prints it without the minus sign)."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     eps = case.other
-    k = th.score_from_eps(betas, case.t)
+    k = th.score_from_eps(sch, case.t)
     got = candidate.score_from_eps(case.tensor(eps), case.steps())
     assert_close(got, _col(k) * eps, theorem="ddpm.score_reparametrization",
                  slide=SLIDES["ddpm.score_reparametrization"], what="s = -ε/√(1-ᾱ_t)",
@@ -633,10 +670,11 @@ def check_score_reparametrization(candidate: Any, case: DDPMCase, *,
 def check_score_form_step(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.sampling_in_score_form: ``x_{t-1} = x_t/√(1-β_t) + β_t/√(1-β_t) s_θ + σ_t z``, the same step
     as the ε-form at ``ε_θ = -√(1-ᾱ_t) s_θ``."""
-    betas = candidate_betas(candidate)
+    sch = candidate_schedule(candidate)
+    betas = sch.betas
     x_t, score = case.x0, case.other
-    kx, ks = th.score_step(betas, case.t)
-    _, _, var = th.posterior(betas, case.t)
+    kx, ks = th.score_step(sch, case.t)
+    _, _, var = th.posterior(sch, case.t)
     std = np.where(case.t == 1, 0.0, np.sqrt(var))
     expected = _col(kx) * x_t + _col(ks) * score + _col(std) * case.noise
     got = candidate.reverse_step_score(case.tensor(x_t), case.steps(), case.tensor(score),
@@ -658,8 +696,10 @@ def check_exact_denoiser(eps_model: Callable, betas: np.ndarray, mixture: Gaussi
     expected = np.empty_like(x_t)
     cond = np.empty(len(ts))
     scale = np.empty_like(x_t)
-    for i, t in enumerate(ts):
-        m, v = th.forward_marginal(betas, int(t))
+    ms, vs = th.forward_marginal(betas, ts)  # every row's step at once: the schedule is read once
+    sched_cond = schedule_condition(betas, ts)
+    for i in range(len(ts)):
+        m, v = ms[i], vs[i]
         noised = mixture.noised(float(m), float(v))
         expected[i] = -np.sqrt(v) * noised.score(x_t[i])
         # First order: solving with Σ_k amplifies by its condition number, the softmax of the
@@ -669,7 +709,7 @@ def check_exact_denoiser(eps_model: Callable, betas: np.ndarray, mixture: Gaussi
         kappa = float(np.max(np.linalg.cond(noised.covs)))
         logits = float(np.max(np.abs(np.sum(diff * prec_diff, axis=1))
                               + np.abs(np.linalg.slogdet(noised.covs)[1])))
-        cond[i] = float(schedule_condition(betas, int(t))) * (mixture.dim * kappa + logits + 1)
+        cond[i] = float(sched_cond[i]) * (mixture.dim * kappa + logits + 1)
         scale[i] = np.sqrt(v) * np.max(np.abs(prec_diff), axis=0) * (1 + logits)
     got = eps_model(case.tensor(x_t), case.steps())
     assert_close(got, expected, theorem="ddpm.score_reparametrization",
@@ -724,9 +764,13 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     """
     B = draw(st.integers(1, max_batch))
     d = draw(st.integers(min_dim, max_dim))
-    t = np.array(draw(st.lists(st.integers(min_t, T), min_size=B, max_size=B)), dtype=np.int64)
+    # Model parameters, the data law and the steps from one drawn seed: their edge values are not
+    # where bugs hide (the ends of the schedule are forced below), and a Hypothesis draw each was
+    # most of a case's cost.
+    rng = case_rng(draw)
+    t = rng.integers(min_t, T + 1, B).astype(np.int64)
     # Both ends of the schedule with raised probability (where conditioning is worst / β̃ → 0).
-    ends = draw(st.sampled_from(("both", "both", "both", "first", "last", "drawn")))
+    ends = ("both", "both", "both", "first", "last", "drawn")[int(rng.integers(6))]
     if ends in ("first", "both"):
         t[0] = min_t
     if ends in ("last", "both"):
@@ -734,9 +778,6 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     x0 = draw(arrays((B, d)))
     noise = draw(normal_arrays((B, d)))
     other = draw(arrays((B, d)))
-    # Model parameters from one drawn seed: their edge values are not where bugs hide, and a
-    # Hypothesis draw each was most of a case's cost.
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     extra = {
         "W": rng.uniform(-1.0, 1.0, (d, d)),  # linear ε-model x W + (t/T) b_eps
         "b_eps": rng.uniform(-1.0, 1.0, d),
@@ -744,10 +785,10 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
         "b_chain": rng.uniform(-0.5, 0.5, T),
         "v": rng.uniform(0.01, 1.0, T),
         "seed": int(rng.integers(0, 2**31 - 1)),  # torch's seed where a step's law is checked by sampling
-        "data_mean": draw(st.floats(-2.0, 2.0)),  # Gaussian data N(m, s²) for the sampler law
-        "data_var": draw(st.floats(0.01, 2.0)),
+        "data_mean": rng.uniform(-2.0, 2.0),  # Gaussian data N(m, s²) for the sampler law
+        "data_var": rng.uniform(0.01, 2.0),
     }
-    return DDPMCase(t, x0, noise, other, dtype, device, extra, table_dtype)
+    return DDPMCase(t, x0, noise, other, dtype=dtype, device=device, extra=extra, table_dtype=table_dtype)
 
 
 class VerifyReport(_verify.VerifyReport):
@@ -757,6 +798,8 @@ class VerifyReport(_verify.VerifyReport):
 # The conventions a DDPM candidate may follow, tried one at a time for a hint when a property fails.
 HINT_KEYS = ("steps", "time_direction", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0",
              "table_dtype")
+#: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
+CONVENTIONS_HONOURED = HINT_KEYS
 
 
 def _not_applicable(prop: Property, T: int, conv: Conventions) -> str | None:
@@ -767,11 +810,9 @@ def _not_applicable(prop: Property, T: int, conv: Conventions) -> str | None:
     return None
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, conventions: Any = None,
-           max_examples: int | None = None, shrink: bool | float = True, min_dim: int = 1, max_dim: int = 4,
-           max_batch: int = 6, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any, *, min_dim: int = 1, max_dim: int = 4,
+           max_batch: int = 6) -> VerifyReport:
     """Run every DDPM property the candidate supports under Hypothesis, and report each one.
 
     ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or
@@ -789,13 +830,9 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
     """
     betas = candidate_betas(candidate)
     T = len(betas)
-    conv = Conventions.parse(conventions)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
+    dtype, device, conv = run.dtype, run.device, run.conventions
     table_dtype = conv.table_dtype or _table_dtype(candidate, dtype)
     _check_shapes(min_dim, max_dim, max_batch)
-    wanted = _verify.select(properties, PROPERTY_NAMES)
-    declared = Declared(candidate, conv, betas)
-    kw = _verify.settings_kw(max_examples, shrink)
 
     def strategy(prop: Property, table: Any = table_dtype) -> st.SearchStrategy:
         sampler = prop.check is check_sampler_law
@@ -805,12 +842,9 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
     def hint(prop: Property, case: DDPMCase, violation: TheoremViolation) -> str | None:
         return hint_for(prop, candidate, betas, conv, case, strategy)
 
-    return _verify.run_properties(
-        declared, PROPERTIES, VerifyReport(type(candidate).__name__, conventions=conv), wanted=wanted, kw=kw,
-        strategy=strategy, not_applicable=lambda prop: _not_applicable(prop, T, conv),
-        none_provided=f"{type(candidate).__name__} provides none of the DDPM methods "
-                      f"(see dgmcheck.checks.ddpm.DDPMCandidate)",
-        hint=hint, raise_on_failure=raise_on_failure, reproduce=reproduce)
+    return run.properties(strategy, candidate=Declared(candidate, conv, betas),
+                          not_applicable=lambda prop: _not_applicable(prop, T, conv),
+                          provides="DDPM methods (see dgmcheck.checks.ddpm.DDPMCandidate)", hint=hint)
 
 
 def _check_shapes(min_dim: int, max_dim: int, max_batch: int) -> None:
@@ -875,8 +909,8 @@ def verify_over_schedules(factory: Callable[[Any], Any], *, dtype: Any = None,
 
     from dgmcheck.checks import strategies as strat
 
+    conv = declared_conventions(conventions, "ddpm", CONVENTIONS_HONOURED)
     dtype, device = _verify.dtype_device(None, dtype, device)
-    conv = Conventions.parse(conventions)
     kinds = strat.SCHEDULE_KINDS if schedules is None else tuple(schedules)
     if isinstance(schedules, str) or not kinds or not set(kinds) <= set(strat.SCHEDULE_KINDS):
         raise ValueError(f"schedules must be a non-empty collection of {strat.SCHEDULE_KINDS}, got {schedules!r}")

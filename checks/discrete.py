@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -33,6 +33,7 @@ from dgmcheck.checks.conventions import Conventions, declared, hint_text
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import (  # noqa: F401 - public here too
     CHAIN_KINDS,
+    Case,
     Chain,
     absorbing_chains,
     case_rng,
@@ -74,7 +75,7 @@ class DiscreteCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class DiscreteCase:
+class DiscreteCase(Case):
     """Concrete inputs of one check, float64 numpy / int numpy, shared by all properties."""
 
     t: np.ndarray  # (B,) steps 1..T
@@ -90,12 +91,6 @@ class DiscreteCase:
     alpha: np.ndarray  # (B,) in (0, 1)
     dalpha: np.ndarray  # (B,) < 0
     lams: tuple[float, float]  # lam_from > lam_to
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def tokens(self, a: np.ndarray):
         import torch
@@ -147,7 +142,8 @@ def discrete_cases(draw: st.DrawFn, chain: Chain, *, dtype: Any, device: Any = "
     lam_from = draw(st.sampled_from([1.0, 0.5, 0.05]) | st.floats(0.05, 1.0))
     lam_to = draw(st.just(0.0) | st.floats(0.0, lam_from * 0.99))
     return DiscreteCase(t, x0, x_t, X0, Xt, q, p, log_probs, P, prior, alpha, dalpha,
-                        (lam_from, lam_to), dtype, device, {"m": m, "seed": int(rng.integers(0, 2**31 - 1))})
+                        (lam_from, lam_to), dtype=dtype, device=device,
+                        extra={"m": m, "seed": int(rng.integers(0, 2**31 - 1))})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -525,11 +521,11 @@ class WithLayout:
         return getattr(self._candidate, name)
 
 
-def declared_layout(candidate: Any, layout: str | None, *, warn: bool = True) -> WithLayout:
+def declared_layout(candidate: Any, layout: str | None, *, warn: bool = True, stacklevel: int = 3) -> WithLayout:
     """``candidate`` held to ``layout`` (``None``: nothing declared). Undeclared, the candidate's
     ``convention`` attribute says it (a DeprecationWarning where it changes the layout from the
-    lecture's column one, with ``warn``), else the column layout; an attribute that contradicts a
-    declaration is a ValueError."""
+    lecture's column one, with ``warn``, attributed ``stacklevel`` frames up as in ``warnings.warn``),
+    else the column layout; an attribute that contradicts a declaration is a ValueError."""
     if isinstance(candidate, WithLayout):
         candidate = candidate._candidate
     own = getattr(candidate, "convention", None)
@@ -537,39 +533,33 @@ def declared_layout(candidate: Any, layout: str | None, *, warn: bool = True) ->
         if own not in (None, "column") and warn:
             warnings.warn(f"candidate.convention={own!r} is deprecated: declare the matrix layout with "
                           f"verify(..., conventions=Conventions(matrix_layout={own!r})) "
-                          f"(--conventions matrix_layout={own})", DeprecationWarning, stacklevel=3)
+                          f"(--conventions matrix_layout={own})", DeprecationWarning, stacklevel=stacklevel)
         layout = own if own is not None else "column"
     elif own is not None and own != layout:
         raise ValueError(f"conventions.matrix_layout={layout!r} contradicts candidate.convention={own!r}")
     return WithLayout(candidate, layout)
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
-           shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every discrete property the candidate supports on its own chain, under Hypothesis; a
     failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
     ``conventions.matrix_layout`` (``"column"``: ``[Q]_{ij} = q(i|j)``, the default, or ``"row"``)
     declares the layout of ``Qs``; a candidate's ``convention`` attribute is deprecated (used only
     when nothing is declared, with a DeprecationWarning where it says ``"row"``)."""
-    conv = declared(conventions, "discrete", CONVENTIONS_HONOURED)
-    candidate = declared_layout(candidate, conv.matrix_layout if conventions is not None else None)
-    conv = conv.replace(matrix_layout=candidate.convention)
+    # stacklevel: the warning names the caller of ``verify`` (through its scaffold)
+    candidate = declared_layout(candidate, run.conventions.matrix_layout if run.conventions_given else None,
+                                stacklevel=4)
     Qs, conv_ = candidate_chain(candidate)
     mask = getattr(candidate, "mask", None)
     betas = getattr(candidate, "betas", None)
     chain = Chain("candidate", conv_, Qs, None if betas is None else to_numpy(betas),
                   None if mask is None else int(mask))
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(getattr(candidate, "_candidate", candidate)).__name__
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda prop: discrete_cases(chain, dtype=dtype, device=device),
+    return run.properties(
+        lambda prop: discrete_cases(chain, dtype=run.dtype, device=run.device), candidate=candidate,
+        conventions=run.conventions.replace(matrix_layout=candidate.convention),
         lacks=lambda prop: _missing(prop, candidate), not_applicable=lambda prop: _chain_reason(prop, Qs, conv_),
-        none_provided=f"{name} provides none of the discrete methods (see dgmcheck.checks.discrete.DiscreteCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+        provides="discrete methods (see dgmcheck.checks.discrete.DiscreteCandidate)")
 
 
 def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, device: Any = "cpu",

@@ -34,8 +34,7 @@ representable in the candidate's dtype, so the oracle sees exactly the numbers t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,10 +42,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import profile_name
-from dgmcheck.checks.strategies import case_rng, to_tensor
+from dgmcheck.checks.strategies import Case, case_rng, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import edm as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -62,7 +60,7 @@ ORDERS = {"euler": th.EULER_ORDER, "heun": th.HEUN_ORDER}
 
 # ----------------------------------------------------------------------------------------- the case
 @dataclass(frozen=True)
-class EDMCase:
+class EDMCase(Case):
     """One drawn input: mixture ``data``, a decreasing grid ``sigmas`` ending in 0 (values representable in
     ``dtype``), a step index ``i``, points ``x`` near ``p_{σ_i}`` and ``x_start`` near ``p_{σ_0}``, and the
     Karras parameters ``(n, sigma_min, sigma_max, rho)`` of ``karras_grid``."""
@@ -74,12 +72,6 @@ class EDMCase:
     x_start: np.ndarray
     x_last: np.ndarray
     karras: tuple[int, float, float, float]
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: Any):
-        return to_tensor(np.asarray(a, dtype=np.float64), dtype=self.dtype, device=self.device)
 
     def model(self):
         """The exact denoiser of ``data`` in the candidate's dtype and device (k-diffusion's ``model``)."""
@@ -140,7 +132,7 @@ def edm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", data: Gaussia
     x = representable(_near(mix, float(sig[i]), z[0], k), dtype)
     x0 = representable(_near(mix, float(sig[0]), z[1], k), dtype)
     x_last = representable(_near(mix, float(sig[last]), z[2], k), dtype)
-    return EDMCase(mix, sig, int(i), x, x0, x_last, karras, dtype, device)
+    return EDMCase(mix, sig, int(i), x, x0, x_last, karras, dtype=dtype, device=device)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -352,7 +344,7 @@ def check_heun_sampler(candidate: Any, case: EDMCase, *, tol: Tolerance | None =
 
 # ------------------------------------------------------------------------------------------- orders
 @dataclass(frozen=True)
-class OrderCase:
+class OrderCase(Case):
     """A mixture, ``σ_max ∈ [1, 10]``, ``σ_min ∈ [0.05, 0.5]``, ``ρ ∈ [1, 7]`` and start points near ``p_{σ_max}``."""
 
     data: GaussianMixture
@@ -360,7 +352,6 @@ class OrderCase:
     sigma_max: float
     rho: float
     x: np.ndarray
-    device: Any = "cpu"
 
     def describe(self) -> dict[str, Any]:
         return {"weights": self.data.weights, "means": self.data.means, "covs": self.data.covs,
@@ -376,7 +367,7 @@ def order_cases(draw: st.DrawFn, *, device: Any = "cpu", data: GaussianMixture |
     rho = rng.uniform(1.0, 7.0)
     z = np.clip(rng.standard_normal((3, mix.dim)), -3, 3)
     k = rng.integers(0, mix.n_components, 3)
-    return OrderCase(mix, lo, hi, rho, _near(mix, hi, z, k), device)
+    return OrderCase(mix, lo, hi, rho, _near(mix, hi, z, k), device=device)
 
 
 def check_order(candidate: Any, case: OrderCase, method: str, *, tol: Tolerance | None = None) -> None:
@@ -397,7 +388,8 @@ def check_order(candidate: Any, case: OrderCase, method: str, *, tol: Tolerance 
         exact_end = th.gaussian_flow(d.means[0], d.covs[0], case.sigma_max, case.sigma_min, case.x)
     else:
         exact_end = th.mixture_flow(d, case.sigma_max, case.sigma_min, case.x)
-    model = EDMCase(d, np.zeros(2), 0, case.x, case.x, case.x, (2, 0.1, 1.0, 1.0), torch.float64, case.device).model()
+    model = EDMCase(d, np.zeros(2), 0, case.x, case.x, case.x, (2, 0.1, 1.0, 1.0), dtype=torch.float64,
+                    device=case.device).model()
     x = to_tensor(case.x, dtype=torch.float64, device=case.device)
     errs = []
     for n in th.N_LADDER:
@@ -462,20 +454,14 @@ def _as_mixture(data: Any) -> GaussianMixture | None:
     raise TypeError(f"data must be a Gaussian mixture (weights, means, covs), got {type(data).__name__}")
 
 
-def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
-           shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any, *, data: Any = None) -> VerifyReport:
     """Run every σ-sampler property the candidate supports (module docstring) under Hypothesis.
 
     ``data`` (a Gaussian mixture; default ``candidate.data``) fixes the data law; without it each example
     draws one (the ``denoiser`` property needs it). A fixed grid ``candidate.sigmas`` replaces the drawn
     Karras grids. ``euler_order``/``heun_order`` run under ``HYPOTHESIS_PROFILE=thorough`` or when named.
     """
-    conv = declared(conventions, "edm", CONVENTIONS_HONOURED)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    wanted = _verify.select(properties, PROPERTY_NAMES)
-    name = _verify.candidate_name(candidate)
     mix = _as_mixture(data if data is not None else getattr(candidate, "data", None))
     grid = getattr(candidate, "sigmas", None)
     grid = None if grid is None or callable(grid) else to_numpy(grid)
@@ -492,20 +478,17 @@ def verify(candidate: Any, *, data: Any = None, dtype: Any = None, device: Any =
             return "needs data (the Gaussian mixture the denoiser is exact for)"
         if prop.free_grid and grid is not None:
             return "the candidate samples on its own fixed grid (sigmas)"
-        if prop.slow and wanted is None and profile_name() != "thorough":
+        if prop.slow and run.wanted is None and profile_name() != "thorough":
             return "slow: runs under HYPOTHESIS_PROFILE=thorough or when asked for by name"
         return None
 
     def strategy(prop: Property) -> st.SearchStrategy:
         if prop.slow:
-            return order_cases(device=device, data=mix)
-        return edm_cases(dtype=dtype, device=device, data=mix, grid=grid)
+            return order_cases(device=run.device, data=mix)
+        return edm_cases(dtype=run.dtype, device=run.device, data=mix, grid=grid)
 
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=wanted, kw=_verify.settings_kw(max_examples, shrink),
-        strategy=strategy, not_applicable=not_applicable, lacks=lacks,
-        none_provided=f"{name} provides none of the σ-sampler methods (see dgmcheck.checks.edm)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(strategy, not_applicable=not_applicable, lacks=lacks,
+                          provides="σ-sampler methods (see dgmcheck.checks.edm)")
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,13 +24,13 @@ from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.strategies import (
+    Case,
     arrays,
     case_rng,
     edged,
     gaussian_mixtures,
     normal_arrays,
     path_specs,
-    to_tensor,
     with_ends,
 )
 from dgmcheck.checks.tolerances import Tolerance, exact
@@ -59,7 +59,7 @@ class PathCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class FMCase:
+class FMCase(Case):
     """Inputs of one check: ``t`` (B,), float64 arrays ``x0, x1, x`` (B, d), data mixture."""
 
     t: np.ndarray
@@ -67,12 +67,6 @@ class FMCase:
     x1: np.ndarray
     x: np.ndarray
     mixture: GaussianMixture
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def describe(self) -> dict[str, Any]:
         return {"t": self.t.tolist(), "x0": self.x0, "x1": self.x1, "x": self.x,
@@ -337,7 +331,7 @@ def check_cfm_equals_fm(candidate: Any, spec: PathSpec, case: FMCase, *,
     weights = np.outer(wz, wz).ravel()
     x0, x1 = X0.reshape(-1, 1), X1.reshape(-1, 1)
     tt = np.full(len(x0), t0)
-    sub = FMCase(tt, x0, x1, x0, case.mixture, case.dtype, case.device)
+    sub = FMCase(tt, x0, x1, x0, case.mixture, dtype=case.dtype, device=case.device)
     losses = to_numpy(candidate.cfm_loss(_linear_model(w1, b1, sub), sub.tensor(x0), sub.tensor(x1),
                                          sub.tensor(tt)))
     obj = th.linear_model_objectives(spec, t0, np.array([m]), np.array([[c]]), w1, b1)
@@ -431,7 +425,8 @@ def fm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", t_max: float =
              "data_mean": rng.uniform(-2.0, 2.0), "data_var": rng.uniform(0.05, 2.0),
              "w1": rng.uniform(-2.0, 2.0), "b1": rng.uniform(-2.0, 2.0)}
     return FMCase(t, draw(normal_arrays((B, d))), draw(arrays((B, d), -3.0, 3.0)),
-                  draw(arrays((B, d), -4.0, 4.0)), mixture, dtype, device, extra)
+                  draw(arrays((B, d), -4.0, 4.0)), mixture, dtype=dtype, device=device,
+                  extra=extra)
 
 
 # --------------------------------------------------------------------------- verify
@@ -462,10 +457,8 @@ class VerifyReport(_verify.VerifyReport):
     concept = "flow_matching"
 
 
-def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
-           shrink: bool | float = True, raise_on_failure: bool = True,
-           reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any, spec: PathSpec | None = None) -> VerifyReport:
     """Run every flow-matching property the candidate supports under Hypothesis.
 
     ``spec`` (default: ``candidate.spec``) is the path the candidate claims to implement.
@@ -473,22 +466,15 @@ def verify(candidate: Any, spec: PathSpec | None = None, *, dtype: Any = None, d
     property whose methods or path kind the candidate lacks is a TypeError. Every applicable
     property runs; a failure raises ``VerifyFailed`` with the whole report (``raise_on_failure``).
     """
-    conv = declared(conventions, "flow_matching", CONVENTIONS_HONOURED)
     spec = spec if spec is not None else getattr(candidate, "spec", None)
     if not isinstance(spec, PathSpec):
         raise TypeError("spec must be a dgmcheck.theory.flow_matching.PathSpec (or candidate.spec), "
                         f"got {type(spec).__name__}")
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(candidate).__name__
     table = [dataclasses.replace(p, check=lambda c, case, _p=p: _p.check(c, spec, case)) for p in PROPERTIES]
-    report = VerifyReport(f"{name} ({spec})")
-    return _verify.run_properties(
-        candidate, table, report, wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink), strategy=lambda prop: fm_cases(dtype=dtype, device=device),
+    return run.properties(
+        lambda prop: fm_cases(dtype=run.dtype, device=run.device), table=table, name=f"{run.name} ({spec})",
         not_applicable=lambda prop: None if spec.kind in prop.kinds else f"needs a {'/'.join(prop.kinds)} path",
-        none_provided=f"{name} provides none of the flow-matching methods "
-                      "(see dgmcheck.checks.flow_matching.PathCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+        provides="flow-matching methods (see dgmcheck.checks.flow_matching.PathCandidate)")
 
 
 def verify_over_specs(factory: Callable[[PathSpec], Any], *, dtype: Any = None, device: Any = "cpu",

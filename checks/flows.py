@@ -10,8 +10,8 @@ candidate's own maps with ``torch.func.jacrev``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import Case
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import flows as th
 
@@ -32,16 +32,10 @@ CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class FlowCase:
+class FlowCase(Case):
     """Points ``x`` (float64, ``(B, dim)``) at which every property is checked."""
 
     x: np.ndarray
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
 
 @st.composite
@@ -50,7 +44,7 @@ def flow_cases(draw: st.DrawFn, dim: int, *, dtype: Any, device: Any = "cpu", ma
     seed = draw(st.integers(0, 2**31 - 1))
     scale = draw(st.sampled_from([0.1, 1.0, 2.0]))
     x = np.random.default_rng(seed).normal(size=(B, dim)) * scale
-    return FlowCase(x, dtype, device, {"seed": seed, "scale": scale})
+    return FlowCase(x, dtype=dtype, device=device, extra={"seed": seed, "scale": scale})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -279,7 +273,6 @@ def check_realnvp(candidate: Any, case: FlowCase, *, tol: Tolerance | None = Non
 
 
 # --------------------------------------------------------------------------- verify
-Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -307,20 +300,12 @@ class VerifyReport(_verify.VerifyReport):
     concept = "flows"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every flow property the candidate supports under Hypothesis; raises ``TheoremViolation``
     on the first that fails."""
-    conv = declared(conventions, "flows", CONVENTIONS_HONOURED)
     dim = getattr(candidate, "dim", None)
     if not isinstance(dim, int) or dim < 1:
         raise TypeError(f"candidate must have a positive int 'dim'; {type(candidate).__name__} has {dim!r}")
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(candidate).__name__
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: flow_cases(dim, dtype=dtype, device=device),
-        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the flow methods",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda _prop: flow_cases(dim, dtype=run.dtype, device=run.device),
+                          lacks=lambda prop: _missing(prop, candidate), provides="flow methods")

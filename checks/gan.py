@@ -18,8 +18,8 @@ Case strategies: ``law_cases``, ``mixture_law_cases`` (probability vectors come 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,9 +27,8 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import case_rng, edged, probability_vectors, to_tensor
+from dgmcheck.checks.strategies import Case, case_rng, edged, probability_vectors
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import divergences as dv
 from dgmcheck.theory import gan as th
@@ -55,7 +54,7 @@ class GANCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class LawCase:
+class LawCase(Case):
     """Three laws ``p, q, r`` on the points ``x`` (sorted, distinct), with quadrature weights ``w``
     (``None``: plain probability vectors). ``extra`` holds θ, a perturbed D, WGAN-GP inputs."""
 
@@ -65,12 +64,9 @@ class LawCase:
     r: np.ndarray
     w: np.ndarray | None = None
     kind: str = "discrete"
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
 
     def tensor(self, a: np.ndarray | None):
-        return None if a is None else to_tensor(a, dtype=self.dtype, device=self.device)
+        return None if a is None else super().tensor(a)
 
     def rounded(self, a: np.ndarray | None) -> np.ndarray | None:
         """``a`` as the candidate sees it (rounded to its dtype), in float64."""
@@ -114,7 +110,7 @@ def law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_K: int = 
         q = p + rng.choice([1e-3, 1e-6]) * (q - p)
     theta = rng.choice([0.0, 1.0, -0.5]) if rng.random() < 0.5 else rng.uniform(-3, 3)
     extra = {"theta": float(theta), "D_other": rng.uniform(0.01, 0.99, K), "seed": int(rng.integers(0, 2**31 - 1))}
-    return LawCase(x, p, q, r, None, kind, dtype, device, extra)
+    return LawCase(x, p, q, r, None, kind, dtype=dtype, device=device, extra=extra)
 
 
 BACKGROUND = 1e-3  # weight of the uniform background on the quadrature interval [-10, 10]
@@ -139,7 +135,7 @@ def mixture_law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", nodes
     p, q, r = (d / np.sum(w * d) for d in dens)
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     extra = {"theta": 1.0, "D_other": rng.uniform(0.01, 0.99, nodes), "mixtures": (m1, m2, m3)}
-    return LawCase(x, p, q, r, w, "mixture", dtype, device, extra)
+    return LawCase(x, p, q, r, w, "mixture", dtype=dtype, device=device, extra=extra)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -451,24 +447,16 @@ class VerifyReport(_verify.VerifyReport):
     concept = "gan"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every GAN / divergence / Kantorovich-Rubinstein property the candidate supports.
 
     ``dtype``/``device`` default to the candidate's attributes, else float64 on the CPU. A named
     property whose methods the candidate lacks is a TypeError; the first failure raises
     ``TheoremViolation`` (``shrink=False`` reports it as drawn)."""
-    conv = declared(conventions, "gan", CONVENTIONS_HONOURED)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(candidate).__name__
 
     def strategy(prop: Property) -> st.SearchStrategy:
-        cases = law_cases(dtype=dtype, device=device)
-        return st.one_of(cases, mixture_law_cases(dtype=dtype, device=device)) if prop.mixtures else cases
+        cases = law_cases(dtype=run.dtype, device=run.device)
+        return st.one_of(cases, mixture_law_cases(dtype=run.dtype, device=run.device)) if prop.mixtures else cases
 
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
-        none_provided=f"{name} provides none of the GAN methods (see dgmcheck.checks.gan.GANCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(strategy, provides="GAN methods (see dgmcheck.checks.gan.GANCandidate)")

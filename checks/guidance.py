@@ -23,7 +23,7 @@ w = ½ still shows). The data is a Gaussian mixture whose classes are its compon
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +32,10 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, gaussian_mixtures, to_tensor
+from dgmcheck.checks.strategies import Case, arrays, gaussian_mixtures
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import guidance as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -46,7 +47,7 @@ CONVENTIONS_HONOURED = ("guidance_scale",)
 
 
 @dataclass(frozen=True)
-class GuidanceCase:
+class GuidanceCase(Case):
     """A mixture (data law, classes = components), noising ``scale``/``std``, points ``x`` (B, d),
     a class ``k`` and per-row weights ``gammas`` (B,)."""
 
@@ -56,17 +57,11 @@ class GuidanceCase:
     x: np.ndarray
     k: int
     gammas: np.ndarray
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-    conventions: Conventions = field(default_factory=Conventions)  # guidance_scale: what cfg_score means
+    conventions: Conventions = field(default_factory=Conventions, kw_only=True)  # guidance_scale: what cfg_score means
 
     @property
     def noised(self) -> GaussianMixture:
         return th.noised(self.mixture, self.scale, self.std)
-
-    def tensor(self, a: Any):
-        return to_tensor(np.asarray(a, dtype=np.float64), dtype=self.dtype, device=self.device)
 
     def describe(self) -> dict[str, Any]:
         m = self.mixture
@@ -277,8 +272,6 @@ def guidance_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_dim:
 
 # ------------------------------------------------------------------------------------ verify
 
-Property = _verify.Property
-
 
 PROPERTIES: tuple[Property, ...] = (
     Property("classifier", "guidance.classifier", check_classifier, ("classifier_guided_score",)),
@@ -292,17 +285,12 @@ class VerifyReport(_verify.VerifyReport):
     concept = "guidance"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every guidance property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.guidance`` is a candidate); dtype/device default to float64 on the CPU.
     ``conventions`` (a :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or
     ``"key=value"`` pairs) may declare ``guidance_scale="one_plus_w"``: ``cfg_score(s_u, s_c, w)``
     is then held to ``(1 + w) s_c - w s_u``; a failure the other scale explains carries a hint."""
-    return _verify.verify_family(
-        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: guidance_cases(dtype=dt, device=dev),
-        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
-        raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="guidance methods (see dgmcheck.checks.guidance)", conventions=conventions,
-        honours=CONVENTIONS_HONOURED)
+    return run.properties(lambda _p: guidance_cases(dtype=run.dtype, device=run.device),
+                          provides="guidance methods (see dgmcheck.checks.guidance)", carry_conventions=True)

@@ -19,7 +19,7 @@ DeprecationWarning); one that contradicts the declaration is a ValueError.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,9 +29,10 @@ from scipy import linalg
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, assert_mean_matches, to_numpy
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.conventions import Conventions, declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, gaussian_mixtures, to_tensor
+from dgmcheck.checks.strategies import Case, arrays, gaussian_mixtures
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import langevin as th
 from dgmcheck.theory import score as th_score
@@ -58,7 +59,7 @@ class LangevinCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class LangevinCase:
+class LangevinCase(Case):
     """A Gaussian target ``N(m, C)`` (also the data of the annealed checks), a step ``η`` below the
     slide's ``2/L = 2 λ_min(C)``, a start law ``N(μ₀, S₀)``, NCSN levels, and a mixture target."""
 
@@ -74,17 +75,12 @@ class LangevinCase:
     mixture: GaussianMixture
     mc_eta: float
     seed: int
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-    conventions: Conventions | None = None  # None: the candidate's ``convention`` attribute, else η
+    # None: the candidate's ``convention`` attribute, else η
+    conventions: Conventions | None = field(default=None, kw_only=True)
 
     @property
     def d(self) -> int:
         return len(self.m)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def describe(self) -> dict[str, Any]:
         return {"m": self.m, "C": self.C, "eta": self.eta, "n_steps": self.n_steps, "mu0": self.mu0,
@@ -384,9 +380,6 @@ def langevin_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> Lange
                         dtype=dtype, device=device)
 
 
-Property = _verify.Property
-
-
 PROPERTIES: tuple[Property, ...] = (
     Property("stationary", "langevin.stationary", check_stationary, ("langevin_step",)),
     Property("annealed", "langevin.annealed", check_annealed, ("annealed_langevin",)),
@@ -399,18 +392,13 @@ class VerifyReport(_verify.VerifyReport):
     concept = "langevin"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED, parse=step_convention)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every Langevin property the candidate supports under Hypothesis; a failure raises
     ``VerifyFailed`` with the report of every property (``raise_on_failure``). ``properties``
     selects by name (``PROPERTY_NAMES``). ``conventions`` (a
     :class:`~dgmcheck.checks.conventions.Conventions`, a mapping or ``"key=value"`` pairs) may
     declare ``langevin_step="eps"``: the candidate's step argument is ``ε = η/2``
     (``x + ε ∇log p + √(2ε) z``); a failure the other step convention explains carries a hint."""
-    conv = step_convention(candidate, conventions)
-    return _verify.verify_family(
-        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: langevin_cases(dtype=dt, device=dev),
-        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
-        raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="Langevin functions (see LangevinCandidate)", conventions=conv, honours=CONVENTIONS_HONOURED)
+    return run.properties(lambda _p: langevin_cases(dtype=run.dtype, device=run.device),
+                          provides="Langevin functions (see LangevinCandidate)", carry_conventions=True)

@@ -10,8 +10,7 @@ a discrete model — and any of ``log_marginal(x)``, ``posterior(x)``, ``recon(x
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,9 +18,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import Case
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import latent as th
 
@@ -32,19 +31,13 @@ CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class LatentCase:
+class LatentCase(Case):
     """Observations ``x`` and variational laws ``q`` (float64 numpy), shared by all properties."""
 
     x: np.ndarray  # (B, d) floats or (B,) symbols
     q_mean: np.ndarray | None  # (B, k)
     q_cov: np.ndarray | None  # (B, k, k)
     q_probs: np.ndarray | None  # (B, K), with exact zeros
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def x_tensor(self):
         import torch
@@ -94,12 +87,13 @@ def latent_cases(draw: st.DrawFn, p: dict[str, np.ndarray], *, dtype: Any, devic
         A = rng.normal(size=(B, k, k)) * draw(st.sampled_from([0.1, 0.5, 1.5]))
         cov = A @ np.swapaxes(A, -1, -2) + 0.05 * np.eye(k)
         mean = rng.normal(size=(B, k)) * spread
-        return LatentCase(x, mean, cov, None, dtype, device, {"seed": seed})
+        return LatentCase(x, mean, cov, None, dtype=dtype, device=device, extra={"seed": seed})
     K, V = p["lik"].shape
     x = rng.integers(0, V, size=B)
     q = rng.random((B, K)) * (rng.random((B, K)) > 0.3)
     q[np.arange(B), rng.integers(0, K, B)] += 0.1
-    return LatentCase(x, None, None, q / q.sum(-1, keepdims=True), dtype, device, {"seed": seed})
+    return LatentCase(x, None, None, q / q.sum(-1, keepdims=True), dtype=dtype, device=device,
+                      extra={"seed": seed})
 
 
 # --------------------------------------------------------------------------- oracle per row
@@ -226,7 +220,6 @@ def check_optimal_q(candidate: Any, case: LatentCase, *, tol: Tolerance | None =
 
 
 # --------------------------------------------------------------------------- verify
-Property = _verify.Property
 
 
 PROPERTIES: tuple[Property, ...] = (
@@ -242,18 +235,10 @@ class VerifyReport(_verify.VerifyReport):
     concept = "latent"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every ELBO property the candidate supports on its own parameters under Hypothesis;
     raises ``TheoremViolation`` on the first that fails."""
-    conv = declared(conventions, "latent", CONVENTIONS_HONOURED)
     p = params(candidate)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(candidate).__name__
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: latent_cases(p, dtype=dtype, device=device),
-        none_provided=f"{name} provides none of the ELBO methods",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda _prop: latent_cases(p, dtype=run.dtype, device=run.device),
+                          provides="ELBO methods")

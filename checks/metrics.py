@@ -16,8 +16,8 @@ Case strategies: ``feature_pairs``, ``point_cloud_cases`` (pairs of Gaussians co
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,8 @@ from hypothesis import strategies as st
 from dgmcheck.checks import _verify
 from dgmcheck.checks import strategies as S
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import gaussian_pairs, to_tensor
+from dgmcheck.checks.strategies import Case, gaussian_pairs
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps
 from dgmcheck.theory import metrics as tm
 from dgmcheck.theory import wasserstein as ws
@@ -40,7 +39,7 @@ CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class MetricCase:
+class MetricCase(Case):
     """Two Gaussians ``(mu1, S1), (mu2, S2)``, two feature sets ``X (n, d)``, ``Y (m, d)``, an
     orthogonal ``O (d, d)`` and shift ``c (d,)``, and the kind of the draw."""
 
@@ -53,12 +52,6 @@ class MetricCase:
     O: np.ndarray
     c: np.ndarray
     kind: str
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def rounded(self, a: np.ndarray) -> np.ndarray:
         return to_numpy(self.tensor(a))
@@ -105,7 +98,7 @@ def metric_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> MetricC
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     d = X.shape[1]
     return MetricCase(mu1, S1, mu2, S2, X, Y, S.orthogonal_matrix(rng, d), rng.normal(size=d) * 2,
-                      f"{gkind}/{fkind}", dtype, device)
+                      f"{gkind}/{fkind}", dtype=dtype, device=device)
 
 
 @st.composite
@@ -126,7 +119,8 @@ def point_cloud_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> Me
     elif kind == "subset":
         Y = X[rng.permutation(n)[: int(rng.integers(k + 1, n + 1))]].copy()
     z = np.zeros(d)
-    return MetricCase(z, np.eye(d), z, np.eye(d), X, Y, np.eye(d), z, kind, dtype, device, {"k": k})
+    return MetricCase(z, np.eye(d), z, np.eye(d), X, Y, np.eye(d), z, kind, dtype=dtype, device=device,
+                      extra={"k": k})
 
 
 # --------------------------------------------------------------------------- error bounds
@@ -323,16 +317,8 @@ class VerifyReport(_verify.VerifyReport):
     concept = "metrics"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every metrics property the candidate supports (see the module docstring)."""
-    conv = declared(conventions, "metrics", CONVENTIONS_HONOURED)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    name = type(candidate).__name__
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda prop: prop.strategy(dtype=dtype, device=device),
-        none_provided=f"{name} provides none of gaussian_w2, fid, precision_recall",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda prop: prop.strategy(dtype=run.dtype, device=run.device),
+                          provides="gaussian_w2, fid, precision_recall")

@@ -15,8 +15,8 @@ Theorems ``ode.euler``, ``ode.heun``, ``ode.picard_reversibility``, ``ode.contin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import case_rng, edged, to_tensor
+from dgmcheck.checks.strategies import Case, case_rng, edged, to_tensor
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import ode as th
 
@@ -38,7 +39,7 @@ THEOREM_OF_METHOD = {"euler": "ode.euler", "heun": "ode.heun"}
 
 
 @dataclass(frozen=True)
-class ODECase:
+class ODECase(Case):
     """One drawn problem: ``f(x, t) = (α + βt)(A x + b)`` on ``[t0, t0 + T]`` (``T`` may be negative),
     a forcing ``e^{λt} u``, a tanh field ``tanh(W x + c)``, a Gaussian start ``N(m, S)``; arrays float64."""
 
@@ -56,16 +57,10 @@ class ODECase:
     m: np.ndarray
     S: np.ndarray
     steps: np.ndarray  # a short non-uniform grid of step fractions (sum 1) for the one-step checks
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
 
     @property
     def d(self) -> int:
         return self.A.shape[0]
-
-    def tensor(self, a: Any):
-        return to_tensor(np.asarray(a, dtype=np.float64), dtype=self.dtype, device=self.device)
 
     def describe(self) -> dict[str, Any]:
         return {"A": self.A, "b": self.b, "alpha": self.alpha, "beta": self.beta, "t0": self.t0,
@@ -395,8 +390,6 @@ def ode_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_dim: int 
 
 # ----------------------------------------------------------------------------------- verify
 
-Property = _verify.Property
-
 
 PROPERTIES: tuple[Property, ...] = (
     Property("euler_step", "ode.euler", check_euler_step, ("euler",)),
@@ -416,15 +409,10 @@ class VerifyReport(_verify.VerifyReport):
     concept = "ode"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every ODE property the candidate supports under Hypothesis (the module
     ``dgmcheck.impl.ode`` is a candidate). ``dtype``/``device`` default to the candidate's
     attributes, else float64 on the CPU (the order and reversibility slopes always run in float64)."""
-    return _verify.verify_family(
-        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: ode_cases(dtype=dt, device=dev),
-        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
-        raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="ODE methods (see dgmcheck.checks.ode)", conventions=conventions,
-        honours=CONVENTIONS_HONOURED)
+    return run.properties(lambda _p: ode_cases(dtype=run.dtype, device=run.device),
+                          provides="ODE methods (see dgmcheck.checks.ode)")

@@ -11,8 +11,7 @@ amplification of forming ``1-ᾱ`` from ``ᾱ``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -20,8 +19,8 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
-from dgmcheck.checks.strategies import arrays, case_rng, normal_arrays, steps_with_ends, to_tensor
+from dgmcheck.checks._verify import Property
+from dgmcheck.checks.strategies import Case, arrays, case_rng, normal_arrays, steps_with_ends
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import parametrization as th
 
@@ -45,19 +44,13 @@ class ParametrizationCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class ParamCase:
+class ParamCase(Case):
     """Steps ``t`` (B,), float64 rows ``x0``, ``eps``, ``other`` (an arbitrary prediction) (B, d)."""
 
     t: np.ndarray
     x0: np.ndarray
     eps: np.ndarray
     other: np.ndarray
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def steps(self):
         import torch
@@ -176,10 +169,8 @@ def param_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu", max
     d = draw(st.integers(1, max_dim))
     t = steps_with_ends(case_rng(draw), B, 1, T)
     return ParamCase(t, draw(arrays((B, d))), draw(normal_arrays((B, d))), draw(arrays((B, d))),
-                     dtype, device)
+                     dtype=dtype, device=device)
 
-
-Property = _verify.Property
 
 PROPERTIES: tuple[Property, ...] = (
     Property("affine", "parametrization.affine", check_affine, ("convert",)),
@@ -194,13 +185,9 @@ class VerifyReport(_verify.VerifyReport):
     concept = "parametrization"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
-           properties: Iterable[str] | None = None, conventions: Any = None, max_examples: int | None = None,
-           shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every parametrization property the candidate supports under Hypothesis."""
-    conv = declared(conventions, "parametrization", CONVENTIONS_HONOURED)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
     T = len(candidate_alpha_bars(candidate))
     pairs = candidate_pairs(candidate)
 
@@ -209,12 +196,7 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None,
             return "needs a conversion from eps"
         return None
 
-    name = _verify.candidate_name(candidate)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda prop: param_cases(T, dtype=dtype, device=device),
-        not_applicable=not_applicable,
-        none_provided=f"{name} provides none of the parametrization methods "
-                      "(see dgmcheck.checks.parametrization.ParametrizationCandidate)",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda prop: param_cases(T, dtype=run.dtype, device=run.device),
+                          not_applicable=not_applicable,
+                          provides="parametrization methods "
+                                   "(see dgmcheck.checks.parametrization.ParametrizationCandidate)")

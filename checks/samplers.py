@@ -42,8 +42,8 @@ constant along the path).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -51,9 +51,8 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import case_rng, to_tensor
+from dgmcheck.checks.strategies import Case, case_rng
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
 from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import fokker_planck as fp
@@ -75,7 +74,7 @@ class SamplerCandidate(Protocol):
 
 # ----------------------------------------------------------------------------------------- the case
 @dataclass(frozen=True)
-class SamplerCase:
+class SamplerCase(Case):
     """One drawn input: time ``t``, points ``x`` (n, d) near ``p_t``, sampler noises, ``n_steps``,
     end time ``t_end`` and corrector ``step_size``; ``spec`` and ``data`` fix the exact ``p_t``."""
 
@@ -88,12 +87,6 @@ class SamplerCase:
     n_steps: int
     t_end: float
     step_size: float
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def times(self, t: float | None = None):
         import torch
@@ -437,7 +430,8 @@ def sampler_cases(draw: st.DrawFn, spec: fp.SDESpec, data: GaussianMixture, *, d
     cn = rng.standard_normal((n_steps, 2, n, d))
     lam = float(np.linalg.eigvalsh(spec.marginal(data, t_end).covs).min())
     eta = rng.uniform(1e-4, 0.5) * lam
-    return SamplerCase(spec, data, float(t), x, noises, cn, n_steps, float(t_end), eta, dtype, device)
+    return SamplerCase(spec, data, float(t), x, noises, cn, n_steps, float(t_end), eta, dtype=dtype,
+                       device=device)
 
 
 @dataclass(frozen=True)
@@ -467,29 +461,21 @@ class VerifyReport(_verify.VerifyReport):
     concept: ClassVar[str] = "samplers"
 
 
-def verify(candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None, dtype: Any = None,
-           device: Any = None, properties: Iterable[str] | None = None, conventions: Any = None,
-           max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any, *, data: Any = None, spec: fp.SDESpec | None = None) -> VerifyReport:
     """Run every property the candidate supports under Hypothesis (see the module docstring).
 
     ``data`` defaults to ``candidate.data``; ``spec`` to ``spec_of(candidate)``; ``dtype``/``device`` to
     the candidate's attributes, else float64 on the CPU. Raises ``TheoremViolation`` on the first failure.
     """
-    conv = declared(conventions, "samplers", CONVENTIONS_HONOURED)
     missing = [m for m in REQUIRED if not callable(getattr(candidate, m, None))]
     if missing:
         raise TypeError(f"{type(candidate).__name__} must provide {', '.join(missing)} "
                         f"(see dgmcheck.checks.samplers.SamplerCandidate)")
-    name = type(candidate).__name__
     candidate = as_xt(candidate)
     mix = as_mixture(data if data is not None else getattr(candidate, "data", None))
     spec = spec or spec_of(candidate)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name),
-        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: sampler_cases(spec, mix, dtype=dtype, device=device),
-        not_applicable=lambda prop: ("needs Gaussian data (one component)"
-                                     if prop.gaussian_only and mix.n_components != 1 else ""),
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda _prop: sampler_cases(spec, mix, dtype=run.dtype, device=run.device),
+                          candidate=candidate,
+                          not_applicable=lambda prop: ("needs Gaussian data (one component)"
+                                                       if prop.gaussian_only and mix.n_components != 1 else ""))

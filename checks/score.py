@@ -17,8 +17,8 @@ Gauss-Hermite reproduces only to its accuracy: ``QUAD_RTOL`` is added there.)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.strategies import arrays, case_rng, edged, gaussian_mixtures, to_tensor
+from dgmcheck.checks._verify import Property
+from dgmcheck.checks.strategies import Case, arrays, case_rng, edged, gaussian_mixtures
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import score as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -54,7 +55,7 @@ class ScoreCandidate(Protocol):
 
 
 @dataclass(frozen=True)
-class ScoreCase:
+class ScoreCase(Case):
     """Inputs of one check: data mixture (d <= 2), a noise level, score-model parameters, points."""
 
     mixture: GaussianMixture
@@ -67,12 +68,6 @@ class ScoreCase:
     noise: np.ndarray  # (B, d)
     log_z: float  # log of the normalizing constant added to log p
     sigmas: np.ndarray  # ascending NCSN levels
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
     def describe(self) -> dict[str, Any]:
         return {"mixture.weights": self.mixture.weights, "mixture.means": self.mixture.means,
@@ -377,9 +372,6 @@ def score_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", batch: int 
                      dtype=dtype, device=device)
 
 
-Property = _verify.Property
-
-
 PROPERTIES: tuple[Property, ...] = (
     Property("unnormalized", "score.unnormalized", check_unnormalized, ("score_from_log_density",)),
     Property("noise_kernel_gradient", "score.noise_kernel_gradient", check_noise_kernel_gradient,
@@ -395,14 +387,9 @@ class VerifyReport(_verify.VerifyReport):
     concept = "score"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every score-matching property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first failing one. ``properties`` selects by name (``PROPERTY_NAMES``)."""
-    return _verify.verify_family(
-        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: score_cases(dtype=dt, device=dev),
-        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
-        raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="score-matching functions (see ScoreCandidate)", conventions=conventions,
-        honours=CONVENTIONS_HONOURED)
+    return run.properties(lambda _p: score_cases(dtype=run.dtype, device=run.device),
+                          provides="score-matching functions (see ScoreCandidate)")

@@ -63,7 +63,7 @@ from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
 from dgmcheck.checks.conventions import Conventions, declared, hint_text
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import arrays, case_rng, edged, gaussian_mixtures, normal_arrays, to_tensor, with_ends
+from dgmcheck.checks.strategies import Case, arrays, case_rng, edged, gaussian_mixtures, normal_arrays, with_ends
 from dgmcheck.checks.tolerances import SAFETY, Tolerance, eps, exact
 from dgmcheck.impl.sde import as_xt
 from dgmcheck.theory import sde as th
@@ -151,7 +151,7 @@ def oracle_marginal(candidate: Any, t: np.ndarray, v0: float = 0.0) -> tuple[np.
 
 
 @dataclass(frozen=True)
-class SDECase:
+class SDECase(Case):
     """Inputs of one SDE check: times ``t`` (B,) in [0, T], ``x0`` and ``noise`` (B, d), and extras
     (a linear score model, a 1-D mixture, a chain length, a drawn linear SDE and grid for EM).
     ``conventions`` are the declared ones (``ve_origin``); ``table_dtype`` the precision of the
@@ -160,11 +160,8 @@ class SDECase:
     t: np.ndarray
     x0: np.ndarray
     noise: np.ndarray
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-    conventions: Conventions = field(default_factory=Conventions)
-    table_dtype: Any = None
+    conventions: Conventions = field(default_factory=Conventions, kw_only=True)
+    table_dtype: Any = field(default=None, kw_only=True)
 
     @property
     def precision(self) -> Any:
@@ -172,9 +169,6 @@ class SDECase:
         if self.table_dtype is not None and eps(self.table_dtype) > eps(self.dtype or "float64"):
             return self.table_dtype
         return self.dtype
-
-    def tensor(self, a: Any):
-        return to_tensor(np.asarray(a, dtype=np.float64), dtype=self.dtype, device=self.device)
 
     def describe(self, *extras: str) -> dict[str, Any]:
         out = {"t": self.t, "x0": self.x0, "noise": self.noise, "dtype": str(self.dtype),
@@ -268,32 +262,37 @@ def _check_closed_form(candidate: Any, case: SDECase, theorem: str, spec: Spec,
                  tol=tol or exact(case.precision, cond_g), inputs=case.describe())
 
 
+#: What each spec kind's checks need of the candidate (``spec_as``).
+SPEC_NEEDS = {th.VE: "a VE candidate (sigma_min, sigma_max)", th.VP: "a VP candidate (beta_min, beta_max)",
+              th.SubVP: "a sub-VP candidate (beta_min, beta_max, sde_kind='subvp')"}
+
+
+def spec_as(candidate: Any, kind: type, check: str) -> Any:
+    """The candidate's spec (``spec_of``) when it is a ``kind`` (of ``SPEC_NEEDS``); else a TypeError
+    saying what ``check`` needs."""
+    spec = spec_of(candidate)
+    if not isinstance(spec, kind):
+        raise TypeError(f"{check} needs {SPEC_NEEDS[kind]}")
+    return spec
+
+
 def check_ve_marginal(candidate: Any, case: SDECase, *, tol: Tolerance | None = None) -> None:
     """sde.ve_marginal: the VE SDE ``dx = √(dσ²/dt) dw`` has ``x_t | x_0 ~ N(x_0, (σ(t)² - σ(0)²) I)``;
     drift 0 and ``g = σ(t) √(2 log(σ_max/σ_min)/T)`` too."""
-    spec = spec_of(candidate)
-    if not isinstance(spec, th.VE):
-        raise TypeError("check_ve_marginal needs a VE candidate (sigma_min, sigma_max)")
-    _check_closed_form(candidate, case, "sde.ve_marginal", spec, tol)
+    _check_closed_form(candidate, case, "sde.ve_marginal", spec_as(candidate, th.VE, "check_ve_marginal"), tol)
 
 
 def check_vp_marginal(candidate: Any, case: SDECase, *, tol: Tolerance | None = None) -> None:
     """sde.vp_marginal: the VP SDE has ``x_t | x_0 ~ N(e^{-B(t)/2} x_0, (1 - e^{-B(t)}) I)``,
     ``B(t) = ∫_0^t β``; drift ``-β x/2``, ``g = √β``."""
-    spec = spec_of(candidate)
-    if not isinstance(spec, th.VP):
-        raise TypeError("check_vp_marginal needs a VP candidate (beta_min, beta_max)")
-    _check_closed_form(candidate, case, "sde.vp_marginal", spec, tol)
+    _check_closed_form(candidate, case, "sde.vp_marginal", spec_as(candidate, th.VP, "check_vp_marginal"), tol)
 
 
 def check_subvp_marginal(candidate: Any, case: SDECase, *, tol: Tolerance | None = None) -> None:
     """sde.moment_odes (the sub-VP instance): ``dx = -½ β x dt + √(β (1 - e^{-2B})) dw`` has
     ``x_t | x_0 ~ N(e^{-B/2} x_0, (1 - e^{-B})² I)`` (the moment ODEs solved in closed form,
     ``theory.sde.SubVP``; Song et al.'s sub-VP SDE, not on the lecture's slides)."""
-    spec = spec_of(candidate)
-    if not isinstance(spec, th.SubVP):
-        raise TypeError("check_subvp_marginal needs a sub-VP candidate (beta_min, beta_max, sde_kind='subvp')")
-    _check_closed_form(candidate, case, "sde.moment_odes", spec, tol)
+    _check_closed_form(candidate, case, "sde.moment_odes", spec_as(candidate, th.SubVP, "check_subvp_marginal"), tol)
 
 
 # --------------------------------------------------------------------------- chains
@@ -329,9 +328,7 @@ def check_ve_chain(candidate: Any, case: SDECase, *, tol: Tolerance | None = Non
     """sde.ve: the NCSN chain on ``t_i = i T/N`` has steps ``(1, √(σ_i² - σ_{i-1}²))`` and its marginal
     ``N(x_0, σ_i² - σ_0²)`` equals the VE SDE's at every grid point (telescoping: exact for every N)."""
     theorem, slide = "sde.ve", SLIDES["sde.ve"]
-    spec = spec_of(candidate)
-    if not isinstance(spec, th.VE):
-        raise TypeError("check_ve_chain needs a VE candidate (sigma_min, sigma_max)")
+    spec = spec_as(candidate, th.VE, "check_ve_chain")
     N = int(case.extra["N"])
     a, c = probe_chain(candidate, N, case, theorem, tol)
     sig = spec.chain_sigmas(N)
@@ -358,9 +355,7 @@ def check_vp_chain(candidate: Any, case: SDECase, *, tol: Tolerance | None = Non
     DDPM recursion (``theory.sde.ddpm_chain_moments``); they converge to the VP marginal as O(1/N)
     (``check_chain_rate``)."""
     theorem, slide = "sde.vp", SLIDES["sde.vp"]
-    spec = spec_of(candidate)
-    if not isinstance(spec, th.VP):
-        raise TypeError("check_vp_chain needs a VP candidate (beta_min, beta_max)")
+    spec = spec_as(candidate, th.VP, "check_vp_chain")
     N = int(case.extra["N"])
     a, c = probe_chain(candidate, N, case, theorem, tol)
     betas = spec.chain_betas(N)
@@ -675,7 +670,8 @@ def em_weak_errors(solver: Callable, dtype: Any = None, device: Any = "cpu") -> 
 
     bmin, bmax, T = VP_REF
     spec = th.VP(bmin, bmax, T)
-    case = SDECase(np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1)), dtype or torch.float64, device)
+    case = SDECase(np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1)), dtype=dtype or torch.float64,
+                   device=device)
 
     def drift(x, t):
         return -0.5 * (bmin + t / T * (bmax - bmin))[:, None] * x
@@ -821,7 +817,8 @@ def sde_cases(draw: st.DrawFn, *, T: float = 1.0, dtype: Any, device: Any = "cpu
         "em_noise": rng.standard_normal((n_grid, B, 1)),
         "path_noise": rng.standard_normal((n_grid, B, d)),
     }
-    return SDECase(t, x0, noise, dtype, device, extra, conventions or Conventions(), table_dtype)
+    return SDECase(t, x0, noise, dtype=dtype, device=device, extra=extra, conventions=conventions or Conventions(),
+                   table_dtype=table_dtype)
 
 
 @dataclass(frozen=True)
@@ -906,9 +903,9 @@ def hint_for(check: Callable[..., None], candidate: Any, conv: Conventions, case
     return None
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED,
+                       parse=lambda _candidate, conventions: parse_conventions(conventions))
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every SDE property the candidate supports (see the module docstring for the protocol);
     a failure raises ``VerifyFailed`` with the report of every property (``raise_on_failure``).
 
@@ -918,13 +915,10 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
     constants inside a float64 run). A VE failure the other origin explains carries a hint; any
     other key is a ValueError.
     """
-    conv = parse_conventions(conventions)
-    name = type(candidate).__name__
     candidate = as_xt(candidate)
     T = sde_T(candidate)
     spec = spec_of(candidate)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
-    wanted = _verify.select(properties, PROPERTY_NAMES)
+    dtype, device, conv = run.dtype, run.device, run.conventions
 
     def strategy_for(conv_: Conventions) -> st.SearchStrategy:
         return sde_cases(T=T, dtype=dtype, device=device, chain_N=_chain_range(spec), conventions=conv_,
@@ -939,18 +933,15 @@ def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties:
         fixed = (lambda c: st.just(_fixed_case(dtype, device, c))) if not prop.hypothesis else strategy_for
         return hint_for(prop.check, candidate, conv, case, fixed)
 
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name, conventions=conv), wanted=wanted,
-        kw=_verify.settings_kw(max_examples, shrink), strategy=strategy,
-        not_applicable=lambda prop: kind_reason(prop.kind, spec), hint=hint,
-        raise_on_failure=raise_on_failure, reproduce=reproduce)
+    return run.properties(strategy, candidate=candidate, not_applicable=lambda prop: kind_reason(prop.kind, spec),
+                          hint=hint)
 
 
 def _fixed_case(dtype: Any, device: Any, conventions: Conventions | None = None) -> SDECase:
     rng = np.random.default_rng(0)
     conv = conventions or Conventions()
-    return SDECase(np.array([0.5]), rng.standard_normal((1, 2)), rng.standard_normal((1, 2)), dtype, device,
-                   {"step": 0}, conv, conv.table_dtype)
+    return SDECase(np.array([0.5]), rng.standard_normal((1, 2)), rng.standard_normal((1, 2)), dtype=dtype,
+                   device=device, extra={"step": 0}, conventions=conv, table_dtype=conv.table_dtype)
 
 
 def verify_solvers(*, euler_maruyama: Callable | None = None, brownian_path: Callable | None = None,

@@ -10,7 +10,7 @@ same numbers.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -225,6 +225,24 @@ def to_tensor(array: np.ndarray, *, dtype: Any, device: Any = "cpu"):
     import torch
 
     return torch.tensor(np.asarray(array, dtype=np.float64)).to(device=device, dtype=dtype)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    """The base of every family's drawn case: the family's inputs are float64 numpy fields of the
+    subclass; ``dtype`` and ``device`` say how the candidate sees them (``dtype=None``: float64),
+    and ``extra`` holds what one property alone needs (model parameters, seeds, grids).
+    Keyword-only, so a family's own fields come first and positionally."""
+
+    dtype: Any = None
+    device: Any = "cpu"
+    extra: dict = field(default_factory=dict)
+
+    def tensor(self, a: Any, grad: bool = False):
+        """The float64 ``a`` as a tensor of the case's dtype and device (``to_tensor``); with ``grad``,
+        a leaf that requires grad."""
+        t = to_tensor(a, dtype=self.dtype, device=self.device)
+        return t.requires_grad_(True) if grad else t
 
 
 def tensors(shape: tuple[int, ...], *, dtype: Any, device: Any = "cpu", low: float = -4.0,

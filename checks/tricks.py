@@ -7,8 +7,7 @@ A candidate (a module of functions such as ``dgmcheck.impl.tricks`` or an object
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,9 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
+from dgmcheck.checks._verify import Property
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import Case
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import tricks as th
 
@@ -28,20 +28,13 @@ CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class TricksCase:
+class TricksCase(Case):
     theta: np.ndarray  # (K,) logits
     f: np.ndarray  # (K,) values of f on the K states
     a: np.ndarray  # (n,) log-weights
     n: int  # Monte Carlo sample size
     f_map: np.ndarray  # (K,) in 0..n_out-1 (not injective in general)
     n_out: int
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray, grad: bool = False):
-        t = to_tensor(a, dtype=self.dtype, device=self.device)
-        return t.requires_grad_(True) if grad else t
 
 
 @st.composite
@@ -52,7 +45,8 @@ def tricks_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> TricksC
     a = rng.normal(size=draw(st.integers(1, 6))) * draw(st.sampled_from([0.0, 0.5, 5.0]))
     n_out = draw(st.integers(1, K))
     return TricksCase(rng.normal(size=K), rng.normal(size=K) * 3, a, draw(st.integers(1, 3)),
-                      rng.integers(0, n_out, size=K), n_out, dtype, device, {"seed": seed})
+                      rng.integers(0, n_out, size=K), n_out, dtype=dtype, device=device,
+                      extra={"seed": seed})
 
 
 def _close(theorem: str, observed: Any, expected: Any, what: str, tol: Tolerance, case: TricksCase,
@@ -147,9 +141,6 @@ def check_dirac(candidate: Any, case: TricksCase, *, tol: Tolerance | None = Non
                x0=x0.tolist())
 
 
-Property = _verify.Property
-
-
 PROPERTIES = (
     Property("log_derivative", "tricks.log_derivative", check_log_derivative, ("score_surrogate",)),
     Property("jensen", "tricks.jensen", check_jensen, ("log_mean_exp",)),
@@ -164,13 +155,7 @@ class VerifyReport(_verify.VerifyReport):
     concept = "tricks"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every trick property the candidate supports under Hypothesis."""
-    return _verify.verify_family(
-        candidate, PROPERTIES, VerifyReport, lambda _p, dt, dev: tricks_cases(dtype=dt, device=dev),
-        dtype=dtype, device=device, properties=properties, max_examples=max_examples, shrink=shrink,
-        raise_on_failure=raise_on_failure, reproduce=reproduce,
-        provides="trick functions", conventions=conventions,
-        honours=CONVENTIONS_HONOURED)
+    return run.properties(lambda _p: tricks_cases(dtype=run.dtype, device=run.device), provides="trick functions")

@@ -13,8 +13,7 @@ here is a polynomial of degree ≤ 2 in ε, and 3 nodes per axis integrate degre
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,8 +21,7 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import Case
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import latent as th
 from dgmcheck.theory import quadrature
@@ -36,7 +34,7 @@ GH_NODES = 3
 
 
 @dataclass(frozen=True)
-class VAECase:
+class VAECase(Case):
     k: int
     mu_q: np.ndarray  # (B, k)
     logvar_q: np.ndarray
@@ -48,12 +46,6 @@ class VAECase:
     B: np.ndarray  # (k, k)
     x: np.ndarray | None  # (B, d) observations for the ELBO estimator
     data: np.ndarray  # (n,) symbols for forward KL
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray):
-        return to_tensor(a, dtype=self.dtype, device=self.device)
 
 
 @st.composite
@@ -72,7 +64,8 @@ def vae_cases(draw: st.DrawFn, *, k: int | None, d: int | None, K: int, dtype: A
     x = None if d is None else rng.normal(size=(nb, d)) * spread
     data = rng.integers(0, K, size=draw(st.integers(1, 30)))
     return VAECase(k, mu_q, logvar_q, mu_p, logvar_p, q / q.sum(-1, keepdims=True), p / p.sum(-1, keepdims=True),
-                   rng.normal(size=k), rng.normal(size=(k, k)), x, data, dtype, device, {"seed": seed})
+                   rng.normal(size=k), rng.normal(size=(k, k)), x, data, dtype=dtype, device=device,
+                   extra={"seed": seed})
 
 
 def _close(theorem: str, observed: Any, expected: Any, what: str, tol: Tolerance, case: VAECase,
@@ -353,23 +346,15 @@ class VerifyReport(_verify.VerifyReport):
     concept = "vae"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every VAE / KL property the candidate supports under Hypothesis; raises
     ``TheoremViolation`` on the first that fails."""
-    conv = declared(conventions, "vae", CONVENTIONS_HONOURED)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
     W = getattr(candidate, "W", None)
     k, d = (None, None) if W is None else (int(W.shape[1]), int(W.shape[0]))
     if W is None and getattr(candidate, "flow", None) is not None:
         d = int(candidate.flow.dim)
     probs = getattr(candidate, "probs", None)
     K = 4 if probs is None or callable(probs) else int(probs.shape[-1])
-    name = _verify.candidate_name(candidate)
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(name), wanted=_verify.select(properties, PROPERTY_NAMES),
-        kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: vae_cases(k=k, d=d, K=K, dtype=dtype, device=device),
-        lacks=lambda prop: _missing(prop, candidate), none_provided=f"{name} provides none of the VAE / KL methods",
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda _prop: vae_cases(k=k, d=d, K=K, dtype=run.dtype, device=run.device),
+                          lacks=lambda prop: _missing(prop, candidate), provides="VAE / KL methods")

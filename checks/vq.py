@@ -8,8 +8,7 @@ and ``kl_uniform(q)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,9 +16,8 @@ from hypothesis import strategies as st
 
 from dgmcheck.checks import _verify
 from dgmcheck.checks._assert import assert_close, to_numpy
-from dgmcheck.checks.conventions import declared
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.strategies import to_tensor
+from dgmcheck.checks.strategies import Case
 from dgmcheck.checks.tolerances import Tolerance, exact
 from dgmcheck.theory import vq as th
 
@@ -30,18 +28,11 @@ CONVENTIONS_HONOURED: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class VQCase:
+class VQCase(Case):
     z: np.ndarray  # (B, L) encoder outputs, away from ties
     G: np.ndarray  # (B, L) upstream gradient
     q: np.ndarray  # (B, K) with zeros
     beta: float
-    dtype: Any = None
-    device: Any = "cpu"
-    extra: dict = field(default_factory=dict)
-
-    def tensor(self, a: np.ndarray, grad: bool = False):
-        t = to_tensor(a, dtype=self.dtype, device=self.device)
-        return t.requires_grad_(True) if grad else t
 
 
 @st.composite
@@ -55,7 +46,8 @@ def vq_cases(draw: st.DrawFn, E: np.ndarray, *, dtype: Any, device: Any = "cpu")
     q = rng.random((B, K)) * (rng.random((B, K)) > 0.3)
     q[np.arange(B), rng.integers(0, K, B)] += 0.1
     beta = draw(st.sampled_from([0.25, 1.0]) | st.floats(0.01, 2.0))
-    return VQCase(z, rng.normal(size=(B, L)), q / q.sum(-1, keepdims=True), beta, dtype, device, {"seed": seed})
+    return VQCase(z, rng.normal(size=(B, L)), q / q.sum(-1, keepdims=True), beta, dtype=dtype, device=device,
+                  extra={"seed": seed})
 
 
 def _codebook(candidate: Any) -> np.ndarray:
@@ -207,21 +199,14 @@ class VerifyReport(_verify.VerifyReport):
     concept = "vq"
 
 
-def verify(candidate: Any, *, dtype: Any = None, device: Any = None, properties: Iterable[str] | None = None,
-           conventions: Any = None, max_examples: int | None = None, shrink: bool | float = True,
-           raise_on_failure: bool = True, reproduce: tuple[str, str] | None = None) -> VerifyReport:
+@_verify.family_verify(PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     """Run every VQ property the candidate supports under Hypothesis."""
-    conv = declared(conventions, "vq", CONVENTIONS_HONOURED)
     E = _codebook(candidate)
-    dtype, device = _verify.dtype_device(candidate, dtype, device)
 
     def any_of(prop: Property) -> str | None:
         if prop.any_of and not any(callable(getattr(candidate, r, None)) for r in prop.any_of):
             return f"needs {' or '.join(prop.any_of)}"
         return None
 
-    return _verify.run_properties(
-        candidate, PROPERTIES, VerifyReport(type(candidate).__name__),
-        wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
-        strategy=lambda _prop: vq_cases(E, dtype=dtype, device=device), not_applicable=any_of,
-        raise_on_failure=raise_on_failure, reproduce=reproduce, conventions=conv)
+    return run.properties(lambda _prop: vq_cases(E, dtype=run.dtype, device=run.device), not_applicable=any_of)

@@ -6,6 +6,8 @@
     ``--format json`` for machines, ``--strict`` to fail when a selected theorem is not covered).
 ``dgmcheck verify MODULE:OBJECT``
     A user's implementation against ``dgmcheck.checks.<concept>.verify``.
+``dgmcheck mutate PATH_OR_MODULE (--run COMMAND | --verify MODULE:OBJECT)``
+    Domain mutation testing of the user's file against their gate (``dgmcheck.mutate``).
 
 Exit status: 0 success / pass, 1 a theorem violation (or, with ``--strict``, a todo theorem),
 2 a usage or import error.
@@ -48,6 +50,13 @@ class ConceptError(LookupError):
 
 class _UsageError(Exception):
     """A ``verify`` argument that cannot be used; the message says what was expected."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (the usage itself is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,10 +265,13 @@ def _cmd_theorems(args: argparse.Namespace) -> int:
             with _notes("theorems"):
                 args.family = family(args.family)
         except ValueError as exc:
-            warn(f"error: {exc}")
+            warn(f"error: --family: {exc}")
             return EXIT_USAGE
     tests_dir = Path(args.tests_dir) if args.tests_dir else default_tests_dir()
     report = Path(args.report) if args.report else None
+    if report is not None and report.is_dir():
+        warn(f"error: --report must be a coverage report file, got the folder {report}")
+        return EXIT_USAGE
     if args.collect:
         if not tests_dir.is_dir():
             warn(f"error: no test suite at {tests_dir} to collect (pass --tests-dir)")
@@ -277,7 +289,7 @@ def _cmd_theorems(args: argparse.Namespace) -> int:
         try:
             data = read_coverage_report(report)
         except ValueError as exc:
-            warn(f"error: {exc}")
+            warn(f"error: --report: {exc}")
             return EXIT_USAGE
     elif report is not None:
         warn(f"coverage not measured: no coverage report at {report}")
@@ -380,8 +392,15 @@ def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace,
     except (TypeError, ValueError):
         params = {}
     given: dict[str, Any] = {}
-    if args.properties:
+    if args.properties is not None:
         given["properties"] = [p.strip() for p in args.properties.split(",") if p.strip()]
+        if not given["properties"]:
+            raise _UsageError(f"--properties must name at least one property, got {args.properties!r}")
+        known = [getattr(p, "name", None) for p in getattr(module, "PROPERTIES", ())]
+        unknown = [p for p in given["properties"] if known and p not in known]
+        if unknown:
+            raise _UsageError(f"--properties: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
+                              f"{', '.join(map(repr, unknown))}; expected among {', '.join(filter(None, known))}")
     if args.max_examples is not None:
         if args.max_examples < 1:
             raise _UsageError(f"--max-examples must be >= 1, got {args.max_examples}")
@@ -391,7 +410,7 @@ def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace,
             raise _UsageError(f"--dtype must be float32 or float64, got {args.dtype!r}")
         given["dtype"] = getattr(torch, args.dtype)
     if args.device:
-        given["device"] = args.device
+        given["device"] = _device(args.device)
     if args.conventions:
         try:
             given["conventions"] = Conventions.parse(
@@ -406,6 +425,12 @@ def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace,
         version, _, blob = args.reproduce.partition(":")
         if not blob:
             raise _UsageError(f"--reproduce must be VERSION:BLOB as printed by a failure, got {args.reproduce!r}")
+        from hypothesis.core import decode_failure
+
+        try:
+            decode_failure(blob.encode("ascii", "replace"))
+        except Exception as exc:  # hypothesis' InvalidArgument: the blob is not one it printed
+            raise _UsageError(f"--reproduce: the blob is not a failure Hypothesis printed ({exc})") from None
         given["reproduce"] = (version, blob)
     given["raise_on_failure"] = False
     accepted = {k: v for k, v in given.items() if k in params}
@@ -414,6 +439,23 @@ def _verify_kwargs(verify: Callable[..., Any], args: argparse.Namespace,
         flags = ", ".join("--" + r.replace("_", "-") for r in refused)
         raise _UsageError(f"concept {args.concept!r} does not take {flags}")
     return accepted
+
+
+def _device(name: str) -> str:
+    """``--device`` as a torch device that exists here and holds values (not ``meta``)."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise _UsageError(f"--device must name a torch device such as cpu or cuda, got {name!r}") from None
+    if device.type == "meta":
+        raise _UsageError("--device meta holds no values; pass cpu or cuda")
+    try:
+        torch.empty(1, device=device)
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        raise _UsageError(f"--device {name}: not available on this machine ({str(exc).splitlines()[0]})") from None
+    return name
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -438,7 +480,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         with _notes("verify"):
             module = concept_module(args.concept)
     except ConceptError as exc:
-        return usage_error(str(exc))
+        return usage_error(f"--concept: {exc}")
     except Exception as exc:
         return usage_error(
             f"concept {args.concept!r} cannot be imported ({type(exc).__name__}: {exc})"
@@ -509,7 +551,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dgmcheck``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dgmcheck",
         description="Correctness gate for deep generative model code: theorem coverage and "
         "verification of implementations against exact oracles.",
@@ -581,6 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dgmcheck.audit.command import add_parser as add_audit_parser
 
     add_audit_parser(sub)
+    from dgmcheck.mutate.command import add_parser as add_mutate_parser
+
+    add_mutate_parser(sub)
     return parser
 
 
@@ -594,6 +639,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    output = getattr(args, "output", None)
+    if output and not Path(output).resolve().parent.is_dir():  # refused before a long run, not after
+        print(f"dgmcheck {args.command}: error: --output: no folder {Path(output).parent} to write "
+              f"{Path(output).name} in", file=sys.stderr)
         return EXIT_USAGE
     return int(args.func(args))
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import torch
 
+from dgmcheck.impl import _validate
+
+#: The most logits the conditional tables of a ``TabularAR`` may hold (2^22: 32 MiB in float64).
+MAX_PARAMETERS = 2**22
+
 
 class TabularAR:
     """``conditionals(x) -> (B, m, V)``, ``log_prob(x) = Σ_j log p(x_j | context_j)``,
@@ -16,12 +21,18 @@ class TabularAR:
 
     def __init__(self, V: int, m: int, order: int | None = None, *, seed: int = 0,
                  dtype: torch.dtype = torch.float64) -> None:
-        if V < 2 or m < 1:
-            raise ValueError(f"V must be >= 2 and m >= 1, got V={V}, m={m}")
-        if order is not None and order < 0:
-            raise ValueError(f"order must be None or >= 0, got {order}")
+        V, m = _validate.count(V, "V", lo=2), _validate.count(m, "m")
+        if order is not None:
+            _validate.count(order, "order", lo=0)
+        _validate.count(seed, "seed", lo=0)
+        _validate.dtype_(dtype)
         self.V, self.m, self.order = V, m, order
         self.context = [j if order is None else min(j, order) for j in range(m)]
+        # the tables hold Σ_j V^{c_j} rows of V logits: V**m for the histogram, so the size is bounded first
+        size = sum(V ** min(c, 64) * V for c in self.context)
+        if size > MAX_PARAMETERS:
+            raise ValueError(f"V = {V}, m = {m}, order = {order} need {size} logits, over MAX_PARAMETERS = "
+                             f"{MAX_PARAMETERS}; take a smaller V or m, or a lower order")
         g = torch.Generator().manual_seed(seed)
         self.logits = [torch.randn(V**c, V, generator=g, dtype=torch.float64).to(dtype) for c in self.context]
 

@@ -33,10 +33,8 @@ class DDIM:
 
     def __init__(self, alphas_cumprod: torch.Tensor | list[float], *,
                  final_alpha_cumprod: float = 1.0) -> None:
-        abar = th.validate_alpha_bars(torch.as_tensor(alphas_cumprod).detach().cpu().double().numpy(),
-                                      "alphas_cumprod")
-        if not 0 < float(final_alpha_cumprod) <= 1:
-            raise ValueError(f"final_alpha_cumprod must lie in (0, 1], got {final_alpha_cumprod!r}")
+        abar = th.validate_alpha_bars(_validate.table(alphas_cumprod, "alphas_cumprod").numpy(), "alphas_cumprod")
+        _validate.real(final_alpha_cumprod, "final_alpha_cumprod", lo=0.0, hi=1.0, closed="hi")
         self.alphas_cumprod = torch.as_tensor(abar, dtype=torch.float64)
         self.final_alpha_cumprod = float(final_alpha_cumprod)
         self.T = len(abar)
@@ -47,7 +45,7 @@ class DDIM:
     @classmethod
     def from_betas(cls, betas: torch.Tensor | list[float], **kw: float) -> DDIM:
         """``ᾱ_t = ∏_{s<=t}(1-β_s)`` (a sum of log1p in float64)."""
-        b = torch.as_tensor(betas).detach().cpu().double()
+        b = _validate.table(betas, "betas")
         return cls(torch.exp(torch.cumsum(torch.log1p(-b), 0)), **kw)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -81,8 +79,7 @@ class DDIM:
         _validate.floating(x_t, "x_t")
         _validate.like(eps, x_t, "eps", "x_t")
         _validate.like(noise, x_t, "noise", "x_t")
-        if not 0 <= float(eta) <= 1:
-            raise ValueError(f"eta must lie in [0, 1], got {eta!r}")
+        _validate.real(eta, "eta", lo=0.0, hi=1.0, closed="lo hi")
         t, s = self._pair(t, s, x_t)
         at, as_ = self._at(self._ext, t, x_t), self._at(self._ext, s, x_t)
         var = self.sigma2(t, s, float(eta), x_t)

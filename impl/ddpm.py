@@ -35,6 +35,10 @@ def _sum_nonbatch(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(x.shape[0], -1).sum(dim=1)
 
 
+# The methods a sampling step runs through: ``sample`` uses its own loop only where none is redefined.
+_STEP_METHODS = ("reverse_step", "posterior_mean_from_eps", "reverse_variance")
+
+
 class GaussianDiffusion:
     """DDPM with schedule ``betas`` (``β_t ∈ (0, 1)``, ``t = 1..T``).
 
@@ -65,6 +69,9 @@ class GaussianDiffusion:
         self.alpha_bars_prev = torch.cat([one, self.alpha_bars[:-1]])
         self.one_minus_alpha_bars_prev = torch.cat([one * 0, self.one_minus_alpha_bars[:-1]])
         self.posterior_variances = self.one_minus_alpha_bars_prev * betas / self.one_minus_alpha_bars
+        self._derived_from: tuple[int, ...] = ()
+        self._tables: dict[str, torch.Tensor] = {}
+        self._cast: dict[tuple[str, torch.dtype, torch.device], torch.Tensor] = {}
 
     @classmethod
     def from_alpha_bars(cls, alpha_bars: torch.Tensor | list[float]) -> GaussianDiffusion:
@@ -94,6 +101,45 @@ class GaussianDiffusion:
         vals = table.to(t.device)[t - 1].to(dtype=x.dtype)
         return vals.reshape((-1,) + (1,) * (x.ndim - 1))
 
+    def _derive(self) -> None:
+        """The per-step coefficients, derived once (a step gathers from them: O(batch), not O(T)), each by
+        the same float64 operations the formulas in the methods name; derived again when a table they come
+        from is replaced (a subclass or a caller that sets ``posterior_variances``, say)."""
+        sources = (self.betas, self.alphas, self.alpha_bars, self.one_minus_alpha_bars, self.alpha_bars_prev,
+                   self.one_minus_alpha_bars_prev, self.posterior_variances)
+        if tuple(map(id, sources)) == self._derived_from:
+            return
+        betas, alphas, abar, omab, abar_prev, omab_prev, post_var = sources
+        sqrt_alphas = alphas.sqrt()
+        self._tables = {
+            "betas": betas, "sqrt_betas": betas.sqrt(), "sqrt_alphas": sqrt_alphas, "rsqrt_alphas": alphas.rsqrt(),
+            "sqrt_alpha_bars": abar.sqrt(), "sqrt_one_minus_alpha_bars": omab.sqrt(), "one_minus_alpha_bars": omab,
+            "posterior_variances": post_var,
+            "coef_x0": abar_prev.sqrt() * betas / omab,
+            "coef_xt": sqrt_alphas * omab_prev / omab,
+            "coef_eps": betas / (alphas * omab).sqrt(),
+            "coef_score": betas / sqrt_alphas,
+            "loss_weights": betas**2 / (2 * post_var.clamp_min(1e-300) * alphas * omab),
+        }
+        self._cast = {}
+        self._sources = sources  # held, so that the ids above stay theirs
+        self._derived_from = tuple(map(id, sources))
+
+    def _table(self, name: str, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """The precomputed table ``name`` in ``dtype`` on ``device``, cast once per dtype and device."""
+        self._derive()
+        key = (name, dtype, device)
+        table = self._cast.get(key)
+        if table is None:
+            table = self._cast[key] = self._tables[name].to(device=device, dtype=dtype)
+        return table
+
+    def _take(self, name: str, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``_at`` of the precomputed table ``name`` (read from its cast copy: a step costs O(batch), not an
+        O(T) cast or transfer)."""
+        table = self._table(name, x.dtype, t.device)
+        return table.index_select(0, t - 1).reshape((-1,) + (1,) * (x.ndim - 1))
+
     # -- forward process -------------------------------------------------------------------
     def q_step(self, x_prev: torch.Tensor, t: object, noise: torch.Tensor) -> torch.Tensor:
         """One forward step ``x_t = √(1-β_t) x_{t-1} + √β_t ε`` (000 L7 "Forward Gaussian Diffusion
@@ -101,16 +147,14 @@ class GaussianDiffusion:
         _validate.floating(x_prev, "x_prev")
         _validate.like(noise, x_prev, "noise", "x_prev")
         t = self._steps(t, x_prev)
-        return self._at(self.alphas.sqrt(), t, x_prev) * x_prev + self._at(
-            self.betas.sqrt(), t, x_prev) * noise
+        return self._take("sqrt_alphas", t, x_prev) * x_prev + self._take("sqrt_betas", t, x_prev) * noise
 
     def q_sample(self, x0: torch.Tensor, t: object, noise: torch.Tensor) -> torch.Tensor:
         """ddpm.forward_marginal: ``x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε`` (000 L7, Statement 1)."""
         _validate.floating(x0, "x0")
         _validate.like(noise, x0, "noise", "x0")
         t = self._steps(t, x0)
-        return self._at(self.alpha_bars.sqrt(), t, x0) * x0 + self._at(
-            self.one_minus_alpha_bars.sqrt(), t, x0) * noise
+        return self._take("sqrt_alpha_bars", t, x0) * x0 + self._take("sqrt_one_minus_alpha_bars", t, x0) * noise
 
     # -- posterior and reverse kernel ------------------------------------------------------
     def posterior(self, x_t: torch.Tensor, x0: torch.Tensor,
@@ -123,18 +167,15 @@ class GaussianDiffusion:
         _validate.floating(x_t, "x_t")
         _validate.like(x0, x_t, "x0", "x_t")
         t = self._steps(t, x_t)
-        c0 = self.alpha_bars_prev.sqrt() * self.betas / self.one_minus_alpha_bars
-        ct = self.alphas.sqrt() * self.one_minus_alpha_bars_prev / self.one_minus_alpha_bars
-        mean = self._at(c0, t, x_t) * x0 + self._at(ct, t, x_t) * x_t
-        return mean, self._at(self.posterior_variances, t, x_t)
+        mean = self._take("coef_x0", t, x_t) * x0 + self._take("coef_xt", t, x_t) * x_t
+        return mean, self._take("posterior_variances", t, x_t)
 
     def predict_x0(self, x_t: torch.Tensor, t: object, eps: torch.Tensor) -> torch.Tensor:
         """``x̂_0 = (x_t - √(1-ᾱ_t) ε)/√ᾱ_t`` (000 L8 "Reparametrization of DDPM")."""
         _validate.floating(x_t, "x_t")
         _validate.like(eps, x_t, "eps", "x_t")
         t = self._steps(t, x_t)
-        return (x_t - self._at(self.one_minus_alpha_bars.sqrt(), t, x_t) * eps) / self._at(
-            self.alpha_bars.sqrt(), t, x_t)
+        return (x_t - self._take("sqrt_one_minus_alpha_bars", t, x_t) * eps) / self._take("sqrt_alpha_bars", t, x_t)
 
     def posterior_mean_from_eps(self, x_t: torch.Tensor, t: object,
                                 eps: torch.Tensor) -> torch.Tensor:
@@ -142,8 +183,7 @@ class GaussianDiffusion:
         _validate.floating(x_t, "x_t")
         _validate.like(eps, x_t, "eps", "x_t")
         t = self._steps(t, x_t)
-        coef = self.betas / (self.alphas * self.one_minus_alpha_bars).sqrt()
-        return self._at(self.alphas.rsqrt(), t, x_t) * x_t - self._at(coef, t, x_t) * eps
+        return self._take("rsqrt_alphas", t, x_t) * x_t - self._take("coef_eps", t, x_t) * eps
 
     def reverse_variance(self, t: object, like: torch.Tensor,
                          kind: str = "beta_tilde") -> torch.Tensor:
@@ -151,9 +191,9 @@ class GaussianDiffusion:
         _validate.floating(like, "like")
         t = self._steps(t, like)
         if kind == "beta_tilde":
-            return self._at(self.posterior_variances, t, like)
+            return self._take("posterior_variances", t, like)
         if kind == "beta":
-            return self._at(self.betas, t, like)
+            return self._take("betas", t, like)
         raise ValueError(f"kind must be 'beta_tilde' or 'beta', got {kind!r}")
 
     def reverse_step(self, x_t: torch.Tensor, t: object, eps: torch.Tensor,
@@ -172,13 +212,13 @@ class GaussianDiffusion:
         """ddpm.score_reparametrization: ``s_θ,t(x_t) = -ε_θ,t(x_t)/√(1-ᾱ_t)`` (000 L9)."""
         _validate.floating(eps, "eps")
         t = self._steps(t, eps)
-        return -eps / self._at(self.one_minus_alpha_bars.sqrt(), t, eps)
+        return -eps / self._take("sqrt_one_minus_alpha_bars", t, eps)
 
     def eps_from_score(self, score: torch.Tensor, t: object) -> torch.Tensor:
         """Inverse of ``score_from_eps``: ``ε = -√(1-ᾱ_t) s``."""
         _validate.floating(score, "score")
         t = self._steps(t, score)
-        return -self._at(self.one_minus_alpha_bars.sqrt(), t, score) * score
+        return -self._take("sqrt_one_minus_alpha_bars", t, score) * score
 
     def reverse_step_score(self, x_t: torch.Tensor, t: object, score: torch.Tensor,
                            noise: torch.Tensor, variance: str = "beta_tilde") -> torch.Tensor:
@@ -188,8 +228,7 @@ class GaussianDiffusion:
         _validate.like(score, x_t, "score", "x_t")
         _validate.like(noise, x_t, "noise", "x_t")
         t_ = self._steps(t, x_t)
-        mean = self._at(self.alphas.rsqrt(), t_, x_t) * x_t + self._at(
-            self.betas / self.alphas.sqrt(), t_, x_t) * score
+        mean = self._take("rsqrt_alphas", t_, x_t) * x_t + self._take("coef_score", t_, x_t) * score
         std = self.reverse_variance(t_, x_t, variance).sqrt()
         last = (t_ == 1).reshape((-1,) + (1,) * (x_t.ndim - 1))
         return mean + torch.where(last, torch.zeros_like(std), std) * noise
@@ -208,14 +247,31 @@ class GaussianDiffusion:
         tensor form's sample when they hand over the same numbers (``dgmcheck.impl._noise``).
         """
         _validate.floating(x_T, "x_T")
+        if variance not in ("beta_tilde", "beta"):
+            raise ValueError(f"variance must be 'beta_tilde' or 'beta', got {variance!r}")
         feed = NoiseFeed(noises, generator, x_T, self.T, like_name="x_T")
+        # Validated once here, the loop takes each step's coefficients from tables cast once (O(1) per step:
+        # re-validating and re-gathering per step made a T-step sample cost O(T) per step on some devices).
+        # A subclass that redefines the step is sampled through its own ``reverse_step``.
+        own = all(getattr(type(self), m) is getattr(GaussianDiffusion, m) for m in _STEP_METHODS)
+        if own:
+            like = (x_T.dtype, x_T.device)
+            kx, ke = self._table("rsqrt_alphas", *like), self._table("coef_eps", *like)
+            std = self._table("posterior_variances" if variance == "beta_tilde" else "betas", *like).sqrt()
+            zero = torch.zeros((), dtype=x_T.dtype, device=x_T.device)
         x = x_T
         for t in range(self.T, 0, -1):
             tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
             # step 1 adds no noise: a stream is not asked for it (the tensor's noises[0] is read and zeroed)
             z = feed(t - 1, t) if t > 1 or not feed.streamed else torch.zeros_like(x)
-            x = self.reverse_step(x, tt, eps_model(x, tt), z, variance)
-            del z  # the next step's noise is made after this one is gone
+            eps = eps_model(x, tt)
+            if own:  # reverse_step's arithmetic, with every row at the same step
+                _validate.like(eps, x, "eps", "x_t")
+                x = kx[t - 1] * x  # in place below: the same operations as x/√α - kε + σz, fewer buffers
+                x.sub_(ke[t - 1] * eps).add_((std[t - 1] if t > 1 else zero) * z)
+            else:
+                x = self.reverse_step(x, tt, eps, z, variance)
+            del z, eps  # the next step's noise is made after this one is gone
         return x
 
     # -- ELBO and losses -------------------------------------------------------------------
@@ -228,9 +284,7 @@ class GaussianDiffusion:
         if int(t_.min()) < 2:
             raise ValueError("t must be >= 2 for the loss weight: β̃_1 = 0 and the t = 1 term of "
                              "the ELBO is the decoder log p_θ(x_0|x_1), not a KL")
-        lam = self.betas**2 / (2 * self.posterior_variances.clamp_min(1e-300) * self.alphas
-                               * self.one_minus_alpha_bars)
-        return lam.to(t_.device)[t_ - 1].to(ref.dtype)
+        return self._take("loss_weights", t_, ref).reshape(-1)
 
     def elbo_term_eps(self, x0: torch.Tensor, t: object, noise: torch.Tensor,
                       eps_pred: torch.Tensor) -> torch.Tensor:
@@ -251,8 +305,8 @@ class GaussianDiffusion:
         """``KL(q(x_T|x_0) || N(0, I))`` per sample (000 L8: the ELBO's constant term)."""
         _validate.floating(x0, "x0")
         t = torch.full((x0.shape[0],), self.T, dtype=torch.long, device=x0.device)
-        mean = self._at(self.alpha_bars.sqrt(), t, x0) * x0
-        var = self._at(self.one_minus_alpha_bars, t, x0).expand_as(x0)
+        mean = self._take("sqrt_alpha_bars", t, x0) * x0
+        var = self._take("one_minus_alpha_bars", t, x0).expand_as(x0)
         return _sum_nonbatch(normal_kl(mean, var, torch.zeros_like(x0), torch.ones_like(x0)))
 
     def decoder_log_likelihood(self, x0: torch.Tensor, model_mean: torch.Tensor,
@@ -278,7 +332,7 @@ class GaussianDiffusion:
         _validate.like(score_pred, x0, "score_pred", "x0")
         t_ = self._steps(t, x0)
         target = self.score_from_eps(noise, t_)
-        c2 = self.loss_weight(t_, x0) * self.one_minus_alpha_bars.to(t_.device)[t_ - 1].to(x0.dtype)
+        c2 = self.loss_weight(t_, x0) * self._take("one_minus_alpha_bars", t_, x0).reshape(-1)
         return c2 * _sum_nonbatch((score_pred - target) ** 2)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from dgmcheck.impl import _validate as V
 from dgmcheck.impl._validate import floating
 
 CONVENTIONS = ("column", "row")
@@ -49,8 +50,8 @@ def validate_transition(Qs: Any, name: str = "Qs", convention: str = "column") -
     ``"row"``) summing to 1 within a few ulps of its dtype; ValueError naming the entries."""
     _convention(convention)
     Qs = floating(Qs, name)
-    if Qs.ndim not in (2, 3) or Qs.shape[-1] != Qs.shape[-2] or Qs.shape[-1] < 2:
-        raise ValueError(f"{name} must have shape (K, K) or (T, K, K) with K >= 2, "
+    if Qs.ndim not in (2, 3) or Qs.shape[-1] != Qs.shape[-2] or Qs.shape[-1] < 2 or Qs.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (K, K) or (T, K, K) with K >= 2 and T >= 1, "
                          f"got {tuple(Qs.shape)}")
     if not torch.isfinite(Qs).all():
         raise ValueError(f"{name} has non-finite entries at "
@@ -72,16 +73,38 @@ def validate_transition(Qs: Any, name: str = "Qs", convention: str = "column") -
 
 def validate_tokens(x: Any, K: int, name: str) -> torch.Tensor:
     """Integer tokens in ``0..K-1``; ValueError naming the argument and the offending entries."""
+    K = V.count(K, "K")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of tokens, got {type(x).__name__}")
     if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
         raise TypeError(f"{name} must hold integer tokens, got dtype {x.dtype}")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device, which holds no values; pass a tensor on cpu or cuda")
+    if x.numel() == 0:
+        raise ValueError(f"{name} must hold at least one token, got shape {tuple(x.shape)}")
     bad = torch.nonzero((x < 0) | (x >= K))
     if len(bad):
         idx = [tuple(i) for i in bad[:5].tolist()]
         raise ValueError(f"{name} must hold tokens in 0..{K - 1}; entries {idx} are "
                          f"{[int(x[i]) for i in idx]}")
     return x.long()
+
+
+def _sequences(x: Any, K: int, name: str, shape: torch.Size, ref: str) -> torch.Tensor:
+    """Token sequences of the given shape (the leading dimensions of ``ref``)."""
+    x = validate_tokens(x, K, name)
+    if x.shape != shape:
+        raise ValueError(f"{name} must have shape {tuple(shape)} to match {ref}, got {tuple(x.shape)}")
+    return x
+
+
+def _betas(betas: Any, name: str = "betas") -> torch.Tensor:
+    """A non-empty 1-D floating tensor of β_t in (0, 1]."""
+    V.tensor(betas, name, ndim=1)
+    if not bool(((betas > 0) & (betas <= 1)).all()):
+        raise ValueError(f"{name} must lie in (0, 1], got entries "
+                         f"{torch.nonzero(~((betas > 0) & (betas <= 1))).flatten()[:5].tolist()} outside")
+    return betas
 
 
 def _mask_index(mask: Any, K: int) -> int:
@@ -97,8 +120,10 @@ def _steps(t: Any, T: int, shape: torch.Size, device: torch.device) -> torch.Ten
         raise TypeError("t must be an integer step or an integer tensor, got bool")
     if isinstance(t, int):
         t = torch.full(shape, t, dtype=torch.long, device=device)
-    if not isinstance(t, torch.Tensor) or t.is_floating_point():
-        raise TypeError(f"t must be an int or an integer tensor, got {t!r}")
+    if not isinstance(t, torch.Tensor) or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"t must be an int or an integer tensor, got {V._got(t)}")
+    if t.device.type == "meta":
+        raise ValueError("t is on the meta device, which holds no values; pass a tensor on cpu or cuda")
     t = t.to(device).long()
     if t.ndim < len(shape) and tuple(t.shape) == tuple(shape[: t.ndim]):
         t = t.reshape(*t.shape, *([1] * (len(shape) - t.ndim))).expand(shape)  # per-sequence steps
@@ -112,7 +137,8 @@ def _steps(t: Any, T: int, shape: torch.Size, device: torch.device) -> torch.Ten
 # --------------------------------------------------------------------------- matrices
 def uniform_matrices(betas: torch.Tensor, K: int) -> torch.Tensor:
     """``Q_t = (1-β_t) I + β_t U`` for each ``β_t``: shape (T, K, K) (symmetric)."""
-    betas = floating(betas, "betas")
+    betas = _betas(betas)
+    K = V.count(K, "K", lo=2)
     eye = torch.eye(K, dtype=betas.dtype, device=betas.device)
     b = betas[:, None, None]
     return (1 - b) * eye + b / K
@@ -121,8 +147,10 @@ def uniform_matrices(betas: torch.Tensor, K: int) -> torch.Tensor:
 def absorbing_matrices(betas: torch.Tensor, K: int, mask: int,
                        convention: str = "column") -> torch.Tensor:
     """``Q_t = (1-β_t) I + β_t e_m 1ᵀ`` (column convention; transposed for ``"row"``)."""
-    betas = floating(betas, "betas")
+    betas = _betas(betas)
+    K = V.count(K, "K", lo=2)
     mask = _mask_index(mask, K)
+    _convention(convention)
     eye = torch.eye(K, dtype=betas.dtype, device=betas.device)
     em = torch.zeros(K, K, dtype=betas.dtype, device=betas.device)
     em[mask, :] = 1
@@ -132,9 +160,16 @@ def absorbing_matrices(betas: torch.Tensor, K: int, mask: int,
 
 
 def categorical_kl(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """``Σ_k q_k (log q_k - log p_k)`` over the last axis, ``0 log 0 = 0``."""
-    q = floating(q, "q")
-    p = floating(p, "p")
+    """``Σ_k q_k (log q_k - log p_k)`` over the last axis, ``0 log 0 = 0`` (``+inf`` where ``p_k = 0 < q_k``)."""
+    V.probabilities(q, "q")
+    V.like(p, q, "p", "q", same_shape=False)
+    if p.shape != q.shape:
+        raise ValueError(f"p has shape {tuple(p.shape)} but q has {tuple(q.shape)}")
+    V.probabilities(p, "p")
+    return _categorical_kl(q, p)
+
+
+def _categorical_kl(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     terms = torch.where(q > 0, q * (torch.log(q) - torch.log(p)), torch.zeros_like(q))
     return terms.sum(-1)
 
@@ -235,7 +270,7 @@ class DiscreteDiffusion:
         q1 = self.q_probs(x0, 1)  # (B, K) over x_1
         logp = torch.log(Pc[0][x0, :])  # [b, j] = log p(x_0 = x0_b | x_1 = j)
         recon = torch.where(q1 > 0, q1 * logp, torch.zeros_like(q1)).sum(-1)
-        prior_kl = categorical_kl(self.q_probs(x0, self.T), prior.expand(B, K))
+        prior_kl = _categorical_kl(self.q_probs(x0, self.T), prior.expand(B, K))
         total = recon - prior_kl
         states = torch.arange(K, device=self.device)
         for t in range(2, self.T + 1):
@@ -243,7 +278,7 @@ class DiscreteDiffusion:
             xt = states.expand(B, K)
             post = self.posterior(xt, x0[:, None].expand(B, K), t)  # (B, K_xt, K)
             model = Pc[t - 1].T[None].expand(B, K, K)  # [b, j, i] = p(x_{t-1}=i | x_t=j)
-            kl = categorical_kl(torch.nan_to_num(post), model)
+            kl = _categorical_kl(torch.nan_to_num(post), model)  # rows of unreachable x_t are 0, not laws
             total = total - torch.where(qt > 0, qt * kl, torch.zeros_like(qt)).sum(-1)
         return total
 
@@ -255,12 +290,8 @@ class AbsorbingDiffusion(DiscreteDiffusion):
 
     def __init__(self, betas: torch.Tensor, K: int, mask: int | None = None,
                  convention: str = "column") -> None:
-        betas = floating(betas, "betas")
-        if betas.ndim != 1 or not len(betas):
-            raise ValueError(f"betas must be a non-empty 1-D tensor, got shape {tuple(betas.shape)}")
-        if not ((betas > 0) & (betas <= 1)).all():
-            raise ValueError(f"betas must lie in (0, 1], got entries "
-                             f"{torch.nonzero(~((betas > 0) & (betas <= 1))).flatten()[:5].tolist()} outside")
+        betas = _betas(betas)
+        K = V.count(K, "K", lo=2)
         self.mask = _mask_index(K - 1 if mask is None else mask, K)
         self.betas = betas
         super().__init__(absorbing_matrices(betas, K, self.mask, convention), convention)
@@ -320,22 +351,54 @@ class AbsorbingDiffusion(DiscreteDiffusion):
 def mdlm_weight(alpha: torch.Tensor, dalpha: torch.Tensor) -> torch.Tensor:
     """``w(t) = -α'_t / (1-α_t)``: the weight of the masked cross-entropy for a mask schedule
     ``α_t`` (clean probability, decreasing from 1 to 0); ``w(λ) = 1/λ`` in the mask rate."""
-    alpha = floating(alpha, "alpha")
-    dalpha = floating(dalpha, "dalpha")
+    _schedule(alpha, dalpha)
+    return _mdlm_weight(alpha, dalpha)
+
+
+def _schedule(alpha: Any, dalpha: Any, rows: int | None = None, ref: str = "") -> None:
+    """``α_t`` in [0, 1) and ``α'_t <= 0`` (a decreasing clean probability), one per sequence."""
+    V.batch(alpha, "alpha")
+    if rows is not None and alpha.shape != (rows,):
+        raise ValueError(f"alpha must have shape ({rows},), one per sequence of {ref}, got {tuple(alpha.shape)}")
+    V.batch(dalpha, "dalpha", like_=alpha, like_name="alpha", same_shape=True)
+    if bool(((alpha < 0) | (alpha >= 1)).any()):
+        raise ValueError(f"alpha must lie in [0, 1), got values in [{float(alpha.min())}, {float(alpha.max())}]")
+    if bool((dalpha > 0).any()):
+        raise ValueError(f"dalpha must be <= 0 (α_t decreases), got maximum {float(dalpha.max())}")
+
+
+def _mdlm_weight(alpha: torch.Tensor, dalpha: torch.Tensor) -> torch.Tensor:
     return -dalpha / (1 - alpha)
 
 
 def mdlm_loss(x0: torch.Tensor, x_t: torch.Tensor, alpha: torch.Tensor, dalpha: torch.Tensor,
               log_probs: torch.Tensor, mask: int) -> torch.Tensor:
     """``w(t) Σ_i [x^i_t = m] (-log p_θ(x^i_0 | X_t))`` per sequence (B,), ``w = -α'/(1-α)``."""
-    log_probs = floating(log_probs, "log_probs")
+    log_probs = _per_token(log_probs, "log_probs", allow="-inf")
     K = log_probs.shape[-1]
     mask = _mask_index(mask, K)
-    x0 = validate_tokens(x0, K, "x0").to(log_probs.device)
-    x_t = validate_tokens(x_t, K, "x_t").to(log_probs.device)
+    x0 = _sequences(x0, K, "x0", log_probs.shape[:-1], "log_probs").to(log_probs.device)
+    x_t = _sequences(x_t, K, "x_t", log_probs.shape[:-1], "log_probs").to(log_probs.device)
+    _schedule(alpha, dalpha, log_probs.shape[0], "log_probs")
     ce = -log_probs.gather(-1, x0[..., None])[..., 0]
     per = torch.where(x_t == mask, ce, torch.zeros_like(ce)).sum(-1)
-    return mdlm_weight(alpha, dalpha).to(per) * per
+    return _mdlm_weight(alpha, dalpha).to(per) * per
+
+
+def _per_token(v: Any, name: str, **kw: Any) -> torch.Tensor:
+    """A ``(B, m, K)`` tensor: one distribution over the K states per token."""
+    V.tensor(v, name, ndim=3, **kw)
+    if v.shape[-1] < 2:
+        raise ValueError(f"{name} must have K >= 2 states on its last dimension, got shape {tuple(v.shape)}")
+    return v
+
+
+def _lams(lam_from: Any, lam_to: Any) -> tuple[float, float]:
+    lam_from = V.real(lam_from, "lam_from", lo=0.0, hi=1.0, closed="hi")
+    lam_to = V.real(lam_to, "lam_to", lo=0.0, hi=1.0, closed="lo")
+    if not lam_to < lam_from:
+        raise ValueError(f"need 0 <= lam_to < lam_from <= 1, got lam_from={lam_from}, lam_to={lam_to}")
+    return lam_from, lam_to
 
 
 def mdlm_step_probs(x: torch.Tensor, lam_from: float, lam_to: float, probs: torch.Tensor,
@@ -343,12 +406,17 @@ def mdlm_step_probs(x: torch.Tensor, lam_from: float, lam_to: float, probs: torc
     """Per-position law of one MDLM step from mask rate ``lam_from`` to ``lam_to < lam_from``:
     unmasked tokens stay; a masked one stays masked w.p. ``lam_to/lam_from``, else takes a token
     from ``probs`` (B, m, K) (the denoiser's clean-token probabilities). Shape (B, m, K)."""
-    probs = floating(probs, "probs")
+    lam_from, lam_to = _lams(lam_from, lam_to)
+    _per_token(probs, "probs")
+    V.probabilities(probs, "probs")
+    mask = _mask_index(mask, probs.shape[-1])
+    x = _sequences(x, probs.shape[-1], "x", probs.shape[:-1], "probs").to(probs.device)
+    return _mdlm_step_probs(x, lam_from, lam_to, probs, mask)
+
+
+def _mdlm_step_probs(x: torch.Tensor, lam_from: float, lam_to: float, probs: torch.Tensor,
+                     mask: int) -> torch.Tensor:
     K = probs.shape[-1]
-    mask = _mask_index(mask, K)
-    x = validate_tokens(x, K, "x").to(probs.device)
-    if not 0 <= lam_to < lam_from <= 1:
-        raise ValueError(f"need 0 <= lam_to < lam_from <= 1, got lam_from={lam_from}, lam_to={lam_to}")
     keep = lam_to / lam_from
     oh = torch.nn.functional.one_hot
     masked = (1 - keep) * probs + keep * oh(torch.full_like(x, mask), K).to(probs)
@@ -357,8 +425,18 @@ def mdlm_step_probs(x: torch.Tensor, lam_from: float, lam_to: float, probs: torc
 
 def mdlm_step(x: torch.Tensor, lam_from: float, lam_to: float, probs: torch.Tensor,
               u: torch.Tensor, mask: int) -> torch.Tensor:
-    """One MDLM step, drawn by inverse CDF of the uniforms ``u`` (B, m)."""
+    """One MDLM step, drawn by inverse CDF of the uniforms ``u`` (B, m) in [0, 1)."""
     law = mdlm_step_probs(x, lam_from, lam_to, probs, mask)
+    V.tensor(u, "u", like_=probs, like_name="probs")
+    if u.shape != probs.shape[:-1]:
+        raise ValueError(f"u must have shape {tuple(probs.shape[:-1])}, one uniform per token of x, "
+                         f"got {tuple(u.shape)}")
+    if bool(((u < 0) | (u >= 1)).any()):
+        raise ValueError(f"u must lie in [0, 1), got values in [{float(u.min())}, {float(u.max())}]")
+    return _draw(law, u)
+
+
+def _draw(law: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     cdf = law.cumsum(-1)
     return (cdf <= u.to(law)[..., None]).sum(-1).clamp(max=law.shape[-1] - 1)
 
@@ -368,11 +446,28 @@ def mdlm_sample(denoiser: Callable[[torch.Tensor], torch.Tensor], shape: tuple[i
                 device: Any = "cpu", dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """000 L14 "Algorithm: MDLM" (Sampling): start fully masked at ``lambdas[0] = 1``, step through
     the strictly decreasing ``lambdas`` to 0. ``denoiser(X) -> (B, m, K)`` clean-token probabilities."""
-    if lambdas[0] != 1 or lambdas[-1] != 0 or any(a <= b for a, b in itertools.pairwise(lambdas)):
+    V.function(denoiser, "denoiser")
+    if not (isinstance(shape, (tuple, list)) and len(shape) == 2):
+        raise TypeError(f"shape must be a pair (B, m) of positive ints, got {V._got(shape)}")
+    shape = tuple(V.count(n, "shape") for n in shape)
+    if isinstance(lambdas, (str, bytes)) or not hasattr(lambdas, "__len__"):
+        raise TypeError(f"lambdas must be a sequence of mask rates, got {V._got(lambdas)}")
+    lambdas = [V.real(lam, "lambdas") for lam in lambdas]
+    if len(lambdas) < 2 or lambdas[0] != 1 or lambdas[-1] != 0 or any(
+            a <= b for a, b in itertools.pairwise(lambdas)):
         raise ValueError(f"lambdas must decrease strictly from 1 to 0, got {list(lambdas)}")
+    K = V.count(K, "K", lo=2)
     mask = _mask_index(mask, K)
+    if generator is not None:
+        V.instance(generator, "generator", torch.Generator, "a torch.Generator or None")
+    device, dtype = V.device_(device), V.dtype_(dtype)
     x = torch.full(shape, mask, dtype=torch.long, device=device)
-    for lam_from, lam_to in itertools.pairwise(lambdas):
+    for lam_from, lam_to in itertools.pairwise(lambdas):  # validated above: the inner step
         u = torch.rand(shape, generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
-        x = mdlm_step(x, lam_from, lam_to, denoiser(x).to(dtype), u, mask)
+        probs = denoiser(x)
+        if not isinstance(probs, torch.Tensor) or tuple(probs.shape) != (*shape, K):
+            got = tuple(probs.shape) if isinstance(probs, torch.Tensor) else type(probs).__name__
+            raise ValueError(f"denoiser(x) must return probabilities of shape {(*shape, K)}, got {got}")
+        probs = probs.to(dtype)
+        x = _draw(_mdlm_step_probs(x, lam_from, lam_to, probs, mask), u)
     return x

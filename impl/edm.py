@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import floating
+from . import _validate as V
 from .mixture import GaussianMixtureModel
 
 Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # D(x, sigma) with sigma of shape (batch,)
@@ -54,11 +54,16 @@ def _rows(sigma: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------------------ the ODE
 def to_d(x: torch.Tensor, sigma: torch.Tensor | float, denoised: torch.Tensor) -> torch.Tensor:
-    """The σ-ODE derivative ``dx/dσ = (x - D(x; σ))/σ`` (theorem ``edm.pf_ode``)."""
-    floating(x, "x")
-    floating(denoised, "denoised")
+    """The σ-ODE derivative ``dx/dσ = (x - D(x; σ))/σ`` (theorem ``edm.pf_ode``); ``σ > 0``, a number or one per
+    row."""
+    V.batch(x, "x")
+    V.batch(denoised, "denoised", like_=x, like_name="x")
     if denoised.shape != x.shape:
         raise ValueError(f"denoised must have the shape of x {tuple(x.shape)}, got {tuple(denoised.shape)}")
+    return _to_d(x, V.per_row(sigma, x, "sigma", lo=0.0), denoised)
+
+
+def _to_d(x: torch.Tensor, sigma: torch.Tensor | float, denoised: torch.Tensor) -> torch.Tensor:
     return (x - denoised) / _col(sigma, x)
 
 
@@ -88,23 +93,23 @@ class MixtureDenoiser:
 # ------------------------------------------------------------------------------- VP change of variables
 def alpha_bar(sigma: torch.Tensor) -> torch.Tensor:
     """``ᾱ = 1/(1 + σ²)`` (theorem ``edm.vp_change_of_variables``)."""
-    floating(sigma, "sigma")
+    V.tensor(sigma, "sigma", nonneg=True)
     return 1.0 / (1.0 + sigma**2)
 
 
 def vp_input(x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
-    """``x_VP = x/√(1 + σ²)``: the input of a VP-trained network at noise level σ."""
-    floating(x, "x")
-    return x / torch.sqrt(1.0 + _col(sigma, x) ** 2)
+    """``x_VP = x/√(1 + σ²)``: the input of a VP-trained network at noise level σ (>= 0, a number or one per row)."""
+    V.batch(x, "x")
+    return x / torch.sqrt(1.0 + _col(V.per_row(sigma, x, "sigma", lo=0.0, closed="lo"), x) ** 2)
 
 
 def denoised_from_eps(x: torch.Tensor, sigma: torch.Tensor | float, eps: torch.Tensor) -> torch.Tensor:
-    """``D = x - σ ε̂`` (an ε-prediction as a denoiser)."""
-    floating(x, "x")
-    floating(eps, "eps")
+    """``D = x - σ ε̂`` (an ε-prediction as a denoiser; σ >= 0, a number or one per row)."""
+    V.batch(x, "x")
+    V.batch(eps, "eps", like_=x, like_name="x")
     if eps.shape != x.shape:
         raise ValueError(f"eps must have the shape of x {tuple(x.shape)}, got {tuple(eps.shape)}")
-    return x - _col(sigma, x) * eps
+    return x - _col(V.per_row(sigma, x, "sigma", lo=0.0, closed="lo"), x) * eps
 
 
 # ------------------------------------------------------------------------------------------ the grid
@@ -112,11 +117,13 @@ def karras_sigmas(n: int, sigma_min: float, sigma_max: float, rho: float = 7.0, 
                   dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
     """``σ_i = (σ_max^{1/ρ} + i/(n-1)(σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ``, ``i = 0..n-1``, then a final 0 (``n + 1``
     values; theorem ``edm.karras_grid``)."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < 2:
-        raise ValueError(f"n must be >= 2, got {n}")
-    if not (0 < float(sigma_min) < float(sigma_max) < float("inf")):
+    V.count(n, "n", lo=2)
+    V.positive(sigma_min, "sigma_min")
+    V.positive(sigma_max, "sigma_max")
+    V.positive(rho, "rho")
+    V.dtype_(dtype)
+    V.device_(device)
+    if not float(sigma_min) < float(sigma_max):
         raise ValueError(f"sigma_min and sigma_max must satisfy 0 < sigma_min < sigma_max < inf, "
                          f"got {sigma_min!r}, {sigma_max!r}")
     if not 0 < float(rho) < float("inf"):
@@ -136,52 +143,76 @@ def _denoise(model: Model, x: torch.Tensor, sigma: torch.Tensor | float) -> torc
     return d
 
 
+def _check_step(model: object, x: object, sigma: object, sigma_next: object) -> None:
+    V.function(model, "model")
+    V.batch(x, "x")
+    V.real(sigma, "sigma", lo=0.0)
+    V.real(sigma_next, "sigma_next", lo=0.0, closed="lo")
+
+
 def euler_step(model: Model, x: torch.Tensor, sigma: torch.Tensor | float,
                sigma_next: torch.Tensor | float) -> torch.Tensor:
-    """``x + (σ' - σ) d(x, σ)``, ``d = (x - D(x; σ))/σ`` (theorem ``edm.euler``)."""
-    floating(x, "x")
-    return x + (sigma_next - sigma) * to_d(x, sigma, _denoise(model, x, sigma))
+    """``x + (σ' - σ) d(x, σ)``, ``d = (x - D(x; σ))/σ`` (theorem ``edm.euler``); ``σ > 0``, ``σ' >= 0``."""
+    _check_step(model, x, sigma, sigma_next)
+    return _euler(model, x, sigma, sigma_next)
+
+
+def _euler(model: Model, x: torch.Tensor, sigma: torch.Tensor | float,
+           sigma_next: torch.Tensor | float) -> torch.Tensor:
+    return x + (sigma_next - sigma) * _to_d(x, sigma, _denoise(model, x, sigma))
 
 
 def heun_step(model: Model, x: torch.Tensor, sigma: torch.Tensor | float,
               sigma_next: torch.Tensor | float) -> torch.Tensor:
     """Heun (theorem ``edm.heun``): ``x̃ = x + h d(x, σ)``, ``x + h ½(d(x, σ) + d(x̃, σ'))`` with ``h = σ' - σ``;
     when ``σ' = 0`` (``d`` undefined there) the Euler step ``x + h d(x, σ)``."""
-    floating(x, "x")
+    _check_step(model, x, sigma, sigma_next)
+    return _heun(model, x, sigma, sigma_next)
+
+
+def _heun(model: Model, x: torch.Tensor, sigma: torch.Tensor | float,
+          sigma_next: torch.Tensor | float) -> torch.Tensor:
     h = sigma_next - sigma
-    d = to_d(x, sigma, _denoise(model, x, sigma))
+    d = _to_d(x, sigma, _denoise(model, x, sigma))
     if float(sigma_next) == 0.0:
         return x + h * d
     x_pred = x + h * d
-    d2 = to_d(x_pred, sigma_next, _denoise(model, x_pred, sigma_next))
+    d2 = _to_d(x_pred, sigma_next, _denoise(model, x_pred, sigma_next))
     return x + h * 0.5 * (d + d2)
 
 
 def _grid(sigmas: object, x: torch.Tensor) -> torch.Tensor:
-    sigmas = torch.as_tensor(sigmas, dtype=x.dtype, device=x.device)
+    if isinstance(sigmas, torch.Tensor):
+        V.tensor(sigmas, "sigmas", ndim=1)
+    try:
+        sigmas = torch.as_tensor(sigmas, dtype=x.dtype, device=x.device)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"sigmas must be a 1-D tensor or sequence of noise levels, got {V._got(sigmas)}") from None
     if sigmas.ndim != 1 or sigmas.numel() < 2:
         raise ValueError(f"sigmas must be a 1-D grid of at least 2 noise levels, got shape {tuple(sigmas.shape)}")
+    V.finite(sigmas, "sigmas")
     if not bool((sigmas[1:] < sigmas[:-1]).all()) or bool((sigmas < 0).any()) or bool((sigmas[:-1] == 0).any()):
         raise ValueError(f"sigmas must be strictly decreasing and positive (a final 0 allowed), got {sigmas.tolist()}")
     return sigmas
 
 
 def _sample(step: Callable, model: Model, x: torch.Tensor, sigmas: object) -> torch.Tensor:
-    floating(x, "x")
+    V.function(model, "model")
+    V.batch(x, "x")
     sigmas = _grid(sigmas, x)
-    for i in range(sigmas.numel() - 1):
+    for i in range(sigmas.numel() - 1):  # validated once above: the unchecked steps
         x = step(model, x, sigmas[i], sigmas[i + 1])
     return x
 
 
 def sample_euler(model: Model, x: torch.Tensor, sigmas: object) -> torch.Tensor:
     """Euler steps along the grid ``sigmas`` (k-diffusion's ``sample_euler`` without churn)."""
-    return _sample(euler_step, model, x, sigmas)
+    return _sample(_euler, model, x, sigmas)
 
 
 def sample_heun(model: Model, x: torch.Tensor, sigmas: object) -> torch.Tensor:
     """Heun steps along the grid ``sigmas`` (k-diffusion's ``sample_heun`` without churn)."""
-    return _sample(heun_step, model, x, sigmas)
+    return _sample(_heun, model, x, sigmas)
 
 
 euler_step.ORDER = sample_euler.ORDER = 1  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import torch
 
+from dgmcheck.impl import _validate as V
 from dgmcheck.impl._validate import floating
 
 
@@ -47,7 +48,7 @@ def _pair(x0: object, x1: object) -> tuple[torch.Tensor, torch.Tensor]:
         raise ValueError(f"x0 has shape {tuple(x0.shape)} but x1 has {tuple(x1.shape)}; they must match")
     if x0.ndim < 1:
         raise ValueError("x0 and x1 must have a batch dimension")
-    return x0, x1
+    return V.batch(x0, "x0"), V.batch(x1, "x1", like_=x0, like_name="x0")
 
 
 def _col(c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -129,10 +130,7 @@ class ConicalPath(GaussianPath):
     ``u_t(x|x_1) = (x_1 - (1 - σ_min) x) / (1 - (1 - σ_min) t)``."""
 
     def __init__(self, sigma_min: float = 0.0) -> None:
-        if not isinstance(sigma_min, (int, float)) or isinstance(sigma_min, bool):
-            raise TypeError(f"sigma_min must be a float, got {type(sigma_min).__name__}")
-        if not 0.0 <= sigma_min < 1.0:
-            raise ValueError(f"sigma_min must lie in [0, 1), got {sigma_min!r}")
+        V.real(sigma_min, "sigma_min", lo=0.0, hi=1.0, closed="lo")
         self.sigma_min = float(sigma_min)
 
     def coefficients(self, t):
@@ -162,8 +160,7 @@ class VEPath(GaussianPath):
     """fm.ve_path: NCSN in flow-matching time, ``σ(s) = σ_max s`` at ``s = 1 - t``, ``α = 1``."""
 
     def __init__(self, sigma_max: float = 1.0) -> None:
-        if not sigma_max > 0:
-            raise ValueError(f"sigma_max must be > 0, got {sigma_max!r}")
+        V.positive(sigma_max, "sigma_max")
         self.sigma_max = float(sigma_max)
 
     def coefficients(self, t):
@@ -176,7 +173,9 @@ class VPPath(GaussianPath):
     ``σ_t = √(1 - α_t²)``."""
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0) -> None:
-        if not 0 < beta_min <= beta_max:
+        V.positive(beta_min, "beta_min")
+        V.positive(beta_max, "beta_max")
+        if not beta_min <= beta_max:
             raise ValueError(f"need 0 < beta_min <= beta_max, got {beta_min!r}, {beta_max!r}")
         self.beta_min, self.beta_max = float(beta_min), float(beta_max)
 
@@ -195,14 +194,11 @@ def ode_sample(field: Callable, x0: torch.Tensor, n_steps: int, method: str = "e
                t0: float = 0.0, t1: float = 1.0) -> torch.Tensor:
     """Integrate ``dx/dt = field(x, t)`` (t a (B,) tensor) from t0 to t1 with ``n_steps`` uniform
     Euler (order 1) or Heun (order 2) steps. fm.ode_sampling."""
-    floating(x0, "x0")
-    if not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
-    if method not in ("euler", "heun"):
-        raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
-    for name, v in (("t0", t0), ("t1", t1)):
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"{name} must lie in [0, 1], got {v!r}")
+    V.function(field, "field")
+    V.batch(x0, "x0")
+    V.count(n_steps, "n_steps")
+    V.choice(method, "method", ("euler", "heun"))
+    t0, t1 = (V.real(v, name, lo=0.0, hi=1.0, closed="lo hi") for name, v in (("t0", t0), ("t1", t1)))
     h = (t1 - t0) / n_steps
     x = x0
     for i in range(n_steps):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import torch
 
+from dgmcheck.impl import _validate as V
 from dgmcheck.impl._validate import floating
 
 
@@ -61,10 +62,18 @@ class Flow:
 
 
 def _square(W: object, name: str) -> torch.Tensor:
-    W = floating(W, name)
+    W = V.tensor(W, name)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {tuple(W.shape)}")
     return W
+
+
+def _part(v: object, name: str, ref: torch.Tensor, ref_name: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """A parameter of the flow shaped ``shape`` with the dtype and device of ``ref``."""
+    V.tensor(v, name, like_=ref, like_name=ref_name)
+    if tuple(v.shape) != shape:
+        raise ValueError(f"{name} must have shape {shape} to match {ref_name}, got {tuple(v.shape)}")
+    return v
 
 
 class LinearFlow(Flow):
@@ -79,7 +88,8 @@ class LinearFlow(Flow):
             raise ValueError(f"W must be invertible; its singular values are {svals.tolist()}")
         self.dim = W.shape[0]
         self.W = W
-        self.b = torch.zeros(self.dim, dtype=W.dtype, device=W.device) if b is None else b
+        zero = torch.zeros(self.dim, dtype=W.dtype, device=W.device)
+        self.b = zero if b is None else _part(b, "b", W, "W", (self.dim,))
 
     def weight(self) -> torch.Tensor:
         return self.W
@@ -103,12 +113,13 @@ class LUFlow(LinearFlow):
 
     def __init__(self, P, L_strict, U_strict, log_s, sign, b=None) -> None:
         self.P = _square(P, "P")
-        self.dim = self.P.shape[0]
-        self.L_strict, self.U_strict = L_strict, U_strict
-        self.log_s, self.sign = log_s, sign
+        self.dim = n = self.P.shape[0]
+        self.L_strict = _part(L_strict, "L_strict", P, "P", (n, n))
+        self.U_strict = _part(U_strict, "U_strict", P, "P", (n, n))
+        self.log_s, self.sign = _part(log_s, "log_s", P, "P", (n,)), _part(sign, "sign", P, "P", (n,))
         if not bool(torch.all(sign.abs() == 1)):
             raise ValueError(f"sign must hold ±1, got {sign.tolist()}")
-        self.b = torch.zeros(self.dim, dtype=P.dtype, device=P.device) if b is None else b
+        self.b = torch.zeros(n, dtype=P.dtype, device=P.device) if b is None else _part(b, "b", P, "P", (n,))
 
     @classmethod
     def from_weight(cls, W: torch.Tensor) -> LUFlow:
@@ -155,8 +166,9 @@ class QRFlow(LinearFlow):
         err = (Q.T @ Q - eye).abs().max()
         if not bool(err <= 1e3 * torch.finfo(Q.dtype).eps * self.dim):
             raise ValueError(f"Q must be orthogonal, max |QᵀQ - I| = {float(err):.3e}")
-        self.R_strict, self.log_r = R_strict, log_r
-        self.b = torch.zeros(self.dim, dtype=Q.dtype, device=Q.device) if b is None else b
+        n = self.dim
+        self.R_strict, self.log_r = _part(R_strict, "R_strict", Q, "Q", (n, n)), _part(log_r, "log_r", Q, "Q", (n,))
+        self.b = torch.zeros(n, dtype=Q.dtype, device=Q.device) if b is None else _part(b, "b", Q, "Q", (n,))
 
     @classmethod
     def from_weight(cls, W: torch.Tensor) -> QRFlow:
@@ -190,6 +202,8 @@ class QRFlow(LinearFlow):
 def made_masks(dim: int, hidden: int) -> tuple[torch.Tensor, torch.Tensor]:
     """MADE masks: input degree i (1..m), hidden degree ``k mod m`` (0..m-1), output degree j;
     hidden sees inputs of degree ≤ its own, output j sees hidden of degree < j."""
+    V.count(dim, "dim")
+    V.count(hidden, "hidden")
     deg_in = torch.arange(1, dim + 1)
     deg_h = torch.arange(hidden) % dim
     M1 = (deg_h[:, None] >= deg_in[None, :]).double()
@@ -214,8 +228,13 @@ class GaussianARFlow(Flow):
 
     def __init__(self, dim: int, hidden: int = 8, *, seed: int = 0, scale: float = 0.5,
                  masks: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
-        if dim < 1 or hidden < 1:
-            raise ValueError(f"dim and hidden must be positive, got dim={dim}, hidden={hidden}")
+        V.count(dim, "dim")
+        V.count(hidden, "hidden")
+        V.count(seed, "seed", lo=0)
+        V.positive(scale, "scale")
+        if masks is not None and not (isinstance(masks, (tuple, list)) and len(masks) == 2
+                                      and all(isinstance(m, torch.Tensor) for m in masks)):
+            raise TypeError(f"masks must be None or a pair of tensors (M1, M2), got {V._got(masks)}")
         g = torch.Generator().manual_seed(seed)
         self.dim = dim
         self.M1, self.M2 = made_masks(dim, hidden) if masks is None else masks
@@ -251,6 +270,11 @@ class AffineCoupling(Flow):
     _tensors = ("A", "a", "Wm", "bm", "Ws", "bs")
 
     def __init__(self, dim: int, d: int, hidden: int = 8, *, seed: int = 0, scale: float = 0.5) -> None:
+        V.count(dim, "dim", lo=2)
+        V.count(d, "d")
+        V.count(hidden, "hidden")
+        V.count(seed, "seed", lo=0)
+        V.positive(scale, "scale")
         if not 1 <= d < dim:
             raise ValueError(f"d must satisfy 1 <= d < dim = {dim}, got d={d}")
         g = torch.Generator().manual_seed(seed)
@@ -280,8 +304,13 @@ class CompositeFlow(Flow):
     """flows.composition: ``f = f_K ∘ … ∘ f_1``, ``log|det J_f(x)| = Σ_k log|det J_{f_k}(x_{k-1})|``."""
 
     def __init__(self, layers: Sequence[Flow]) -> None:
+        if not isinstance(layers, Sequence) or isinstance(layers, str):
+            raise TypeError(f"layers must be a sequence of flows, got {V._got(layers)}")
         if not layers:
             raise ValueError("layers must hold at least one flow, got none")
+        for i, layer in enumerate(layers):
+            if not all(callable(getattr(layer, m, None)) for m in ("forward", "inverse")) or not hasattr(layer, "dim"):
+                raise TypeError(f"layers[{i}] must be a flow (forward, inverse, dim), got {V._got(layer)}")
         dims = {layer.dim for layer in layers}
         if len(dims) != 1:
             raise ValueError(f"layers must share one dimension, got {sorted(dims)}")

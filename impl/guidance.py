@@ -22,31 +22,23 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import floating, like
+from . import _validate as V
+from ._validate import floating
 from .mixture import GaussianMixtureModel
 
 CONVENTIONS = ("w", "one_plus_w")
 
 
 def _weight(w: object, x: torch.Tensor, name: str) -> torch.Tensor:
-    """A scalar or a ``(batch,)`` weight as a tensor broadcastable against ``x`` (batch, ...)."""
-    if isinstance(w, bool):
-        raise TypeError(f"{name} must be a number or a tensor, got bool")
-    w = torch.as_tensor(w, dtype=x.dtype, device=x.device)
-    if w.ndim == 0:
-        return w
-    if w.shape != (x.shape[0],):
-        raise ValueError(f"{name} must be a scalar or have shape ({x.shape[0]},), got {tuple(w.shape)}")
-    if not bool(torch.isfinite(w).all()):
-        raise ValueError(f"{name} must be finite, got {w.tolist()}")
-    return w.reshape(-1, *([1] * (x.ndim - 1)))
+    """A finite scalar or a ``(batch,)`` weight as a tensor broadcastable against ``x`` (batch, ...)."""
+    if isinstance(w, torch.Tensor) and w.ndim > 0:
+        return V.per_row(w, x, name).reshape(-1, *([1] * (x.ndim - 1)))
+    return torch.as_tensor(V.real(w, name), dtype=x.dtype, device=x.device)
 
 
 def _pair(a: torch.Tensor, b: torch.Tensor, na: str, nb: str) -> None:
-    floating(a, na)
-    like(b, a, nb, na)
-    if a.ndim < 1:
-        raise ValueError(f"{na} must have a batch dimension, got shape {tuple(a.shape)}")
+    V.batch(a, na)
+    V.batch(b, nb, like_=a, like_name=na, same_shape=True)
 
 
 def classifier_guided_score(score: torch.Tensor, classifier_grad: torch.Tensor, gamma: object = 1.0) -> torch.Tensor:
@@ -70,18 +62,20 @@ def cfg_score_one_plus_w(s_uncond: torch.Tensor, s_cond: torch.Tensor, w: object
 
 def cfg_eps(eps_uncond: torch.Tensor, eps_cond: torch.Tensor, w: object, convention: str = "w") -> torch.Tensor:
     """CFG on ε-predictions, ``convention`` ``"w"`` or ``"one_plus_w"`` (same combination as the scores)."""
+    V.choice(convention, "convention", CONVENTIONS)
+    _pair(eps_uncond, eps_cond, "eps_uncond", "eps_cond")
     if convention == "w":
         return cfg_score(eps_uncond, eps_cond, w)
-    if convention == "one_plus_w":
-        return cfg_score_one_plus_w(eps_uncond, eps_cond, w)
-    raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    return cfg_score_one_plus_w(eps_uncond, eps_cond, w)
 
 
 def _labels(y: object, x: torch.Tensor, K: int | None = None) -> torch.Tensor:
-    if isinstance(y, bool):
-        raise TypeError("y must be an int class label or a (batch,) integer tensor, got bool")
+    if isinstance(y, bool) or not isinstance(y, (int, torch.Tensor)):
+        raise TypeError(f"y must be an int class label or a (batch,) integer tensor, got {V._got(y)}")
+    if isinstance(y, torch.Tensor) and y.device.type == "meta":
+        raise ValueError("y is on the meta device, which holds no values; pass a tensor on cpu or cuda")
     y = torch.as_tensor(y, device=x.device)
-    if y.is_floating_point() or y.is_complex():
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
     if y.ndim == 0:
         y = y.expand(x.shape[0])
@@ -96,7 +90,10 @@ def classifier_gradient(log_probs: Callable[[torch.Tensor], torch.Tensor], x: to
                         logits: bool = False) -> torch.Tensor:
     """``∇_x log p(y | x)`` by autograd; ``log_probs(x)`` returns ``(batch, K)`` log-probabilities
     (or unnormalised logits with ``logits=True``, normalised here by ``log_softmax``)."""
-    floating(x, "x")
+    V.function(log_probs, "log_probs")
+    V.batch(x, "x")
+    V.flag(logits, "logits")
+    _labels(y, x)
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         lp = log_probs(xg)

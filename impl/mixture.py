@@ -15,6 +15,7 @@ import math
 import numpy as np
 import torch
 
+from . import _validate as V
 from ._validate import floating
 
 
@@ -30,11 +31,15 @@ def _per_row(v: object, x: torch.Tensor, name: str) -> torch.Tensor:
     return v
 
 
-def _float64(a: object) -> torch.Tensor:
-    """Parameters are kept in float64 on the CPU and cast like ``x`` at each call."""
+def _float64(a: object, name: str) -> torch.Tensor:
+    """Parameters are kept in float64 on the CPU and cast like ``x`` at each call; finite, not empty."""
     if isinstance(a, torch.Tensor):
-        return a.detach().to(device="cpu", dtype=torch.float64)
-    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+        return V.tensor(a, name).detach().to(device="cpu", dtype=torch.float64)
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a tensor or an array of numbers, got {V._got(a)}") from None
+    return V.tensor(torch.as_tensor(arr), name)
 
 
 class GaussianMixtureModel:
@@ -45,7 +50,7 @@ class GaussianMixtureModel:
     """
 
     def __init__(self, weights: object, means: object, covs: object) -> None:
-        w, m, c = (_float64(a) for a in (weights, means, covs))
+        w, m, c = (_float64(a, n) for a, n in ((weights, "weights"), (means, "means"), (covs, "covs")))
         if m.ndim != 2 or w.shape != m.shape[:1] or c.shape != (*m.shape, m.shape[1]):
             raise ValueError("weights, means, covs must have shapes (K,), (K, d), (K, d, d); got "
                              f"{tuple(w.shape)}, {tuple(m.shape)}, {tuple(c.shape)}")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 import torch
 
+from . import _validate as V
 from ._validate import floating
 
 Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # f(x, t) -> dx/dt, like x
@@ -47,7 +48,11 @@ __all__ = [
 # --------------------------------------------------------------------------------------- validation
 
 def time_grid(ts: object, x0: torch.Tensor) -> torch.Tensor:
-    """``ts`` as a 1-D tensor like ``x0``: at least two finite times, strictly monotone."""
+    """``ts`` as a 1-D tensor like ``x0``: at least two finite times, strictly monotone (``x0`` gives the
+    dtype and device)."""
+    floating(x0, "x0")
+    if isinstance(ts, torch.Tensor):
+        floating(ts, "ts")
     try:
         ts = torch.as_tensor(ts, dtype=x0.dtype, device=x0.device)
     except (TypeError, ValueError, RuntimeError) as exc:
@@ -68,21 +73,17 @@ def time_grid(ts: object, x0: torch.Tensor) -> torch.Tensor:
 
 def uniform_times(t0: float, t1: float, n_steps: int, like: torch.Tensor) -> torch.Tensor:
     """``n_steps + 1`` equally spaced times from ``t0`` to ``t1`` (a tensor like ``like``)."""
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int):
-        raise TypeError(f"n_steps must be an int, got {type(n_steps).__name__}")
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    t0, t1 = V.real(t0, "t0"), V.real(t1, "t1")
+    V.count(n_steps, "n_steps")
+    floating(like, "like")
     if not float(t0) != float(t1):
         raise ValueError(f"t0 and t1 must differ, got t0 = t1 = {t0}")
     return torch.linspace(float(t0), float(t1), n_steps + 1, dtype=like.dtype, device=like.device)
 
 
-def _start(x0: object, f: object) -> torch.Tensor:
-    floating(x0, "x0")
-    if x0.ndim < 1:
-        raise ValueError(f"x0 must have a batch dimension, got shape {tuple(x0.shape)}")
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
+def _start(x0: object, f: object, name: str = "x0") -> torch.Tensor:
+    V.batch(x0, name)
+    V.function(f, "f")
     return x0
 
 
@@ -98,7 +99,12 @@ def _call(f: Field, x: torch.Tensor, t: torch.Tensor, name: str = "f") -> torch.
 
 def _integrate(step: Callable, f: Field, x0: torch.Tensor, ts: object, return_path: bool) -> torch.Tensor:
     x0 = _start(x0, f)
-    ts = time_grid(ts, x0)
+    V.flag(return_path, "return_path")
+    return _solve(step, f, x0, time_grid(ts, x0), return_path)
+
+
+def _solve(step: Callable, f: Field, x0: torch.Tensor, ts: torch.Tensor, return_path: bool = False) -> torch.Tensor:
+    """The solver loop on validated inputs (also the inner step of the samplers' loops)."""
     batch = x0.shape[0]
     x = x0
     path = [x0] if return_path else None
@@ -142,17 +148,13 @@ def heun(f: Field, x0: torch.Tensor, ts: object, *, return_path: bool = False) -
 euler.ORDER = 1  # type: ignore[attr-defined]
 heun.ORDER = 2  # type: ignore[attr-defined]
 SOLVERS: dict[str, Callable] = {"euler": euler, "heun": heun}
+_STEPS: dict[str, Callable] = {"euler": _euler_step, "heun": _heun_step}
 
 
 # ------------------------------------------------------------------------------------- divergences
 
 def _time_rows(t: object, x: torch.Tensor) -> torch.Tensor:
-    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    if t.ndim == 0:
-        t = t.expand(x.shape[0])
-    if t.shape != (x.shape[0],):
-        raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), got {tuple(t.shape)}")
-    return t
+    return V.per_row(t, x, "t")
 
 
 def divergence_exact(f: Field, x: torch.Tensor, t: object) -> torch.Tensor:
@@ -161,8 +163,11 @@ def divergence_exact(f: Field, x: torch.Tensor, t: object) -> torch.Tensor:
     The Jacobian of ``x ↦ Σ_b f(x, t)_b`` (shape ``(d, batch, d)``, via ``torch.func.jacrev``) holds
     every per-sample Jacobian because rows are independent: ``J[i, b, j] = ∂f_{b,i}/∂x_{b,j}``.
     """
-    x = _start(x, f)
-    t = _time_rows(t, x)
+    x = _start(x, f, "x")
+    return _divergence_exact(f, x, _time_rows(t, x))
+
+
+def _divergence_exact(f: Field, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     batch = x.shape[0]
     xf = x.reshape(batch, -1)
     d = xf.shape[1]
@@ -181,9 +186,10 @@ def draw_probes(n: int, x: torch.Tensor, *, kind: str = "rademacher",
     ``kind``: ``"rademacher"`` (entries ±1 with probability ½) or ``"gaussian"`` (standard normal).
     Drawn on CPU with ``generator`` (reproducible across devices), then moved like ``x``.
     """
-    floating(x, "x")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    V.batch(x, "x")
+    n = V.count(n, "n")
+    if generator is not None:
+        V.instance(generator, "generator", torch.Generator, "a torch.Generator or None")
     shape = (n, *x.shape)
     if kind == "rademacher":
         v = torch.randint(0, 2, shape, generator=generator, dtype=torch.int64).to(torch.float64) * 2 - 1
@@ -202,20 +208,31 @@ def hutchinson_divergence(f: Field, x: torch.Tensor, t: object, probes: torch.Te
     probes, shape ``(batch,)``, or with ``reduce=False`` every per-probe value, shape ``(n, batch)``.
     ``vᵀJ`` is one vector-Jacobian product (``torch.func.vjp``) per probe.
     """
-    x = _start(x, f)
+    x = _start(x, f, "x")
     t = _time_rows(t, x)
-    floating(probes, "probes")
+    V.flag(reduce, "reduce")
+    probes = _probes(probes, x, "x")
+    vals = _hutchinson(f, x, t, probes)
+    return vals.mean(0) if reduce else vals
+
+
+def _probes(probes: object, x: torch.Tensor, x_name: str) -> torch.Tensor:
+    V.tensor(probes, "probes")
     if probes.shape == x.shape:
         probes = probes[None]
     if probes.ndim != x.ndim + 1 or probes.shape[1:] != x.shape or probes.shape[0] < 1:
-        raise ValueError(f"probes must have shape (n, *x.shape) = (n, {', '.join(map(str, x.shape))}), "
+        raise ValueError(f"probes must have shape (n, *{x_name}.shape) = (n, {', '.join(map(str, x.shape))}), "
                          f"got {tuple(probes.shape)}")
     if probes.dtype != x.dtype or probes.device != x.device:
-        raise TypeError(f"probes must have the dtype and device of x ({x.dtype}, {x.device}), "
+        raise TypeError(f"probes must have the dtype and device of {x_name} ({x.dtype}, {x.device}), "
                         f"got ({probes.dtype}, {probes.device})")
+    return probes
+
+
+def _hutchinson(f: Field, x: torch.Tensor, t: torch.Tensor, probes: torch.Tensor) -> torch.Tensor:
+    """Every per-probe value ``(n, batch)`` on validated inputs."""
     _, vjp_fn = torch.func.vjp(lambda z: _call(f, z, t), x)
-    vals = torch.stack([(vjp_fn(v)[0] * v).reshape(x.shape[0], -1).sum(-1) for v in probes])
-    return vals.mean(0) if reduce else vals
+    return torch.stack([(vjp_fn(v)[0] * v).reshape(x.shape[0], -1).sum(-1) for v in probes])
 
 
 # ------------------------------------------------------------------------------ log-density path
@@ -234,22 +251,27 @@ def log_density_path(f: Field, x0: torch.Tensor, log_p0: torch.Tensor, ts: objec
     ``000 L11 "Continuity Equation"``.
     """
     x0 = _start(x0, f)
-    floating(log_p0, "log_p0")
+    V.tensor(log_p0, "log_p0", like_=x0, like_name="x0")
     if log_p0.shape != (x0.shape[0],):
-        raise ValueError(f"log_p0 must have shape ({x0.shape[0]},), got {tuple(log_p0.shape)}")
-    if method not in SOLVERS:
-        raise ValueError(f"method must be one of {sorted(SOLVERS)}, got {method!r}")
+        raise ValueError(f"log_p0 must have shape (x0.shape[0],) = ({x0.shape[0]},), got {tuple(log_p0.shape)}")
+    V.choice(method, "method", sorted(SOLVERS))
+    V.choice(divergence, "divergence", ("exact", "hutchinson"))
+    ts = time_grid(ts, x0)
+    n_probes = V.count(n_probes, "n_probes")
+    V.choice(probe_kind, "probe_kind", ("rademacher", "gaussian"))
+    if generator is not None:
+        V.instance(generator, "generator", torch.Generator, "a torch.Generator or None")
+    if probes is not None:
+        probes = _probes(probes, x0, "x0")
     if divergence == "exact":
         def div(x, t):
-            return divergence_exact(f, x, t)
-    elif divergence == "hutchinson":
+            return _divergence_exact(f, x, t)
+    else:
         if probes is None:
             probes = draw_probes(n_probes, x0, kind=probe_kind, generator=generator)
 
         def div(x, t):
-            return hutchinson_divergence(f, x, t, probes)
-    else:
-        raise ValueError(f"divergence must be 'exact' or 'hutchinson', got {divergence!r}")
+            return _hutchinson(f, x, t, probes).mean(0)
     batch = x0.shape[0]
     n = x0[0].numel()
 
@@ -259,5 +281,5 @@ def log_density_path(f: Field, x0: torch.Tensor, log_p0: torch.Tensor, ts: objec
         return torch.cat([dx, -div(x, t)[:, None]], dim=1)
 
     z0 = torch.cat([x0.reshape(batch, n), log_p0.to(x0)[:, None]], dim=1)
-    z = SOLVERS[method](aug, z0, ts)
+    z = _solve(_STEPS[method], aug, z0, ts)
     return z[:, :n].reshape(x0.shape), z[:, n]

@@ -10,6 +10,7 @@ import torch
 
 from dgmcheck.impl import _validate
 from dgmcheck.theory import parametrization as th
+from dgmcheck.theory.ddim import validate_alpha_bars
 
 KINDS = th.KINDS
 
@@ -26,9 +27,8 @@ class Parametrization:
     """
 
     def __init__(self, alphas_cumprod: torch.Tensor | list[float]) -> None:
-        abar = torch.as_tensor(alphas_cumprod).detach().cpu().double()
-        if abar.ndim != 1 or abar.numel() == 0 or bool(((abar <= 0) | (abar >= 1)).any()):
-            raise ValueError("alphas_cumprod must be a non-empty 1-D tensor with values in (0, 1)")
+        abar = torch.as_tensor(validate_alpha_bars(_validate.table(alphas_cumprod, "alphas_cumprod").numpy(),
+                                                   "alphas_cumprod"))
         self.alphas_cumprod = abar
         self.T = int(abar.numel())
 

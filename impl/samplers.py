@@ -27,10 +27,10 @@ from collections.abc import Callable
 
 import torch
 
+from . import _validate as V
 from . import ode
-from ._validate import floating
-from .langevin import langevin_step
-from .sde import as_xt, euler_maruyama, sde_times, xt_order
+from .langevin import _coefficients, _step
+from .sde import _euler_maruyama, _noises, as_xt, sde_times, xt_order
 
 Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -51,9 +51,16 @@ __all__ = [
 def _times(sde: object, t: object, x: torch.Tensor, name: str = "t") -> torch.Tensor:
     T = getattr(sde, "T", None)
     if T is None:
-        t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-        return t.expand(x.shape[0]) if t.ndim == 0 else t
+        return V.per_row(t, x, name)
     return sde_times(t, x, float(T), name)
+
+
+def _sde(sde: object, *methods: str) -> object:
+    """``sde`` must have the callable protocol methods its caller uses."""
+    missing = [m for m in methods or ("drift", "diffusion") if not callable(getattr(sde, m, None))]
+    if missing:
+        raise TypeError(f"sde must have callable {', '.join(f'{m}(x, t)' for m in missing)}, got {V._got(sde)}")
+    return sde
 
 
 def _col(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -79,13 +86,6 @@ def _g(sde: object, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return g
 
 
-def _positive(v: object, name: str) -> float:
-    v = float(v)
-    if not v > 0:  # also refuses NaN
-        raise ValueError(f"{name} must be > 0, got {v!r}")
-    return v
-
-
 def _grid(sde: object, ts: object, x: torch.Tensor, decreasing: bool = True) -> torch.Tensor:
     ts = ode.time_grid(ts, x)
     if decreasing and not bool((ts[1:] < ts[:-1]).all()):
@@ -100,16 +100,26 @@ def _grid(sde: object, ts: object, x: torch.Tensor, decreasing: bool = True) -> 
 # ------------------------------------------------------------------------------------------- drifts
 def pf_ode_drift(sde: object, score: Score, x: torch.Tensor, t: object) -> torch.Tensor:
     """Probability-flow ODE drift ``f(x, t) - ½ g(t)² s(x, t)`` (theorem ``sde.probability_flow_ode``)."""
-    floating(x, "x")
-    t = _times(sde, t, x)
+    _sde(sde)
+    V.function(score, "score")
+    V.batch(x, "x")
+    return _pf_ode_drift(sde, score, x, _times(sde, t, x))
+
+
+def _pf_ode_drift(sde: object, score: Score, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     g = _g(sde, t, x)
     return sde.drift(x, t) - 0.5 * _col(g**2, x) * _score(score, x, t)
 
 
 def reverse_drift(sde: object, score: Score, x: torch.Tensor, t: object) -> torch.Tensor:
     """Reverse-SDE drift ``f(x, t) - g(t)² s(x, t)``, to be run with ``dt < 0`` (theorem ``sde.reverse_sde``)."""
-    floating(x, "x")
-    t = _times(sde, t, x)
+    _sde(sde)
+    V.function(score, "score")
+    V.batch(x, "x")
+    return _reverse_drift(sde, score, x, _times(sde, t, x))
+
+
+def _reverse_drift(sde: object, score: Score, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     g = _g(sde, t, x)
     return sde.drift(x, t) - _col(g**2, x) * _score(score, x, t)
 
@@ -118,35 +128,50 @@ def langevin_corrector_step(score: Score, x: torch.Tensor, t: object, step_size:
                             noise: torch.Tensor) -> torch.Tensor:
     """One Langevin step on ``p_t``: ``x + (η/2) s(x, t) + √η z`` (η = ``step_size`` > 0, z = ``noise``):
     ``impl.langevin.langevin_step`` with the score frozen at time ``t``."""
-    floating(x, "x")
-    eta = _positive(step_size, "step_size")
-    floating(noise, "noise")
+    V.function(score, "score")
+    V.batch(x, "x")
+    eta = V.positive(step_size, "step_size")
+    V.batch(noise, "noise", like_=x, like_name="x")
     if noise.shape != x.shape:
         raise ValueError(f"noise must have the shape of x {tuple(x.shape)}, got {tuple(noise.shape)}")
-    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    t = t.expand(x.shape[0]) if t.ndim == 0 else t
-    return langevin_step(lambda y: _score(score, y, t), x, eta, noise)
+    return _corrector(score, x, V.per_row(t, x, "t"), eta, noise)
+
+
+def _corrector(score: Score, x: torch.Tensor, t: torch.Tensor, eta: float, noise: torch.Tensor) -> torch.Tensor:
+    a, b = _coefficients(eta, x, "eta")
+    return _step(lambda y: _score(score, y, t), x, a, b, noise)
 
 
 # ------------------------------------------------------------------------------------------ samplers
 def pf_ode_sample(sde: object, score: Score, x_T: torch.Tensor, ts: object, method: str = "heun", *,
                   return_path: bool = False) -> torch.Tensor:
     """Integrate the PF-ODE along decreasing ``ts`` (``T → ε``) with ``impl.ode.euler`` or ``impl.ode.heun``."""
-    floating(x_T, "x_T")
-    if method not in ode.SOLVERS:
-        raise ValueError(f"method must be one of {tuple(ode.SOLVERS)}, got {method!r}")
+    _sde(sde)
+    V.function(score, "score")
+    V.batch(x_T, "x_T")
+    V.choice(method, "method", tuple(ode.SOLVERS))
+    V.flag(return_path, "return_path")
     ts = _grid(sde, ts, x_T)
-    return ode.SOLVERS[method](lambda x, t: pf_ode_drift(sde, score, x, t), x_T, ts, return_path=return_path)
+    return ode._solve(ode._STEPS[method], lambda x, t: _pf_ode_drift(sde, score, x, t), x_T, ts, return_path)
 
 
 def reverse_sde_sample(sde: object, score: Score, x_T: torch.Tensor, ts: object, noises: torch.Tensor, *,
                        return_path: bool = False) -> torch.Tensor:
     """Euler–Maruyama on the reverse SDE along decreasing ``ts``:
     ``x_{k+1} = x_k + (f - g² s)(x_k, t_k) Δt_k + g(t_k) √|Δt_k| z_k`` with ``Δt_k < 0``."""
-    floating(x_T, "x_T")
+    _sde(sde)
+    V.function(score, "score")
+    V.batch(x_T, "x_T")
+    V.flag(return_path, "return_path")
     ts = _grid(sde, ts, x_T)
-    return euler_maruyama(lambda x, t: reverse_drift(sde, score, x, t), xt_order(sde.diffusion, "diffusion"),
-                          x_T, ts, noises, return_path=return_path)
+    _noises(noises, x_T, ts, "x_T")
+    return _reverse_em(sde, score, x_T, ts, noises, return_path)
+
+
+def _reverse_em(sde: object, score: Score, x_T: torch.Tensor, ts: torch.Tensor, noises: torch.Tensor,
+                return_path: bool = False) -> torch.Tensor:
+    return _euler_maruyama(lambda x, t: _reverse_drift(sde, score, x, t), xt_order(sde.diffusion, "diffusion"),
+                           x_T, ts, noises, return_path)
 
 
 PREDICTORS = ("reverse_sde", "pf_ode")
@@ -162,28 +187,33 @@ def predictor_corrector_sample(sde: object, score: Score, x_T: torch.Tensor, ts:
     steps of size ``step_size`` at time ``t_{k+1}`` with ``corrector_noises[k, j]``.
     ``noises``: ``(len(ts) - 1, *x_T.shape)``; ``corrector_noises``: ``(len(ts) - 1, n_corrector, *x_T.shape)``.
     """
-    floating(x_T, "x_T")
-    if predictor not in PREDICTORS:
-        raise ValueError(f"predictor must be one of {PREDICTORS}, got {predictor!r}")
-    eta = _positive(step_size, "step_size")
+    _sde(sde)
+    V.function(score, "score")
+    V.batch(x_T, "x_T")
+    V.choice(predictor, "predictor", PREDICTORS)
+    eta = V.positive(step_size, "step_size")
+    V.flag(return_path, "return_path")
     ts = _grid(sde, ts, x_T)
     n = ts.numel() - 1
-    floating(corrector_noises, "corrector_noises")
+    if predictor == "reverse_sde" or noises is not None:  # the PF-ODE predictor reads no noise
+        _noises(noises, x_T, ts, "x_T")
+    V.like(corrector_noises, x_T, "corrector_noises", "x_T", same_shape=False)
     if corrector_noises.ndim != x_T.ndim + 2 or corrector_noises.shape[0] != n \
             or corrector_noises.shape[2:] != x_T.shape:
         raise ValueError(f"corrector_noises must have shape (len(ts) - 1, n_corrector, *x_T.shape) = "
                          f"({n}, n_corrector, {', '.join(map(str, x_T.shape))}), got {tuple(corrector_noises.shape)}")
+    V.finite(corrector_noises, "corrector_noises")
     x = x_T
     path = [x] if return_path else None
-    for k in range(n):
+    for k in range(n):  # validated once above: the unchecked inner steps
         pair = ts[k: k + 2]
         if predictor == "reverse_sde":
-            x = reverse_sde_sample(sde, score, x, pair, noises[k: k + 1])
+            x = _reverse_em(sde, score, x, pair, noises[k: k + 1])
         else:
-            x = ode.euler(lambda y, t: pf_ode_drift(sde, score, y, t), x, pair)
+            x = ode._solve(ode._euler_step, lambda y, t: _pf_ode_drift(sde, score, y, t), x, pair)
         t_next = ts[k + 1].expand(x.shape[0])
         for j in range(corrector_noises.shape[1]):
-            x = langevin_corrector_step(score, x, t_next, eta, corrector_noises[k, j])
+            x = _corrector(score, x, t_next, eta, corrector_noises[k, j])
         if path is not None:
             path.append(x)
     return torch.stack(path) if path is not None else x
@@ -197,10 +227,12 @@ def kfp_residual(drift: Callable, diffusion: Callable, log_prob: Callable, x: to
     ``c = 0`` with the PF-ODE drift: continuity equation; ``c = +½`` with the reverse drift: the
     time-reversed KFP). ``log_prob(x, t)`` -> ``(batch,)``; ``diffusion(x, t)``; returns ``(batch,)``.
     Use float64."""
-    floating(x, "x")
+    for name, fn in (("drift", drift), ("diffusion", diffusion), ("log_prob", log_prob)):
+        V.function(fn, name)
+    V.tensor(x, "x", ndim=2)
+    second_order = V.real(second_order, "second_order")
     diffusion = xt_order(diffusion, "diffusion")
-    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    t = t.expand(x.shape[0]) if t.ndim == 0 else t
+    t = V.per_row(t, x, "t")
     x = x.detach().requires_grad_(True)
     t = t.detach().clone().requires_grad_(True)
     with torch.enable_grad(), warnings.catch_warnings():
@@ -220,6 +252,9 @@ def kfp_residual(drift: Callable, diffusion: Callable, log_prob: Callable, x: to
 def exact_mixture_score(sde: object, model: object) -> Score:
     """The exact score of ``p_t`` for mixture data ``model`` (an ``impl.mixture.GaussianMixtureModel``)
     under an SDE with a Gaussian ``marginal(x, t) -> (a, s)``: ``∇log Σ w_k N(a m_k, a² C_k + s² I)``."""
+    _sde(sde, "marginal")
+    if not callable(getattr(model, "score", None)):
+        raise TypeError(f"model must be a mixture with score(x, scale, std), got {V._got(model)}")
     marginal = xt_order(sde.marginal, "marginal")
 
     def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

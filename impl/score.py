@@ -24,19 +24,13 @@ ScoreFn = Callable[[torch.Tensor], torch.Tensor]
 def per_row(value: object, x: torch.Tensor, name: str) -> torch.Tensor:
     """A positive scalar or ``(batch,)`` tensor as a ``(batch,)`` tensor like ``x``; ValueError naming
     ``name`` when a value is not positive and finite or the shape does not match the batch."""
-    v = torch.as_tensor(value, dtype=x.dtype, device=x.device)
-    if v.ndim == 0:
-        v = v.expand(x.shape[0])
-    if v.shape != (x.shape[0],):
-        raise ValueError(f"{name} must be a scalar or have shape ({x.shape[0]},), got {tuple(v.shape)}")
-    bad = ~(torch.isfinite(v) & (v > 0))
-    if bool(bad.any()):
-        raise ValueError(f"{name} must be positive and finite, got {float(v[bad][0])}")
-    return v
+    _validate.batch(x, "x")
+    return _validate.per_row(value, x, name, lo=0.0)
 
 
 def checked_score(out: object, x: torch.Tensor, name: str = "score_fn") -> torch.Tensor:
     """The output of a score function must be a tensor shaped, typed and placed like ``x``."""
+    _validate.floating(x, "x")
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"{name} must return a torch.Tensor, got {type(out).__name__}")
     if out.shape != x.shape:
@@ -57,7 +51,8 @@ def _sum_nonbatch(x: torch.Tensor) -> torch.Tensor:
 def score_from_log_density(log_density: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """score.unnormalized: ``∇_x log p̃(x)`` by autograd, for a possibly unnormalized log-density
     ``log_density(x) -> (batch,)`` (000 L6 "Unnormalized Density": ``∇ log Z = 0``)."""
-    _validate.floating(x, "x")
+    _validate.function(log_density, "log_density")
+    _validate.batch(x, "x")
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         out = log_density(xg)
@@ -71,24 +66,25 @@ def score_from_log_density(log_density: Callable[[torch.Tensor], torch.Tensor], 
 def noise_kernel_score(x_noisy: torch.Tensor, x0: torch.Tensor, sigma: object) -> torch.Tensor:
     """score.noise_kernel_gradient: ``∇_{x_σ} log N(x_σ | x_0, σ² I) = -(x_σ - x_0)/σ²`` (000 L6
     "Denoising Score Matching"); ``sigma`` a positive scalar or one per row."""
-    _validate.floating(x_noisy, "x_noisy")
-    _validate.like(x0, x_noisy, "x0", "x_noisy")
-    s = _batch_col(per_row(sigma, x_noisy, "sigma"), x_noisy)
+    _validate.batch(x_noisy, "x_noisy")
+    _validate.batch(x0, "x0", like_=x_noisy, like_name="x_noisy", same_shape=True)
+    s = _batch_col(_validate.per_row(sigma, x_noisy, "sigma", lo=0.0), x_noisy)
     return -(x_noisy - x0) / s**2
 
 
 def dsm_target(noise: torch.Tensor, sigma: object) -> torch.Tensor:
     """The denoising target ``∇ log q(x_σ|x) = -ε/σ`` for ``x_σ = x + σε``."""
-    _validate.floating(noise, "noise")
-    return -noise / _batch_col(per_row(sigma, noise, "sigma"), noise)
+    _validate.batch(noise, "noise")
+    return -noise / _batch_col(_validate.per_row(sigma, noise, "sigma", lo=0.0), noise)
 
 
 def dsm_loss(score_fn: ScoreFn, x0: torch.Tensor, sigma: object, noise: torch.Tensor) -> torch.Tensor:
     """score.dsm_equivalence: the per-sample denoising score-matching loss
     ``‖s(x_0 + σε) + ε/σ‖²`` (000 L6 "Denoising Score Matching"), shape ``(batch,)``."""
-    _validate.floating(x0, "x0")
-    _validate.like(noise, x0, "noise", "x0")
-    s = _batch_col(per_row(sigma, x0, "sigma"), x0)
+    _validate.function(score_fn, "score_fn")
+    _validate.batch(x0, "x0")
+    _validate.batch(noise, "noise", like_=x0, like_name="x0", same_shape=True)
+    s = _batch_col(_validate.per_row(sigma, x0, "sigma", lo=0.0), x0)
     x_noisy = x0 + s * noise
     pred = checked_score(score_fn(x_noisy), x_noisy)
     return _sum_nonbatch((pred + noise / s) ** 2)
@@ -97,8 +93,9 @@ def dsm_loss(score_fn: ScoreFn, x0: torch.Tensor, sigma: object, noise: torch.Te
 def explicit_loss(score_fn: ScoreFn, x: torch.Tensor, true_score: torch.Tensor) -> torch.Tensor:
     """The per-sample explicit score-matching loss ``‖s(x) - ∇ log q(x)‖²`` (the Fisher divergence
     without its ½), given the true score at ``x``."""
-    _validate.floating(x, "x")
-    _validate.like(true_score, x, "true_score", "x")
+    _validate.function(score_fn, "score_fn")
+    _validate.batch(x, "x")
+    _validate.batch(true_score, "true_score", like_=x, like_name="x", same_shape=True)
     return _sum_nonbatch((checked_score(score_fn(x), x) - true_score) ** 2)
 
 
@@ -118,7 +115,8 @@ def _jacobian_trace(score_fn: ScoreFn, x: torch.Tensor) -> tuple[torch.Tensor, t
 def implicit_loss(score_fn: ScoreFn, x: torch.Tensor) -> torch.Tensor:
     """score.fisher_divergence: Hyvärinen's per-sample loss ``½‖s(x)‖² + tr ∇_x s(x)``, with
     ``E_q[½‖s‖² + tr ∇s] = ½ E_q‖s - ∇log q‖² - ½ E_q‖∇log q‖²`` (integration by parts)."""
-    _validate.floating(x, "x")
+    _validate.function(score_fn, "score_fn")
+    _validate.batch(x, "x")
     s, tr = _jacobian_trace(score_fn, x)
     return 0.5 * _sum_nonbatch(s**2) + tr
 
@@ -126,8 +124,9 @@ def implicit_loss(score_fn: ScoreFn, x: torch.Tensor) -> torch.Tensor:
 def hutchinson_implicit_loss(score_fn: ScoreFn, x: torch.Tensor, probe: torch.Tensor) -> torch.Tensor:
     """``½‖s(x)‖² + vᵀ ∇_x s(x) v`` with probe ``v`` (Hutchinson: ``E_v vᵀ A v = tr A`` when
     ``E v vᵀ = I``, e.g. Rademacher or standard normal probes)."""
-    _validate.floating(x, "x")
-    _validate.like(probe, x, "probe", "x")
+    _validate.function(score_fn, "score_fn")
+    _validate.batch(x, "x")
+    _validate.batch(probe, "probe", like_=x, like_name="x", same_shape=True)
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         s = checked_score(score_fn(xg), x)
@@ -141,8 +140,9 @@ class LinearScore(nn.Module):
 
     def __init__(self, A: torch.Tensor, b: torch.Tensor) -> None:
         super().__init__()
-        A, b = torch.as_tensor(A), torch.as_tensor(b)
-        if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1]:
+        A = _validate.tensor(A, "A", ndim=2)
+        b = _validate.tensor(b, "b", ndim=1, like_=A, like_name="A")
+        if A.shape[0] != A.shape[1] or b.shape != A.shape[:1]:
             raise ValueError(f"A must be (d, d) and b (d,), got {tuple(A.shape)}, {tuple(b.shape)}")
         self.A, self.b = nn.Parameter(A.clone()), nn.Parameter(b.clone())
 
@@ -156,8 +156,12 @@ class MLPScore(nn.Module):
     def __init__(self, dim: int, hidden: int = 8, generator: torch.Generator | None = None,
                  scale: float = 1.0, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
-        if dim < 1 or hidden < 1:
-            raise ValueError(f"dim and hidden must be >= 1, got {dim}, {hidden}")
+        _validate.count(dim, "dim")
+        _validate.count(hidden, "hidden")
+        if generator is not None:
+            _validate.instance(generator, "generator", torch.Generator, "a torch.Generator or None")
+        _validate.positive(scale, "scale")
+        _validate.dtype_(dtype)
         def draw(*shape: int) -> torch.Tensor:
             return torch.randn(*shape, generator=generator, dtype=dtype) * scale / math.sqrt(shape[-1])
         self.W1, self.b1 = nn.Parameter(draw(hidden, dim)), nn.Parameter(draw(hidden, 1)[:, 0])

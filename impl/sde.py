@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from . import _validate as V
 from ._validate import floating
 
 # ------------------------------------------------------------------------------ argument order
@@ -53,6 +54,8 @@ def time_first(fn: Any) -> bool:
 def xt_order(fn: Callable, name: str, stacklevel: int = 2) -> Callable:
     """``fn`` as a callable of ``(x, t)``: itself, or, when its parameter names say ``(t, x)``, a
     wrapper that swaps the arguments, after one ``DeprecationWarning`` naming ``name``."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable (the {name} method of the SDE), got {V._got(fn)}")
     if not time_first(fn):
         return fn
     warnings.warn(f"{name}(t, x) takes its arguments in the order of earlier releases; write "
@@ -91,8 +94,17 @@ def as_xt(sde: Any) -> Any:
 
 
 def sde_times(t: object, x: torch.Tensor, T: float, name: str = "t") -> torch.Tensor:
-    """``t`` as a ``(batch,)`` tensor like ``x``, checked to lie in ``[0, T]``."""
+    """``t`` as a ``(batch,)`` tensor like ``x``, checked to lie in ``[0, T]``. ``x`` only fixes the batch, dtype
+    and device (its values are not read: the SDE methods call this at every step of a sampler)."""
     floating(x, "x")
+    if x.ndim < 1 or x.shape[0] == 0:
+        raise ValueError(f"x must have a batch dimension of at least one row, got shape {tuple(x.shape)}")
+    T = V.positive(T, "T")
+    if isinstance(t, torch.Tensor):
+        if t.is_complex() or t.dtype == torch.bool or t.device.type == "meta":
+            raise TypeError(f"{name} must be a number or a real tensor of times, got {V._got(t)}")
+    else:
+        t = V.real(t, name)
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     if t.ndim == 0:
         t = t.expand(x.shape[0])
@@ -127,12 +139,10 @@ class VESDE:
     """
 
     def __init__(self, sigma_min: float = 0.01, sigma_max: float = 50.0, T: float = 1.0) -> None:
-        if not sigma_min > 0:
-            raise ValueError(f"sigma_min must be > 0, got {sigma_min!r}")
-        if not sigma_max > sigma_min:
+        V.positive(sigma_min, "sigma_min")
+        if not V.positive(sigma_max, "sigma_max") > sigma_min:
             raise ValueError(f"sigma_max must exceed sigma_min = {sigma_min}, got {sigma_max!r}")
-        if not T > 0:
-            raise ValueError(f"T must be > 0, got {T!r}")
+        V.positive(T, "T")
         self.sigma_min, self.sigma_max, self.T = float(sigma_min), float(sigma_max), float(T)
 
     def sigma(self, x: torch.Tensor, t: object) -> torch.Tensor:
@@ -184,12 +194,10 @@ class VPSDE:
     """
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0, T: float = 1.0) -> None:
-        if not beta_min > 0:
-            raise ValueError(f"beta_min must be > 0, got {beta_min!r}")
-        if not beta_max >= beta_min:
+        V.positive(beta_min, "beta_min")
+        if not V.positive(beta_max, "beta_max") >= beta_min:
             raise ValueError(f"beta_max must be >= beta_min = {beta_min}, got {beta_max!r}")
-        if not T > 0:
-            raise ValueError(f"T must be > 0, got {T!r}")
+        V.positive(T, "T")
         self.beta_min, self.beta_max, self.T = float(beta_min), float(beta_max), float(T)
 
     def beta(self, x: torch.Tensor, t: object) -> torch.Tensor:
@@ -243,6 +251,8 @@ Diffusion = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # g(x, t) -> (
 
 def _time_grid(ts: object, x0: torch.Tensor) -> torch.Tensor:
     """``ts`` as a 1-D tensor like ``x0``, at least two finite times, strictly monotone."""
+    if isinstance(ts, torch.Tensor):
+        floating(ts, "ts")
     try:
         ts = torch.as_tensor(ts, dtype=x0.dtype, device=x0.device)
     except (TypeError, ValueError, RuntimeError) as exc:
@@ -272,23 +282,32 @@ def euler_maruyama(drift: Drift, diffusion: Diffusion, x0: torch.Tensor, ts: obj
     ``(len(ts) - 1, *x0.shape)``. Returns ``x_N``, or the path of shape ``(len(ts), *x0.shape)``
     when ``return_path`` is true.
     """
-    floating(x0, "x0")
-    if x0.ndim < 1:
-        raise ValueError(f"x0 must have a batch dimension, got shape {tuple(x0.shape)}")
-    if not callable(drift):
-        raise TypeError(f"drift must be callable, got {type(drift).__name__}")
-    if not callable(diffusion):
-        raise TypeError(f"diffusion must be callable, got {type(diffusion).__name__}")
-    diffusion = xt_order(diffusion, "diffusion")
+    V.batch(x0, "x0")
+    V.function(drift, "drift")
+    V.function(diffusion, "diffusion")
+    V.flag(return_path, "return_path")
     ts = _time_grid(ts, x0)
+    _noises(noises, x0, ts, "x0")
+    return _euler_maruyama(drift, xt_order(diffusion, "diffusion"), x0, ts, noises, return_path)
+
+
+def _noises(noises: object, x0: torch.Tensor, ts: torch.Tensor, x_name: str) -> torch.Tensor:
+    """``noises`` of shape ``(len(ts) - 1, *x0.shape)`` with x0's dtype and device, finite."""
     floating(noises, "noises")
     n = ts.numel() - 1
     if tuple(noises.shape) != (n, *x0.shape):
-        raise ValueError(f"noises must have shape (len(ts) - 1, *x0.shape) = {(n, *x0.shape)}, "
+        raise ValueError(f"noises must have shape (len(ts) - 1, *{x_name}.shape) = {(n, *x0.shape)}, "
                          f"got {tuple(noises.shape)}")
     if noises.dtype != x0.dtype or noises.device != x0.device:
-        raise TypeError(f"noises must have the dtype and device of x0 ({x0.dtype}, {x0.device}), "
+        raise TypeError(f"noises must have the dtype and device of {x_name} ({x0.dtype}, {x0.device}), "
                         f"got ({noises.dtype}, {noises.device})")
+    return V.finite(noises, "noises")
+
+
+def _euler_maruyama(drift: Drift, diffusion: Diffusion, x0: torch.Tensor, ts: torch.Tensor, noises: torch.Tensor,
+                    return_path: bool = False) -> torch.Tensor:
+    """The Euler–Maruyama loop on validated inputs (``diffusion`` already in the (x, t) order)."""
+    n = ts.numel() - 1
     batch = x0.shape[0]
     x = x0
     path = [x0] if return_path else None
@@ -316,7 +335,7 @@ def brownian_path(ts: object, noises: torch.Tensor) -> torch.Tensor:
     ``w(t_{k+1}) = w(t_k) + √|t_{k+1} - t_k| z_k``. ``noises``: ``(len(ts) - 1, batch, ...)``;
     returns ``(len(ts), batch, ...)``.
     """
-    floating(noises, "noises")
+    V.tensor(noises, "noises")
     if noises.ndim < 2:
         raise ValueError(f"noises must have shape (len(ts) - 1, batch, ...), got {tuple(noises.shape)}")
     ts = _time_grid(ts, noises)
@@ -342,13 +361,19 @@ def continuous_dsm_loss(score_model: ScoreModel, sde: object, x0: torch.Tensor, 
     ``weight`` λ: None (λ = 1, the lecture's objective), a ``(batch,)`` tensor, or a callable of
     ``t`` returning one (``lambda t: sde.marginal(x0, t)[1] ** 2`` is Song et al.'s λ = s²).
     """
-    floating(x0, "x0")
+    V.function(score_model, "score_model")
+    if not callable(getattr(sde, "marginal", None)):
+        raise TypeError(f"sde must have a callable marginal(x, t) -> (a, s), got {V._got(sde)}")
+    V.batch(x0, "x0")
     if x0.ndim < 2:
         raise ValueError(f"x0 must have shape (batch, ...), got {tuple(x0.shape)}")
+    V.batch(noise, "noise", like_=x0, like_name="x0")
     if noise.shape != x0.shape:
         raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
+    t = V.per_row(t, x0, "t")
+    if weight is not None and not callable(weight):
+        V.per_row(weight, x0, "weight", lo=0.0, closed="lo")
     a, s = xt_order(sde.marginal, "marginal")(x0, t)
-    t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
     if bool((s <= 0).any()):
         raise ValueError(f"t must give a positive marginal std s(t) (t > 0), got min s = {float(s.min())}")
     var = _col(s, x0) ** 2
@@ -367,4 +392,6 @@ def continuous_dsm_loss(score_model: ScoreModel, sde: object, x0: torch.Tensor, 
             lam = lam.expand(x0.shape[0])
         if lam.shape != (x0.shape[0],):
             raise ValueError(f"weight must be a scalar or have shape ({x0.shape[0]},), got {tuple(lam.shape)}")
+        if not bool(((lam >= 0) & torch.isfinite(lam)).all()):
+            raise ValueError(f"weight must be finite and non-negative, got {lam.tolist()}")
     return lam * (pred - target).pow(2).reshape(x0.shape[0], -1).sum(dim=1)

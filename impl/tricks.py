@@ -11,43 +11,57 @@ import math
 
 import torch
 
-from dgmcheck.impl._validate import floating
+from dgmcheck.impl import _validate as V
+
+#: The most nodes of the tensor Gauss–Hermite rule of ``nascent_delta_expectation`` (``n**m``).
+MAX_NODES = 2**20
 
 
 def score_surrogate(log_prob: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     """``sg[f] · log p_θ(x)``: ``∇_θ`` of its mean over ``x ~ p_θ`` is ``E[f ∇_θ log p_θ] = ∇_θ E f``."""
-    floating(log_prob, "log_prob")
+    V.batch(log_prob, "log_prob")
+    V.batch(f, "f", like_=log_prob, like_name="log_prob", same_shape=True)
     return f.detach() * log_prob
 
 
 def log_mean_exp(a: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    floating(a, "a")
+    """``log (1/n) Σ_i e^{a_i}`` along ``dim`` (``a_i = -inf`` allowed: a zero weight)."""
+    V.batch(a, "a", allow="-inf")
+    V.axis(dim, a)
     return torch.logsumexp(a, dim) - math.log(a.shape[dim])
 
 
 def mc_mean(values: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """``(1/n) Σ_i f(x_i)``."""
-    floating(values, "values")
+    V.batch(values, "values")
+    V.axis(dim, values)
     return values.mean(dim)
 
 
 def pushforward(p: torch.Tensor, f_map: torch.Tensor, n_out: int) -> torch.Tensor:
     """``p_y[y] = Σ_{x: f(x) = y} p(x)`` (accumulating: several x may share one y)."""
-    floating(p, "p")
+    V.floating(p, "p")
+    n_out = V.count(n_out, "n_out")
+    if not isinstance(f_map, torch.Tensor):
+        raise TypeError(f"f_map must be a long tensor shaped like p {tuple(p.shape)}, got {type(f_map).__name__}")
     if f_map.dtype != torch.long or f_map.shape != p.shape:
         raise ValueError(f"f_map must be a long tensor shaped like p {tuple(p.shape)}, got {f_map.dtype} "
                          f"{tuple(f_map.shape)}")
-    if bool(((f_map < 0) | (f_map >= n_out)).any()):
-        raise ValueError(f"f_map must lie in 0..{n_out - 1}")
+    V.integers(f_map, "f_map", hi=n_out - 1)
+    V.probabilities(p, "p", ndim=1)
     return torch.zeros(n_out, dtype=p.dtype, device=p.device).index_add_(0, f_map, p)
 
 
 def nascent_delta_expectation(f, x0: torch.Tensor, sigma: float, n: int = 3) -> torch.Tensor:
     """``E_{N(x0, σ² I)} f`` by the tensor Gauss–Hermite rule (``n`` nodes per axis; exact for
     polynomials of degree ≤ 2n-1); ``σ = 0`` is the Dirac delta: ``f(x0)``. ``f`` maps ``(N, m)`` to ``(N,)``."""
-    floating(x0, "x0")
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    V.function(f, "f")
+    V.tensor(x0, "x0", ndim=1)
+    V.real(sigma, "sigma", lo=0.0, closed="lo")
+    n = V.count(n, "n")
+    if n ** x0.shape[0] > MAX_NODES:
+        raise ValueError(f"n = {n} nodes per axis in {x0.shape[0]} dimensions make n**m = {n ** x0.shape[0]} nodes, "
+                         f"over MAX_NODES = {MAX_NODES}; take fewer nodes")
     import numpy as np
 
     nodes, weights = np.polynomial.hermite_e.hermegauss(n)

@@ -16,30 +16,30 @@ import math
 
 import torch
 
+from dgmcheck.impl import _validate as V
 from dgmcheck.impl._validate import floating
 
 _LOG2PI = math.log(2 * math.pi)
 
 
-def _positive(v: torch.Tensor, name: str) -> torch.Tensor:
-    floating(v, name)
-    if not bool(torch.all(v > 0)):
-        raise ValueError(f"{name} must be positive, got {v.tolist()}")
-    return v
+def _positive(v: torch.Tensor, name: str, **kw: object) -> torch.Tensor:
+    return V.tensor(v, name, positive=True, **kw)
 
 
 class LinearGaussianVAE:
     """Linear-Gaussian latent model with parameters ``W (d, k)``, ``b (d,)``, ``noise_var ψ (d,)``."""
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor, noise_var: torch.Tensor) -> None:
-        floating(W, "W")
+        V.tensor(W, "W")
         if W.ndim != 2:
             raise ValueError(f"W must be a (d, k) matrix, got shape {tuple(W.shape)}")
         self.d, self.k = W.shape
-        if tuple(b.shape) != (self.d,) or tuple(noise_var.shape) != (self.d,):
-            raise ValueError(f"b and noise_var must have shape ({self.d},), got {tuple(b.shape)} "
-                             f"and {tuple(noise_var.shape)}")
-        self.W, self.b, self.noise_var = W, floating(b, "b"), _positive(noise_var, "noise_var")
+        for name, v in (("b", b), ("noise_var", noise_var)):
+            V.tensor(v, name, like_=W, like_name="W", positive=name == "noise_var")
+            if tuple(v.shape) != (self.d,):
+                raise ValueError(f"{name} must have shape (d,) = ({self.d},) to match W {tuple(W.shape)}, "
+                                 f"got {tuple(v.shape)}")
+        self.W, self.b, self.noise_var = W, b, noise_var
 
     def to(self, device=None, dtype=None) -> LinearGaussianVAE:
         self.W, self.b, self.noise_var = (t.to(device=device, dtype=dtype) for t in (self.W, self.b, self.noise_var))
@@ -103,7 +103,8 @@ class DiscreteLatentModel:
     """``p(z) = prior (K,)``, ``p(x|z) = likelihood[z, x]`` (``(K, V)``, rows sum to 1)."""
 
     def __init__(self, prior: torch.Tensor, likelihood: torch.Tensor) -> None:
-        prior, likelihood = _positive(prior, "prior"), _positive(likelihood, "likelihood")
+        prior, likelihood = _positive(prior, "prior", ndim=1), _positive(likelihood, "likelihood", ndim=2)
+        V.like(likelihood, prior, "likelihood", "prior", same_shape=False)
         if prior.ndim != 1 or likelihood.ndim != 2 or likelihood.shape[0] != prior.shape[0]:
             raise ValueError(f"prior must be (K,) and likelihood (K, V), got {tuple(prior.shape)} and "
                              f"{tuple(likelihood.shape)}")
@@ -154,8 +155,10 @@ def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor |
                 logvar_p: torch.Tensor | None = None) -> torch.Tensor:
     """vae.gaussian_kl: KL between diagonal Gaussians given means and LOG-VARIANCES, summed over the
     last axis: ``½ Σ [lv_p - lv_q + (σ_q² + (μ_q - μ_p)²)/σ_p² - 1]`` (default p = N(0, I))."""
-    floating(mu_q, "mu_q")
-    floating(logvar_q, "logvar_q")
+    V.batch(mu_q, "mu_q")
+    for name, v in (("logvar_q", logvar_q), ("mu_p", mu_p), ("logvar_p", logvar_p)):
+        if v is not None or name == "logvar_q":
+            V.batch(v, name, like_=mu_q, like_name="mu_q", same_shape=True)
     mu_p = torch.zeros_like(mu_q) if mu_p is None else mu_p
     logvar_p = torch.zeros_like(logvar_q) if logvar_p is None else logvar_p
     diff = mu_q - mu_p
@@ -165,7 +168,9 @@ def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor |
 
 def categorical_kl(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """``KL(q || p) = Σ_k q_k log(q_k / p_k)`` over the last axis, with ``0 log 0 = 0``."""
-    floating(q, "q")
+    V.probabilities(q, "q")
+    V.like(p, q, "p", "q", same_shape=False)
+    V.probabilities(p, "p")
     if q.shape != p.shape:
         raise ValueError(f"q and p must have one shape, got {tuple(q.shape)} and {tuple(p.shape)}")
     if bool((p <= 0).any()):
@@ -176,10 +181,16 @@ def categorical_kl(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 
 def rsample(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """vae.reparametrization: ``z = g_φ(ε) = μ + exp(½ log σ²) ⊙ ε``, ``ε ~ N(0, I)``."""
-    floating(mu, "mu")
+    V.batch(mu, "mu")
+    V.batch(logvar, "logvar", like_=mu, like_name="mu")
+    V.batch(eps, "eps", like_=mu, like_name="mu")
     if mu.shape != logvar.shape or mu.shape[-1:] != eps.shape[-1:]:
         raise ValueError(f"mu, logvar and eps must agree in the latent dimension, got {tuple(mu.shape)}, "
                          f"{tuple(logvar.shape)} and {tuple(eps.shape)}")
+    try:
+        torch.broadcast_shapes(mu.shape, eps.shape)
+    except RuntimeError:
+        raise ValueError(f"eps of shape {tuple(eps.shape)} does not broadcast against mu {tuple(mu.shape)}") from None
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -190,9 +201,13 @@ class GaussianVAE(LinearGaussianVAE):
 
     def __init__(self, W, b, noise_var, A, c, D, e) -> None:
         super().__init__(W, b, noise_var)
+        for name, v in (("A", A), ("c", c), ("D", D), ("e", e)):
+            V.tensor(v, name)
         if tuple(A.shape) != (self.k, self.d) or tuple(D.shape) != (self.k, self.d):
             raise ValueError(f"A and D must have shape ({self.k}, {self.d}) to match the latent dimension, got "
                              f"{tuple(A.shape)} and {tuple(D.shape)}")
+        for name, v in (("A", A), ("c", c), ("D", D), ("e", e)):
+            V.tensor(v, name, like_=W, like_name="W", shape=None if name in "AD" else (self.k,))
         self.A, self.c, self.D, self.e = A, c, D, e
 
     def to(self, device=None, dtype=None) -> GaussianVAE:
@@ -221,7 +236,7 @@ class CategoricalModel:
     """``p_θ(x = k) = softmax(logits)_k`` on K symbols (fit by maximum likelihood)."""
 
     def __init__(self, logits: torch.Tensor) -> None:
-        floating(logits, "logits")
+        V.tensor(logits, "logits", allow="-inf")
         if logits.ndim != 1:
             raise ValueError(f"logits must be 1-d (K,), got shape {tuple(logits.shape)}")
         self.logits = logits
@@ -247,15 +262,18 @@ class CategoricalModel:
 def aggregated_posterior(q: torch.Tensor) -> torch.Tensor:
     """elbo.optimal_prior: ``q_agg(z) = (1/n) Σ_i q(z|x_i)`` for encoder rows ``(n, K)`` — the prior
     that maximizes the average ELBO."""
-    floating(q, "q")
+    V.floating(q, "q")
     if q.ndim != 2:
         raise ValueError(f"q must be (n, K) encoder rows, got shape {tuple(q.shape)}")
+    V.probabilities(q, "q")
     return q.mean(0)
 
 
 def elbo_surgery(q: torch.Tensor, prior: torch.Tensor) -> dict[str, torch.Tensor]:
     """``(1/n) Σ KL(q_i || p)``, ``KL(q_agg || p)`` and ``I_q[x, z] = H(q_agg) - (1/n) Σ H(q_i)``."""
     agg = aggregated_posterior(q)
+    V.probabilities(prior, "prior", ndim=1)
+    V.like(prior, q, "prior", "q", same_shape=False)
     if prior.shape != agg.shape:
         raise ValueError(f"prior must have shape {tuple(agg.shape)} (K), got {tuple(prior.shape)}")
 
@@ -275,10 +293,13 @@ class FlowPriorVAE(GaussianVAE):
     (000 L4 "NF-Based VAE Prior"); ``prior_flow`` is any flow with ``log_prob`` (``dgmcheck.impl.flows``)."""
 
     def __init__(self, W, b, noise_var, A, c, D, e, prior_flow) -> None:
-        super().__init__(W, b, noise_var, A, c, D, e)
-        if getattr(prior_flow, "dim", None) != self.k:
-            raise ValueError(f"prior_flow must act on the latent dimension {self.k}, "
+        k = V.tensor(W, "W", ndim=2).shape[1]  # the flow is checked first: it is the argument this class adds
+        if not callable(getattr(prior_flow, "log_prob", None)):
+            raise TypeError(f"prior_flow must be a flow with log_prob(z), got {V._got(prior_flow)}")
+        if getattr(prior_flow, "dim", None) != k:
+            raise ValueError(f"prior_flow must act on the latent dimension {k}, "
                              f"got {getattr(prior_flow, 'dim', None)}")
+        super().__init__(W, b, noise_var, A, c, D, e)
         self.prior_flow = prior_flow
 
     def to(self, device=None, dtype=None) -> FlowPriorVAE:
@@ -303,8 +324,7 @@ class FlowAsVAE:
     σ → 0 gives the δ encoder/decoder of 000 L3 "VAE vs Normalizing Flows"."""
 
     def __init__(self, flow, sigma: float) -> None:
-        if not sigma > 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
+        V.positive(sigma, "sigma")
         if not callable(getattr(flow, "weight", None)):
             raise TypeError("flow must be a linear flow with weight() (the decoder covariance needs J_f)")
         self.flow, self.sigma = flow, float(sigma)

@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from dgmcheck.impl import _validate as V
 from dgmcheck.impl._validate import floating
 
 
@@ -17,7 +18,7 @@ class VectorQuantizer:
     """Codebook ``(K, L)``; inputs ``z_e`` are ``(B, L)`` rows; losses are per row ``(B,)``."""
 
     def __init__(self, codebook: torch.Tensor) -> None:
-        floating(codebook, "codebook")
+        V.tensor(codebook, "codebook")
         if codebook.ndim != 2:
             raise ValueError(f"codebook must be (K, L), got shape {tuple(codebook.shape)}")
         self.codebook = codebook

@@ -123,8 +123,8 @@ def test_diffusers_trailing_grid_gains_a_timestep_minus_one(T, n):
     with pytest.raises(TheoremViolation) as info:
         ddim_checks.check_grids(DiffusersRespacedDDPM(ddpm(T=T)), ddim_checks.DDIMCase(
             np.array([T]), np.array([T - 1]), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)),
-            np.zeros((1, 1)), 0.0, np.array([T]), torch.float32, "cpu",
-            {"n": n, "spacing": "trailing", "steps_offset": 0}))
+            np.zeros((1, 1)), 0.0, np.array([T]), dtype=torch.float32, device="cpu",
+            extra={"n": n, "spacing": "trailing", "steps_offset": 0}))
     assert info.value.theorem == "ddim.grids"
 
 
@@ -139,8 +139,8 @@ def test_float64_samples_miss_float64_tolerance_only_by_float32_rounding(schedul
     t = np.array([1, 2, T_SMALL // 2, T_SMALL - 1, T_SMALL])
     B, d = len(t), 3
     case = checks.DDPMCase(t, rng.normal(size=(B, d)), rng.normal(size=(B, d)),
-                           rng.normal(size=(B, d)), torch.float64, "cpu",
-                           {"data_mean": 0.5, "data_var": 0.3})
+                           rng.normal(size=(B, d)), dtype=torch.float64, device="cpu",
+                           extra={"data_mean": 0.5, "data_var": 0.3})
     per_property = [checks.check_forward_marginal, checks.check_posterior, checks.check_eps_mean,
                     checks.check_optimal_variance, checks.check_ancestral_step,
                     checks.check_sampler_law]

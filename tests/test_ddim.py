@@ -157,7 +157,7 @@ def test_marginals_check_catches_a_replayable_case():
     d = reference(cls=bugs.DirectionWithoutSigma)
     g = np.array([60, 30, 10])
     case = checks.DDIMCase(np.array([60]), np.array([30]), np.zeros((1, 1)), np.zeros((1, 1)),
-                           np.zeros((1, 1)), np.zeros((1, 1)), 1.0, g, torch.float64, "cpu")
+                           np.zeros((1, 1)), np.zeros((1, 1)), 1.0, g, dtype=torch.float64, device="cpu")
     with pytest.raises(TheoremViolation, match="variance"):
         checks.check_marginals(d, case)
 

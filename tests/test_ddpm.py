@@ -236,3 +236,68 @@ def test_verify_over_schedules_rejects_a_bad_domain(kwargs):
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=name):
         checks.verify_over_schedules(GaussianDiffusion, properties=["forward_marginal"], **kwargs)
+
+
+# --- the sampler-law probe; each check reads the schedule once ---------------------------------------
+class MixedStepBatch(GaussianDiffusion):
+    """Correct: each ε-model call is led by the same rows at another step (as a sampler that batches two
+    chains through one network call does), and the rows of its own step are kept."""
+
+    keep = 1  # which half of the padded call the step uses: the first row's step is not the step
+
+    def sample(self, eps_model, x_T, noises, variance="beta_tilde"):
+        x, B = x_T, x_T.shape[0]
+        for t in range(self.T, 0, -1):
+            tt = torch.full((B,), t, dtype=torch.long, device=x.device)
+            both = eps_model(torch.cat([x, x]), torch.cat([torch.full_like(tt, self.T + 1 - t), tt]))
+            x = self.reverse_step(x, tt, both[self.keep * B:(self.keep + 1) * B], noises[t - 1], variance)
+        return x
+
+
+class MixedStepBatchWrongHalf(MixedStepBatch):
+    """Keeps the padding's rows: ε of step T + 1 - t where step t's belongs."""
+
+    keep = 0
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling")
+def test_sampler_law_serves_eps_calls_with_rows_at_mixed_steps(dtype):
+    """The check's ε-model reads one step per call as a scalar when a sampler passes one step for the whole
+    batch, and still answers each row at its own step when the steps of a call differ (T even: the two
+    steps T + 1 - t and t never meet)."""
+    report = checks.verify(MixedStepBatch(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
+                           max_examples=3)
+    assert report.passed == ["sampler_law"]
+    with pytest.raises(TheoremViolation) as info:
+        checks.verify(MixedStepBatchWrongHalf(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
+                      max_examples=3, shrink=False)
+    assert info.value.theorem == "ddpm.ancestral_sampling"
+
+
+def test_each_check_reads_the_schedule_once(monkeypatch):
+    """Every check validates the candidate's schedule once and its oracles gather from that ``Schedule``
+    (a raw β handed to each oracle was validated and multiplied out again per call); the public
+    boundary still refuses a bad schedule."""
+    import numpy as np
+
+    from dgmcheck.theory import ddpm as th
+
+    T, B, d = 20, 3, 2
+    rng = np.random.default_rng(0)
+    case = checks.DDPMCase(
+        np.array([1, 7, T]), rng.normal(size=(B, d)), rng.normal(size=(B, d)), rng.normal(size=(B, d)),
+        dtype=torch.float64, device="cpu",
+        extra={"W": rng.uniform(-1, 1, (d, d)), "b_eps": rng.uniform(-1, 1, d), "a": rng.uniform(0.5, 1, T),
+         "b_chain": rng.uniform(-0.5, 0.5, T), "v": rng.uniform(0.01, 1, T), "seed": 1, "data_mean": 0.3,
+         "data_var": 0.7})
+    calls = []
+    real = th.validate_betas
+    monkeypatch.setattr(th, "validate_betas", lambda b, *a, **k: calls.append(1) or real(b, *a, **k))
+    ref = GaussianDiffusion(linear_betas(T))
+    for prop in checks.PROPERTIES:
+        calls.clear()
+        prop.check(ref, case)
+        assert len(calls) == 1, prop.name
+    bad = type("Bad", (), {"betas": torch.tensor([0.1, 1.0]), "q_sample": ref.q_sample})()
+    with pytest.raises(ValueError, match=r"candidate.betas must lie in \(0, 1\)"):
+        checks.check_forward_marginal(bad, case)

@@ -104,6 +104,17 @@ def test_sequence_factorization(device, dtype):
     _run("sequence_factorization", device, dtype)
 
 
+@pytest.mark.theorem("discrete.sequence_factorization")
+def test_sequence_factorization_of_a_twelve_state_chain():
+    """K = 12 with sequences up to m = 3 (1728 sequences per law): the enumerated joint chain is the
+    oracle, and the property runs and passes rather than being refused."""
+    g = torch.Generator().manual_seed(12)
+    Qs = torch.rand(3, 12, 12, generator=g, dtype=torch.float64) + 0.05
+    Qs /= Qs.sum(dim=1, keepdim=True)
+    report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=5)
+    assert report.passed == ["sequence_factorization"]
+
+
 @pytest.mark.theorem("discrete.absorbing_loss")
 def test_absorbing_loss(device, dtype):
     _run("absorbing_loss", device, dtype, _absorbing)

@@ -48,7 +48,7 @@ def test_exact_mixture_denoiser_is_minus_scaled_score(device, dtype):
         case = data.draw(checks.ddpm_cases(schedule.T, dtype=dtype, device=device,
                                            max_dim=mixture.dim))
         other = np.resize(case.other, (case.other.shape[0], mixture.dim))
-        case = checks.DDPMCase(case.t, case.x0, case.noise, other, dtype, device, case.extra)
+        case = checks.DDPMCase(case.t, case.x0, case.noise, other, dtype=dtype, device=device, extra=case.extra)
         checks.check_exact_denoiser(_mixture_eps(ddpm, mixture).to(device), schedule.betas,
                                     mixture, case)
 
@@ -74,7 +74,7 @@ def test_denoiser_with_unscaled_means_is_caught():
     betas = linear_betas(20, 1e-3, 0.2)
     ddpm = GaussianDiffusion(betas)
     case = checks.DDPMCase(np.array([10, 10]), np.zeros((2, 1)), np.zeros((2, 1)),
-                           np.array([[0.4], [-0.7]]), torch.float64, "cpu", {})
+                           np.array([[0.4], [-0.7]]), dtype=torch.float64, device="cpu", extra={})
     with pytest.raises(TheoremViolation, match=r"ddpm\.score_reparametrization"):
         checks.check_exact_denoiser(Unscaled(ddpm, *map(torch.tensor, (
             mixture.weights, mixture.means, mixture.covs))), betas.numpy(), mixture, case)
@@ -186,6 +186,9 @@ def test_mlp_denoiser_trains_towards_the_exact_denoiser():
     (lambda d, x: d.sample(lambda y, t: y, x, iter([x] * 3)), ValueError, "noises ran out after 3 items"),
     (lambda d, x: d.sample(lambda y, t: y, x, [x] * 9), ValueError, "must hold 10 tensors"),
     (lambda d, x: d.sample(lambda y, t: y, x, 3.0), TypeError, "noises must be a tensor, a sequence"),
+    (lambda d, x: d.sample(lambda y, t: y, x, generator=torch.Generator(), variance="sigma"), ValueError,
+     "variance must be 'beta_tilde' or 'beta'"),
+    (lambda d, x: d.sample(lambda y, t: y.float(), x, generator=torch.Generator()), TypeError, "eps has dtype"),
 ])
 def test_bad_input_is_refused_with_a_clear_error(call, error, match):
     ddpm = GaussianDiffusion(linear_betas(10))
@@ -218,6 +221,64 @@ def test_reference_doctest():
     from dgmcheck.impl import ddpm as module
 
     assert doctest.testmod(module).failed == 0
+
+
+# --- the sampler's own loop: validated once, then each step in O(batch) ----------------------------
+def _step_loop(ddpm: GaussianDiffusion, eps, x_T: torch.Tensor, noises: torch.Tensor, variance: str) -> torch.Tensor:
+    x = x_T
+    for t in range(ddpm.T, 0, -1):
+        tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
+        x = ddpm.reverse_step(x, tt, eps(x, tt), noises[t - 1], variance)
+    return x
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling")
+@pytest.mark.parametrize("variance", ["beta_tilde", "beta"])
+def test_sample_is_the_loop_of_reverse_step(device, dtype, variance):
+    """``sample`` runs its own loop on coefficient tables cast once: bit for bit the caller's loop of the
+    public ``reverse_step``; a subclass that redefines the step is sampled through its own step."""
+    T = 40
+    betas = cosine_betas(T)
+    g = torch.Generator().manual_seed(3)
+    x_T = torch.randn(5, 2, 3, generator=g, dtype=torch.float64).to(device, dtype)
+    noises = torch.randn(T, 5, 2, 3, generator=g, dtype=torch.float64).to(device, dtype)
+
+    def eps(x, t):
+        return 0.3 * x + (t.to(x.dtype) / T).reshape(-1, 1, 1)
+
+    ddpm = GaussianDiffusion(betas)
+    assert torch.equal(ddpm.sample(eps, x_T, noises, variance), _step_loop(ddpm, eps, x_T, noises, variance))
+
+    class NoiseDoubled(GaussianDiffusion):
+        def reverse_step(self, x_t, t, eps, noise, variance="beta_tilde"):
+            return super().reverse_step(x_t, t, eps, 2 * noise, variance)
+
+    class MeanHalved(GaussianDiffusion):
+        def posterior_mean_from_eps(self, x_t, t, eps):
+            return 0.5 * super().posterior_mean_from_eps(x_t, t, eps)
+
+    for cls in (NoiseDoubled, MeanHalved):
+        own = cls(betas)
+        got = own.sample(eps, x_T, noises, variance)
+        assert torch.equal(got, _step_loop(own, eps, x_T, noises, variance)), cls.__name__
+        assert not torch.equal(got, _step_loop(ddpm, eps, x_T, noises, variance)), cls.__name__
+
+
+def test_a_replaced_table_is_what_every_method_reads():
+    """The coefficient tables are derived once, and again when a table they come from is replaced (as a
+    subclass or a caller that sets ``posterior_variances`` does): no method reads a stale copy."""
+    ddpm = GaussianDiffusion(linear_betas(10))
+    x = torch.ones(3, 2, dtype=torch.float32)
+    t = torch.tensor([2, 5, 10])
+    before = ddpm.reverse_variance(t, x)
+    ddpm.posterior_variances = 4 * ddpm.posterior_variances
+    assert torch.equal(ddpm.reverse_variance(t, x), 4 * before)
+    assert torch.equal(ddpm.posterior(x, x, t)[1], 4 * before)
+    noises = torch.ones(10, 3, 2)
+    plain = GaussianDiffusion(linear_betas(10))
+    assert torch.equal(ddpm.sample(lambda y, s: 0 * y, x, noises),
+                       _step_loop(ddpm, lambda y, s: 0 * y, x, noises, "beta_tilde"))
+    assert not torch.equal(ddpm.sample(lambda y, s: 0 * y, x, noises), plain.sample(lambda y, s: 0 * y, x, noises))
 
 
 # --- streamed noise: the same sample, one step's noise alive at a time ------------------------------

@@ -50,7 +50,7 @@ def _fid_case(kind: str, dtype, seed: int = 0, n: int = 24, m: int = 24, d: int 
     if kind == "offset":
         X, Y = X + 1e4, Y + 1e4
     z = np.zeros(d)
-    return checks.MetricCase(z, np.eye(d), z, np.eye(d), X, Y, np.eye(d), z, kind, dtype)
+    return checks.MetricCase(z, np.eye(d), z, np.eye(d), X, Y, np.eye(d), z, kind, dtype=dtype)
 
 
 # Planted bugs: (bug, property, theorem, dtypes where it is a bug, fixed case kind or None for verify)

@@ -247,6 +247,46 @@ def test_joint_normalization_is_not_the_product():
     assert sum(wrong.values()) != 1
 
 
+@pytest.mark.theorem("discrete.sequence_factorization")
+@pytest.mark.parametrize("convention", th.CONVENTIONS)
+def test_sequence_laws_of_twelve_states_factorize(convention):
+    """K = 12, m = 3 (1728 sequences): the joint chain's laws, stepped on the whole law array, equal the
+    products of the per-token laws, and each is a law (the enumeration over pairs of sequences took a
+    minute per check here)."""
+    rng = np.random.default_rng(12)
+    K, T, t = 12, 4, 3
+    Qs = rng.random((T, K, K)) * (rng.random((T, K, K)) > 0.3) + np.eye(K)
+    Qs /= Qs.sum(axis=1, keepdims=True)  # column-stochastic, with exact zeros
+    Qs = Qs if convention == "column" else np.swapaxes(Qs, 1, 2).copy()
+    X0, Xt = (3, 0, 11), (3, 5, 11)
+    joint = th.sequence_forward_law(Qs, t, X0, convention)
+    per = [th.forward_probs(Qs, t, x, convention) for x in X0]
+    assert list(joint) == list(itertools.product(range(K), repeat=3))
+    product = np.array([per[0][a] * per[1][b] * per[2][c] for a, b, c in joint])
+    np.testing.assert_allclose(np.array(list(joint.values())), product, rtol=1e-12, atol=1e-15)
+    assert math.isclose(sum(joint.values()), 1.0, rel_tol=1e-12)
+    post = th.sequence_posterior_law(Qs, t, Xt, X0, convention)
+    per = [th.posterior(Qs, t, Xt[i], X0[i], convention) for i in range(3)]
+    product = np.array([per[0][a] * per[1][b] * per[2][c] for a, b, c in post])
+    np.testing.assert_allclose(np.array(list(post.values())), product, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda Qs: th.sequence_forward_law(Qs, 1, [0] * 17), r"K\^m = 2\^17 = 131072 .*MAX_SEQUENCE_STATES = 65536"),
+    (lambda Qs: th.sequence_posterior_law(Qs, 1, [0] * 17, [0] * 17), r"K\^m = 2\^17 = 131072"),
+    (lambda Qs: th.sequence_forward_law(Qs, 2, [0, 1]), r"t must lie in 0..T = 0..1, got 2"),
+    (lambda Qs: th.sequence_posterior_law(Qs, 0, [0], [0]), r"t must lie in 1..T = 1..1, got 0"),
+    (lambda Qs: th.sequence_forward_law(Qs, 1, [0, 2]), r"X0\[i\] must be a state in 0..1, got 2"),
+    (lambda Qs: th.sequence_posterior_law(Qs, 1, [0, 2], [0, 0]), r"Xt\[i\] must be a state in 0..1, got 2"),
+    (lambda Qs: th.sequence_posterior_law(Qs, 1, [0], [0, 0]), "Xt and X0 must have the same length"),
+])
+def test_sequence_laws_refuse_what_they_cannot_enumerate(call, match):
+    """Beyond MAX_SEQUENCE_STATES sequences the law is refused naming K^m and the limit; bad steps, states
+    and lengths are refused naming the argument."""
+    with pytest.raises(ValueError, match=match):
+        call(np.stack([th.uniform_matrix(0.5, 2)]))
+
+
 # --------------------------------------------------------------------------- absorbing loss
 def _denoiser(K, mask, seed):
     rng = np.random.default_rng(seed)

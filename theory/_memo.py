@@ -12,12 +12,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def derivation(fn: F) -> F:
-    """Memoize ``fn`` on its arguments; unhashable arguments run it afresh. Dict and list results are
+    """Memoize ``fn`` on its arguments and their types (so a bad argument equal to a good one still reaches
+    ``fn``'s checks); unhashable arguments run it afresh. Dict and list results are
     returned as shallow copies (the sympy expressions inside are immutable), so a caller that edits
     its result does not edit the memo. The wrapper runs in the globals of ``fn``'s module, so a
     profiler (or the audit's watch for oracle calls) sees a call into that module every time, also
     when the memo answers."""
-    cached = functools.lru_cache(maxsize=256)(fn)
+    cached = functools.lru_cache(maxsize=256, typed=True)(fn)  # typed: True or 1.0 is no memo hit for 1
 
     def plain(*args: Any, **kwargs: Any) -> Any:
         try:

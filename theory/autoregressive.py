@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dgmcheck.theory import _validate as VAL
+
 #: The most sequences an enumeration over ``{0..V-1}^m`` may hold: ``all_sequences`` and everything built
 #: on it refuse ``V**m`` above this (2^20 rows: 8·m MiB of int64 symbols and as many joint entries).
 MAX_SEQUENCES = 2**20
@@ -32,9 +34,15 @@ def num_sequences(V: int, m: int) -> int:
 def _check_enumerable(V: int, m: int) -> int:
     n = num_sequences(V, m)
     if n > MAX_SEQUENCES:
-        raise ValueError(f"enumerating {{0..V-1}}^m needs V**m = {V}**{m} = {n} sequences, over the limit "
+        count = f" = {n}" if n.bit_length() <= 64 else ""  # a 50 000-digit count is no message
+        raise ValueError(f"enumerating {{0..V-1}}^m needs V**m = {V}**{m}{count} sequences, over the limit "
                          f"MAX_SEQUENCES = {MAX_SEQUENCES}; use a smaller alphabet V or length m")
     return n
+
+
+def _order(order: object) -> int | None:
+    """None (the whole history) or a context length >= 0."""
+    return None if order is None else VAL.count(order, "order", lo=0)
 
 
 def all_sequences(V: int, m: int) -> np.ndarray:
@@ -49,9 +57,14 @@ def conditionals_from_joint(joint: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``p(x_j = v | x_{1:j-1})`` for every j and v, from a joint table of shape ``(V,)*m`` by
     marginalization: ``p(x_{1:j-1}, v) / p(x_{1:j-1})``. ``x`` is one sequence ``(m,)`` (returns
     ``(m, V)``) or a batch ``(B, m)`` (returns ``(B, m, V)``): the m marginals are summed once."""
-    joint = np.asarray(joint, dtype=np.float64)
+    joint = VAL.array(joint, "joint", min_ndim=1, nonneg=True)
     m, V = joint.ndim, joint.shape[0]
-    x = np.asarray(x, dtype=np.int64)
+    if any(n != V for n in joint.shape):
+        raise ValueError(f"joint must be a (V,)*m table (every axis of one length V), got shape {joint.shape}")
+    VAL.law(joint.reshape(-1), "joint")
+    x = VAL.integers(x, "x", lo=0, hi=V - 1)
+    if x.ndim not in (1, 2) or x.shape[-1] != m:
+        raise ValueError(f"x must be one sequence ({m},) or a batch (B, {m}), got shape {x.shape}")
     rows = x.reshape(-1, m)
     out = np.empty((rows.shape[0], m, V))
     marg = joint
@@ -68,6 +81,8 @@ def joint_from_conditionals(cond: Callable[[np.ndarray], np.ndarray], V: int, m:
     ``(m, V)`` array of conditionals read along one sequence ``x``; with ``batched=True`` it takes all
     ``V**m`` sequences ``(N, m)`` at once and returns ``(N, m, V)`` (one call, vectorized).
     ValueError when ``V**m > MAX_SEQUENCES``."""
+    VAL.function(cond, "cond")
+    batched = VAL.flag(batched, "batched")
     seqs = all_sequences(V, m)
     if batched:
         c = np.asarray(cond(seqs), dtype=np.float64)
@@ -81,8 +96,8 @@ def joint_from_conditionals(cond: Callable[[np.ndarray], np.ndarray], V: int, m:
 def parameter_count(V: int, m: int, order: int | None) -> int:
     """Free parameters of a tabular AR model whose j-th conditional sees the last ``min(j-1, order)``
     symbols (``order=None``: the whole history, the histogram ``V^m - 1``; ``order=0``: independent)."""
-    if V < 1 or m < 1:
-        raise ValueError(f"V and m must be positive, got V={V}, m={m}")
+    V, m = VAL.count(V, "V"), VAL.count(m, "m")
+    order = _order(order)
     ctx = [j if order is None else min(j, order) for j in range(m)]
     return int(sum(V**c * (V - 1) for c in ctx))
 
@@ -93,7 +108,8 @@ def jacobian_rank_count(V: int, m: int, order: int | None, seed: int = 0) -> int
     normalization). Central differences; the rank threshold sits far between the O(1) singular values
     and the O(h²) noise. ValueError when ``V**m > MAX_SEQUENCES``."""
     _check_enumerable(V, m)
-    rng = np.random.default_rng(seed)
+    order = _order(order)
+    rng = np.random.default_rng(VAL.count(seed, "seed", lo=0))
     ctx = [j if order is None else min(j, order) for j in range(m)]
     shapes = [(V**c, V) for c in ctx]
     sizes = [a * b for a, b in shapes]

@@ -23,14 +23,18 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import _validate as V
+
 #: The timestep spacings of ``grid`` (diffusers' ``timestep_spacing``; Lin et al. 2024, Table 2).
 SPACINGS: tuple[str, ...] = ("linspace", "leading", "trailing")
+#: The most factors ``derive_respacing_telescopes`` multiplies out in sympy.
+MAX_SYMBOLIC_STEPS = 64
 
 
 # --------------------------------------------------------------------------- schedule helpers
 def validate_alpha_bars(alpha_bars: object, name: str = "alpha_bars") -> np.ndarray:
     """``alpha_bars`` as a 1-D float64 array, or ValueError: ``1 > ᾱ_1 > ᾱ_2 > ... > ᾱ_T > 0``."""
-    arr = np.asarray(alpha_bars, dtype=np.float64)
+    arr = V.array(alpha_bars, name, finite=False, empty=True)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence of ᾱ_t, got shape {arr.shape}")
     bad = ~((arr > 0) & (arr < 1))
@@ -58,10 +62,8 @@ def betas_from_alpha_bars(alpha_bars: object, final: float = 1.0) -> np.ndarray:
 
 
 def _final(final: float) -> float:
-    final = float(final)
-    if not 0 < final <= 1:
-        raise ValueError(f"final (ᾱ_0) must lie in (0, 1], got {final!r}")
-    return final
+    """``ᾱ_0`` in (0, 1]."""
+    return V.real(final, "final", lo=0.0, hi=1.0, closed="hi")
 
 
 def extended(alpha_bars: object, final: float = 1.0) -> np.ndarray:
@@ -106,9 +108,20 @@ class Step:
 
 def sigma2(alpha_bar_t: object, alpha_bar_s: object, eta: object) -> np.ndarray:
     """``σ² = η² (1-ᾱ_s)/(1-ᾱ_t) (1-ᾱ_t/ᾱ_s)``: the variance of ``q_σ(x_s|x_t, x_0)`` (ddim.step)."""
-    at, as_, eta = (np.asarray(v, dtype=np.float64) for v in (alpha_bar_t, alpha_bar_s, eta))
+    at, as_ = V.array(alpha_bar_t, "alpha_bar_t"), V.array(alpha_bar_s, "alpha_bar_s")
+    eta = V.array(eta, "eta")
     if np.any((eta < 0) | (eta > 1)):
         raise ValueError(f"eta must lie in [0, 1], got {eta!r}")
+    if np.any((at <= 0) | (at >= 1)):
+        raise ValueError(f"alpha_bar_t must lie in (0, 1), got {at!r}")
+    if np.any((as_ <= 0) | (as_ > 1)):
+        raise ValueError(f"alpha_bar_s must lie in (0, 1], got {as_!r}")
+    try:
+        later = np.all(at <= as_)  # equal: a null step (diffusers' last step with set_alpha_to_one=False)
+    except ValueError:
+        raise ValueError(f"alpha_bar_t {at.shape} and alpha_bar_s {as_.shape} must broadcast") from None
+    if not later:
+        raise ValueError(f"need alpha_bar_t <= alpha_bar_s (t > s: the sampler steps down), got {at!r}, {as_!r}")
     return eta**2 * (1.0 - as_) / (1.0 - at) * (1.0 - at / as_)
 
 
@@ -127,12 +140,24 @@ def apply_step(alpha_bars: object, t: object, s: object, eta: object, x_t: np.nd
                eps: np.ndarray, noise: np.ndarray, final: float = 1.0) -> np.ndarray:
     """``x_s`` of the DDIM step on rows of ``x_t`` (batch first; ``t``, ``s`` per row or scalar)."""
     c = step(alpha_bars, t, s, eta, final)
+    x_t, eps, noise = _rows(c.alpha_bar_t, x_t, eps, noise)
 
     def col(a: np.ndarray) -> np.ndarray:
         return np.reshape(a, np.shape(a) + (1,) * (np.ndim(x_t) - np.ndim(a)))
 
     x0 = col(c.x0_x) * x_t + col(c.x0_eps) * eps
     return col(np.sqrt(c.alpha_bar_s)) * x0 + col(c.direction) * eps + col(c.std) * noise
+
+
+def _rows(coef: np.ndarray, x_t: object, eps: object, noise: object = ...) -> tuple[np.ndarray, ...]:
+    """``x_t``, ``ε̂`` (and ``z``) of one shape, batch first, with per-row steps matching the batch."""
+    x_t = V.array(x_t, "x_t")
+    if np.ndim(coef) and (np.ndim(coef) > x_t.ndim or np.shape(coef) != x_t.shape[:np.ndim(coef)]):
+        raise ValueError(f"x_t must have one row per step of t and s {np.shape(coef)}, got shape {x_t.shape}")
+    out = [x_t, V.matching(V.array(eps, "eps"), "eps", x_t, "x_t")]
+    if noise is not ...:
+        out.append(V.matching(V.array(noise, "noise"), "noise", x_t, "x_t"))
+    return tuple(out)
 
 
 def marginal_recursion(alpha_bars: object, grid: object, eta: object,
@@ -150,7 +175,10 @@ def marginal_recursion(alpha_bars: object, grid: object, eta: object,
     m = np.empty(len(points))
     v = np.empty(len(points))
     m[0], v[0] = np.sqrt(ext[g[0]]), 1.0 - ext[g[0]]
-    etas = np.broadcast_to(np.asarray(eta, dtype=np.float64), (len(g),))
+    eta = V.array(eta, "eta")
+    if np.any((eta < 0) | (eta > 1)) or eta.ndim > 1 or (eta.ndim == 1 and eta.shape != (len(g),)):
+        raise ValueError(f"eta must be a number in [0, 1] or one per grid point ({len(g)}), got {eta!r}")
+    etas = np.broadcast_to(eta, (len(g),))
     for i in range(len(g)):
         c = step(alpha_bars, points[i], points[i + 1], etas[i], final)
         k = c.direction / np.sqrt(1.0 - c.alpha_bar_t)
@@ -167,6 +195,7 @@ def pf_ode_euler(alpha_bars: object, t: object, s: object, x_t: np.ndarray, eps:
     ``x_s = √ᾱ_s (x_t/√ᾱ_t + (σ_s - σ_t) ε̂)``. Equal to the DDIM step at η = 0 (an identity).
     """
     at, as_ = _pairs(alpha_bars, t, s, final)
+    x_t, eps = _rows(at, x_t, eps)
 
     def col(a: np.ndarray) -> np.ndarray:
         return np.reshape(a, np.shape(a) + (1,) * (np.ndim(x_t) - np.ndim(a)))
@@ -178,6 +207,7 @@ def pf_ode_euler(alpha_bars: object, t: object, s: object, x_t: np.ndarray, eps:
 # --------------------------------------------------------------------------- respacing
 def validate_steps(steps: object, T: int, name: str = "steps") -> np.ndarray:
     """An increasing sub-sequence ``1 <= τ_1 < ... < τ_K <= T`` of lecture steps, or ValueError."""
+    T = V.count(T, "T")
     arr = np.asarray(steps)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence of steps, got shape {arr.shape}")
@@ -224,7 +254,7 @@ def respaced_step(alpha_bars: object, steps: object, t: object,
     """
     abar = validate_alpha_bars(alpha_bars)
     tau = validate_steps(steps, len(abar))
-    t_arr = np.asarray(t, dtype=np.int64)
+    t_arr = V.integers(t, "t", lo=1, hi=len(abar))
     k = np.searchsorted(tau, t_arr) + 1
     if np.any(k > len(tau)) or np.any(tau[np.minimum(k, len(tau)) - 1] != t_arr):
         raise ValueError(f"t must be one of the kept steps {tau.tolist()[:8]}..., got {t!r}")
@@ -357,6 +387,7 @@ def derive_eta_zero_is_pf_ode_euler() -> sp.Expr:
 def derive_respacing_telescopes(K: int = 4) -> sp.Expr:
     """ddim.respacing: ``∏_{j<=k}(1-β'_j) - ᾱ_{τ_k}`` with ``β'_j = 1 - ᾱ_{τ_j}/ᾱ_{τ_{j-1}}``, ``ᾱ_{τ_0} = 1``,
     for symbolic ``ᾱ_{τ_1..τ_K}``; simplifies to 0 (the respaced chain keeps the marginals)."""
+    K = V.count(K, "K", hi=MAX_SYMBOLIC_STEPS)
     a = sp.symbols(f"alphabar_tau1:{K + 1}", positive=True)
     prev = (sp.Integer(1), *a[:-1])
     prod = sp.Mul(*[1 - (1 - a[j] / prev[j]) for j in range(K)])

@@ -31,6 +31,7 @@ CONVENTIONS = ("column", "row")
 
 __all__ = [
     "CONVENTIONS",
+    "MAX_SEQUENCE_STATES",
     "absorbing_loss_closed_form",
     "absorbing_loss_enumeration",
     "absorbing_matrix",
@@ -410,46 +411,75 @@ def true_reverse_model(Qs: Any, data: Any, convention: str = "column") -> tuple[
 
 
 # --------------------------------------------------------------------------- sequences
+#: The most sequences ``K^m`` a sequence law enumerates (its dict holds one entry per sequence).
+MAX_SEQUENCE_STATES = 2**16
+
+
+def _sequence_states(K: int, m: int) -> int:
+    n = K**m
+    if n > MAX_SEQUENCE_STATES:
+        raise ValueError(f"a sequence law over K^m = {K}^{m} = {n} sequences is too large to enumerate "
+                         f"(at most MAX_SEQUENCE_STATES = {MAX_SEQUENCE_STATES})")
+    return n
+
+
+def _apply_joint_kernel(Q: np.ndarray, law: np.ndarray) -> np.ndarray:
+    """``(⊗_i Q) law`` for a law array of shape ``(K,)*m`` and the column-form ``Q``: the joint kernel
+    that moves every position by ``Q`` at once, applied axis by axis (the Kronecker product's action:
+    ``O(m K^{m+1})``, not ``O(K^{2m})`` over pairs of sequences; exact on Fractions)."""
+    for axis in range(law.ndim):
+        law = np.moveaxis(np.tensordot(Q, law, axes=([1], [axis])), 0, axis)
+    return law
+
+
+def _as_dict(law: np.ndarray) -> dict[tuple[int, ...], Any]:
+    K, m = (law.shape[0] if law.ndim else 1), law.ndim
+    return dict(zip(itertools.product(range(K), repeat=m), law.ravel().tolist(), strict=True))
+
+
+def _sequence_law_array(Qc: np.ndarray, t: int, X0: Sequence[int]) -> np.ndarray:
+    K, m = Qc.shape[-1], len(X0)
+    _sequence_states(K, m)
+    if not 0 <= t <= len(Qc):
+        raise ValueError(f"t must lie in 0..T = 0..{len(Qc)}, got {t}")
+    exact = Qc.dtype == object
+    law = np.full((K,) * m, Fraction(0), dtype=object) if exact else np.zeros((K,) * m)
+    law[tuple(_check_state(int(x), K, "X0[i]") for x in X0)] = Fraction(1) if exact else 1.0
+    for s in range(t):
+        law = _apply_joint_kernel(Qc[s], law)
+    return law
+
+
 def sequence_forward_law(Qs: Any, t: int, X0: Sequence[int],
                          convention: str = "column") -> dict[tuple[int, ...], Any]:
     """``q(X_t | X_0)`` over all ``K^m`` sequences, computed as the law of the *joint* chain on
-    sequences (the Kronecker product of the per-position kernels applied ``t`` times), not as a
-    product of marginals: the oracle of the factorization."""
+    sequences (the Kronecker product ``⊗_i Q_s`` of the per-position kernels applied ``t`` times to the
+    law of all ``K^m`` sequences), not as a product of marginals: the oracle of
+    discrete.sequence_factorization (000 L14 "From Token to Sequence"). ValueError beyond
+    ``MAX_SEQUENCE_STATES`` sequences."""
     Qc = to_column(np.asarray(Qs), convention)
-    K, m = Qc.shape[-1], len(X0)
-    states = list(itertools.product(range(K), repeat=m))
-    exact = Qc.dtype == object
-    law: dict[tuple[int, ...], Any] = {s: (Fraction(0) if exact else 0.0) for s in states}
-    law[tuple(X0)] = Fraction(1) if exact else 1.0
-    for s in range(t):
-        new = {x: (Fraction(0) if exact else 0.0) for x in states}
-        for prev, p in law.items():
-            if p == 0:
-                continue
-            for nxt in states:
-                w = p
-                for i in range(m):
-                    w = w * Qc[s][nxt[i], prev[i]]
-                new[nxt] += w
-        law = new
-    return law
+    return _as_dict(_sequence_law_array(Qc, t, X0))
 
 
 def sequence_posterior_law(Qs: Any, t: int, Xt: Sequence[int], X0: Sequence[int],
                            convention: str = "column") -> dict[tuple[int, ...], Any]:
-    """``q(X_{t-1} | X_t, X_0)`` over all sequences by Bayes on the joint chain (no factorization)."""
+    """``q(X_{t-1} | X_t, X_0)`` over all sequences by Bayes on the joint chain (no factorization):
+    ``q(X_{t-1}|X_0) q(X_t|X_{t-1})`` over every ``X_{t-1}``, normalized by its sum."""
     Qc = to_column(np.asarray(Qs), convention)
-    prev_law = sequence_forward_law(Qs, t - 1, X0, convention)
-    joint = {}
-    for prev, p in prev_law.items():
-        w = p
-        for i in range(len(X0)):
-            w = w * Qc[t - 1][Xt[i], prev[i]]
-        joint[prev] = w
-    total = sum(joint.values())
+    if not 1 <= t <= len(Qc):
+        raise ValueError(f"t must lie in 1..T = 1..{len(Qc)}, got {t}")
+    if len(Xt) != len(X0):
+        raise ValueError(f"Xt and X0 must have the same length, got {len(Xt)} and {len(X0)}")
+    joint = _sequence_law_array(Qc, t - 1, X0)
+    K = Qc.shape[-1]
+    for i, x in enumerate(Xt):  # times q(x^i_t = Xt[i] | x^i_{t-1}) along axis i: the joint kernel's entry
+        shape = [1] * len(X0)
+        shape[i] = K
+        joint = joint * Qc[t - 1][_check_state(int(x), K, "Xt[i]"), :].reshape(shape)
+    total = joint.sum()
     if total == 0:
         raise ValueError("q(X_t | X_0) = 0: the posterior is undefined")
-    return {k: v / total for k, v in joint.items()}
+    return _as_dict(joint / total)
 
 
 # --------------------------------------------------------------------------- absorbing loss

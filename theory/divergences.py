@@ -12,19 +12,23 @@ import math
 
 import numpy as np
 
+from dgmcheck.theory import _validate as V
+
 LOG2 = math.log(2.0)
 
 
 def validate_law(p: np.ndarray, name: str = "p", w: np.ndarray | None = None,
                  atol: float = 1e-9) -> np.ndarray:
     """``p`` as float64 after checking: finite, non-negative, ``Σ w p = 1`` within ``atol``."""
-    p = np.asarray(p, dtype=np.float64)
+    p = V.array(p, name, finite=False, empty=True)
     if p.ndim != 1 or p.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D probability vector, got shape {p.shape}")
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{name} must be finite, got {p}")
     if np.any(p < 0):
         raise ValueError(f"{name} must be non-negative, got minimum {p.min()!r}")
+    w = None if w is None else V.array(w, "w", shape=p.shape, positive=True, match=name)
+    atol = V.positive(atol, "atol")
     total = float(np.sum(p if w is None else w * p))
     if abs(total - 1.0) > atol:
         raise ValueError(f"{name} must sum to 1, got {total!r}")
@@ -35,9 +39,21 @@ def _w(p: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     return np.ones_like(p) if w is None else np.asarray(w, dtype=np.float64)
 
 
+def _pair(p: object, q: object, w: object, names: tuple[str, str] = ("p", "q")) -> tuple[np.ndarray, ...]:
+    """Two laws on one support under the weights ``w`` (> 0, or None: counting), ``Σ w p = 1``."""
+    p = V.array(p, names[0], ndim=1)
+    q = V.matching(V.array(q, names[1], ndim=1), names[1], p, names[0])
+    w = None if w is None else V.matching(V.array(w, "w", ndim=1, positive=True), "w", p, names[0])
+    return V.law(p, names[0], w=w), V.law(q, names[1], w=w), w
+
+
 def xlogy_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a log(a/b)`` with ``0 log(0/b) = 0`` and ``a log(a/0) = +inf`` for ``a > 0``."""
-    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    a, b = V.array(a, "a", nonneg=True), V.array(b, "b", nonneg=True)
+    try:
+        a, b = np.broadcast_arrays(a, b)
+    except ValueError:
+        raise ValueError(f"a {a.shape} and b {b.shape} must have one shape") from None
     out = np.zeros_like(a)
     pos = a > 0
     with np.errstate(divide="ignore"):
@@ -48,18 +64,33 @@ def xlogy_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def kl(p: np.ndarray, q: np.ndarray, w: np.ndarray | None = None) -> float:
     """``KL(p‖q) = Σ w p log(p/q)`` (``+inf`` when p charges a point where q vanishes)."""
+    p, q, w = _pair(p, q, w)
+    return _kl(p, q, w)
+
+
+def _kl(p: np.ndarray, q: np.ndarray, w: np.ndarray | None) -> float:
     return float(np.sum(_w(p, w) * xlogy_ratio(p, q)))
 
 
 def jsd(p: np.ndarray, q: np.ndarray, w: np.ndarray | None = None) -> float:
     """``JSD(p‖q) = ½ KL(p‖m) + ½ KL(q‖m)``, ``m = (p+q)/2`` (natural log, so ``0 <= JSD <= log 2``)."""
-    m = 0.5 * (np.asarray(p, float) + np.asarray(q, float))
-    return 0.5 * kl(p, m, w) + 0.5 * kl(q, m, w)
+    p, q, w = _pair(p, q, w)
+    return _jsd(p, q, w)
+
+
+def _jsd(p: np.ndarray, q: np.ndarray, w: np.ndarray | None = None) -> float:
+    m = 0.5 * (p + q)
+    return 0.5 * _kl(p, m, w) + 0.5 * _kl(q, m, w)
 
 
 def tv(p: np.ndarray, q: np.ndarray, w: np.ndarray | None = None) -> float:
     """Total variation ``½ Σ w |p - q|``."""
-    return float(0.5 * np.sum(_w(p, w) * np.abs(np.asarray(p, float) - np.asarray(q, float))))
+    p, q, w = _pair(p, q, w)
+    return _tv(p, q, w)
+
+
+def _tv(p: np.ndarray, q: np.ndarray, w: np.ndarray | None = None) -> float:
+    return float(0.5 * np.sum(_w(p, w) * np.abs(p - q)))
 
 
 # ------------------------------------------------------------------ divergence.jsd_properties
@@ -74,6 +105,9 @@ def jsd_triangle_counterexample() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def jsd_properties(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> dict[str, bool]:
     """Which of the JSD facts hold on ``(p, q, r)`` (exact to float64 rounding, slack 1e-12)."""
+    p, q = _pair(p, q, None)[:2]
+    r = _pair(p, r, None, ("p", "r"))[1]
+    jsd, tv = _jsd, _tv  # validated above
     a, b, c = jsd(p, q), jsd(q, r), jsd(p, r)
     s = 1e-12
     return {
@@ -93,6 +127,7 @@ def parallel_lines(theta: float) -> dict[str, float]:
     ``θ = 0``: all zero. ``θ ≠ 0``: ``KL = +inf`` both ways, ``JSD = log 2``, ``W_1 = |θ|`` (the
     coupling ``(0, y) ↦ (θ, y)`` costs ``|θ|`` and every coupling costs at least ``|x_1 - x_2| = |θ|``).
     """
+    theta = V.real(theta, "theta")
     if theta == 0:
         return {"kl_pq": 0.0, "kl_qp": 0.0, "jsd": 0.0, "w1": 0.0}
     return {"kl_pq": math.inf, "kl_qp": math.inf, "jsd": LOG2, "w1": abs(float(theta))}
@@ -101,6 +136,7 @@ def parallel_lines(theta: float) -> dict[str, float]:
 def parallel_lines_discretized(theta: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points (2n, 2) and the two laws on them: p uniform on ``{(0, y_j)}``, q on ``{(θ, y_j)}``,
     ``y_j = (j + ½)/n`` (disjoint for θ ≠ 0); KL, JSD and W_1 of these equal ``parallel_lines``."""
+    theta, n = V.real(theta, "theta"), V.count(n, "n")
     y = (np.arange(n) + 0.5) / n
     pts = np.concatenate([np.stack([np.zeros(n), y], 1), np.stack([np.full(n, float(theta)), y], 1)])
     p = np.concatenate([np.full(n, 1.0 / n), np.zeros(n)])
@@ -116,10 +152,16 @@ def hierarchy_bounds(kl_value: float, jsd_value: float, tv_value: float, diamete
     ``JSD >= TV²/2`` (Pinsker on ``KL(p‖m)``, ``TV(p, m) = TV(p, q)/2``) and ``W_1 <= diam · TV``
     give ``W_1 <= diam · √(2 JSD)``. Returns the upper bounds for JSD and W_1.
     """
+    kl_value = V.real(kl_value, "kl_value", lo=0.0, closed="lo", finite=False)  # KL = +inf is a value
+    jsd_value = V.real(jsd_value, "jsd_value", lo=0.0, closed="lo")
+    tv_value = V.real(tv_value, "tv_value", lo=0.0, hi=1.0, closed="lo hi")
+    diameter = V.real(diameter, "diameter", lo=0.0, closed="lo")
     return {"jsd_upper": min(LOG2 * tv_value, LOG2 * math.sqrt(max(kl_value, 0.0) / 2.0)),
             "w1_upper": diameter * min(tv_value, math.sqrt(2.0 * max(jsd_value, 0.0)))}
 
 
 def mixture_sequence(pi: np.ndarray, r: np.ndarray, t: int) -> np.ndarray:
     """``p_t = (1 - 1/t) π + (1/t) r`` → π; KL(π‖p_t) <= log(t/(t-1)) → 0 for t >= 2."""
-    return (1.0 - 1.0 / t) * np.asarray(pi, float) + (1.0 / t) * np.asarray(r, float)
+    pi, r = _pair(pi, r, None, ("pi", "r"))[:2]
+    t = V.count(t, "t")
+    return (1.0 - 1.0 / t) * pi + (1.0 / t) * r

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 Denoiser = Callable[[np.ndarray, float], np.ndarray]  # D(x; σ) for rows x, float64
@@ -34,28 +35,38 @@ HEUN_ORDER = 2
 
 
 def _sigma(sigma: float, name: str = "sigma") -> float:
-    s = float(sigma)
-    if not (np.isfinite(s) and s > 0):
-        raise ValueError(f"{name} must be a positive finite noise level, got {sigma!r}")
-    return s
+    """A positive finite noise level."""
+    return V.positive(sigma, name)
+
+
+def _level(sigma: float, name: str = "sigma") -> float:
+    """A noise level >= 0 (0: the data itself)."""
+    return V.real(sigma, name, lo=0.0, closed="lo")
+
+
+def _rows(mix: GaussianMixture, x: object, name: str = "x", *, batched: bool = False) -> np.ndarray:
+    """Points of the mixture's dimension: ``(..., d)`` (``batched``: rows ``(n, d)``)."""
+    return V.points(x, name, V.mixture(mix, "mix").dim, batched=batched)
 
 
 # ------------------------------------------------------------------------------------ denoiser, PF-ODE
 def noised(mix: GaussianMixture, sigma: float) -> GaussianMixture:
     """``p_σ``: the law of ``x₀ + σ ε``, ``Σ_k w_k N(m_k, C_k + σ² I)``."""
-    return mix.noised(1.0, float(sigma) ** 2)
+    V.mixture(mix, "mix")
+    return mix.noised(1.0, _level(sigma) ** 2)
 
 
 def score(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
     """``∇log p_σ(x)`` of the noised mixture, rows ``x`` of shape ``(n, d)``."""
+    x = _rows(mix, x)
     return noised(mix, sigma).score(x)
 
 
 def denoiser(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
     """``D(x; σ) = E[x₀ | x] = Σ_k r_k(x) (m_k + C_k (C_k + σ² I)⁻¹ (x - m_k))`` by Gaussian conditioning
     within each component (``r_k`` the responsibilities under ``p_σ``); ``σ = 0`` gives ``x``."""
-    x = np.asarray(x, dtype=np.float64)
-    if float(sigma) == 0.0:
+    x = _rows(mix, x, batched=True)
+    if _level(sigma) == 0.0:
         return x.copy()
     s = _sigma(sigma)
     p = noised(mix, s)
@@ -69,18 +80,21 @@ def denoiser(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
 def denoiser_tweedie(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
     """``D(x; σ) = x + σ² ∇log p_σ(x)`` (Tweedie's formula); equals ``denoiser`` (the tests compare)."""
     s = _sigma(sigma)
-    return np.asarray(x, dtype=np.float64) + s**2 * score(mix, s, x)
+    x = _rows(mix, x)
+    return x + s**2 * score(mix, s, x)
 
 
 def to_d(x: np.ndarray, sigma: float, denoised: np.ndarray) -> np.ndarray:
     """The σ-ODE derivative ``d = (x - D)/σ`` from a denoiser output."""
-    return (np.asarray(x, dtype=np.float64) - np.asarray(denoised, dtype=np.float64)) / _sigma(sigma)
+    x = V.array(x, "x")
+    denoised = V.matching(V.array(denoised, "denoised"), "denoised", x, "x")
+    return (x - denoised) / _sigma(sigma)
 
 
 def pf_ode_derivative(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
     """``dx/dσ = -σ ∇log p_σ(x)``: the VE probability-flow ODE with ``σ`` as time (= ``(x - D)/σ``)."""
     s = _sigma(sigma)
-    return -s * score(mix, s, x)
+    return -s * score(mix, s, _rows(mix, x))
 
 
 def eps_prediction(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
@@ -90,19 +104,21 @@ def eps_prediction(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndar
 
 def denoiser_from_eps(x: np.ndarray, sigma: float, eps: np.ndarray) -> np.ndarray:
     """``D = x - σ ε̂`` (ε-prediction → denoiser)."""
-    return np.asarray(x, dtype=np.float64) - float(sigma) * np.asarray(eps, dtype=np.float64)
+    x = V.array(x, "x")
+    eps = V.matching(V.array(eps, "eps"), "eps", x, "x")
+    return x - _level(sigma) * eps
 
 
 # ------------------------------------------------------------------------------- VP change of variables
 def alpha_bar(sigma: float | np.ndarray) -> np.ndarray:
     """``ᾱ = 1/(1 + σ²)``."""
-    s = np.asarray(sigma, dtype=np.float64)
+    s = V.array(sigma, "sigma", nonneg=True)
     return 1.0 / (1.0 + s**2)
 
 
 def sigma_of_alpha_bar(abar: float | np.ndarray) -> np.ndarray:
     """``σ = √((1 - ᾱ)/ᾱ)``, the inverse of ``alpha_bar``."""
-    a = np.asarray(abar, dtype=np.float64)
+    a = V.array(abar, "abar")
     if np.any((a <= 0) | (a > 1)):
         raise ValueError(f"abar must lie in (0, 1], got {abar!r}")
     return np.sqrt((1.0 - a) / a)
@@ -110,17 +126,21 @@ def sigma_of_alpha_bar(abar: float | np.ndarray) -> np.ndarray:
 
 def vp_input(x: np.ndarray, sigma: float) -> np.ndarray:
     """``x_VP = x/√(1 + σ²) = √ᾱ x`` (what a VP-trained network is fed)."""
-    return np.asarray(x, dtype=np.float64) / np.sqrt(1.0 + float(sigma) ** 2)
+    return V.array(x, "x") / np.sqrt(1.0 + _level(sigma) ** 2)
 
 
 def vp_score(mix: GaussianMixture, abar: float, y: np.ndarray) -> np.ndarray:
     """``∇log p^VP(y)`` of ``y = √ᾱ x₀ + √(1-ᾱ) ε`` (the VP marginal), exact for the mixture."""
-    return mix.noised(float(np.sqrt(abar)), 1.0 - float(abar)).score(y)
+    y = _rows(mix, y, "y")
+    abar = V.real(abar, "abar", lo=0.0, hi=1.0, closed="hi")
+    return mix.noised(float(np.sqrt(abar)), 1.0 - abar).score(y)
 
 
 def vp_pf_ode_via_sigma(mix: GaussianMixture, sigma: float, dsigma_dt: float, x: np.ndarray) -> np.ndarray:
     """``d x_VP/dt`` obtained from the σ-ODE by the change of variables: with ``s = (1+σ²)^{-1/2}``,
     ``x_VP = s x``, ``d x_VP/dt = s'(σ) σ'(t) x + s σ'(t) dx/dσ``."""
+    sigma, dsigma_dt = _sigma(sigma), V.real(dsigma_dt, "dsigma_dt")
+    x = _rows(mix, x)
     s = 1.0 / np.sqrt(1.0 + sigma**2)
     ds = -sigma * s**3
     return (ds * x + s * pf_ode_derivative(mix, sigma, x)) * dsigma_dt
@@ -128,6 +148,8 @@ def vp_pf_ode_via_sigma(mix: GaussianMixture, sigma: float, dsigma_dt: float, x:
 
 def vp_pf_ode_drift(mix: GaussianMixture, abar: float, beta: float, y: np.ndarray) -> np.ndarray:
     """The VP probability-flow drift ``-½β(y + ∇log p^VP(y))`` at ``ᾱ`` (``β = -d log ᾱ/dt``)."""
+    beta = V.real(beta, "beta", lo=0.0, closed="lo")
+    y = _rows(mix, y, "y")
     return -0.5 * beta * (y + vp_score(mix, abar, y))
 
 
@@ -187,22 +209,25 @@ def derive_vp_change_of_variables() -> dict[str, sp.Expr]:
 def karras_sigmas(n: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> np.ndarray:
     """``σ_i = (σ_max^{1/ρ} + i/(n-1) (σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ`` for ``i = 0..n-1``, then a final 0:
     ``n + 1`` values, ``σ_0 = σ_max``, ``σ_{n-1} = σ_min``, strictly decreasing."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
-    lo, hi = _sigma(sigma_min, "sigma_min"), _sigma(sigma_max, "sigma_max")
-    if not lo < hi:
-        raise ValueError(f"sigma_min must be < sigma_max, got {sigma_min!r} >= {sigma_max!r}")
-    if not (np.isfinite(rho) and rho > 0):
-        raise ValueError(f"rho must be positive, got {rho!r}")
+    n, lo, hi, rho = _grid_args(n, sigma_min, sigma_max, rho)
     ramp = np.arange(n, dtype=np.float64) / (n - 1)
     a, b = hi ** (1.0 / rho), lo ** (1.0 / rho)
     return np.append((a + ramp * (b - a)) ** rho, 0.0)
+
+
+def _grid_args(n: object, sigma_min: object, sigma_max: object, rho: object) -> tuple[int, float, float, float]:
+    n = V.count(n, "n", lo=2)
+    lo, hi = _sigma(sigma_min, "sigma_min"), _sigma(sigma_max, "sigma_max")
+    if not lo < hi:
+        raise ValueError(f"sigma_min must be < sigma_max, got {sigma_min!r} >= {sigma_max!r}")
+    return n, lo, hi, V.positive(rho, "rho")
 
 
 def karras_condition(n: int, sigma_min: float, sigma_max: float, rho: float) -> np.ndarray:
     """Relative-error amplification of each ``σ_i`` when the grid is computed in finite precision: the
     base ``a + u(b - a)`` carries ~3 roundings of size ``a + u|b - a|`` (and ``σ^{1/ρ}`` of ``σ_min``,
     ``σ_max`` one each), the power ``ρ`` multiplies its relative error by ``ρ``; a final rounding of 1."""
+    n, sigma_min, sigma_max, rho = _grid_args(n, sigma_min, sigma_max, rho)
     ramp = np.arange(n, dtype=np.float64) / (n - 1)
     a, b = sigma_max ** (1.0 / rho), sigma_min ** (1.0 / rho)
     base = a + ramp * (b - a)
@@ -212,38 +237,62 @@ def karras_condition(n: int, sigma_min: float, sigma_max: float, rho: float) -> 
 # ----------------------------------------------------------------------------------------- the steps
 def euler_step(den: Denoiser, x: np.ndarray, sigma: float, sigma_next: float) -> np.ndarray:
     """``x + (σ' - σ) (x - D(x; σ))/σ``."""
-    x = np.asarray(x, dtype=np.float64)
-    return x + (float(sigma_next) - float(sigma)) * to_d(x, sigma, den(x, float(sigma)))
+    return _euler(den, *_step_args(den, x, sigma, sigma_next))
+
+
+def _step_args(den: object, x: object, sigma: object, sigma_next: object) -> tuple[np.ndarray, float, float]:
+    V.function(den, "den")
+    return V.array(x, "x", min_ndim=1), _sigma(sigma), _level(sigma_next, "sigma_next")
+
+
+def _d(den: Denoiser, x: np.ndarray, sigma: float) -> np.ndarray:
+    out = np.asarray(den(x, sigma), dtype=np.float64)
+    if out.shape != x.shape:
+        raise ValueError(f"den(x, sigma) must return an array of the shape of x {x.shape}, got {out.shape}")
+    return (x - out) / sigma
+
+
+def _euler(den: Denoiser, x: np.ndarray, sigma: float, sigma_next: float) -> np.ndarray:
+    return x + (sigma_next - sigma) * _d(den, x, sigma)
 
 
 def heun_step(den: Denoiser, x: np.ndarray, sigma: float, sigma_next: float) -> np.ndarray:
     """Euler predictor ``x̃ = x + h d(x, σ)``, then ``x + h ½ (d(x, σ) + d(x̃, σ'))`` (``h = σ' - σ``); the Euler
     step itself when ``σ' = 0``."""
-    x = np.asarray(x, dtype=np.float64)
-    h = float(sigma_next) - float(sigma)
-    d = to_d(x, sigma, den(x, float(sigma)))
-    if float(sigma_next) == 0.0:
+    return _heun(den, *_step_args(den, x, sigma, sigma_next))
+
+
+def _heun(den: Denoiser, x: np.ndarray, sigma: float, sigma_next: float) -> np.ndarray:
+    h = sigma_next - sigma
+    d = _d(den, x, sigma)
+    if sigma_next == 0.0:
         return x + h * d
     x_pred = x + h * d
-    d2 = to_d(x_pred, sigma_next, den(x_pred, float(sigma_next)))
+    d2 = _d(den, x_pred, sigma_next)
     return x + h * 0.5 * (d + d2)
 
 
 STEPS: dict[str, Callable[..., np.ndarray]] = {"euler": euler_step, "heun": heun_step}
+_STEPS: dict[str, Callable[..., np.ndarray]] = {"euler": _euler, "heun": _heun}
 
 
 def sample(den: Denoiser, x: np.ndarray, sigmas: np.ndarray, method: str) -> np.ndarray:
     """The path ``(len(sigmas), n, d)`` of ``method`` (``"euler"``/``"heun"``) on the decreasing grid."""
-    if method not in STEPS:
-        raise ValueError(f"method must be one of {sorted(STEPS)}, got {method!r}")
-    path = [np.asarray(x, dtype=np.float64)]
-    for s, s_next in itertools.pairwise(sigmas):
-        path.append(STEPS[method](den, path[-1], float(s), float(s_next)))
+    V.function(den, "den")
+    V.choice(method, "method", sorted(STEPS))
+    sig = V.array(sigmas, "sigmas", ndim=1, nonneg=True)
+    if sig.size < 2 or np.any(np.diff(sig) >= 0) or np.any(sig[:-1] == 0):
+        raise ValueError(f"sigmas must be a strictly decreasing grid of at least 2 levels, positive but for a "
+                         f"final 0, got {sig.tolist()}")
+    path = [V.array(x, "x", min_ndim=1)]
+    for s, s_next in itertools.pairwise(sig):  # validated above: the unchecked steps
+        path.append(_STEPS[method](den, path[-1], float(s), float(s_next)))
     return np.stack(path)
 
 
 def mixture_denoiser(mix: GaussianMixture) -> Denoiser:
     """``D(·; σ)`` of the mixture as a ``(x, σ)`` callable."""
+    V.mixture(mix, "mix")
     return lambda x, s: denoiser(mix, s, x)
 
 
@@ -253,16 +302,22 @@ def gaussian_flow(mean: np.ndarray, cov: np.ndarray, sigma_from: float, sigma_to
     """The exact σ-ODE flow of Gaussian data ``N(m, C)``: with ``C = U Λ Uᵀ``,
     ``x(σ_b) = m + U diag(√((λ + σ_b²)/(λ + σ_a²))) Uᵀ (x(σ_a) - m)`` (each eigen-coordinate solves
     ``dy/dσ = σ y/(λ + σ²)``)."""
-    lam, U = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
+    mean = V.array(mean, "mean", ndim=1)
+    cov = V.square(cov, "cov", n=mean.shape[0], positive_definite=True)
+    sigma_from, sigma_to = _level(sigma_from, "sigma_from"), _level(sigma_to, "sigma_to")
+    x = V.points(x, "x", mean.shape[0])
+    lam, U = np.linalg.eigh(cov)
     g = np.sqrt((lam + sigma_to**2) / (lam + sigma_from**2))
-    return mean + ((np.asarray(x, dtype=np.float64) - mean) @ U) * g @ U.T
+    return mean + ((x - mean) @ U) * g @ U.T
 
 
 def mixture_flow(mix: GaussianMixture, sigma_from: float, sigma_to: float, x: np.ndarray, *,
                  rtol: float = 1e-12, atol: float = 1e-12) -> np.ndarray:
     """The σ-ODE flow ``dx/dσ = -σ ∇log p_σ(x)`` of mixture data from ``σ_a`` to ``σ_b > 0``, every row by
     scipy's DOP853 at ``rtol = atol = 1e-12`` (``gaussian_flow`` is the closed form for one component)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = _rows(mix, x, batched=True)
+    sigma_from, sigma_to = _sigma(sigma_from, "sigma_from"), _sigma(sigma_to, "sigma_to")
+    rtol, atol = V.positive(rtol, "rtol"), V.positive(atol, "atol")
     n, d = x.shape
 
     def f(s: float, y: np.ndarray) -> np.ndarray:
@@ -290,10 +345,11 @@ def derivative_lipschitz(mix: GaussianMixture, sigma: float, x: np.ndarray) -> n
     """Per-row bound on ``‖∂d/∂x‖₂`` for ``d = -σ ∇log p_σ``: ``σ ‖∇² log p_σ‖`` with
     ``∇² log p = Σ_k r_k (g_k g_kᵀ - Σ_k⁻¹) - ḡ ḡᵀ`` (``g_k = -Σ_k⁻¹(x - m_k)``, ``Σ_k = C_k + σ² I``), so
     ``‖∇² log p‖ ≤ max_k ‖Σ_k⁻¹‖ + Σ_k r_k |g_k|²`` (the g-terms form a covariance: PSD, trace-bounded)."""
-    if float(sigma) == 0.0:
-        return np.zeros(np.asarray(x).shape[0])
+    x = _rows(mix, x, batched=True)
+    if _level(sigma) == 0.0:
+        return np.zeros(x.shape[0])
     p = noised(mix, sigma)
-    logc, prec_diff = p._component_terms(np.asarray(x, dtype=np.float64))
+    logc, prec_diff = p._component_terms(x)
     r = np.exp(logc - logc.max(-1, keepdims=True))
     r /= r.sum(-1, keepdims=True)
     inv_norm = 1.0 / np.linalg.eigvalsh(p.covs)[:, 0].min()

@@ -26,18 +26,22 @@ Paths (``PathSpec.kind``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 from scipy.integrate import quad
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory import quadrature
 from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 TIME_CONVENTION = "t in [0, 1]; x_0 ~ N(0, I) (noise) at t = 0, x_1 ~ p_data at t = 1; x_t = alpha_t x_1 + sigma_t x_0"
 KINDS = ("conical", "linear", "ve", "vp")
+#: The most Gauss–Hermite nodes per axis of ``mixture_objectives_1d`` (its grid holds ``n²`` points).
+MAX_NODES_1D = 2000
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,13 @@ class PathSpec:
     beta_max: float = 20.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if not 0.0 <= self.sigma_min < 1.0:
-            raise ValueError(f"sigma_min must lie in [0, 1), got {self.sigma_min!r}")
-        if self.sigma_max <= 0 or self.beta_min <= 0 or self.beta_max < self.beta_min:
-            raise ValueError("need sigma_max > 0 and 0 < beta_min <= beta_max")
+        V.choice(self.kind, "kind", KINDS)
+        V.real(self.sigma_min, "sigma_min", lo=0.0, hi=1.0, closed="lo")
+        V.positive(self.sigma_max, "sigma_max")
+        V.positive(self.beta_min, "beta_min")
+        if not V.positive(self.beta_max, "beta_max") >= self.beta_min:
+            raise ValueError(f"need 0 < beta_min <= beta_max, got beta_min={self.beta_min!r}, "
+                             f"beta_max={self.beta_max!r}")
 
     def coefficients(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(α_t, σ_t, α'_t, σ'_t)`` in closed form, float64, shaped like ``t``."""
@@ -95,6 +100,24 @@ class PathSpec:
         return ds / s * (x - a * x1) + da * x1
 
 
+def _spec(spec: object) -> PathSpec:
+    return V.instance(spec, "spec", PathSpec, "a dgmcheck.theory.flow_matching.PathSpec")
+
+
+def _at(spec: object, t: object, *, positive_sigma: bool = True, name: str = "t") -> tuple[float, ...]:
+    """``(α_t, σ_t, α'_t, σ'_t)`` at a time ``t`` in [0, 1] (where ``σ_t > 0`` when the formula divides by it)."""
+    t = V.real(t, name, lo=0.0, hi=1.0, closed="lo hi")
+    coef = tuple(float(c) for c in _spec(spec).coefficients(np.float64(t)))
+    if positive_sigma and not coef[1] > 0:
+        raise ValueError(f"{name} = {t} gives σ_t = {coef[1]} on the {spec.kind} path; the field divides by σ_t "
+                         f"(take {name} < 1 or sigma_min > 0)")
+    return coef
+
+
+def _data_rows(mixture: object, x: object, name: str = "x") -> np.ndarray:
+    return V.points(x, name, V.mixture(mixture).dim, batched=True)
+
+
 def marginal_field(mixture: GaussianMixture, spec: PathSpec, x: np.ndarray, t: float) -> np.ndarray:
     """fm.marginal_vector_field: ``u_t(x) = E[u_t(x | x_1) | x_t = x]`` for data ``Σ_k w_k N(m_k, C_k)``.
 
@@ -103,7 +126,8 @@ def marginal_field(mixture: GaussianMixture, spec: PathSpec, x: np.ndarray, t: f
     ``u_t(x | x_1) = σ'/σ x + (α' - σ' α/σ) x_1`` is affine in ``x_1``,
     ``u_t(x) = σ'/σ x + (α' - σ' α/σ) E[x_1 | x_t = x]``. Needs ``σ_t > 0``.
     """
-    a, s, da, ds = (float(c) for c in spec.coefficients(np.float64(t)))
+    x = _data_rows(mixture, x)
+    a, s, da, ds = _at(spec, t)
     noised = mixture.noised(a, s**2)
     r = noised.responsibilities(x)  # (B, K)
     _, prec_diff = noised._component_terms(x)  # (B, K, d) = Σ_k^{-1}(x - α m_k)
@@ -114,7 +138,8 @@ def marginal_field(mixture: GaussianMixture, spec: PathSpec, x: np.ndarray, t: f
 
 def marginal_log_prob(mixture: GaussianMixture, spec: PathSpec, x: np.ndarray, t: float) -> np.ndarray:
     """``log p_t(x)`` of the marginal path (a mixture: ``Σ_k w_k N(α m_k, α² C_k + σ² I)``)."""
-    a, s, _, _ = (float(c) for c in spec.coefficients(np.float64(t)))
+    x = V.points(x, "x", V.mixture(mixture).dim)
+    a, s, _, _ = _at(spec, t, positive_sigma=False)
     return mixture.noised(a, s**2).log_prob(x)
 
 
@@ -125,10 +150,11 @@ def pf_ode_field(mixture: GaussianMixture, spec: PathSpec, x: np.ndarray, t: flo
     ``dx/ds = f(x, s) - ½ g(s)² ∇ log p_s(x)``; running it backwards in s is ``dx/dt = -(...)``.
     The score is the exact score of the noised mixture (``GaussianMixture.score``).
     """
-    if spec.kind not in ("ve", "vp"):
+    x = V.points(x, "x", V.mixture(mixture).dim)
+    if _spec(spec).kind not in ("ve", "vp"):
         raise ValueError(f"spec.kind must be 've' or 'vp' for a PF-ODE, got {spec.kind!r}")
-    a, sig, _, _ = (float(c) for c in spec.coefficients(np.float64(t)))
-    s = 1.0 - t
+    a, sig, _, _ = _at(spec, t, positive_sigma=False)
+    s = 1.0 - float(t)
     score = mixture.noised(a, sig**2).score(x)
     if spec.kind == "ve":
         g2 = 2.0 * spec.sigma_max**2 * s
@@ -215,6 +241,17 @@ def continuity_residual_1d(weights: list, means: list, variances: list, sigma_mi
     1-D Gaussian-mixture data law, built and differentiated symbolically (p_t, u_t exact
     expressions) and evaluated at ``points = [(t, x), ...]`` with ``digits`` significant digits.
     """
+    weights = _exact(weights, "weights", nonneg=True)
+    means, variances = _exact(means, "means", n=len(weights)), _exact(variances, "variances", n=len(weights),
+                                                                       nonneg=True)  # 0: a point mass
+    V.real(sigma_min, "sigma_min", lo=0.0, hi=1.0, closed="lo")
+    if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points or any(
+            not isinstance(p, Sequence) or len(p) != 2 for p in points):
+        raise TypeError(f"points must be a non-empty sequence of (t, x) pairs, got {V.got(points)}")
+    for tv, xv in points:  # σ_t = 1 - (1 - sigma_min) t divides the field: t = 1 only where sigma_min > 0
+        V.real(tv, "points", lo=0.0, hi=1.0, closed="lo hi" if sigma_min > 0 else "lo")
+        V.real(xv, "points")
+    V.count(digits, "digits", lo=15, hi=1000)
     t, x = sp.symbols("t x", real=True)
     k = 1 - sigma_min
     alpha, sigma = t, 1 - k * t
@@ -229,6 +266,17 @@ def continuity_residual_1d(weights: list, means: list, variances: list, sigma_mi
     u = ds / sigma * x + (da - ds * alpha / sigma) * e_x1
     residual = sp.diff(p, t) + sp.diff(p * u, x)
     return [float(abs(sp.N(residual.subs({t: tv, x: xv}), digits))) for tv, xv in points]
+
+
+def _exact(seq: object, name: str, *, n: int | None = None, nonneg: bool = False, positive: bool = False) -> list:
+    """A non-empty sequence of finite real numbers (sympy's exact ones included), of length ``n`` if given."""
+    if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) or not seq:
+        raise TypeError(f"{name} must be a non-empty sequence of numbers, got {V.got(seq)}")
+    if n is not None and len(seq) != n:
+        raise ValueError(f"{name} must hold {n} numbers, one per weight, got {len(seq)}")
+    for v in seq:
+        V.real(v, name, lo=0.0 if (nonneg or positive) else None, closed="" if positive else "lo")
+    return list(seq)
 
 
 # ------------------------------------------------------------------------------ CFM vs FM
@@ -255,10 +303,9 @@ def linear_model_objectives(spec: PathSpec, t: float, mean: np.ndarray, cov: np.
     ``L_FM = E||(A I - W) x + B E[x_1|x] - b||²``; both are ``||E r||² + tr Cov r``. Gradients are
     ``∂_b = -2 E r``, ``∂_W = -2 E[r xᵀ]``.
     """
-    mean = np.asarray(mean, dtype=np.float64)
-    cov = np.asarray(cov, dtype=np.float64)
+    mean, cov, W, b = _linear_model(mean, cov, W, b)
     d = mean.shape[0]
-    a, s, da, ds = (float(c) for c in spec.coefficients(np.float64(t)))
+    a, s, da, ds = _at(spec, t)
     A, B = ds / s, da - ds * a / s
     I = np.eye(d)
     mx, Sx = a * mean, a**2 * cov + s**2 * I
@@ -280,12 +327,12 @@ def linear_model_objectives(spec: PathSpec, t: float, mean: np.ndarray, cov: np.
     fm, er_fm, erx_fm = quad(P + B * K, c_fm)
     # CFM, computed directly (not as fm + gap): r = P x + B x_1 - b. Decomposing x_1 = E[x_1|x] +
     # innovation shows L_CFM = L_FM + B² tr Cov(x_1|x); the tests compare the two routes.
-    cfm, gW, gb = linear_model_cfm_direct(spec, t, mean, cov, W, b)
+    cfm, gW, gb = _cfm_direct(spec, t, mean, cov, W, b)
     grad_fm = (-2 * erx_fm, -2 * er_fm)
     grad_cfm = (gW, gb)
     W_star = A * I + B * K
     b_star = B * (mean - K @ mx)
-    min_cfm = linear_model_cfm_direct(spec, t, mean, cov, W_star, b_star)[0]
+    min_cfm = _cfm_direct(spec, t, mean, cov, W_star, b_star)[0]
     min_fm = quad(A * I - W_star + B * K, B * (mean - K @ mx) - b_star)[0]
     return LinearModelObjectives(fm, cfm, gap, grad_fm, grad_cfm, (W_star, b_star), min_fm, min_cfm)
 
@@ -294,10 +341,22 @@ def linear_model_cfm_direct(spec: PathSpec, t: float, mean: np.ndarray, cov: np.
                             W: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """``(L_CFM, ∂_W, ∂_b)`` at t computed directly from the joint law of ``(x_t, x_1)`` (no decomposition):
     ``E||[A I - W, B I] z - b||²`` with ``z ~ N((α m, m), [[α²C + σ²I, αC], [αC, C]])``."""
-    mean = np.asarray(mean, dtype=np.float64)
-    cov = np.asarray(cov, dtype=np.float64)
+    mean, cov, W, b = _linear_model(mean, cov, W, b)
+    return _cfm_direct(spec, t, mean, cov, W, b)
+
+
+def _linear_model(mean: object, cov: object, W: object, b: object) -> tuple[np.ndarray, ...]:
+    """Gaussian data ``N(mean, cov)`` and the affine field ``W x + b`` of one dimension d."""
+    mean = V.array(mean, "mean", ndim=1)
     d = mean.shape[0]
-    a, s, da, ds = (float(c) for c in spec.coefficients(np.float64(t)))
+    return (mean, V.square(cov, "cov", n=d, positive_definite=True), V.square(W, "W", n=d),
+            V.array(b, "b", shape=(d,)))
+
+
+def _cfm_direct(spec: PathSpec, t: float, mean: np.ndarray, cov: np.ndarray, W: np.ndarray,
+                b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    d = mean.shape[0]
+    a, s, da, ds = _at(spec, t)
     A, B = ds / s, da - ds * a / s
     I = np.eye(d)
     mz = np.concatenate([a * mean, mean])
@@ -316,10 +375,11 @@ def mixture_objectives_1d(spec: PathSpec, t: float, mixture: GaussianMixture, fi
     transitions) and Gauss-Hermite per component for CFM over
     ``(x_0, x_1)`` (a tensor grid per component), ``C_t = E (u(x|x_1) - u_t(x))²`` over the same grid.
     """
-    if mixture.dim != 1:
-        raise ValueError(f"mixture must be 1-D, got dimension {mixture.dim}")
+    V.mixture(mixture, dim=1)
+    V.function(field, "field")
+    n_nodes = V.count(n_nodes, "n_nodes", hi=MAX_NODES_1D)
+    a, s, _, _ = _at(spec, t)
     z, w = quadrature.normal_1d(n_nodes)
-    a, s, _, _ = (float(c) for c in spec.coefficients(np.float64(t)))
     fm = cfm = gap = 0.0
     noised = mixture.noised(a, s**2)
 
@@ -354,8 +414,12 @@ def gaussian_flow_map(spec: PathSpec, mean: np.ndarray, var: np.ndarray, x0: np.
     is the affine map that standardizes at t0 and destandardizes at t1:
     ``x_{t1} = m_1 + (s_1/s_0)(x_{t0} - m_0)`` with ``m_t = α_t m``, ``s_t = √(α_t² v + σ_t²)``.
     """
-    a0, s0, _, _ = (float(c) for c in spec.coefficients(np.float64(t0)))
-    a1, s1, _, _ = (float(c) for c in spec.coefficients(np.float64(t1)))
+    mean, var = _diagonal(mean, var)
+    x0 = V.points(x0, "x0", _dimension(mean))
+    a0, s0, _, _ = _at(spec, t0, positive_sigma=False, name="t0")
+    a1, s1, _, _ = _at(spec, t1, positive_sigma=False, name="t1")
+    if not a0**2 * var.min() + s0**2 > 0:
+        raise ValueError(f"t0 = {t0} gives the data law a zero variance (σ_t0 = 0 and var has a 0): no flow from it")
     sd0, sd1 = np.sqrt(a0**2 * var + s0**2), np.sqrt(a1**2 * var + s1**2)
     return a1 * mean + sd1 / sd0 * (x0 - a0 * mean)
 
@@ -364,15 +428,36 @@ def gaussian_marginal_field_diag(spec: PathSpec, mean: np.ndarray, var: np.ndarr
                                  t: float) -> np.ndarray:
     """The marginal field for data ``N(mean, diag(var))``: ``u = m'_t + s'_t/s_t (x - m_t)`` with
     ``m_t = α_t m``, ``s_t² = α_t² v + σ_t²`` (the Gaussian path field of the marginal itself)."""
-    a, s, da, ds = (float(c) for c in spec.coefficients(np.float64(t)))
+    mean, var = _diagonal(mean, var)
+    x = V.points(x, "x", _dimension(mean))
+    a, s, da, ds = _at(spec, t, positive_sigma=False)
+    if not a**2 * var.min() + s**2 > 0:
+        raise ValueError(f"t = {t} gives the marginal a zero variance (σ_t = 0 and var has a 0)")
     sd2 = a**2 * var + s**2
     s_ds = -a * da if spec.kind == "vp" else s * ds  # ½ d(σ²)/dt, finite where σ = 0 (VP: σ² = 1 - α²)
     dsd_over_sd = (a * da * var + s_ds) / sd2
     return da * mean + dsd_over_sd * (x - a * mean)
 
 
+def _diagonal(mean: object, var: object) -> tuple[np.ndarray, np.ndarray]:
+    """Data ``N(mean, diag(var))``: ``mean`` (d,), ``var`` (d,) >= 0; or both scalars, the same law in every
+    coordinate."""
+    mean = V.array(mean, "mean", ndim=(0, 1))
+    return mean, V.array(var, "var", shape=mean.shape, nonneg=True, match="mean")
+
+
+def _dimension(mean: np.ndarray) -> int | None:
+    """The points' dimension a ``mean`` fixes (None for a scalar: any)."""
+    return mean.shape[0] if mean.ndim else None
+
+
 def euler_heun(field, x0: np.ndarray, t0: float, t1: float, n_steps: int, method: str) -> np.ndarray:
     """Reference explicit Euler (order 1) and Heun (order 2) on a uniform grid, float64."""
+    V.function(field, "field")
+    x0 = V.array(x0, "x0")
+    t0, t1 = V.real(t0, "t0"), V.real(t1, "t1")
+    n_steps = V.count(n_steps, "n_steps")
+    V.choice(method, "method", ("euler", "heun"))
     h = (t1 - t0) / n_steps
     x = np.array(x0, dtype=np.float64)
     for i in range(n_steps):

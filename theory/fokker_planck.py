@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory import langevin as langevin_theory
 from dgmcheck.theory import sde as sde_theory
 from dgmcheck.theory._memo import derivation
@@ -60,9 +61,11 @@ class SDESpec:
     T: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if not (self.lo > 0 and self.hi >= self.lo and self.T > 0):
+        V.choice(self.kind, "kind", KINDS)
+        V.positive(self.lo, "lo")
+        V.positive(self.hi, "hi")
+        V.positive(self.T, "T")
+        if not self.hi >= self.lo:
             raise ValueError(f"need 0 < lo <= hi and T > 0, got lo={self.lo}, hi={self.hi}, T={self.T}")
         if self.kind == "ve" and self.hi == self.lo:
             raise ValueError(f"a VE SDE needs hi = σ_max > lo = σ_min, got {self.hi}")
@@ -103,6 +106,43 @@ class SDESpec:
         return data.noised(float(a), float(s2))
 
 
+def _spec(spec: object) -> SDESpec:
+    return V.instance(spec, "spec", SDESpec, "a dgmcheck.theory.fokker_planck.SDESpec")
+
+
+def _time(spec: SDESpec, t: object, name: str = "t") -> float:
+    """A time in ``[0, T]`` of the spec's SDE."""
+    return V.real(t, name, lo=0.0, hi=_spec(spec).T, closed="lo hi")
+
+
+def _state(spec: object, data: object, t: object, x: object) -> tuple[float, np.ndarray]:
+    """The checked time and points ``(n, d)`` of the mixture's dimension."""
+    t = _time(_spec(spec), t)
+    return t, V.points(x, "x", V.mixture(data, "data").dim, batched=True)
+
+
+def _grid(spec: SDESpec, ts: object) -> np.ndarray:
+    """At least two strictly monotone times in ``[0, T]``."""
+    ts = V.array(ts, "ts", ndim=1)
+    dt = np.diff(ts)
+    if ts.size < 2 or not (np.all(dt > 0) or np.all(dt < 0)):
+        raise ValueError(f"ts must hold at least 2 strictly monotone times, got {ts.tolist()}")
+    if ts.min() < 0 or ts.max() > spec.T:
+        raise ValueError(f"ts must lie in [0, T] = [0, {spec.T}], got values in [{ts.min()}, {ts.max()}]")
+    return ts
+
+
+def _noises(noises: object, name: str, lead: tuple[int, ...], x: np.ndarray) -> np.ndarray:
+    """``noises`` of shape ``(*lead, *x.shape)``, finite."""
+    z = V.array(noises, name)
+    if z.ndim != len(lead) + x.ndim or z.shape[len(lead):] != x.shape \
+            or any(n is not None and z.shape[i] != n for i, n in enumerate(lead)):
+        want = ", ".join("n" if n is None else str(n) for n in lead)
+        raise ValueError(f"{name} must have shape ({want}, *x.shape) = ({want}, "
+                         f"{', '.join(map(str, x.shape))}), got {z.shape}")
+    return z
+
+
 # --------------------------------------------------------------------------------------------------
 # closed-form derivatives of the marginal density (numpy)
 # --------------------------------------------------------------------------------------------------
@@ -127,7 +167,7 @@ def path_derivatives(spec: SDESpec, data: GaussianMixture, t: float, x: np.ndarr
     ``∂_t N_k/N_k = uᵀμ' + ½ uᵀΣ'u - ½ tr(Σ⁻¹Σ')`` with ``μ' = a' m_k``, ``Σ' = 2 a a' C_k + (s²)' I``;
     ``∇N_k/N_k = -u``; ``∇²N_k/N_k = u uᵀ - Σ⁻¹``. Ratios for ``p`` are responsibility averages.
     """
-    x = np.asarray(x, dtype=np.float64)
+    t, x = _state(spec, data, t, x)
     a, da = (float(v) for v in spec.scale(t))
     s2, ds2 = (float(v) for v in spec.var(t))
     d = data.dim
@@ -161,18 +201,32 @@ def kfp_residual(der: PathDerivatives, f: np.ndarray, div_f: np.ndarray, g2: flo
     ``c = -½``: the KFP of ``dx = f dt + g dw`` (``sde.kfp``); ``c = 0`` with ``g2 = 0``: the continuity
     equation; ``c = +½``: the time-reversed KFP of a reverse SDE (``sde.reverse_sde``).
     """
+    f, div_f, g2 = _terms(der, f, div_f, g2)
+    second_order = V.real(second_order, "second_order")
     return der.dt + div_f + np.einsum("ni,ni->n", f, der.score) + second_order * g2 * der.lap
 
 
 def residual_scale(der: PathDerivatives, f: np.ndarray, div_f: np.ndarray, g2: float) -> np.ndarray:
     """Sum of the magnitudes of the terms of any of these residuals (KFP, continuity, reversed KFP,
     Langevin) built from the exact ``f``, ``g²`` and score: the scale of their rounding error."""
+    f, div_f, g2 = _terms(der, f, div_f, g2)
     s2 = (der.score**2).sum(-1)
     return (der.dt_mag + np.abs(div_f) + np.abs(f * der.score).sum(-1) + abs(g2) * (der.lap_mag + 2 * s2))
 
 
+def _terms(der: object, f: object, div_f: object, g2: object) -> tuple[np.ndarray, np.ndarray, float]:
+    """A drift ``f`` (n, d) at the points of ``der``, its divergence (n,) and ``g²`` >= 0."""
+    V.instance(der, "der", PathDerivatives, "the PathDerivatives of path_derivatives")
+    f = V.array(f, "f")
+    if f.shape != der.score.shape:
+        raise ValueError(f"f must have the shape of the points {der.score.shape}, got {f.shape}")
+    div_f = V.array(div_f, "div_f", shape=(len(f),))
+    return f, div_f, V.real(g2, "g2", lo=0.0, closed="lo")
+
+
 def exact_drifts(spec: SDESpec, data: GaussianMixture, t: float, x: np.ndarray) -> dict[str, np.ndarray]:
     """Exact ``f``, ``g²``, score, PF-ODE drift ``f - ½g²s``, reverse drift ``f - g²s`` and divergences."""
+    t, x = _state(spec, data, t, x)
     der = path_derivatives(spec, data, t, x)
     phi, g2 = float(spec.phi(t)), float(spec.g2(t))
     d = data.dim
@@ -203,9 +257,10 @@ def pf_ode_scheme(spec: SDESpec, data: GaussianMixture, ts: np.ndarray, x: np.nd
 
     Euler ``x + h v(x, t_k)``; Heun ``x + ½h[v(x, t_k) + v(x + h v(x, t_k), t_{k+1})]``, ``h = t_{k+1} - t_k``.
     """
-    if method not in ("euler", "heun"):
-        raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
-    path = [np.asarray(x, dtype=np.float64)]
+    V.choice(method, "method", ("euler", "heun"))
+    _, x = _state(spec, data, 0.0, x)
+    ts = _grid(spec, ts)
+    path = [x]
     for k in range(len(ts) - 1):
         t0, t1 = float(ts[k]), float(ts[k + 1])
         h, xk = t1 - t0, path[-1]
@@ -220,7 +275,10 @@ def pf_ode_scheme(spec: SDESpec, data: GaussianMixture, ts: np.ndarray, x: np.nd
 def reverse_em_scheme(spec: SDESpec, data: GaussianMixture, ts: np.ndarray, x: np.ndarray,
                       noises: np.ndarray) -> np.ndarray:
     """Euler–Maruyama path of the reverse SDE on decreasing ``ts``: ``x + f̄(x, t_k) h + g(t_k)√|h| z_k``."""
-    path = [np.asarray(x, dtype=np.float64)]
+    _, x = _state(spec, data, 0.0, x)
+    ts = _grid(spec, ts)
+    noises = _noises(noises, "noises", (len(ts) - 1,), x)
+    path = [x]
     for k in range(len(ts) - 1):
         t0, h, xk = float(ts[k]), float(ts[k + 1] - ts[k]), path[-1]
         path.append(xk + h * _rev(spec, data, t0, xk) + np.sqrt(float(spec.g2(t0)) * abs(h)) * noises[k])
@@ -231,6 +289,14 @@ def ula_step(spec: SDESpec, data: GaussianMixture, t: float, x: np.ndarray, step
              noise: np.ndarray) -> np.ndarray:
     """One Langevin corrector step on ``p_t``: ``x + (η/2) ∇log p_t(x) + √η z`` (EM with dτ = η of
     the Langevin SDE ``dx = ½∇log p_t dτ + dw``)."""
+    t, x = _state(spec, data, t, x)
+    step_size = V.positive(step_size, "step_size")
+    noise = V.matching(V.array(noise, "noise"), "noise", x, "x")
+    return _ula_step(spec, data, t, x, step_size, noise)
+
+
+def _ula_step(spec: SDESpec, data: GaussianMixture, t: float, x: np.ndarray, step_size: float,
+              noise: np.ndarray) -> np.ndarray:
     return x + 0.5 * step_size * _score(spec, data, t, x) + np.sqrt(step_size) * noise
 
 
@@ -238,7 +304,14 @@ def pc_scheme(spec: SDESpec, data: GaussianMixture, ts: np.ndarray, x: np.ndarra
               corrector_noises: np.ndarray, step_size: float, predictor: str = "reverse_sde") -> np.ndarray:
     """Predictor–corrector path: a reverse-SDE EM (or PF-ODE Euler) step from ``t_k`` to ``t_{k+1}``,
     then ``corrector_noises.shape[1]`` Langevin steps of size ``step_size`` on ``p_{t_{k+1}}``."""
-    path = [np.asarray(x, dtype=np.float64)]
+    V.choice(predictor, "predictor", ("reverse_sde", "pf_ode"))
+    _, x = _state(spec, data, 0.0, x)
+    ts = _grid(spec, ts)
+    if predictor == "reverse_sde" or noises is not None:  # the PF-ODE predictor reads no noise
+        noises = _noises(noises, "noises", (len(ts) - 1,), x)
+    corrector_noises = _noises(corrector_noises, "corrector_noises", (len(ts) - 1, None), x)
+    step_size = V.positive(step_size, "step_size")
+    path = [x]
     for k in range(len(ts) - 1):
         t0, t1 = float(ts[k]), float(ts[k + 1])
         h, xk = t1 - t0, path[-1]
@@ -249,7 +322,7 @@ def pc_scheme(spec: SDESpec, data: GaussianMixture, ts: np.ndarray, x: np.ndarra
         else:
             raise ValueError(f"predictor must be 'reverse_sde' or 'pf_ode', got {predictor!r}")
         for j in range(corrector_noises.shape[1]):
-            xk = ula_step(spec, data, t1, xk, step_size, corrector_noises[k, j])
+            xk = _ula_step(spec, data, t1, xk, step_size, corrector_noises[k, j])
         path.append(xk)
     return np.stack(path)
 
@@ -258,6 +331,12 @@ def drift_jacobian_norms(spec: SDESpec, data: GaussianMixture, ts: np.ndarray, p
                          score_weight: float) -> np.ndarray:
     """``‖φ I - w g² ∇² log p_{t_k}(x_k)‖₂`` along a path (max over the batch), ``w = ½`` (PF-ODE) or
     ``1`` (reverse SDE): the per-step Lipschitz constants used to propagate rounding errors."""
+    V.mixture(data, "data")
+    ts = _grid(_spec(spec), ts)
+    path = V.array(path, "path", ndim=3)
+    if path.shape[0] < len(ts) - 1 or path.shape[2] != data.dim:
+        raise ValueError(f"path must have shape (len(ts), n, d) = ({len(ts)}, n, {data.dim}), got {path.shape}")
+    score_weight = V.real(score_weight, "score_weight")
     out = []
     for k in range(len(ts) - 1):
         t = float(ts[k])
@@ -279,6 +358,9 @@ def gaussian_flow_map(spec: SDESpec, mean: np.ndarray, cov: np.ndarray, t: float
                       x: np.ndarray) -> np.ndarray:
     """The exact PF-ODE flow from time ``t`` to ``u`` for data ``N(m, C)``: ``Σ_t = a_t² C + s_t² I`` all
     commute, the PF-ODE is linear and its flow is ``a_u m + Σ_u^{1/2} Σ_t^{-1/2} (x - a_t m)``."""
+    mean, cov = _gaussian(mean, cov)
+    t, u = _time(_spec(spec), t), _time(spec, u, "u")
+    x = V.points(x, "x", len(mean))
     eye = np.eye(len(mean))
 
     def sig(s: float) -> np.ndarray:
@@ -286,7 +368,13 @@ def gaussian_flow_map(spec: SDESpec, mean: np.ndarray, cov: np.ndarray, t: float
 
     a_t, a_u = float(spec.scale(t)[0]), float(spec.scale(u)[0])
     m = _sqrtm_sym(sig(u)) @ np.linalg.inv(_sqrtm_sym(sig(t)))
-    return a_u * mean + (np.asarray(x) - a_t * mean) @ m.T
+    return a_u * mean + (x - a_t * mean) @ m.T
+
+
+def _gaussian(mean: object, cov: object, names: tuple[str, str] = ("mean", "cov")) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian ``N(mean, cov)``: ``mean`` (d,), ``cov`` (d, d) symmetric positive definite."""
+    mean = V.array(mean, names[0], ndim=1)
+    return mean, V.square(cov, names[1], n=len(mean), positive_definite=True)
 
 
 def reverse_em_moments(spec: SDESpec, mean: np.ndarray, cov: np.ndarray, ts: np.ndarray,
@@ -297,9 +385,12 @@ def reverse_em_moments(spec: SDESpec, mean: np.ndarray, cov: np.ndarray, ts: np.
     ``b = -h g² Σ_t⁻¹ a_t m`` and ``c = g √|h|``, so ``mean' = A mean + b``, ``cov' = A cov Aᵀ + c² I``.
     As the grid is refined the end moments converge to those of ``p_{ts[-1]}`` (theorem ``sde.reverse_sde``).
     """
+    mean, cov = _gaussian(mean, cov)
+    mu = V.array(mean0, "mean0", shape=(len(mean),))
+    c = V.square(cov0, "cov0", n=len(mean), symmetric=True)
+    ts = _grid(_spec(spec), ts)
     d = len(mean)
     eye = np.eye(d)
-    mu, c = np.asarray(mean0, dtype=np.float64), np.asarray(cov0, dtype=np.float64)
     for k in range(len(ts) - 1):
         t, h = float(ts[k]), float(ts[k + 1] - ts[k])
         a, s2 = float(spec.scale(t)[0]), float(spec.var(t)[0])
@@ -316,6 +407,8 @@ def ula_stationary_cov(cov: np.ndarray, step_size: float) -> np.ndarray:
     ``theory.langevin``'s closed form. Needs ``η < 4 λ_min(Σ)``; ``→ Σ`` as ``η → 0``
     (``sde.langevin_stationary``: the discretized Langevin SDE has bias O(η)).
     """
+    cov = V.square(cov, "cov", positive_definite=True)
+    step_size = V.positive(step_size, "step_size")
     w = np.linalg.eigvalsh(cov)
     if not step_size < 4 * w.min():
         raise ValueError(f"step_size must be < 4 λ_min(Σ) = {4 * w.min()} for a stationary law, got {step_size}")
@@ -367,6 +460,7 @@ def symbolic_sde(kind: str) -> SymbolicSDE:
 def closed_form_consistent(sde: SymbolicSDE) -> bool:
     """``u_of_t`` solves ``du/dt``, ``u(0)`` gives ``a(0) = 1, s²(0) = 0``, and the marginal moments solve
     the moment ODEs ``a' = φ a``, ``(s²)' = 2 φ s² + g²`` (so ``p_t`` is the SDE's marginal)."""
+    V.instance(sde, "sde", SymbolicSDE, "a SymbolicSDE (see symbolic_sde)")
     ok = sp.simplify(sp.diff(sde.u_of_t, t_sym) - sde.du_dt.subs(u_sym, sde.u_of_t)) == 0
     at0 = {u_sym: sde.u_of_t.subs(t_sym, 0), t_sym: 0}
     ok &= sp.simplify(sde.a.subs(at0) - 1) == 0 and sp.simplify(sde.s2.subs(at0)) == 0
@@ -386,6 +480,21 @@ def default_components(kind: str = "mixture") -> tuple[Component, ...]:
     if kind == "mixture":
         return ((R(1, 3), sp.Integer(-2), R(1, 2)), (R(2, 3), sp.Integer(1), R(1, 4)))
     raise ValueError(f"kind must be 'gaussian' or 'mixture', got {kind!r}")
+
+
+def _components(components: object) -> tuple[Component, ...]:
+    """None (the default mixture) or a non-empty tuple (or list) of (weight > 0, mean, variance > 0) triples."""
+    if components is None:
+        return default_components()
+    if not isinstance(components, (tuple, list)) or not components or any(
+            not isinstance(c, (tuple, list)) or len(c) != 3 for c in components):
+        raise TypeError(f"components must be None or a tuple of (weight, mean, variance) triples, "
+                        f"got {V.got(components)}")
+    for w, m, v in components:
+        V.positive(w, "components")
+        V.real(m, "components")
+        V.positive(v, "components")
+    return tuple(tuple(c) for c in components)
 
 
 class _MixtureCalculus:
@@ -434,8 +543,9 @@ def kfp_residual_1d(kind: str, components: tuple[Component, ...] | None = None,
     ``second_order = c = ½`` and ``g_power = 2`` are the theorem; ``g_power = 4`` plants the
     ``g²``-for-``g`` bug (its residual is not 0)."""
     sde = symbolic_sde(kind)
-    mc = _MixtureCalculus(sde, components or default_components())
-    gg = sde.g2 ** sp.Rational(g_power, 2)
+    mc = _MixtureCalculus(sde, _components(components))
+    V.real(second_order, "second_order")
+    gg = sde.g2 ** sp.Rational(V.count(g_power, "g_power", lo=0, hi=8), 2)
     res = mc.dt(mc.p) + mc.dx(sde.phi * x_sym * mc.p) - second_order * gg * mc.dx(mc.dx(mc.p))
     return mc.reduce(res)
 
@@ -446,7 +556,8 @@ def pf_ode_residual_1d(kind: str, components: tuple[Component, ...] | None = Non
     """Continuity residual ``(∂p/∂t + ∂(v p)/∂x)/p`` with ``v = φx - w g² ∂_x log p_t``: 0 for ``w = ½``
     (sde.probability_flow_ode); the score enters as ``p'/p`` (no linearization is assumed)."""
     sde = symbolic_sde(kind)
-    mc = _MixtureCalculus(sde, components or default_components())
+    mc = _MixtureCalculus(sde, _components(components))
+    V.real(score_weight, "score_weight")
     v = sde.phi * x_sym - score_weight * sde.g2 * mc.score
     return mc.reduce(mc.dt(mc.p) + mc.dx(v * mc.p))
 
@@ -459,7 +570,8 @@ def reverse_kfp_residual_1d(kind: str, components: tuple[Component, ...] | None 
     Derivation: with ``τ = T - t`` and ``q_τ = p_{T-τ}``, the reverse SDE is ``dx = -f̄ dτ + g dw``; its
     KFP ``∂_τ q = ∂_x(f̄ q) + ½g² ∂²q`` is the residual above. 0 for ``w = 1`` (sde.reverse_sde)."""
     sde = symbolic_sde(kind)
-    mc = _MixtureCalculus(sde, components or default_components())
+    mc = _MixtureCalculus(sde, _components(components))
+    V.real(score_weight, "score_weight")
     fbar = sde.phi * x_sym - score_weight * sde.g2 * mc.score
     return mc.reduce(mc.dt(mc.p) + mc.dx(fbar * mc.p) + sde.g2 / 2 * mc.dx(mc.dx(mc.p)))
 
@@ -472,7 +584,7 @@ def pf_ode_plus_langevin_1d(kind: str, components: tuple[Component, ...] | None 
     ``dx = ½g² s dτ + g dw`` at frozen t leaves ``p_t`` invariant); and the reversed-KFP residual of
     ``f̄`` equals the continuity residual of ``v`` minus that Langevin residual."""
     sde = symbolic_sde(kind)
-    mc = _MixtureCalculus(sde, components or default_components())
+    mc = _MixtureCalculus(sde, _components(components))
     s = mc.score
     f = sde.phi * x_sym
     v, fbar = f - sde.g2 / 2 * s, f - sde.g2 * s
@@ -493,9 +605,10 @@ def langevin_stationary_residual_1d(components: tuple[Component, ...] | None = N
     0 for ``f = ½ ∂_x log p, g² = 1`` (lecture, ``000 L10 "Stochastic Differential Equation (SDE)"``
     / "Langevin SDE (Special Case)") and ``f = ∂_x log p, g² = 2`` (``sqrt2``). ``noise_var`` overrides
     ``g²`` (a planted mismatch)."""
-    if convention not in LANGEVIN_CONVENTIONS:
-        raise ValueError(f"convention must be one of {LANGEVIN_CONVENTIONS}, got {convention!r}")
-    mc = _MixtureCalculus(None, components or default_components())
+    V.choice(convention, "convention", LANGEVIN_CONVENTIONS)
+    if noise_var is not None:
+        V.positive(noise_var, "noise_var")
+    mc = _MixtureCalculus(None, _components(components))
     w, g2 = (sp.Rational(1, 2), sp.Integer(1)) if convention == "lecture" else (sp.Integer(1), sp.Integer(2))
     g2 = g2 if noise_var is None else noise_var
     return mc.reduce(mc.dx(w * mc.score * mc.p) - g2 / 2 * mc.dx(mc.dx(mc.p)))

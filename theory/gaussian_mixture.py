@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from dgmcheck.theory import _validate as V
+
 
 @dataclass(frozen=True)
 class GaussianMixture:
@@ -22,9 +24,9 @@ class GaussianMixture:
     covs: np.ndarray
 
     def __post_init__(self) -> None:
-        w = np.asarray(self.weights, dtype=np.float64)
-        m = np.asarray(self.means, dtype=np.float64)
-        c = np.asarray(self.covs, dtype=np.float64)
+        w = V.array(self.weights, "weights")
+        m = V.array(self.means, "means")
+        c = V.array(self.covs, "covs")
         if w.ndim != 1 or m.ndim != 2 or c.ndim != 3 or not (len(w) == len(m) == len(c)):
             raise ValueError(
                 "weights, means, covs must have shapes (K,), (K, d), (K, d, d); got "
@@ -51,8 +53,8 @@ class GaussianMixture:
 
     def noised(self, scale: float, noise_var: float) -> GaussianMixture:
         """The law of ``scale · x + √noise_var · ε``: ``Σ_k w_k N(scale m_k, scale² C_k + noise_var I)``."""
-        if noise_var < 0:
-            raise ValueError(f"noise_var must be >= 0, got {noise_var!r}")
+        scale = V.real(scale, "scale")
+        noise_var = V.real(noise_var, "noise_var", lo=0.0, closed="lo")
         eye = np.eye(self.dim)
         return GaussianMixture(self.weights, scale * self.means,
                                scale**2 * self.covs + noise_var * eye)
@@ -104,6 +106,7 @@ def posterior_mean_noise(mixture: GaussianMixture, scale: float, noise_var: floa
     responsibilities of the noised mixture. (Tweedie's formula says this equals
     ``-√noise_var ∇ log p_x(x)``; the check compares the two routes.)
     """
+    x = V.points(x, "x", V.mixture(mixture).dim)
     noised = mixture.noised(scale, noise_var)
     logc, prec_diff = noised._component_terms(x)
     r = np.exp(logc - logsumexp(logc, axis=-1, keepdims=True))

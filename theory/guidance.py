@@ -29,36 +29,60 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 CONVENTIONS = ("w", "one_plus_w")
+#: The most grid points per axis of ``quadrature_grid`` (a 2-D grid holds ``(n/4)²`` points).
+MAX_GRID = 20001
+
+
+def _rows(mixture: object, x: object) -> np.ndarray:
+    """Rows ``(n, d)`` (a single point ``(d,)`` is one row) of the mixture's dimension."""
+    return np.atleast_2d(V.points(x, "x", V.mixture(mixture).dim))
+
+
+def _class(mixture: GaussianMixture, k: object) -> int:
+    return V.states(k, "k", mixture.n_components)
+
+
+def _gamma(gamma: object, x: np.ndarray) -> np.ndarray | float:
+    """A finite guidance scale: a number or one per row."""
+    if np.ndim(gamma):
+        return V.array(gamma, "gamma", shape=(len(x),)).reshape(-1, 1)
+    return V.real(gamma, "gamma")
 
 
 def noised(mixture: GaussianMixture, scale: float = 1.0, std: float = 0.0) -> GaussianMixture:
     """The law of ``scale · x₀ + std · ε`` (``000 L9``: the classifier acts on noisy ``x_t``)."""
-    return mixture.noised(scale, std**2)
+    V.mixture(mixture)
+    return mixture.noised(V.real(scale, "scale"), V.real(std, "std", lo=0.0, closed="lo") ** 2)
 
 
 def component_score(mixture: GaussianMixture, x: np.ndarray, k: int) -> np.ndarray:
     """``∇ log p(x | y=k) = -C_k⁻¹ (x - m_k)`` for rows ``x``."""
-    return -np.linalg.solve(mixture.covs[k], (np.atleast_2d(x) - mixture.means[k]).T).T
+    x = _rows(mixture, x)
+    k = _class(mixture, k)
+    return -np.linalg.solve(mixture.covs[k], (x - mixture.means[k]).T).T
 
 
 def component_log_joint(mixture: GaussianMixture, x: np.ndarray) -> np.ndarray:
     """``log w_k + log N(x; m_k, C_k)`` for rows ``x``, shape ``(batch, K)``."""
-    x = np.atleast_2d(x)
+    x = _rows(mixture, x)
     return np.stack([np.log(w) + multivariate_normal(m, c).logpdf(x).reshape(len(x))
                      for w, m, c in zip(mixture.weights, mixture.means, mixture.covs, strict=True)], 1)
 
 
 def log_class_posterior(mixture: GaussianMixture, x: np.ndarray, k: int) -> np.ndarray:
     """``log p(y=k | x) = log w_k + log N_k(x) - log p(x)``."""
-    return np.log(np.maximum(mixture.responsibilities(np.atleast_2d(x))[:, k], 1e-300))
+    x = _rows(mixture, x)
+    return np.log(np.maximum(mixture.responsibilities(x)[:, _class(mixture, k)], 1e-300))
 
 
 def classifier_gradient(mixture: GaussianMixture, x: np.ndarray, k: int) -> np.ndarray:
     """``∇ log p(y=k | x) = ∇ log p(x | k) - ∇ log p(x)`` (Bayes), rows ``x``."""
-    return component_score(mixture, x, k) - mixture.score(np.atleast_2d(x))
+    x = _rows(mixture, x)
+    return component_score(mixture, x, k) - mixture.score(x)
 
 
 def guided_score(mixture: GaussianMixture, x: np.ndarray, k: int, gamma: np.ndarray | float = 1.0) -> np.ndarray:
@@ -66,12 +90,15 @@ def guided_score(mixture: GaussianMixture, x: np.ndarray, k: int, gamma: np.ndar
 
     Written as ``(1 - γ) ∇ log p(x) + γ ∇ log p(x | k)`` — the same by Bayes; at γ = 1 the
     conditional score ``∇ log p(x | k)``."""
-    g = np.asarray(gamma, dtype=np.float64).reshape(-1, 1) if np.ndim(gamma) else float(gamma)
-    return (1 - g) * mixture.score(np.atleast_2d(x)) + g * component_score(mixture, x, k)
+    x = _rows(mixture, x)
+    g = _gamma(gamma, x)
+    return (1 - g) * mixture.score(x) + g * component_score(mixture, x, k)
 
 
 def cfg_gamma(w: np.ndarray | float, convention: str) -> np.ndarray | float:
     """The tilt exponent γ of a CFG weight: ``w`` in the ``"w"`` convention, ``1 + w`` in ``"one_plus_w"``."""
+    V.choice(convention, "convention", CONVENTIONS)
+    w = V.array(w, "w") if np.ndim(w) else V.real(w, "w")
     if convention == "w":
         return w
     if convention == "one_plus_w":
@@ -81,7 +108,8 @@ def cfg_gamma(w: np.ndarray | float, convention: str) -> np.ndarray | float:
 
 def tilted_log_density(mixture: GaussianMixture, x: np.ndarray, k: int, gamma: float) -> np.ndarray:
     """Unnormalised ``log p(x) + γ log p(y=k | x)``."""
-    x = np.atleast_2d(x)
+    x = _rows(mixture, x)
+    gamma = V.real(gamma, "gamma")
     return mixture.log_prob(x) + gamma * log_class_posterior(mixture, x, k)
 
 
@@ -89,9 +117,11 @@ def quadrature_grid(mixture: GaussianMixture, n: int = 801, width: float = 9.0) 
     """A tensor grid (1-D or 2-D) covering every component to ``width`` standard deviations, and
     the trapezoid cell weights: the tilted densities are smooth with Gaussian tails, so the
     trapezoid rule on a wide grid converges geometrically."""
-    d = mixture.dim
+    d = V.mixture(mixture).dim
     if d > 2:
         raise ValueError(f"quadrature is for d <= 2, got d = {d}")
+    n = V.count(n, "n", lo=2, hi=MAX_GRID)
+    width = V.positive(width, "width")
     sd = np.sqrt(np.max(np.diagonal(mixture.covs, axis1=1, axis2=2), axis=0))
     lo, hi = mixture.means.min(0) - width * sd, mixture.means.max(0) + width * sd
     axes = [np.linspace(lo[i], hi[i], n if d == 1 else max(n // 4, 101)) for i in range(d)]
@@ -109,6 +139,15 @@ def quadrature_grid(mixture: GaussianMixture, n: int = 801, width: float = 9.0) 
 def tilted_moments(mixture: GaussianMixture, k: int, gamma: float, grid: tuple | None = None) -> dict[str, float]:
     """By quadrature under ``p_γ(x | k) ∝ p(x) p(k|x)^γ``: ``log Z``, ``E[log p(k|x)]``,
     ``Var[log p(k|x)]`` (= ``d/dγ E[log p(k|x)]``), ``E[p(k|x)]`` and the mass ``P(argmax p(·|x) = k)``."""
+    V.mixture(mixture)
+    _class(mixture, k)
+    gamma = V.real(gamma, "gamma")
+    if grid is not None:
+        if not isinstance(grid, tuple) or len(grid) != 2:
+            raise TypeError(f"grid must be None or a (points, weights) pair as quadrature_grid returns, "
+                            f"got {V.got(grid)}")
+        pts = V.points(grid[0], "grid", mixture.dim, batched=True)
+        V.array(grid[1], "grid", shape=(len(pts),), nonneg=True)
     pts, wts = grid if grid is not None else quadrature_grid(mixture)
     lq = tilted_log_density(mixture, pts, k, gamma)
     log_z = float(logsumexp(lq, b=wts))

@@ -75,10 +75,20 @@ def _float_array(value: ArrayLike, name: str) -> np.ndarray:
 def _coordinates(value: ArrayLike, name: str) -> np.ndarray:
     """A scalar or a 1-D array of coordinates."""
     arr = _float_array(value, name)
-    if arr.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array of coordinates, got shape "
+    if arr.ndim > 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a scalar or a non-empty 1-D array of coordinates, got shape "
                          f"{arr.shape}")
     return arr
+
+
+def _agree(**arrays: np.ndarray) -> tuple[int, ...]:
+    """The coordinate shape the arrays broadcast to; ValueError naming them when they do not."""
+    try:
+        return np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        raise ValueError(f"{', '.join(arrays)} must have one number of coordinates (or be scalars), got "
+                         f"{shapes}") from None
 
 
 def _positive(value: ArrayLike, name: str, *, allow_zero: bool = False) -> np.ndarray:
@@ -197,10 +207,14 @@ def _broadcast_chain(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
     """``a, b, v`` as ``(T, d)``, ``prior_mean, prior_var`` as ``(d,)``; ``d`` from all inputs."""
     if not isinstance(chain, LinearReverseChain):
-        raise ValueError(f"chain must be a LinearReverseChain, got {type(chain).__name__}")
-    coord_shape = np.broadcast_shapes(
-        (1,), chain.a.shape[1:], chain.b.shape[1:], chain.v.shape[1:],
-        chain.prior_mean.shape, chain.prior_var.shape, *(e.shape for e in extra))
+        raise TypeError(f"chain must be a LinearReverseChain, got {type(chain).__name__}")
+    coord_shape = (1,) if not extra else np.broadcast_shapes((1,), *(e.shape for e in extra))
+    try:
+        coord_shape = np.broadcast_shapes(coord_shape, chain.a.shape[1:], chain.b.shape[1:], chain.v.shape[1:],
+                                          chain.prior_mean.shape, chain.prior_var.shape)
+    except ValueError:
+        raise ValueError(f"x0 has {extra[0].shape} coordinates but the chain has "
+                         f"{chain.a.shape[1:] or chain.prior_mean.shape}") from None
     steps = chain.num_steps
 
     def per_step(arr: np.ndarray) -> np.ndarray:
@@ -214,6 +228,8 @@ def _broadcast_chain(
 
 
 def _chain_and_schedule(chain: LinearReverseChain, betas: ArrayLike, x0: ArrayLike):
+    if not isinstance(chain, LinearReverseChain):
+        raise TypeError(f"chain must be a LinearReverseChain, got {type(chain).__name__}")
     betas_arr = _check_betas(betas)
     x0_arr = _coordinates(x0, "x0")
     if betas_arr.shape[0] != chain.num_steps:
@@ -249,6 +265,7 @@ def gaussian_kl(mean_q: ArrayLike, var_q: ArrayLike, mean_p: ArrayLike, var_p: A
     mp = _coordinates(mean_p, "mean_p")
     vq = _positive(var_q, "var_q")
     vp = _positive(var_p, "var_p")
+    _agree(mean_q=mq, var_q=vq, mean_p=mp, var_p=vp)
     ratio = vq / vp
     terms = 0.5 * (ratio - 1.0 - np.log(ratio) + (mq - mp) ** 2 / vp)
     shape = np.broadcast_shapes(mq.shape, mp.shape, vq.shape, vp.shape)
@@ -376,6 +393,8 @@ def posterior_kl_gap(chain: LinearReverseChain, betas: ArrayLike, x0: ArrayLike)
     Dense on purpose (an independent route): ``O(T²)`` memory and ``O(T³)`` time per coordinate, so
     ``T`` above ``MAX_DENSE_STEPS`` is refused with a ValueError (use ``log_likelihood - elbo``, O(T)).
     """
+    if not isinstance(chain, LinearReverseChain):
+        raise TypeError(f"chain must be a LinearReverseChain, got {type(chain).__name__}")
     if chain.num_steps > MAX_DENSE_STEPS:
         raise ValueError(f"posterior_kl_gap builds T x T matrices: T = {chain.num_steps} is over the limit "
                          f"MAX_DENSE_STEPS = {MAX_DENSE_STEPS}; log_likelihood(chain, x0) - elbo(chain, betas, x0) "
@@ -454,6 +473,7 @@ def true_reverse_chain(
     betas_arr = _check_betas(betas)
     mean0 = _coordinates(data_mean, "data_mean")
     var0 = _positive(data_var, "data_var")
+    _agree(data_mean=mean0, data_var=var0)
     alphas, alpha_bar, _ = _schedule(betas_arr)
     omab = _one_minus_alpha_bar(betas_arr)
     alpha_bar_all = np.concatenate(([1.0], alpha_bar))
@@ -491,6 +511,7 @@ def eps_optimal_linear(
         raise ValueError(f"t must be an integer in 1..{steps}, got {t!r}")
     mean0 = _coordinates(data_mean, "data_mean")
     var0 = _positive(data_var, "data_var", allow_zero=True)
+    _agree(data_mean=mean0, data_var=var0)
     c, d = _eps_optimal_linear_all(betas_arr, mean0, var0)
     c, d = c[t - 1], d[t - 1]
     c_out = float(c) if c.ndim == 0 else c
@@ -534,6 +555,7 @@ def ddpm_sampler_chain(
         raise ValueError(f"variance must be 'beta_tilde' or 'beta', got {variance!r}")
     mean0 = _coordinates(data_mean, "data_mean")
     var0 = _positive(data_var, "data_var", allow_zero=True)
+    _agree(data_mean=mean0, data_var=var0)
     alphas, _, _ = _schedule(betas_arr)
     omab = _one_minus_alpha_bar(betas_arr)
     c, d = _eps_optimal_linear_all(betas_arr, mean0, var0)  # every step at once: O(T)

@@ -19,6 +19,8 @@ import itertools
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import _validate as V
+
 #: The parametrizations, by the names the checks and adapters use.
 KINDS: tuple[str, ...] = ("eps", "x0", "v", "score")
 #: Every ordered pair (src, dst) with src != dst: the 12 conversions.
@@ -44,14 +46,14 @@ _TABLE = {
 
 
 def _ab(alpha_bar: object) -> tuple[np.ndarray, np.ndarray]:
-    abar = np.asarray(alpha_bar, dtype=np.float64)
+    abar = V.array(alpha_bar, "alpha_bar")
     if np.any(~((abar > 0) & (abar < 1))):
         raise ValueError(f"alpha_bar must lie in (0, 1), got {alpha_bar!r}")
     return np.sqrt(abar), np.sqrt(1.0 - abar)
 
 
 def _kind(name: str, value: object) -> str:
-    if value not in KINDS:
+    if not isinstance(value, str) or value not in KINDS:
         raise ValueError(f"{name} must be one of {KINDS}, got {value!r}")
     return str(value)
 
@@ -89,7 +91,9 @@ def conversion(src: str, dst: str, alpha_bar: object) -> tuple[np.ndarray, np.nd
 def convert(pred: np.ndarray, x_t: np.ndarray, alpha_bar: object, src: str, dst: str) -> np.ndarray:
     """``A·pred + B·x_t`` on rows (batch first; ``alpha_bar`` per row or scalar)."""
     A, B = conversion(src, dst, alpha_bar)
-    pred, x_t = np.asarray(pred, dtype=np.float64), np.asarray(x_t, dtype=np.float64)
+    pred = V.array(pred, "pred", min_ndim=1)
+    x_t = V.matching(V.array(x_t, "x_t"), "x_t", pred, "pred")
+    _rows(A, pred, "pred")
 
     def col(c: np.ndarray) -> np.ndarray:
         return np.reshape(c, np.shape(c) + (1,) * (pred.ndim - np.ndim(c)))
@@ -100,12 +104,21 @@ def convert(pred: np.ndarray, x_t: np.ndarray, alpha_bar: object, src: str, dst:
 def target(kind: str, x0: np.ndarray, eps: np.ndarray, alpha_bar: object) -> np.ndarray:
     """The regression target of ``kind`` at ``(x_0, ε)``: ``c_0 x_0 + c_ε ε`` (``basis``)."""
     c0, ce = basis(kind, alpha_bar)
-    x0, eps = np.asarray(x0, dtype=np.float64), np.asarray(eps, dtype=np.float64)
+    x0 = V.array(x0, "x0", min_ndim=1)
+    eps = V.matching(V.array(eps, "eps"), "eps", x0, "x0")
+    _rows(c0, x0, "x0")
 
     def col(c: np.ndarray) -> np.ndarray:
         return np.reshape(c, np.shape(c) + (1,) * (x0.ndim - np.ndim(c)))
 
     return col(c0) * x0 + col(ce) * eps
+
+
+def _rows(coef: np.ndarray, x: np.ndarray, name: str) -> None:
+    """A per-row ``alpha_bar`` must have one value per row of ``x``."""
+    if np.ndim(coef) and (np.ndim(coef) > x.ndim or np.shape(coef) != x.shape[:np.ndim(coef)]):
+        raise ValueError(f"alpha_bar must be a number or have one value per row of {name} {x.shape[:1]}, "
+                         f"got shape {np.shape(coef)}")
 
 
 def loss_weight(kind: str, alpha_bar: object) -> np.ndarray:

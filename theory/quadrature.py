@@ -29,8 +29,14 @@ import numpy as np
 from numpy.polynomial import hermite_e
 from numpy.polynomial import legendre as _legendre
 
+from dgmcheck.theory import _validate as V
+
 #: The most nodes per coordinate of a Gauss–Hermite rule (numpy's ``hermegauss`` divides by zero at 400).
 MAX_HERMITE_NODES = 256
+
+#: The most nodes of a Gauss–Legendre rule (numpy's ``leggauss`` takes the eigenvalues of an n × n matrix:
+#: O(n²) memory and O(n³) time).
+MAX_LEGENDRE_NODES = 4096
 
 #: The most nodes of a tensor rule: ``n**d`` outgrows memory fast (64 nodes per coordinate is 262144
 #: nodes in d = 3 but 16.8 million, several GiB of nodes and integrand values, in d = 4).
@@ -85,6 +91,9 @@ def normal(n: int, d: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """
     n, d = _count(n, "n"), _count(d, "d")
     z, w = normal_1d(n)
+    if n > 1 and d * math.log2(n) > 64:  # n**d has more digits than a message should print
+        raise ValueError(f"a tensor Gauss-Hermite rule with n = {n} nodes per coordinate in d = {d} has "
+                         f"n**d = {n}**{d} nodes, over the limit MAX_NODES = {MAX_NODES}; take a smaller d")
     if n**d > MAX_NODES:
         raise ValueError(f"a tensor Gauss-Hermite rule with n = {n} nodes per coordinate in d = {d} has "
                          f"n**d = {n}**{d} = {n**d} nodes, over the limit MAX_NODES = {MAX_NODES}; "
@@ -103,6 +112,14 @@ def _interval(a: object, b: object) -> tuple[float, float]:
     return a, b
 
 
+def _legendre_count(n: object) -> int:
+    n = _count(n, "n")
+    if n > MAX_LEGENDRE_NODES:
+        raise ValueError(f"n must be at most MAX_LEGENDRE_NODES = {MAX_LEGENDRE_NODES} (the rule solves an n × n "
+                         f"eigenproblem), got n = {n}")
+    return n
+
+
 def legendre(n: int, a: float = -1.0, b: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes ``x (n,)`` and weights ``w (n,)`` for ``∫_a^b f(x) dx ≈ Σ_i w_i f(x_i)``.
 
@@ -110,7 +127,7 @@ def legendre(n: int, a: float = -1.0, b: float = 1.0) -> tuple[np.ndarray, np.nd
     ``P_n``); exact for polynomials of degree ``≤ 2n - 1``, ``Σ w = b - a``. Needs finite ``a < b``
     (for ``∫_b^a`` negate). On ``[-1, 1]`` the cached read-only rule itself is returned.
     """
-    n = _count(n, "n")
+    n = _legendre_count(n)
     a, b = _interval(a, b)
     t, om = _legendre_unit(n)
     if a == -1.0 and b == 1.0:
@@ -126,8 +143,8 @@ def composite_legendre(edges: object, n: int) -> tuple[np.ndarray, np.ndarray]:
     Exact for piecewise polynomials of degree ``≤ 2n - 1`` broken at the edges; for smooth ``f`` the
     error is ``O(h^{2n})`` in the panel width ``h``.
     """
-    n = _count(n, "n")
-    e = np.asarray(edges, dtype=np.float64)
+    n = _legendre_count(n)
+    e = V.array(edges, "edges", finite=False)
     if e.ndim != 1 or len(e) < 2 or not np.all(np.isfinite(e)) or not np.all(np.diff(e) > 0):
         raise ValueError(f"edges must be a 1-D array of at least 2 finite, strictly increasing values, "
                          f"got {edges!r}")

@@ -9,17 +9,21 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import _validate as V
+
 #: Ho et al. (2020), quoted in 001 "Denoising diffusion probabilistic models": β_t ∈ [1e-4, 0.02], T = 1000.
 LINEAR_BETA_START = 1e-4
 LINEAR_BETA_END = 0.02
 #: Nichol & Dhariwal (2021): offset s and the cap on β_t that avoids a singularity at t = T.
 COSINE_OFFSET = 0.008
 COSINE_MAX_BETA = 0.999
+#: The most factors ``symbolic_cosine_telescoping`` multiplies out in sympy.
+MAX_SYMBOLIC_STEPS = 64
 
 
 def validate_betas(betas: object, name: str = "betas") -> np.ndarray:
     """Return ``betas`` as a 1-D float64 array, or raise ValueError: every β_t must lie in (0, 1)."""
-    arr = np.asarray(betas, dtype=np.float64)
+    arr = V.array(betas, name, finite=False, empty=True)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence of β_t, got shape {arr.shape}")
     bad = ~((arr > 0) & (arr < 1))
@@ -35,8 +39,9 @@ def linear_betas(T: int, beta_start: float = LINEAR_BETA_START,
 
     For ``T = 1`` the schedule is ``[β_1]``.
     """
-    if not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
+    T = _steps(T)
+    beta_start = V.real(beta_start, "beta_start", lo=0.0, hi=1.0)
+    beta_end = V.real(beta_end, "beta_end", lo=0.0, hi=1.0)
     if not 0 < beta_start <= beta_end < 1:
         raise ValueError(
             f"need 0 < beta_start <= beta_end < 1, got beta_start={beta_start!r}, "
@@ -47,9 +52,27 @@ def linear_betas(T: int, beta_start: float = LINEAR_BETA_START,
     return beta_start + (t - 1) * (beta_end - beta_start) / (T - 1)
 
 
+def _steps(T: object) -> int:
+    """A number of steps T >= 1 (an int, not a bool)."""
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)):
+        raise TypeError(f"T must be a positive integer, got {T!r}")
+    if T < 1:
+        raise ValueError(f"T must be a positive integer, got {T!r}")
+    return int(T)
+
+
+def _fractions(u: object) -> np.ndarray:
+    """Fractions ``u = t/T`` of the schedule, in [0, 1]."""
+    u = V.array(u, "u")
+    if np.any((u < 0) | (u > 1)):
+        raise ValueError(f"u must lie in [0, 1] (a fraction t/T), got values in [{u.min()}, {u.max()}]")
+    return u
+
+
 def cosine_alpha_bar_fn(u: np.ndarray, s: float = COSINE_OFFSET) -> np.ndarray:
     """``f(u) = cos²((u + s)/(1 + s) · π/2)`` at the fraction ``u = t/T``."""
-    return np.cos((np.asarray(u, dtype=np.float64) + s) / (1.0 + s) * np.pi / 2) ** 2
+    s = V.real(s, "s", lo=0.0, closed="lo")
+    return np.cos((_fractions(u) + s) / (1.0 + s) * np.pi / 2) ** 2
 
 
 def cosine_betas(T: int, s: float = COSINE_OFFSET, max_beta: float = COSINE_MAX_BETA) -> np.ndarray:
@@ -58,12 +81,9 @@ def cosine_betas(T: int, s: float = COSINE_OFFSET, max_beta: float = COSINE_MAX_
     Then ``ᾱ_t = f(t/T)/f(0)`` exactly for every ``t`` before the first capped step
     (``cosine_alpha_bar``); diffusers calls this schedule ``squaredcos_cap_v2``.
     """
-    if not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
-    if not s >= 0:
-        raise ValueError(f"s must be >= 0, got {s!r}")
-    if not 0 < max_beta < 1:
-        raise ValueError(f"max_beta must lie in (0, 1), got {max_beta!r}")
+    T = _steps(T)
+    s = V.real(s, "s", lo=0.0, closed="lo")
+    max_beta = V.real(max_beta, "max_beta", lo=0.0, hi=1.0)
     t = np.arange(1, T + 1, dtype=np.float64)
     ratio = cosine_alpha_bar_fn(t / T, s) / cosine_alpha_bar_fn((t - 1) / T, s)
     return np.minimum(1.0 - ratio, max_beta)
@@ -71,6 +91,8 @@ def cosine_betas(T: int, s: float = COSINE_OFFSET, max_beta: float = COSINE_MAX_
 
 def cosine_alpha_bar(T: int, s: float = COSINE_OFFSET) -> np.ndarray:
     """``ᾱ_t = f(t/T)/f(0)`` for ``t = 1..T``: the cosine schedule's target, before capping."""
+    T = _steps(T)
+    s = V.real(s, "s", lo=0.0, closed="lo")
     t = np.arange(1, T + 1, dtype=np.float64)
     return cosine_alpha_bar_fn(t / T, s) / cosine_alpha_bar_fn(0.0, s)
 
@@ -85,7 +107,8 @@ def sigmoid_alpha_bar_fn(u: np.ndarray, start: float = SIGMOID_START, end: float
                          tau: float = SIGMOID_TAU) -> np.ndarray:
     """``g(u) = (σ(end/τ) - σ((u(end - start) + start)/τ)) / (σ(end/τ) - σ(start/τ))`` at the fraction
     ``u = t/T``: decreasing from ``g(0) = 1`` to ``g(1) = 0`` (``σ`` the logistic function)."""
-    u = np.asarray(u, dtype=np.float64)
+    u = _fractions(u)
+    start, end, tau = _sigmoid(start, end, tau)
 
     def sig(z: np.ndarray | float) -> np.ndarray:
         return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))  # 1/(1+e^-z), no overflow
@@ -102,17 +125,19 @@ def sigmoid_betas(T: int, start: float = SIGMOID_START, end: float = SIGMOID_END
     ``g(1) = 0``, so ``β_T`` is always the cap. Not a theorem of the lectures: the schedule is held to
     this closed form only.
     """
-    if not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
-    if not (np.isfinite(start) and np.isfinite(end) and start < end):
-        raise ValueError(f"need finite start < end, got start={start!r}, end={end!r}")
-    if not tau > 0:
-        raise ValueError(f"tau must be > 0, got {tau!r}")
-    if not 0 < max_beta < 1:
-        raise ValueError(f"max_beta must lie in (0, 1), got {max_beta!r}")
+    T = _steps(T)
+    start, end, tau = _sigmoid(start, end, tau)
+    max_beta = V.real(max_beta, "max_beta", lo=0.0, hi=1.0)
     t = np.arange(1, T + 1, dtype=np.float64)
     ratio = sigmoid_alpha_bar_fn(t / T, start, end, tau) / sigmoid_alpha_bar_fn((t - 1) / T, start, end, tau)
     return np.minimum(1.0 - ratio, max_beta)
+
+
+def _sigmoid(start: object, end: object, tau: object) -> tuple[float, float, float]:
+    start, end, tau = V.real(start, "start"), V.real(end, "end"), V.positive(tau, "tau")
+    if not start < end:
+        raise ValueError(f"need finite start < end, got start={start!r}, end={end!r}")
+    return start, end, tau
 
 
 def alphas(betas: np.ndarray) -> np.ndarray:
@@ -138,6 +163,7 @@ def symbolic_cosine_telescoping(n: int = 4) -> sp.Expr:
 
     The identity behind ``ᾱ_t = f(t/T)/f(0)`` for the uncapped cosine schedule.
     """
+    n = V.count(n, "n", hi=MAX_SYMBOLIC_STEPS)
     f = sp.Function("f")
     prod = sp.Integer(1)
     for t in range(1, n + 1):

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory import quadrature
 from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -36,6 +37,18 @@ ScoreFn = Callable[[np.ndarray], np.ndarray]  # (N, d) -> (N, d)
 # --------------------------------------------------------------------------- quadrature rules
 #: The most nodes a tensor rule may have (``theory.quadrature.MAX_NODES``).
 MAX_RULE_NODES = quadrature.MAX_NODES
+#: The largest dimension and component count the sympy derivations expand.
+MAX_SYMBOLIC_SIZE = 8
+
+
+def _n(n: object, name: str = "n") -> int:
+    """Gauss–Hermite nodes per coordinate."""
+    return V.count(n, name, hi=quadrature.MAX_HERMITE_NODES)
+
+
+def _fisher(fisher: object) -> float | None:
+    """None (computed) or a given Fisher information >= 0."""
+    return None if fisher is None else V.real(fisher, "fisher", lo=0.0, closed="lo")
 
 
 def gh_rule(n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +64,7 @@ def mixture_rule(mixture: GaussianMixture, n: int = N_NODES) -> tuple[np.ndarray
 
     Per component ``x = m_k + L_k u``, ``L_k L_kᵀ = C_k``, ``u`` on the tensor Gauss-Hermite grid.
     """
-    u, wu = gh_rule(n, mixture.dim)
+    u, wu = gh_rule(_n(n), V.mixture(mixture).dim)
     chol = np.linalg.cholesky(mixture.covs)
     xs = [m + u @ L.T for m, L in zip(mixture.means, chol, strict=True)]
     ws = [wk * wu for wk in mixture.weights]
@@ -68,8 +81,13 @@ def denoising_rule(mixture: GaussianMixture, sigma: float, n: int = N_NODES,
     ``n_noise`` (exact for integrands of degree ``< 2 n_noise`` in ``ε`` given ``x_σ``: the DSM loss is
     quadratic there). Returns ``x (N, d)``, ``eps (N, d)``, ``weights (N,)``; ``x_σ = x + σ ε``.
     """
-    _positive(sigma, "sigma")
+    V.mixture(mixture)
+    sigma = _positive(sigma, "sigma")
+    n, n_noise = _n(n), _n(n_noise, "n_noise")
     d = mixture.dim
+    if d * np.log2(max(n * n_noise, 1)) > np.log2(MAX_RULE_NODES):
+        raise ValueError(f"n = {n} and n_noise = {n_noise} nodes per coordinate in d = {d} make (n · n_noise)**d "
+                         f"nodes, over the limit MAX_RULE_NODES = {MAX_RULE_NODES}; take fewer")
     u1, w1 = gh_rule(n, d)
     u2, w2 = gh_rule(n_noise, d)
     U1 = np.repeat(u1, len(u2), axis=0)
@@ -90,10 +108,7 @@ def denoising_rule(mixture: GaussianMixture, sigma: float, n: int = N_NODES,
 
 
 def _positive(v: float, name: str) -> float:
-    v = float(v)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be positive and finite, got {v!r}")
-    return v
+    return V.positive(v, name)
 
 
 # --------------------------------------------------------------------------- objectives
@@ -106,6 +121,8 @@ def fisher_information(mixture: GaussianMixture, n: int = N_NODES) -> float:
     ``n**d`` nodes, refused with a ValueError above ``MAX_RULE_NODES`` (n = 64 reaches d = 3; in d = 4 pass
     n <= 32, with the accuracy that costs).
     """
+    V.mixture(mixture)
+    n = _n(n)
     if len(mixture.weights) == 1:  # the exact route
         return float(np.trace(np.linalg.inv(mixture.covs[0])))
     if mixture.dim == 1:  # Gauss–Hermite misses a narrow component's spike under a wide one (30 % at
@@ -126,7 +143,8 @@ def score_cross_term(mixture: GaussianMixture, score: ScoreFn, n: int = N_NODES)
     function against one Gaussian, where Gauss-Hermite converges fast. (The mixture score itself,
     a ratio of Gaussians, is what converges slowly under Gauss-Hermite.)
     """
-    u, wu = gh_rule(n, mixture.dim)
+    V.function(score, "score")
+    u, wu = gh_rule(_n(n), V.mixture(mixture).dim)
     total = 0.0
     for wk, m, c in zip(mixture.weights, mixture.means, mixture.covs, strict=True):
         L = np.linalg.cholesky(c)
@@ -141,6 +159,8 @@ def explicit_objective(mixture: GaussianMixture, score: ScoreFn, n: int = N_NODE
     """``E_q ‖s(x) - ∇ log q(x)‖² = E_q‖s‖² - 2 E_q[s · ∇log q] + J(q)`` (explicit score matching,
     without the ½). The θ-dependent terms are smooth per component (``score_cross_term``); ``J(q)``
     is θ-free and may be passed in (``fisher``) so that two objectives share one value."""
+    V.function(score, "score")
+    fisher = _fisher(fisher)
     x, w = mixture_rule(mixture, n)
     J = fisher_information(mixture, n) if fisher is None else fisher
     return float(w @ np.sum(score(x) ** 2, axis=-1)) - 2 * score_cross_term(mixture, score, n) + J
@@ -168,6 +188,8 @@ def fisher_information_adaptive(mixture: GaussianMixture, tol: float = 1e-12, h:
     deviations, which converges geometrically in ``1/h`` for analytic, Gaussian-decaying integrands."""
     from scipy import integrate
 
+    V.mixture(mixture)
+    tol, h = V.positive(tol, "tol"), V.positive(h, "h")
     std = np.sqrt(mixture.covs.diagonal(axis1=1, axis2=2))
     lo = (mixture.means - 12 * std).min(axis=0)
     hi = (mixture.means + 12 * std).max(axis=0)
@@ -182,6 +204,7 @@ def fisher_information_adaptive(mixture: GaussianMixture, tol: float = 1e-12, h:
         return float(val)
     if mixture.dim == 2:
         step = h * float(std.min())
+        V.bounded(int(np.prod((hi - lo) / step + 2)), "the trapezoid grid's points", MAX_RULE_NODES, "take a larger h")
         g0, g1 = (np.arange(lo[i], hi[i] + step, step) for i in range(2))
         X = np.stack(np.meshgrid(g0, g1, indexing="ij"), axis=-1).reshape(-1, 2)
         return float(density_times_sq_score(X).sum() * step * step)
@@ -190,13 +213,17 @@ def fisher_information_adaptive(mixture: GaussianMixture, tol: float = 1e-12, h:
 
 def dsm_objective(data: GaussianMixture, sigma: float, score: ScoreFn, n: int = N_NODES) -> float:
     """``E_{x ~ data, ε} ‖s(x + σε) + ε/σ‖²`` by quadrature of the joint (x, ε) integral."""
+    V.mixture(data, "data")
+    V.function(score, "score")
     x, eps, w = denoising_rule(data, sigma, n)
     return float(w @ np.sum((score(x + sigma * eps) + eps / sigma) ** 2, axis=-1))
 
 
 def dsm_constant(data: GaussianMixture, sigma: float, n: int = N_NODES, fisher: float | None = None) -> float:
     """score.dsm_equivalence: the θ-free gap ``E‖ε/σ‖² - E‖∇ log q_σ‖² = d/σ² - J(q_σ)``."""
+    V.mixture(data, "data")
     sigma = _positive(sigma, "sigma")
+    fisher = _fisher(fisher)
     J = fisher_information(data.noised(1.0, sigma**2), n) if fisher is None else fisher
     return data.dim / sigma**2 - J
 
@@ -204,6 +231,8 @@ def dsm_constant(data: GaussianMixture, sigma: float, n: int = N_NODES, fisher: 
 def implicit_objective(mixture: GaussianMixture, score: ScoreFn, jacobian_trace: ScoreFn,
                        n: int = N_NODES) -> float:
     """Hyvärinen's ``E_q[½‖s‖² + tr ∇s]``; ``jacobian_trace(x) -> (N,)``."""
+    V.function(score, "score")
+    V.function(jacobian_trace, "jacobian_trace")
     x, w = mixture_rule(mixture, n)
     return float(w @ (0.5 * np.sum(score(x) ** 2, axis=-1) + jacobian_trace(x)))
 
@@ -216,14 +245,19 @@ def implicit_constant(mixture: GaussianMixture, n: int = N_NODES) -> float:
 def noise_kernel_score(x_noisy: np.ndarray, x0: np.ndarray, sigma: float) -> np.ndarray:
     """score.noise_kernel_gradient: ``∇_{x_σ} log N(x_σ | x_0, σ² I) = -(x_σ - x_0)/σ²``."""
     sigma = _positive(sigma, "sigma")
-    return -(np.asarray(x_noisy, dtype=np.float64) - np.asarray(x0, dtype=np.float64)) / sigma**2
+    x_noisy = V.array(x_noisy, "x_noisy")
+    x0 = V.matching(V.array(x0, "x0"), "x0", x_noisy, "x_noisy")
+    return -(x_noisy - x0) / sigma**2
 
 
 def ncsn_weighted_objective(data: GaussianMixture, sigmas: np.ndarray, score: Callable[[np.ndarray, float], np.ndarray],
                             n: int = N_NODES, weights: np.ndarray | None = None) -> float:
     """ncsn.weighted_objective: ``Σ_t λ_t E‖s(x_t, σ_t) + (x_t - x)/σ_t²‖²`` with ``λ_t = σ_t²``."""
-    sigmas = np.asarray(sigmas, dtype=np.float64)
-    lam = sigmas**2 if weights is None else np.asarray(weights, dtype=np.float64)
+    V.mixture(data, "data")
+    V.function(score, "score")
+    sigmas = _levels(sigmas)
+    lam = sigmas**2 if weights is None else V.matching(V.array(weights, "weights", nonneg=True), "weights",
+                                                         sigmas, "sigmas")
     total = 0.0
     for lam_t, s in zip(lam, sigmas, strict=True):
         x, eps, w = denoising_rule(data, float(s), n)
@@ -235,14 +269,22 @@ def ncsn_weighted_objective(data: GaussianMixture, sigmas: np.ndarray, score: Ca
 def ncsn_minimum(data: GaussianMixture, sigmas: np.ndarray, n: int = N_NODES) -> float:
     """The minimum over all functions of the NCSN objective, attained at ``s(·, σ_t) = ∇ log q_{σ_t}``:
     ``Σ_t σ_t² (d/σ_t² - J(q_{σ_t})) = Σ_t (d - σ_t² J(q_{σ_t}))``."""
-    return float(sum(s**2 * dsm_constant(data, float(s), n) for s in np.asarray(sigmas, dtype=np.float64)))
+    V.mixture(data, "data")
+    return float(sum(s**2 * dsm_constant(data, float(s), n) for s in _levels(sigmas)))
+
+
+def _levels(sigmas: object) -> np.ndarray:
+    """Noise levels: a non-empty 1-D array of positive numbers."""
+    return V.array(sigmas, "sigmas", ndim=1, positive=True)
 
 
 def ncsn_excess(data: GaussianMixture, sigmas: np.ndarray, delta: Callable[[np.ndarray, float], np.ndarray],
                 n: int = N_NODES) -> float:
     """Objective at ``∇ log q_σ + δ`` minus the minimum: ``Σ_t σ_t² E_{q_{σ_t}} ‖δ(x, σ_t)‖²`` (≥ 0)."""
+    V.mixture(data, "data")
+    V.function(delta, "delta")
     total = 0.0
-    for s in np.asarray(sigmas, dtype=np.float64):
+    for s in _levels(sigmas):
         x, w = mixture_rule(data.noised(1.0, s**2), n)
         total += s**2 * float(w @ np.sum(delta(x, float(s)) ** 2, axis=-1))
     return total
@@ -253,6 +295,8 @@ def ncsn_excess(data: GaussianMixture, sigmas: np.ndarray, delta: Callable[[np.n
 def derive_unnormalized(dim: int = 2, components: int = 2) -> list[sp.Expr]:
     """``∇ log(p̃/Z) - ∇ log p̃`` for the unnormalized mixture ``p̃ = Σ_k c_k exp(-‖x - m_k‖²/(2 v_k))``
     with symbolic ``c_k, v_k, Z > 0`` and ``m_k``: each coordinate simplifies to 0 (score.unnormalized)."""
+    dim = V.count(dim, "dim", hi=MAX_SYMBOLIC_SIZE)
+    components = V.count(components, "components", hi=MAX_SYMBOLIC_SIZE)
     x = sp.symbols(f"x0:{dim}", real=True)
     Z = sp.Symbol("Z", positive=True)
     p = 0
@@ -267,6 +311,7 @@ def derive_unnormalized(dim: int = 2, components: int = 2) -> list[sp.Expr]:
 def derive_noise_kernel_gradient(dim: int = 2) -> dict[str, list[sp.Expr]]:
     """``∇_{x_σ} log N(x_σ | x, σ² I)`` minus ``-(x_σ - x)/σ²`` (each 0), and with ``x_σ = x + σε``
     minus ``-ε/σ`` (each 0). Also the truth minus the slide variant ``-(x_σ - μ)/σ`` (000 L11): not 0."""
+    dim = V.count(dim, "dim", hi=MAX_SYMBOLIC_SIZE)
     xs = sp.symbols(f"xs0:{dim}", real=True)
     x = sp.symbols(f"x0:{dim}", real=True)
     e = sp.symbols(f"e0:{dim}", real=True)

@@ -25,23 +25,54 @@ import numpy as np
 import sympy as sp
 from scipy import integrate
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory import quadrature
 from dgmcheck.theory import score as score_theory
 from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 Fn = Callable[[float], float]
+#: The most entries of a dense matrix over a time grid (``em_linear_coefficients``' ``B``, ``brownian_map``,
+#: ``brownian_covariance``: ``(N+1) × N``) and of ``moments_gl``'s node grid (2^24: 128 MiB of float64).
+MAX_GRID_ENTRIES = 2**24
+
+
+def _grid(ts: object, name: str = "ts", *, nonneg: bool = False) -> np.ndarray:
+    """A 1-D grid of finite times (``nonneg``: >= 0)."""
+    ts = np.atleast_1d(V.array(ts, name, ndim=(0, 1), nonneg=nonneg))
+    return ts
+
+
+def _dense(n: int, name: str = "ts") -> None:
+    V.bounded(n, f"(len({name}))², the entries of the dense matrices over {name},", MAX_GRID_ENTRIES,
+              f"take a shorter {name}")
+
+
+def _one_d(mixture: object) -> GaussianMixture:
+    return V.mixture(mixture, dim=1)
+
+
+def _noising(a: object, v: object) -> tuple[float, float]:
+    """``x_t = a x_0 + √v ε``: ``a`` a number, ``v > 0``."""
+    return V.real(a, "a"), V.positive(v, "v")
+
+
+def _theta(theta: object) -> tuple[float, float]:
+    """The linear model ``θ_1 x + θ_0`` as ``(θ_1, θ_0)``."""
+    t1, t0 = V.array(theta, "theta", shape=(2,))
+    return float(t1), float(t0)
 
 
 # --------------------------------------------------------------------------- VE and VP closed forms
 def _check_times(t: object, T: float) -> np.ndarray:
-    t = np.asarray(t, dtype=np.float64)
+    t = V.array(t, "t", finite=False)
     if np.any(~np.isfinite(t)) or np.any(t < 0) or np.any(t > T):
         raise ValueError(f"t must lie in [0, T] = [0, {T}], got {t!r}")
     return t
 
 
 def _check_ve(sigma_min: float, sigma_max: float, T: float) -> None:
+    sigma_min, sigma_max, T = V.positive(sigma_min, "sigma_min"), V.positive(sigma_max, "sigma_max"), V.positive(T, "T")
     if not sigma_min > 0:
         raise ValueError(f"sigma_min must be > 0, got {sigma_min!r}")
     if not sigma_max > sigma_min:
@@ -51,6 +82,7 @@ def _check_ve(sigma_min: float, sigma_max: float, T: float) -> None:
 
 
 def _check_vp(beta_min: float, beta_max: float, T: float) -> None:
+    beta_min, beta_max, T = V.positive(beta_min, "beta_min"), V.positive(beta_max, "beta_max"), V.positive(T, "T")
     if not beta_min > 0:
         raise ValueError(f"beta_min must be > 0, got {beta_min!r}")
     if not beta_max >= beta_min:
@@ -209,8 +241,11 @@ def moments_quadrature(f: Fn, g2: Fn, t: float, m0: float = 1.0, v0: float = 0.0
                        epsrel: float = 1e-13) -> tuple[float, float]:
     """sde.moment_odes in closed form by adaptive quadrature: ``m = m0 e^{F(t)}``,
     ``v = e^{2F(t)}(v0 + ∫_0^t g(u)² e^{-2F(u)} du)``, ``F(t) = ∫_0^t f``."""
-    if t < 0:
-        raise ValueError(f"t must be >= 0, got {t!r}")
+    V.function(f, "f")
+    V.function(g2, "g2")
+    t = V.real(t, "t", lo=0.0, closed="lo")
+    m0, v0 = _initial(m0, v0)
+    epsrel = V.positive(epsrel, "epsrel")
 
     def F(u: float) -> float:
         return integrate.quad(f, 0.0, u, epsabs=0.0, epsrel=epsrel, limit=200)[0]
@@ -221,14 +256,23 @@ def moments_quadrature(f: Fn, g2: Fn, t: float, m0: float = 1.0, v0: float = 0.0
     return m0 * float(np.exp(Ft)), float(np.exp(2.0 * Ft) * v0 + inner)
 
 
+def _initial(m0: object, v0: object) -> tuple[float, float]:
+    """The initial mean (a number) and variance (>= 0)."""
+    return V.real(m0, "m0"), V.real(v0, "v0", lo=0.0, closed="lo")
+
+
 def moments_ivp(f: Fn, g2: Fn, ts: object, m0: float = 1.0, v0: float = 0.0,
                 rtol: float = 1e-12, atol: object = None) -> tuple[np.ndarray, np.ndarray]:
     """sde.moment_odes by ``solve_ivp`` (DOP853): ``dm/dt = f m``, ``dv/dt = 2 f v + g²`` from 0,
     evaluated at the times ``ts``; returns ``(m(ts), v(ts))``. The default absolute tolerances
     ``(1e-30 |m0|, 1e-20)`` keep the error relative where the mean decays (VP) and let ``v`` start at 0."""
-    ts = np.atleast_1d(np.asarray(ts, dtype=np.float64))
-    if np.any(~np.isfinite(ts)) or np.any(ts < 0):
-        raise ValueError(f"ts must be finite and non-negative, got {ts!r}")
+    V.function(f, "f")
+    V.function(g2, "g2")
+    ts = _grid(ts, nonneg=True)
+    m0, v0 = _initial(m0, v0)
+    rtol = V.positive(rtol, "rtol")
+    if atol is not None:
+        V.array(atol, "atol", positive=True)
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         ft = float(f(t))
@@ -254,9 +298,14 @@ def moments_gl(f: Callable[[np.ndarray], np.ndarray], g2: Callable[[np.ndarray],
     return arrays; all evaluations happen in two calls). ``panels × n`` nodes on ``[0, t]`` for the
     outer integral and ``n_inner`` nodes for each ``F(u)``: exact for polynomial ``f`` of degree
     < 2 n_inner, and at rounding level for the smooth VE/VP integrands (test_theory_sde)."""
-    ts = np.atleast_1d(np.asarray(ts, dtype=np.float64))
-    if np.any(ts < 0):
-        raise ValueError(f"ts must be non-negative, got {ts!r}")
+    V.function(f, "f")
+    V.function(g2, "g2")
+    ts = _grid(ts, nonneg=True)
+    m0, v0 = _initial(m0, v0)
+    panels, n = V.count(panels, "panels"), V.count(n, "n", hi=quadrature.MAX_LEGENDRE_NODES)
+    n_inner = V.count(n_inner, "n_inner", hi=quadrature.MAX_LEGENDRE_NODES)
+    V.bounded(len(ts) * panels * n * n_inner, "len(ts) · panels · n · n_inner (the nodes evaluated)",
+              MAX_GRID_ENTRIES, "take fewer panels or nodes")
     xi, wi = quadrature.legendre(n_inner)
     unit, unit_w = quadrature.composite_legendre(np.linspace(0.0, 1.0, panels + 1), n)  # nodes on [0, 1]
     u = ts[:, None] * unit[None, :]  # (B, M) outer nodes on [0, t]
@@ -273,7 +322,8 @@ def moments_gl(f: Callable[[np.ndarray], np.ndarray], g2: Callable[[np.ndarray],
 
 def mixture_marginal(mixture: GaussianMixture, a: float, v: float) -> GaussianMixture:
     """The law of ``x_t = a x_0 + √v ε`` for mixture data ``x_0``: ``Σ_k w_k N(a m_k, a² C_k + v I)``."""
-    return mixture.noised(float(a), float(v))
+    V.mixture(mixture)
+    return mixture.noised(V.real(a, "a"), V.real(v, "v", lo=0.0, closed="lo"))
 
 
 # --------------------------------------------------------------------------- Euler–Maruyama, exactly
@@ -282,7 +332,10 @@ def em_linear_coefficients(f: Fn, g2: Fn, ts: object) -> tuple[np.ndarray, np.nd
     ``x_k = A_k x_0 + Σ_j B_{kj} z_j`` with ``A_{k+1} = (1 + f(t_k) Δ_k) A_k`` and
     ``B_{k+1} = (1 + f(t_k) Δ_k) B_k + g(t_k) √|Δ_k| e_k``. Returns ``A (N+1,)``, ``B (N+1, N)``
     (sde.euler_maruyama; 000 L10 "Stochastic Differential Equation (SDE)", the SDESolve step)."""
-    ts = np.asarray(ts, dtype=np.float64)
+    V.function(f, "f")
+    V.function(g2, "g2")
+    ts = _grid(ts)
+    _dense(len(ts) ** 2)
     n = len(ts) - 1
     A = np.ones(n + 1)
     B = np.zeros((n + 1, n))
@@ -291,13 +344,17 @@ def em_linear_coefficients(f: Fn, g2: Fn, ts: object) -> tuple[np.ndarray, np.nd
         c = 1.0 + float(f(ts[k])) * dt
         A[k + 1] = c * A[k]
         B[k + 1] = c * B[k]
-        B[k + 1, k] = np.sqrt(float(g2(ts[k])) * abs(dt))
+        g2k = float(g2(ts[k]))
+        if not g2k >= 0:
+            raise ValueError(f"g2(t) must be a variance rate >= 0, got g2({ts[k]}) = {g2k}")
+        B[k + 1, k] = np.sqrt(g2k * abs(dt))
     return A, B
 
 
 def em_moments(f: Fn, g2: Fn, ts: object, m0: float = 1.0, v0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean and variance of the Euler–Maruyama iterates (no sampling):
     ``m_{k+1} = (1 + f_k Δ_k) m_k``, ``v_{k+1} = (1 + f_k Δ_k)² v_k + g_k² |Δ_k|``."""
+    m0, v0 = _initial(m0, v0)
     A, B = em_linear_coefficients(f, g2, ts)
     return A * m0, A**2 * v0 + np.sum(B**2, axis=1)
 
@@ -307,7 +364,7 @@ def ncsn_chain_moments(sigmas: object) -> tuple[np.ndarray, np.ndarray]:
     """sde.ve: the NCSN chain ``x_i = x_{i-1} + √(σ_i² - σ_{i-1}²) z`` from ``x_0`` has
     ``x_i | x_0 ~ N(x_0, (σ_i² - σ_0²) I)`` — the telescoping sum, exactly the VE marginal at ``t_i``.
     Returns ``(a_i, v_i)``, ``i = 0..N``, by the recursion ``v_i = v_{i-1} + σ_i² - σ_{i-1}²``."""
-    s = np.asarray(sigmas, dtype=np.float64)
+    s = V.array(sigmas, "sigmas", ndim=1)
     if s.ndim != 1 or len(s) < 1 or np.any(np.diff(s) < 0) or np.any(s <= 0):
         raise ValueError(f"sigmas must be a positive non-decreasing 1-D array, got {s!r}")
     v = np.concatenate([[0.0], np.cumsum(np.diff(s**2))])
@@ -317,7 +374,7 @@ def ncsn_chain_moments(sigmas: object) -> tuple[np.ndarray, np.ndarray]:
 def ddpm_chain_moments(betas: object) -> tuple[np.ndarray, np.ndarray]:
     """sde.vp: the DDPM chain ``x_i = √(1-β_i) x_{i-1} + √β_i z`` has ``x_i | x_0 ~ N(a_i x_0, v_i I)``
     with ``a_i = a_{i-1} √(1-β_i)`` and ``v_i = (1-β_i) v_{i-1} + β_i``; ``i = 0..N``."""
-    b = np.asarray(betas, dtype=np.float64)
+    b = V.array(betas, "betas", finite=False)
     if b.ndim != 1 or np.any(~((b > 0) & (b < 1))):
         raise ValueError(f"betas must be a 1-D array with values in (0, 1), got {b!r}")
     a, v = np.ones(len(b) + 1), np.zeros(len(b) + 1)
@@ -329,6 +386,8 @@ def ddpm_chain_moments(betas: object) -> tuple[np.ndarray, np.ndarray]:
 
 def vp_chain_error(sde: VP, N: int) -> float:
     """``max_i |a_i - a(t_i)| + |v_i - v(t_i)|`` of the DDPM chain with ``β_i = β(t_i) T/N``: O(1/N)."""
+    V.instance(sde, "sde", VP, "a dgmcheck.theory.sde.VP")
+    _check_steps(N)
     a, v = ddpm_chain_moments(sde.chain_betas(N))
     ea, ev = sde.marginal(np.arange(N + 1) * sde.T / N)
     return float(np.max(np.abs(a - ea) + np.abs(v - ev)))
@@ -336,7 +395,11 @@ def vp_chain_error(sde: VP, N: int) -> float:
 
 def convergence_slope(steps: object, errors: object) -> float:
     """Least-squares slope of ``log error`` against ``log step`` (the measured order)."""
-    h, e = np.log(np.asarray(steps, dtype=np.float64)), np.log(np.asarray(errors, dtype=np.float64))
+    steps = V.array(steps, "steps", ndim=1, positive=True)
+    errors = V.matching(V.array(errors, "errors", positive=True), "errors", steps, "steps")
+    if len(steps) < 2:
+        raise ValueError(f"steps must hold at least 2 step sizes to fit a slope, got {len(steps)}")
+    h, e = np.log(steps), np.log(errors)
     return float(np.polyfit(h, e, 1)[0])
 
 
@@ -344,7 +407,8 @@ def convergence_slope(steps: object, errors: object) -> float:
 def brownian_map(ts: object) -> np.ndarray:
     """sde.wiener: the path ``w(t_k) = Σ_{j<k} √(t_{j+1} - t_j) z_j`` (``w(t_0) = 0``) is ``L z`` with
     ``L_{kj} = √Δ_j`` for ``j < k``; shape ``(N+1, N)``."""
-    ts = np.asarray(ts, dtype=np.float64)
+    ts = _grid(ts)
+    _dense(len(ts) ** 2)
     dt = np.abs(np.diff(ts))
     n = len(dt)
     return np.tril(np.ones((n + 1, n)), -1) * np.sqrt(dt)[None, :]
@@ -352,7 +416,10 @@ def brownian_map(ts: object) -> np.ndarray:
 
 def brownian_covariance(ts: object) -> np.ndarray:
     """``Cov(w(t_k), w(t_l)) = min(t_k, t_l) - t_0`` for an increasing grid (w started at t_0)."""
-    ts = np.asarray(ts, dtype=np.float64)
+    ts = _grid(ts)
+    _dense(len(ts) ** 2)
+    if np.any(np.diff(ts) <= 0):
+        raise ValueError(f"ts must be strictly increasing, got {ts.tolist()[:8]}")
     return np.minimum.outer(ts, ts) - ts[0]
 
 
@@ -360,6 +427,13 @@ def brownian_covariance(ts: object) -> np.ndarray:
 def gbm_exact(x0: np.ndarray, mu: float, sigma: float, t: float, w_t: np.ndarray) -> np.ndarray:
     """Geometric Brownian motion ``dx = μ x dt + σ x dw``: ``x_t = x_0 exp((μ - σ²/2) t + σ w_t)``
     (Itô), pathwise in the Brownian value ``w_t``."""
+    x0 = V.array(x0, "x0")
+    mu, sigma, t = V.real(mu, "mu"), V.real(sigma, "sigma"), V.real(t, "t", lo=0.0, closed="lo")
+    w_t = V.array(w_t, "w_t")
+    try:
+        np.broadcast_shapes(x0.shape, w_t.shape)
+    except ValueError:
+        raise ValueError(f"w_t {w_t.shape} must broadcast against x0 {x0.shape}") from None
     return x0 * np.exp((mu - 0.5 * sigma**2) * t + sigma * w_t)
 
 
@@ -367,6 +441,7 @@ def ou_cell_covariance(theta: float, h: float) -> np.ndarray:
     """Joint covariance of ``(ΔW, I)`` over one cell of length ``h``, ``I = ∫_0^h e^{-θ(h-s)} dw_s``:
     ``[[h, (1-e^{-θh})/θ], [(1-e^{-θh})/θ, (1-e^{-2θh})/(2θ)]]``. Drawing the pair jointly gives the
     exact OU solution pathwise with the increments Euler–Maruyama sees."""
+    theta, h = V.positive(theta, "theta"), V.positive(h, "h")
     c = -np.expm1(-theta * h) / theta
     q = -np.expm1(-2.0 * theta * h) / (2.0 * theta)
     return np.array([[h, c], [c, q]])
@@ -374,6 +449,9 @@ def ou_cell_covariance(theta: float, h: float) -> np.ndarray:
 
 def ou_exact_step(x: np.ndarray, theta: float, sigma: float, h: float, integral: np.ndarray) -> np.ndarray:
     """OU ``dx = -θ x dt + σ dw`` over one cell: ``x_h = e^{-θh} x_0 + σ I``."""
+    x = V.array(x, "x")
+    theta, sigma, h = V.positive(theta, "theta"), V.real(sigma, "sigma"), V.positive(h, "h")
+    integral = V.matching(V.array(integral, "integral"), "integral", x, "x")
     return np.exp(-theta * h) * x + sigma * integral
 
 
@@ -381,8 +459,13 @@ def ou_exact_step(x: np.ndarray, theta: float, sigma: float, h: float, integral:
 def dsm_target(x_t: np.ndarray, x0: np.ndarray, a: object, v: object) -> np.ndarray:
     """sde.continuous_dsm: ``∇_{x_t} log q(x_t|x_0) = -(x_t - a x_0)/v`` with ``v = s²`` the variance
     (000 L11 "Score-Based Generative Models Through SDEs" prints ``-(x - μ)/σ``; the variance belongs)."""
-    a = np.asarray(a, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
+    x_t = V.array(x_t, "x_t", min_ndim=1)
+    x0 = V.matching(V.array(x0, "x0"), "x0", x_t, "x_t")
+    a = V.array(a, "a")
+    v = V.array(v, "v", positive=True)
+    for name, c in (("a", a), ("v", v)):
+        if c.ndim and (c.ndim >= x_t.ndim or c.shape != x_t.shape[:c.ndim]):
+            raise ValueError(f"{name} must be a number or one per row of x_t {x_t.shape[:1]}, got {c.shape}")
     return -(x_t - a[..., None] * x0) / v[..., None]
 
 
@@ -390,9 +473,10 @@ def dsm_linear_1d(mixture: GaussianMixture, a: float, v: float, theta: object, l
     """Closed form of ``λ E_{x_0, ε} (θ_1 x_t + θ_0 + (x_t - a x_0)/v)²``, ``x_t = a x_0 + √v ε``, 1-D
     mixture data: per component ``x_0 = m + √c u`` the integrand is ``(α u + β ε + γ)²`` with
     ``α = θ_1 a √c``, ``β = θ_1 √v + 1/√v``, ``γ = θ_1 a m + θ_0``, so its mean is ``α² + β² + γ²``."""
-    if mixture.dim != 1:
-        raise ValueError(f"mixture must be 1-D, got dimension {mixture.dim}")
-    t1, t0 = (float(x) for x in np.asarray(theta, dtype=np.float64))
+    _one_d(mixture)
+    a, v = _noising(a, v)
+    t1, t0 = _theta(theta)
+    lam = V.real(lam, "lam", lo=0.0, closed="lo")
     m, c = mixture.means[:, 0], mixture.covs[:, 0, 0]
     alpha = t1 * a * np.sqrt(c)
     beta = t1 * np.sqrt(v) + 1.0 / np.sqrt(v)
@@ -404,8 +488,10 @@ def explicit_linear_1d(mixture: GaussianMixture, a: float, v: float, theta: obje
                        epsrel: float = 1e-13) -> float:
     """``λ E_{p_t}(θ_1 x + θ_0 - ∇ log p_t(x))²`` by adaptive quadrature (``scipy.integrate.quad``)
     over the exact noised mixture ``p_t``."""
-    pt = mixture_marginal(mixture, a, v)
-    t1, t0 = (float(x) for x in np.asarray(theta, dtype=np.float64))
+    _one_d(mixture)
+    pt = mixture_marginal(mixture, *_noising(a, v))
+    t1, t0 = _theta(theta)
+    lam, epsrel = V.real(lam, "lam", lo=0.0, closed="lo"), V.positive(epsrel, "epsrel")
 
     def integrand(x: float) -> float:
         xx = np.array([[x]])
@@ -419,14 +505,16 @@ def explicit_linear_1d(mixture: GaussianMixture, a: float, v: float, theta: obje
 
 def fisher_information_1d(mixture: GaussianMixture, epsrel: float = 1e-13) -> float:
     """``E_p (∇ log p)²`` of a 1-D mixture by adaptive quadrature (``theory.score``'s oracle)."""
-    if mixture.dim != 1:
-        raise ValueError(f"fisher_information_1d needs a 1-D mixture, got dimension {mixture.dim}")
-    return score_theory.fisher_information_adaptive(mixture, tol=epsrel)
+    _one_d(mixture)
+    return score_theory.fisher_information_adaptive(mixture, tol=V.positive(epsrel, "epsrel"))
 
 
 def dsm_constant_1d(mixture: GaussianMixture, a: float, v: float, lam: float = 1.0) -> float:
     """DSM(θ) - explicit(θ) = ``λ (E||∇log q(x_t|x_0)||² - E||∇ log p_t||²) = λ (d/v - J(p_t))``
     (d = 1): independent of θ (Vincent 2011; theorem sde.continuous_dsm at a fixed t)."""
+    _one_d(mixture)
+    a, v = _noising(a, v)
+    lam = V.real(lam, "lam", lo=0.0, closed="lo")
     return lam * (1.0 / v - fisher_information_1d(mixture_marginal(mixture, a, v)))
 
 
@@ -436,32 +524,40 @@ def panel_nodes(mixture: GaussianMixture, n_sd: float = 15.0, per_sd: int = 2,
     mixture: panels of width ``sd_min/per_sd`` over ``[min m - n_sd sd_max, max m + n_sd sd_max]``
     (the mass outside is below ``e^{-n_sd²/2}``); for smooth ``h`` the error is at rounding level
     (test_theory_sde compares it with adaptive ``quad`` and with closed forms)."""
-    if mixture.dim != 1:
-        raise ValueError(f"mixture must be 1-D, got dimension {mixture.dim}")
+    _one_d(mixture)
+    n_sd = V.positive(n_sd, "n_sd")
+    per_sd = V.count(per_sd, "per_sd")
+    n_gl = V.count(n_gl, "n_gl", hi=quadrature.MAX_LEGENDRE_NODES)
     sd = np.sqrt(mixture.covs[:, 0, 0])
     lo = float(mixture.means[:, 0].min() - n_sd * sd.max())
     hi = float(mixture.means[:, 0].max() + n_sd * sd.max())
     n_panels = int(np.ceil((hi - lo) / (sd.min() / per_sd)))
+    V.bounded(n_panels * n_gl, "the panels' nodes (n_panels · n_gl)", MAX_GRID_ENTRIES,
+              "take a smaller per_sd, n_sd or n_gl")
     x, w = quadrature.composite_legendre(np.linspace(lo, hi, n_panels + 1), n_gl)
     return x, w * np.exp(mixture.log_prob(x[:, None]))
 
 
 def expectation_1d(mixture: GaussianMixture, h: Callable[[np.ndarray], np.ndarray]) -> float:
     """``E_p h(x)`` for a 1-D mixture by ``panel_nodes`` (``h`` vectorized over ``x`` of shape (M,))."""
+    V.function(h, "h")
     x, w = panel_nodes(mixture)
     return float(np.sum(w * h(x)))
 
 
 def fisher_information_panels(mixture: GaussianMixture) -> float:
     """``J(p) = E_p (∇ log p)²`` of a 1-D mixture by ``panel_nodes``."""
+    _one_d(mixture)
     return expectation_1d(mixture, lambda x: mixture.score(x[:, None])[:, 0] ** 2)
 
 
 def explicit_linear_panels(mixture: GaussianMixture, a: float, v: float, theta: object,
                            lam: float = 1.0) -> float:
     """``λ E_{p_t}(θ_1 x + θ_0 - ∇ log p_t(x))²`` by ``panel_nodes`` (fast twin of ``explicit_linear_1d``)."""
-    pt = mixture_marginal(mixture, a, v)
-    t1, t0 = (float(x) for x in np.asarray(theta, dtype=np.float64))
+    _one_d(mixture)
+    pt = mixture_marginal(mixture, *_noising(a, v))
+    t1, t0 = _theta(theta)
+    lam = V.real(lam, "lam", lo=0.0, closed="lo")
     return lam * expectation_1d(pt, lambda x: (t1 * x + t0 - pt.score(x[:, None])[:, 0]) ** 2)
 
 
@@ -472,8 +568,9 @@ def dsm_nodes_1d(mixture: GaussianMixture, a: float, v: float,
     ``x_0 | x_t ~ N(m + a c (x_t - a m)/S, c v/S)`` by ``n_gh`` Gauss–Hermite nodes — exact in
     ``x_0`` for integrands quadratic in ``x_0`` at fixed ``x_t`` (every DSM integrand is), smooth in
     ``x_t``. The weights sum to 1."""
-    if mixture.dim != 1:
-        raise ValueError(f"mixture must be 1-D, got dimension {mixture.dim}")
+    _one_d(mixture)
+    a, v = _noising(a, v)
+    n_gh = V.count(n_gh, "n_gh", hi=quadrature.MAX_HERMITE_NODES)
     pt = mixture_marginal(mixture, a, v)
     y, wy_all = panel_nodes(pt)
     u, wu = gauss_hermite(n_gh)

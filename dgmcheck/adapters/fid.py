@@ -30,7 +30,9 @@ class FrechetStatsCandidate:
     wrapped function returns one (the check then names it)."""
 
     def __init__(self, frechet: Callable[..., Any], name: str = "frechet") -> None:
-        self.frechet = frechet
+        from dgmcheck.adapters._validate import function
+
+        self.frechet = function(frechet, "frechet")
         self.name = name
 
     def __repr__(self) -> str:
@@ -45,6 +47,10 @@ class FrechetStatsCandidate:
 
 
 def frechet_candidate(frechet: Callable[..., Any], name: str | None = None) -> FrechetStatsCandidate:
+    """``frechet(mu1, sigma1, mu2, sigma2)`` (numpy statistics) as a ``checks.metrics`` candidate."""
+    from dgmcheck.adapters._validate import function
+
+    function(frechet, "frechet")
     return FrechetStatsCandidate(frechet, name or getattr(frechet, "__name__", "frechet"))
 
 

@@ -43,6 +43,11 @@ class MetaAffinePath:
     """An ``AffineProbPath`` as a dgmcheck path candidate."""
 
     def __init__(self, path: Any, spec: PathSpec | None = None) -> None:
+        from dgmcheck.adapters._validate import has
+
+        has(path, "path", "flow_matching's AffineProbPath", "scheduler", callable_=("sample",))
+        if spec is not None and not isinstance(spec, PathSpec):
+            raise TypeError(f"spec must be None or a dgmcheck.theory.flow_matching.PathSpec, got {spec!r:.60}")
         self.path = path
         self.spec = spec if spec is not None else spec_of(path.scheduler)
 

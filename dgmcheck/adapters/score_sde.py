@@ -81,7 +81,11 @@ class ScoreSDEView:
     """A score-SDE-style object seen through the SDE protocol (``drift(x, t)``, ``diffusion(x, t)``,
     ``marginal(x, t)``, ``T``, and the VE/VP/sub-VP parameters ``checks.sde.spec_of`` reads)."""
 
-    def __init__(self, obj: Any, kind: str | None = None, event_dims: int = 3) -> None:
+    def __init__(self, obj: Any, kind: str | None = None, event_dims: int = 3, *, name: str = "obj") -> None:
+        from dgmcheck.adapters._validate import has
+
+        has(obj, name, "a score_sde SDE object (VESDE, VPSDE or subVPSDE)", "T", "N",
+            callable_=("sde",))
         if isinstance(event_dims, bool) or not isinstance(event_dims, int) or event_dims < 1:
             raise ValueError(f"event_dims must be a positive int (3 for (C, H, W) images), got {event_dims!r}")
         self.obj, self.event_dims = obj, event_dims
@@ -355,7 +359,7 @@ def verify_score_sde(sde_obj: Any, *, conventions: Any = None, dtype: Any = None
     object; ``event_dims``: the number of non-batch dimensions its ``sde`` broadcasts over (3 for
     ``(C, H, W)``). Returns the report; raises ``VerifyFailed`` on a failure (``raise_on_failure``).
     """
-    view = ScoreSDEView(sde_obj, kind, event_dims)
+    view = ScoreSDEView(sde_obj, kind, event_dims, name="sde_obj")
     conv = sde_checks.parse_conventions(conventions)
     table_dtype = conv.table_dtype or view.table_dtype
     dtype, device = _verify.dtype_device(sde_obj, dtype, device)

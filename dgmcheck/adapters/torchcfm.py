@@ -33,7 +33,10 @@ from dgmcheck.theory.flow_matching import PathSpec
 
 class _Base:
     def __init__(self, matcher: Any) -> None:
-        self.matcher = matcher
+        from dgmcheck.adapters._validate import has
+
+        self.matcher = has(matcher, "matcher", "a torchcfm ConditionalFlowMatcher", "sigma",
+                           callable_=("sample_location_and_conditional_flow",))
 
     def _loss(self, model, x0, x1, t, noise):
         fm = self.matcher

@@ -49,6 +49,17 @@ def pf_ode_odeint(sde: Any, score: Callable, x_T: torch.Tensor, t_start: float, 
     """``torchdiffeq.odeint`` of ``dx/dt = drift(sde, score, x, t)`` from ``t_start`` to ``t_end``; the end state."""
     from torchdiffeq import odeint
 
+    from dgmcheck.adapters._validate import function, has
+    from dgmcheck.impl import _validate as V
+
+    has(sde, "sde", "an SDE", callable_=("drift", "diffusion"))
+    function(score, "score")
+    function(drift, "drift")
+    V.batch(x_T, "x_T")
+    t_start, t_end = V.real(t_start, "t_start"), V.real(t_end, "t_end")
+    V.positive(rtol, "rtol")
+    V.positive(atol, "atol")
+
     def func(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return drift(sde, score, y, t.expand(y.shape[0]))
 
@@ -64,6 +75,8 @@ def pf_ode_odeint(sde: Any, score: Callable, x_T: torch.Tensor, t_start: float, 
 def gauss_hermite(mix: GaussianMixture, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights (summing to 1) integrating ``E_p[φ]`` for the mixture ``p``: per component,
     ``m_k + L_k z`` over the tensor grid of probabilists' Gauss–Hermite nodes ``z``, weights ``w_k Π ω``."""
+    if not isinstance(mix, GaussianMixture):
+        raise TypeError(f"mix must be a dgmcheck.theory.gaussian_mixture.GaussianMixture, got {mix!r:.60}")
     grid, wgrid = quadrature.normal(n_nodes, mix.dim)
     pts, wts = [], []
     for w, m, c in zip(mix.weights, mix.means, mix.covs, strict=True):
@@ -76,6 +89,9 @@ def transport_moments(sde: Any, data: Any, *, t_end: float = 1e-3, n_nodes: int 
                       atol: float = ATOL, drift: Callable = samplers.pf_ode_drift
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(mean, cov) of the odeint pushforward of ``p_T`` and (mean, cov) of the exact ``p_ε``."""
+    from dgmcheck.adapters._validate import has
+
+    has(sde, "sde", "an SDE", callable_=("drift", "diffusion", "marginal"))
     mix = as_mixture(data)
     spec = spec_of(sde)
     model = GaussianMixtureModel(mix.weights, mix.means, mix.covs)

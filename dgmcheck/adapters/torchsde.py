@@ -41,7 +41,9 @@ class TorchSDE(torch.nn.Module):
 
     def __init__(self, sde: Any) -> None:
         super().__init__()
-        self.sde = as_xt(sde)
+        from dgmcheck.adapters._validate import has
+
+        self.sde = as_xt(has(sde, "sde", "a dgmcheck SDE", callable_=("drift", "diffusion")))
 
     def _t(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.as_tensor(t, dtype=y.dtype, device=y.device).reshape(()).expand(y.shape[0])
@@ -61,6 +63,11 @@ class FromTorchSDE:
     """
 
     def __init__(self, sde: Any, marginal: Any = None, **params: float) -> None:
+        from dgmcheck.adapters._validate import function, has
+
+        has(sde, "sde", "a torchsde SDE", callable_=("f", "g"))
+        if marginal is not None:
+            function(marginal, "marginal")
         self.torchsde = sde
         self._marginal = None if marginal is None else xt_order(marginal, "marginal")
         for k, v in params.items():

@@ -60,8 +60,12 @@ class ZukoTransform:
     current parameters)."""
 
     def __init__(self, build: Any, dim: int) -> None:
-        self._build = build
-        self.dim = int(dim)
+        from dgmcheck.adapters._validate import function
+
+        self._build = function(build, "build")
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise TypeError(f"dim must be a positive int (the flow's dimension), got {dim!r:.60}")
+        self.dim = dim
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = self._build()
