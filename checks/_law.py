@@ -7,8 +7,12 @@ its law instead: the candidate runs with its own draws (torch seeded from a draw
 caller's random state restored afterwards) on ``n`` repetitions of every input row, and the
 standardized outputs ``u = (x - μ)/σ`` of the theorem's Gaussian ``N(μ, σ² I)`` must have mean 0
 and second moment 1. Each of the two z-tests runs at half the declared false-failure rate, so
-together they keep it (1e-9). With ``N >= 400 000`` standardized values, the power against a 2 %
-variance bias is z ≈ 0.02 / √(2/N) ≥ 8.9, beyond the threshold of about 6.2.
+together they keep it (1e-9). The sample size is derived (``tolerances.law_sample_size``) so that a
+2 % variance bias is caught: ``N = 2(1.02)²((z_thr + z_miss)/0.02)² ≈ 626 000`` standardized values with
+``z_thr ≈ 6.22`` (1e-9 over both moments) and ``z_miss ≈ 4.75`` (a miss rate of 1e-6): the bias then
+stands at ``z = 0.02/√(2·1.02²/N) ≈ 11.0``, and the test misses it with probability
+``Φ(6.22 - 11.0) ≈ 1e-6`` (power 0.999999). Values are standardized in float64 from the candidate's
+output, so a float32 candidate gets the same power (its rounding, ~1e-7 relative, is far below 2 %).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from scipy import stats
 
 from dgmcheck.checks._assert import to_numpy
 from dgmcheck.checks.errors import TheoremViolation
-from dgmcheck.checks.tolerances import FALSE_FAILURE_RATE
+from dgmcheck.checks.tolerances import FALSE_FAILURE_RATE, law_sample_size
 
-SAMPLES = 400_000  # standardized values per law check (see the module docstring for the power)
 Z_EACH = float(stats.norm.isf(FALSE_FAILURE_RATE / 4))  # two two-sided tests at rate / 2 each
+#: The smallest variance bias the law check must catch, and how rarely it may miss it.
+VARIANCE_BIAS, MISS_RATE = 0.02, 1e-6
+SAMPLES = law_sample_size(VARIANCE_BIAS, MISS_RATE, Z_EACH)  # standardized values per law check (≈ 626 000)
 
 
 def repetitions(rows: int, dim: int) -> int:

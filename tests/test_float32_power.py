@@ -1,0 +1,214 @@
+"""float32 bounds that are tight but safe: a relative error of 1e-4 planted in any one DDPM closed form
+is caught in float32 at every step listed, and the correct twin passes; correct float32 code (the
+package's own, diffusers' DDPMScheduler, float64-derived float32 tables) passes at 400 examples.
+
+Each reference case is data, ``(family, quantity, where planted)``: the planted candidate is the
+package's own implementation with that one quantity multiplied by ``1 + 1e-4`` (a subclass), held by
+the family's check to inputs that isolate the quantity (one input 1, the others 0). The float32 bounds
+are the formula's own roundings against the tables a float32 implementation holds
+(``checks.tolerances.evaluated``/``stored_schedule``), not the a-priori conditioning of the schedule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dgmcheck.checks import ddpm as ddpm_checks
+from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.impl.ddpm import GaussianDiffusion
+from dgmcheck.impl.schedules import cosine_betas, linear_betas
+
+DELTA = 1e-4
+F32 = torch.float32
+T = 1000  # β_1 = 1e-4 (linear): where the a-priori bound was widest
+DDPM_STEPS = (1, 2, T // 2, T)
+SCHEDULES = {"linear": lambda: linear_betas(T), "cosine": lambda: cosine_betas(T)}
+
+
+# --------------------------------------------------------------------------- planted candidates
+class PlantedDDPM(GaussianDiffusion):
+    """GaussianDiffusion with its table ``table`` multiplied by ``1 + delta`` (0: the correct twin).
+    ``x0_route``: the ε-form mean taken through ``x̂_0 = x_t/√ᾱ_t - √(1/ᾱ_t - 1) ε`` and the posterior
+    coefficients (the route diffusers' step takes), its two x₀-from-ε coefficients as tables."""
+
+    def __init__(self, betas, table: str | None = None, delta: float = 0.0, x0_route: bool = False) -> None:
+        super().__init__(betas)
+        self.table, self.delta, self.x0_route = table, delta, x0_route
+
+    def _derive(self) -> None:
+        before = self._derived_from
+        super()._derive()
+        if self._derived_from != before:
+            abar, omab = self.alpha_bars, self.one_minus_alpha_bars
+            self._tables["x0_from_xt"] = abar.rsqrt()
+            self._tables["x0_from_eps"] = (omab / abar).sqrt()
+            if self.table is not None:
+                self._tables[self.table] = self._tables[self.table] * (1 + self.delta)
+
+    def posterior_mean_from_eps(self, x_t, t, eps):
+        if not self.x0_route:
+            return super().posterior_mean_from_eps(x_t, t, eps)
+        t = self._steps(t, x_t)
+        x0_hat = self._take("x0_from_xt", t, x_t) * x_t - self._take("x0_from_eps", t, x_t) * eps
+        return self._take("coef_x0", t, x_t) * x0_hat + self._take("coef_xt", t, x_t) * x_t
+
+
+# --------------------------------------------------------------------------- DDPM reference cases
+def ddpm_case(betas: np.ndarray, t: int, prop: str) -> ddpm_checks.DDPMCase:
+    """Rows at step ``t`` isolating each input (one 1, the rest 0; for the ε-form mean the x_0 that puts
+    ``x_t = 0``, so that the ε term stands alone), d = 1."""
+    x0 = np.array([[1.0], [0.0], [0.0]])
+    noise = np.array([[0.0], [1.0], [0.0]])
+    other = np.array([[0.0], [0.0], [1.0]])
+    if prop == "eps_mean":
+        abar = np.prod(1.0 - np.asarray(betas, dtype=np.float64)[:t])
+        x0 = np.array([[1.0], [0.0], [-np.sqrt((1 - abar) / abar)]])
+        noise = np.array([[0.0], [1.0], [1.0]])
+    return ddpm_checks.DDPMCase(np.full(3, t, dtype=np.int64), x0, noise, other, dtype=F32, extra={})
+
+
+DDPM_CHECKS = {"forward_marginal": ddpm_checks.check_forward_marginal, "posterior": ddpm_checks.check_posterior,
+               "eps_mean": ddpm_checks.check_eps_mean,
+               "score_reparametrization": ddpm_checks.check_score_reparametrization}
+ALL_T = DDPM_STEPS
+THEOREMS = {p.name: p.theorem for p in ddpm_checks.PROPERTIES}
+NOT_1 = DDPM_STEPS[1:]  # the quantity is 0 at t = 1 (β̃_1, c_t = √α_1(1-ᾱ_0)/(1-ᾱ_1)): nothing to scale
+# x̂₀'s coefficient of x_t reaches the mean only times c_0/√ᾱ_t = β_t/((1-ᾱ_t)√α_t), next to the mean's
+# own x_t coefficient ≈ 1: a 1e-4 error in it moves the mean by 1e-4 c_0/√ᾱ_t, under float32's few ulps
+# where that weight is below 1e-2 (the cosine schedule's middle); held at the steps where it is not.
+ENDS = (1, 2, T)
+#: (quantity, table planted, through the x̂₀ route, the property that holds it, steps)
+DDPM_CASES = (
+    ("q_sample mean coefficient √ᾱ_t", "sqrt_alpha_bars", False, "forward_marginal", ALL_T),
+    ("q_sample noise coefficient √(1-ᾱ_t)", "sqrt_one_minus_alpha_bars", False, "forward_marginal", ALL_T),
+    ("posterior mean coefficient of x_0, √ᾱ_(t-1)β_t/(1-ᾱ_t)", "coef_x0", False, "posterior", ALL_T),
+    ("posterior mean coefficient of x_t, √α_t(1-ᾱ_(t-1))/(1-ᾱ_t)", "coef_xt", False, "posterior", NOT_1),
+    ("posterior variance β̃_t", "posterior_variances", False, "posterior", NOT_1),
+    ("x₀-from-ε coefficient of x_t, 1/√ᾱ_t", "x0_from_xt", True, "eps_mean", ENDS),
+    ("x₀-from-ε coefficient of ε, √(1/ᾱ_t - 1)", "x0_from_eps", True, "eps_mean", ALL_T),
+    ("ε-form reverse mean coefficient of x_t, 1/√α_t", "rsqrt_alphas", False, "eps_mean", ALL_T),
+    ("ε-form reverse mean coefficient of ε, β_t/√(α_t(1-ᾱ_t))", "coef_eps", False, "eps_mean", ALL_T),
+    ("score coefficient 1/√(1-ᾱ_t)", "sqrt_one_minus_alpha_bars", False, "score_reparametrization", ALL_T),
+)
+DDPM_PARAMS = [pytest.param(q, table, route, prop, t, schedule, id=f"{schedule}-{table}{'-x0' if route else ''}"
+                            f"-{prop}-t{t}")
+               for q, table, route, prop, steps in DDPM_CASES for t in steps for schedule in SCHEDULES]
+
+
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean", "ddpm.score_reparametrization")
+@pytest.mark.planted_bug("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean", "ddpm.score_reparametrization")
+@pytest.mark.parametrize(("quantity", "table", "route", "prop", "t", "schedule"), DDPM_PARAMS)
+def test_ddpm_1e_4_is_caught_in_float32(quantity, table, route, prop, t, schedule):
+    betas = SCHEDULES[schedule]()
+    case = ddpm_case(betas, t, prop)
+    check = DDPM_CHECKS[prop]
+    check(PlantedDDPM(betas, x0_route=route), case)  # the correct twin passes
+    with pytest.raises(TheoremViolation) as info:
+        check(PlantedDDPM(betas, table, DELTA, x0_route=route), case)
+    assert info.value.theorem == THEOREMS[prop], quantity
+
+
+# --------------------------------------------------------------------------- correct float32 code, 400 examples
+FLOAT32_PROPERTIES = ["forward_marginal", "posterior", "eps_mean", "optimal_variance", "ancestral_step",
+                      "score_reparametrization"]
+
+
+@pytest.mark.slow
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean", "ddpm.optimal_variance",
+                     "ddpm.ancestral_sampling", "ddpm.score_reparametrization")
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_own_ddpm_passes_in_float32_at_400_examples(schedule):
+    report = ddpm_checks.verify(GaussianDiffusion(SCHEDULES[schedule]()), dtype=F32, properties=FLOAT32_PROPERTIES,
+                                max_examples=400, shrink=False)
+    assert report.passed == FLOAT32_PROPERTIES, report.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean", "ddpm.optimal_variance",
+                     "ddpm.ancestral_sampling")
+@pytest.mark.parametrize("schedule", ["linear", "squaredcos_cap_v2"])
+def test_diffusers_ddpm_passes_in_float32_at_400_examples(schedule):
+    diffusers = pytest.importorskip("diffusers")
+    from dgmcheck.adapters.diffusers import DiffusersDDPM
+
+    scheduler = diffusers.DDPMScheduler(num_train_timesteps=T, beta_schedule=schedule, clip_sample=False)
+    props = ["forward_marginal", "posterior", "eps_mean", "optimal_variance", "ancestral_step"]
+    report = ddpm_checks.verify(DiffusersDDPM(scheduler), dtype=F32, properties=props, max_examples=400,
+                                shrink=False)
+    assert report.passed == props, report.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean")
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_float32_tables_pass_in_float32_at_400_examples(schedule):
+    from tests import _convention_models as cm
+
+    report = ddpm_checks.verify(cm.Float32Tables(SCHEDULES[schedule]()), dtype=F32, max_examples=400, shrink=False)
+    assert report.passed == ["forward_marginal", "posterior", "eps_mean"], report.summary()
+
+
+# --------------------------------------------------------------------------- the law fallback's sample size
+def test_law_sample_size_catches_a_two_percent_variance_bias():
+    import math
+
+    from scipy import stats
+
+    from dgmcheck.checks import _law
+
+    n = _law.SAMPLES
+    z_bias = _law.VARIANCE_BIAS / math.sqrt(2 * (1 + _law.VARIANCE_BIAS) ** 2 / n)
+    assert stats.norm.cdf(_law.Z_EACH - z_bias) <= _law.MISS_RATE * (1 + 1e-6)
+    assert 2 * stats.norm.sf(_law.Z_EACH) == pytest.approx(1e-9 / 2)  # each moment's share of 1e-9
+
+
+def test_stored_schedule_is_diffusers_own_tables():
+    diffusers = pytest.importorskip("diffusers")
+    from dgmcheck.checks.tolerances import stored_schedule
+
+    s = diffusers.DDPMScheduler(num_train_timesteps=T, beta_schedule="squaredcos_cap_v2", clip_sample=False)
+    _, abar, _ = stored_schedule(s.betas.double().numpy(), F32)
+    assert np.array_equal(abar[1:], s.alphas_cumprod.double().numpy())
+
+
+# --------------------------------------------------------------------------- tables built in float32
+def float32_built(betas: np.ndarray) -> GaussianDiffusion:
+    """Tables as code that holds everything in float32 builds them: ``α = 1 - β``, ``ᾱ`` by numpy's
+    float32 ``cumprod`` (one rounding per step), ``1 - ᾱ`` and the posterior variance in float32, the
+    original β kept beside them."""
+    b = np.asarray(betas, dtype=np.float32)
+    a = np.float32(1) - b
+    abar = np.cumprod(a, dtype=np.float32)
+    prev = np.concatenate([[np.float32(1)], abar[:-1]]).astype(np.float32)
+    cand = GaussianDiffusion(torch.tensor(b.astype(np.float64)))
+
+    def held(v: np.ndarray) -> torch.Tensor:
+        return torch.tensor(np.asarray(v, dtype=np.float32).astype(np.float64))
+
+    cand.alphas, cand.alpha_bars, cand.one_minus_alpha_bars = held(a), held(abar), held(np.float32(1) - abar)
+    cand.alpha_bars_prev, cand.one_minus_alpha_bars_prev = held(prev), held(np.float32(1) - prev)
+    cand.posterior_variances = held(b * (np.float32(1) - prev) / (np.float32(1) - abar))
+    return cand
+
+
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.score_reparametrization")
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_tables_built_in_float32_pass_where_their_order_is_known_and_are_told_to_declare_the_rest(schedule):
+    """ᾱ accumulated step by step in float32 is the third evaluation order the float32 references hold
+    (``stored_schedule(accumulate_in_dtype=True)``): x_t and the score pass undeclared. Its posterior
+    coefficients mix the exact β_t with that ᾱ (β_1/(1 - ᾱ_1) is 1 ± 7e-4 for the cosine schedule):
+    undeclared that is a failure whose hint names ``table_dtype``, and declared it passes."""
+    from dgmcheck.checks.conventions import Conventions
+
+    cand = float32_built(SCHEDULES[schedule]())
+    props = ["forward_marginal", "score_reparametrization"]
+    report = ddpm_checks.verify(cand, dtype=F32, properties=props, max_examples=25)
+    assert set(report.passed) == set(props)
+    undeclared = ddpm_checks.verify(cand, dtype=F32, properties=["posterior"], max_examples=25,
+                                    raise_on_failure=False)
+    assert undeclared.failed == ["posterior"] and "table_dtype='float32'" in undeclared.results["posterior"].hint
+    declared = ddpm_checks.verify(cand, dtype=F32, properties=[*props, "posterior", "eps_mean"], max_examples=25,
+                                  conventions=Conventions(table_dtype="float32"))
+    assert set(declared.passed) == {*props, "posterior", "eps_mean"}
