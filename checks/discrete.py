@@ -98,13 +98,25 @@ class DiscreteCase(Case):
         return torch.as_tensor(np.asarray(a), dtype=torch.long, device=self.device)
 
 
+def _longest_sequence(K: int) -> int:
+    """The longest ``m`` with ``K^m <= MAX_SEQUENCE_STATES`` (0 when not even one token fits; any
+    ``m`` for one state, reported as 64)."""
+    if K <= 1:
+        return 64
+    m = 0
+    while K ** (m + 1) <= th.MAX_SEQUENCE_STATES:
+        m += 1
+    return m
+
+
 @st.composite
 def discrete_cases(draw: st.DrawFn, chain: Chain, *, dtype: Any, device: Any = "cpu",
                    max_batch: int = 5, max_len: int = 3) -> DiscreteCase:
     """Inputs for every discrete check on ``chain``; noisy tokens lie in the support of the chain."""
     K, T = chain.K, chain.T
     B = draw(st.integers(1, max_batch))
-    m = draw(st.integers(1, max_len))
+    # sequences of m tokens: the joint-chain oracle enumerates K^m of them (at most MAX_SEQUENCE_STATES)
+    m = draw(st.integers(1, max(1, min(max_len, _longest_sequence(K)))))
     # Everything but the sizes from one seed (a draw per token was most of a case's cost):
     # t = 1 or t = T with probability ⅓ each, tokens uniform over the clean ones, noisy tokens
     # uniform over the support of q(x_t | x_0).
@@ -501,6 +513,9 @@ def _chain_reason(prop: Property, Qs: np.ndarray, conv: str) -> str | None:
             th.stationary_law(Qs, conv)
         except ValueError as exc:
             return f"needs kernels with one common invariant law: {exc}"
+    if prop.name == "sequence_factorization" and _longest_sequence(Qs.shape[-1]) == 0:
+        return (f"enumerates K^m >= K = {Qs.shape[-1]} sequences of tokens "
+                f"(at most MAX_SEQUENCE_STATES = {th.MAX_SEQUENCE_STATES})")
     if prop.name == "elbo_decomposition" and Qs.shape[-1] ** len(Qs) > 5000:
         return f"enumerates K^T = {Qs.shape[-1] ** len(Qs)} paths (at most 5000)"
     return None

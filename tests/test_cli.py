@@ -394,6 +394,7 @@ def test_make_candidate() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a pytest run of its own: the slow tier
 def test_theorems_collect_measures_coverage_with_pytest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """``--collect`` runs ``pytest --collect-only --dgm-coverage`` on the tests folder and reads the
     report: computed marker arguments count, the claims of a file that fails to collect do not."""

@@ -3,6 +3,7 @@ and the impl refusing bad input."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -113,6 +114,20 @@ def test_sequence_factorization_of_a_twelve_state_chain():
     Qs /= Qs.sum(dim=1, keepdim=True)
     report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=5)
     assert report.passed == ["sequence_factorization"]
+
+
+@pytest.mark.theorem("discrete.sequence_factorization")
+def test_sequence_factorization_draws_only_sequences_the_oracle_can_enumerate():
+    """K = 41: 41³ = 68921 sequences would pass MAX_SEQUENCE_STATES = 2^16, so sequences of at most
+    m = 2 tokens are drawn and the property passes instead of the oracle's size guard firing."""
+    K = 41
+    Qs = torch.full((1, K, K), 0.5 / (K - 1), dtype=torch.float64)
+    Qs[0].fill_diagonal_(0.5)
+    assert (checks._longest_sequence(K), checks._longest_sequence(40), checks._longest_sequence(1)) == (2, 3, 64)
+    report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=3)
+    assert report.passed == ["sequence_factorization"]
+    assert checks._chain_reason(checks.PROPERTIES[[p.name for p in checks.PROPERTIES].index("sequence_factorization")],
+                            np.broadcast_to(np.zeros(()), (1, 2**16 + 1, 2**16 + 1)), "column") is not None
 
 
 @pytest.mark.theorem("discrete.absorbing_loss")

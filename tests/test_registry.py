@@ -497,6 +497,7 @@ def test_redefined():  # noqa: F811
 
 
 
+@pytest.mark.slow  # a pytest run of its own: the slow tier
 @pytest.mark.filterwarnings("ignore")
 def test_plugin_report_holds_what_pytest_collected(pytester: pytest.Pytester) -> None:
     """``--dgm-coverage``: pytest's own reading of marks (module, class and inherited ``pytestmark``,

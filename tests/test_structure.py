@@ -54,7 +54,13 @@ def imported_modules(source: str, module: str | None = None, *, is_package: bool
     ``a.b``: b may be a submodule), relative imports resolved against ``module``, and
     ``importlib.import_module("...")`` / ``__import__("...")`` with a literal name. Imports inside
     functions and ``TYPE_CHECKING`` blocks count too."""
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    # Import statements live among statements only: walking the statement tree (not every
+    # expression node) keeps the scan of the whole repository well under a second.
+    nodes = list(_statements(tree))
+    if "import_module" in source or "__import__" in source:
+        nodes += [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    for node in nodes:
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -68,6 +74,15 @@ def imported_modules(source: str, module: str | None = None, *, is_package: bool
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if called in ("import_module", "__import__") and isinstance(node.args[0].value, str):
                 yield node.args[0].value
+
+
+def _statements(node: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement under ``node``, however deeply nested in functions, classes and blocks."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(node, field, ()) or ():
+            if isinstance(child, ast.stmt):
+                yield child
+            yield from _statements(child)
 
 
 def _under(name: str, prefixes: tuple[str, ...]) -> str | None:
