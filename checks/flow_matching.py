@@ -141,8 +141,19 @@ def _check_sample(candidate: Any, spec: PathSpec, case: FMCase, theorem: str, wh
     obs = candidate.sample_xt(case.tensor(case.x0), case.tensor(case.x1), case.tensor(t))
     tol_ = tol if tol is not None else exact(case.dtype, condition(spec, t)[:, None])
     assert_close(obs, a * case.x1 + s * case.x0, theorem=theorem, slide=SLIDES[theorem], what=what,
-                 tol=tol_, scale=np.abs(a * case.x1) + np.abs(s * case.x0),
+                 tol=tol_, scale=np.abs(a * case.x1) + np.abs(s * case.x0) + angle_rounding(spec, t, case.x0, case.x1),
                  inputs={**case.describe(), "t": np.asarray(t).tolist()})
+
+
+def angle_rounding(spec: Any, t: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+    """Trigonometric paths only (0 elsewhere): the first-order change of ``sin θ x_1 + cos θ x_0``,
+    ``θ = πt/2``, under a relative rounding of θ, ``θ (|cos θ x_1| + |sin θ x_0|)``. ``cos`` of a
+    rounded π/2 is not 0 (float32: -4.4e-8), so a correct ``cos(πt/2)`` leaves that much of ``x_0``
+    at t = 1, where the ``σ_t x_0`` term of the scale vanishes."""
+    if getattr(spec, "kind", getattr(spec, "interpolant", None)) != "trig":
+        return np.zeros(np.broadcast_shapes(np.shape(x0), np.shape(x1)))
+    theta = 0.5 * np.pi * np.asarray(t, dtype=np.float64)[:, None]
+    return theta * (np.abs(np.cos(theta) * x1) + np.abs(np.sin(theta) * x0))
 
 
 def _need(spec: PathSpec, kind: str, theorem: str) -> None:
@@ -286,11 +297,19 @@ def check_marginal_vector_field(candidate: Any, spec: PathSpec, case: FMCase, *,
 
 
 # --------------------------------------------------------------------------- CFM vs FM
-def _linear_model(W: np.ndarray, b: np.ndarray, case: FMCase):
+def _linear_model(W: np.ndarray, b: np.ndarray, case: FMCase, c: np.ndarray | None = None):
+    """``v(x, t) = W x + b + t c``; with ``c`` the field depends on t, so a loss that evaluates the
+    model at another time than the path's (``v(x_t, t ± 1)``) is seen."""
     Wt, bt = case.tensor(W), case.tensor(b)
+    ct = None if c is None else case.tensor(c)
 
     def model(x, t):
-        return x @ Wt.T + bt
+        import torch
+
+        out = x @ Wt.T + bt
+        if ct is None:
+            return out
+        return out + torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1, 1) * ct
 
     return model
 
@@ -302,18 +321,18 @@ def check_cfm_equals_fm(candidate: Any, spec: PathSpec, case: FMCase, *,
     with Gauss-Hermite weights over ``(x_0, x_1)`` (exact: the integrand is a quadratic) equals
     ``L_FM(W, b) + C_t`` with ``C_t = (α' - σ'α/σ)² Var(x_1|x_t)`` independent of (W, b)."""
     theorem = "fm.cfm_equals_fm"
-    W, b = case.extra["W"], case.extra["b"]
-    model = _linear_model(W, b, case)
+    W, b, c = case.extra["W"], case.extra["b"], case.extra["c"]
+    model = _linear_model(W, b, case, c)
     obs = candidate.cfm_loss(model, case.tensor(case.x0), case.tensor(case.x1), _times(case))
     xt = spec.sample(case.x0, case.x1, case.t)
-    pred = xt @ W.T + b
+    pred = xt @ W.T + b + case.t[:, None] * c
     target = spec.velocity(case.x0, case.x1, case.t)
     exp = np.sum((pred - target) ** 2, axis=-1)
     a, _, da, ds = _coef(spec, case.t)
     # each residual r = v(x_t) - target is a difference of terms of total magnitude ``mag``; the
     # candidate's r carries an error e <= rtol·mag, so |Δ r²| <= 2|r| e + e² per coordinate.
     mag = (np.abs(xt) @ np.abs(W).T + np.abs(b) + np.abs(da * case.x1) + np.abs(ds * case.x0)
-           + np.abs(a * case.x1) * np.abs(W).sum(axis=1))
+           + np.abs(a * case.x1) * np.abs(W).sum(axis=1) + np.abs(case.t[:, None] * c))
     tol_ = _tol(spec, case, tol, float(1 + np.abs(W).sum()))
     rtol = np.asarray(tol_.rtol)[:, 0] if tol is None else np.asarray(tol_.rtol)
     scale = np.sum(2 * np.abs(pred - target) * mag + np.broadcast_to(np.atleast_1d(rtol), (len(mag),))[:, None]
@@ -424,6 +443,8 @@ def fm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", t_max: float =
     extra = {"W": edged(rng, (d, d), -1.0, 1.0), "b": edged(rng, (d,), -1.0, 1.0),
              "data_mean": rng.uniform(-2.0, 2.0), "data_var": rng.uniform(0.05, 2.0),
              "w1": rng.uniform(-2.0, 2.0), "b1": rng.uniform(-2.0, 2.0)}
+    # drawn last so the draws above stay as they were; |c| >= 1/2 keeps v's dependence on t visible
+    extra["c"] = rng.choice([-1.0, 1.0], d) * rng.uniform(0.5, 1.5, d)
     return FMCase(t, draw(normal_arrays((B, d))), draw(arrays((B, d), -3.0, 3.0)),
                   draw(arrays((B, d), -4.0, 4.0)), mixture, dtype=dtype, device=device,
                   extra=extra)
@@ -446,7 +467,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("ve_path", "fm.ve_path", check_ve_path, ("sample_xt", "target_field"), ("ve",)),
     Property("vp_path", "fm.vp_path", check_vp_path, ("sample_xt", "target_field"), ("vp",)),
     Property("marginal_vector_field", "fm.marginal_vector_field", check_marginal_vector_field,
-             ("marginal_field",), ("conical", "ve", "vp")),
+             ("marginal_field",), ("conical", "ve", "vp", "trig")),
     Property("cfm_equals_fm", "fm.cfm_equals_fm", check_cfm_equals_fm, ("cfm_loss",)),
     Property("ode_sampling", "fm.ode_sampling", check_ode_sampling, ("ode_sample",)),
 )
@@ -504,3 +525,209 @@ def verify_over_specs(factory: Callable[[PathSpec], Any], *, dtype: Any = None, 
         strategy=lambda prop: specs.filter(lambda sp, k=prop.kinds: sp.kind in k).flatmap(
             lambda sp: st.tuples(st.just(sp), fm_cases(dtype=dtype, device=device))),
         raise_on_failure=raise_on_failure, conventions=conv)
+
+
+# --------------------------------------------------------------------------- pair-conditioned paths
+#: Bridge fields are checked on ``t ∈ [T_MIN_BRIDGE, 1 - T_MIN_BRIDGE]``: ``(1-2t)/(2t(1-t))`` is singular
+#: at the ends (the law is checked on all of [0, 1]).
+T_MIN_BRIDGE = 0.05
+
+
+class PairPathCandidate(Protocol):
+    """A path conditioned on ``(x_0, x_1)`` with an extra noise ``ε`` (all optional but ``sample_xt``)."""
+
+    def sample_xt(self, x0: Any, x1: Any, t: Any, eps: Any) -> Any: ...  # μ_t + w_t ε
+    def target_field(self, x: Any, x0: Any, x1: Any, t: Any) -> Any: ...  # u_t(x | x_0, x_1)
+    # (x_0', x_1', x_t, u_t): the pairs a matcher trained on (re-paired, e.g. by OT) and its sample
+    def training_sample(self, x0: Any, x1: Any, t: Any, eps: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class PairCase(Case):
+    """Inputs: ``t`` (B,) in [0, 1] for the law, ``tf`` (B,) in ``[T_MIN_BRIDGE, 1 - T_MIN_BRIDGE]`` for
+    the field, float64 ``x0, x1, x, eps`` (B, d)."""
+
+    t: np.ndarray
+    tf: np.ndarray
+    x0: np.ndarray
+    x1: np.ndarray
+    x: np.ndarray
+    eps: np.ndarray
+
+    def describe(self) -> dict[str, Any]:
+        return {"t": self.t.tolist(), "tf": self.tf.tolist(), "x0": self.x0, "x1": self.x1, "x": self.x,
+                "eps": self.eps, "dtype": str(self.dtype), "device": str(self.device), **self.extra}
+
+
+@st.composite
+def pair_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_batch: int = 5,
+               max_dim: int = 3) -> PairCase:
+    """Times with the ends 0, ½, 1 (law) and ``T_MIN_BRIDGE``, ½, ``1 - T_MIN_BRIDGE`` (field) at raised
+    probability, noise ``x0`` and ``eps`` standard normal, data ``x1`` and free points ``x``."""
+    B, d = draw(st.integers(1, max_batch)), draw(st.integers(1, max_dim))
+    rng = case_rng(draw)
+    t = with_ends(rng, draw(arrays((B,), 0.0, 1.0)), (0.0, 0.5, 1.0), p=1 / 2)
+    lo, hi = T_MIN_BRIDGE, 1.0 - T_MIN_BRIDGE
+    tf = with_ends(rng, draw(arrays((B,), lo, hi)), (lo, 0.5, hi), p=1 / 2)
+    return PairCase(t, tf, draw(normal_arrays((B, d))), draw(arrays((B, d), -3.0, 3.0)),
+                    draw(arrays((B, d), -4.0, 4.0)), draw(normal_arrays((B, d))), dtype=dtype, device=device)
+
+
+def pair_theorem(spec: th.PairPathSpec) -> str:
+    """The theorem a pair path's law and field are held to: the Brownian bridge is
+    fm.schrodinger_bridge_path; a constant width is the slide's ε of pair conditioning
+    (fm.linear_interpolation) or, for the trigonometric mean, the general fm.gaussian_path_field."""
+    if spec.width == "bridge":
+        return "fm.schrodinger_bridge_path"
+    return "fm.linear_interpolation" if spec.interpolant == "linear" else "fm.gaussian_path_field"
+
+
+def _pair_condition(spec: th.PairPathSpec, t: np.ndarray) -> np.ndarray:
+    """Relative-error amplification of ``a_t, b_t, w_t`` under the rounding of t (first order):
+    ``1 - t`` (linear mean, bridge width) by ``t/(1-t)``; the trigonometric mean as ``PathSpec("trig")``."""
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        cancel = np.where(t < 1.0, t / np.maximum(1.0 - t, 1e-300), 0.0)
+    out = 4.0 + cancel
+    if spec.interpolant == "trig":
+        out = np.maximum(out, condition(PathSpec("trig"), t))
+    return out
+
+
+def _pair_tol(spec: th.PairPathSpec, case: PairCase, t: np.ndarray, tol: Tolerance | None,
+              extra: float = 1.0) -> Tolerance:
+    return tol if tol is not None else exact(case.dtype, _pair_condition(spec, t)[:, None] * extra)
+
+
+def _pair_sample_scale(spec: th.PairPathSpec, t: np.ndarray, x0: np.ndarray, x1: np.ndarray,
+                       eps: np.ndarray) -> np.ndarray:
+    a, b, _, _ = (c[:, None] for c in spec.mean_coefficients(t))
+    w = spec.width_of(t)[0][:, None]
+    return np.abs(a * x1) + np.abs(b * x0) + np.abs(w * eps) + angle_rounding(spec, t, x0, x1)
+
+
+def _pair_field_scale(spec: th.PairPathSpec, t: np.ndarray, x: np.ndarray, x0: np.ndarray,
+                      x1: np.ndarray) -> np.ndarray:
+    """The magnitudes the field sums: ``|a' x_1| + |b' x_0|`` and ``|1| + |2t|`` over ``2t(1-t)``
+    times ``|x| + |μ_t|`` (the bridge's ``1 - 2t`` and ``x - μ_t`` both cancel)."""
+    a, b, da, db = (c[:, None] for c in spec.mean_coefficients(t))
+    tt = np.asarray(t, dtype=np.float64)[:, None]
+    gain = 0.0 if spec.width == "constant" else (1.0 + 2.0 * tt) / (2.0 * tt * (1.0 - tt) + spec.offset)
+    return (np.abs(da * x1) + np.abs(db * x0) + gain * (np.abs(x) + np.abs(a * x1) + np.abs(b * x0))
+            + angle_rounding(spec, t, x0, x1))
+
+
+def check_schrodinger_bridge_path(candidate: Any, spec: th.PairPathSpec, case: PairCase, *,
+                                  tol: Tolerance | None = None) -> None:
+    """fm.schrodinger_bridge_path (and any ``PairPathSpec``): the law and the field of
+    ``x_t = μ_t + w_t ε`` given ``(x_0, x_1)``, exactly.
+
+    (1) The law ``N(μ_t, w_t² I)``: ``sample_xt(ε = 0) = μ_t`` (the mean), ``Cov = L Lᵀ = w_t² I`` with
+    ``L e_j = sample_xt(e_j) - sample_xt(0)`` (the noise width: σ√(t(1-t)) for the bridge, not σ, σ²
+    or σ t(1-t)), and at the drawn ε ``sample_xt(ε) = μ_t + w_t ε``. (2) With ``target_field``, at
+    ``t ∈ [T_MIN_BRIDGE, 1 - T_MIN_BRIDGE]``: at free x ``u_t(x | x_0, x_1) = μ'_t + (w'/w)(x - μ_t)``
+    (the bridge: ``(1-2t)/(2t(1-t)) (x - μ_t) + x_1 - x_0``), and on the candidate's own ``x_t`` the
+    same field (= ``d x_t/dt`` when ``spec.offset = 0``)."""
+    theorem = pair_theorem(spec)
+    slide = SLIDES[theorem]
+    t, x0, x1, eps = case.t, case.x0, case.x1, case.eps
+    d = x0.shape[1]
+    T, X0, X1 = case.tensor(t), case.tensor(x0), case.tensor(x1)
+    zero = np.zeros_like(eps)
+    mean = to_numpy(candidate.sample_xt(X0, X1, T, case.tensor(zero)))
+    tol_ = _pair_tol(spec, case, t, tol)
+    assert_close(mean, spec.mean_at(x0, x1, t), theorem=theorem, slide=slide,
+                 what="mean of x_t given (x_0, x_1): sample_xt(ε = 0) = μ_t", tol=tol_,
+                 scale=_pair_sample_scale(spec, t, x0, x1, zero), inputs=case.describe())
+    cols = []
+    for j in range(d):  # the matrix L of ε -> x_t, column by column
+        e = np.zeros_like(eps)
+        e[:, j] = 1.0
+        cols.append(to_numpy(candidate.sample_xt(X0, X1, T, case.tensor(e))) - mean)
+    L = np.stack(cols, axis=-1)  # (B, d, d)
+    w = spec.width_of(t)[0]
+    # each column carries the rounding of the mean it was differenced from: |L - w I| <= r (|μ| + w)
+    col_scale = (np.abs(mean) + w[:, None])[:, :, None] * np.ones((1, 1, d))
+    r = np.asarray(tol_.rtol) if tol is not None else np.asarray(tol_.rtol)[:, :, None]
+    cov_scale = np.einsum("bij,bkj->bik", np.abs(L) + r * col_scale, col_scale) * 2
+    assert_close(np.einsum("bij,bkj->bik", L, L), spec.covariance(t, d), theorem=theorem, slide=slide,
+                 what="covariance of x_t given (x_0, x_1) = w_t² I (the noise width)",
+                 tol=Tolerance(r, tol_.atol), scale=cov_scale, inputs=case.describe())
+    obs = candidate.sample_xt(X0, X1, T, case.tensor(eps))
+    assert_close(obs, spec.sample(x0, x1, t, eps), theorem=theorem, slide=slide,
+                 what="x_t = μ_t + w_t ε at the drawn ε", tol=tol_,
+                 scale=_pair_sample_scale(spec, t, x0, x1, eps), inputs=case.describe())
+    if not callable(getattr(candidate, "target_field", None)):
+        return
+    tf, Tf = case.tf, case.tensor(case.tf)
+    tol_f = _pair_tol(spec, case, tf, tol, 2.0)
+    obs = candidate.target_field(case.tensor(case.x), X0, X1, Tf)
+    assert_close(obs, spec.conditional_field(case.x, x0, x1, tf), theorem=theorem, slide=slide,
+                 what="u_t(x | x_0, x_1) = μ'_t + (w'_t/w_t)(x - μ_t)", tol=tol_f,
+                 scale=_pair_field_scale(spec, tf, case.x, x0, x1), inputs=case.describe())
+    xt_exact = spec.sample(x0, x1, tf, eps)
+    xt = candidate.sample_xt(X0, X1, Tf, case.tensor(eps))
+    # x_t's own rounding (size rtol · its scale) is multiplied by the gain w'/w
+    gain = np.abs(spec.gain(tf))[:, None]
+    scale = (_pair_field_scale(spec, tf, xt_exact, x0, x1)
+             + gain * _pair_sample_scale(spec, tf, x0, x1, eps))
+    assert_close(candidate.target_field(xt, X0, X1, Tf), spec.conditional_field(xt_exact, x0, x1, tf),
+                 theorem=theorem, slide=slide, what="u_t(x_t | x_0, x_1) on the path (= d x_t/dt)",
+                 tol=tol_f, scale=scale, inputs=case.describe())
+
+
+def check_pair_training_sample(candidate: Any, spec: th.PairPathSpec, case: PairCase, *,
+                               tol: Tolerance | None = None) -> None:
+    """The training sample a matcher returns, on the pairs it returns (a matcher may re-pair the batch,
+    e.g. by optimal transport; those pairs are not the input pairs): every returned ``x_0'`` row is an
+    input ``x_0`` row and every ``x_1'`` row an input ``x_1`` row, and at ``t ∈ [T_MIN_BRIDGE,
+    1 - T_MIN_BRIDGE]`` the returned ``x_t = μ_t(x_0', x_1') + w_t ε`` and ``u_t = u_t(x_t | x_0', x_1')``."""
+    theorem = pair_theorem(spec)
+    slide = SLIDES[theorem]
+    tf, eps = case.tf, case.eps
+    x0p, x1p, xt, ut = (to_numpy(v) for v in candidate.training_sample(
+        case.tensor(case.x0), case.tensor(case.x1), case.tensor(tf), case.tensor(eps)))
+    for name, got, given in (("x_0", x0p, case.x0), ("x_1", x1p, case.x1)):
+        given_c = to_numpy(case.tensor(given))  # the inputs as the candidate saw them (its dtype)
+        if got.shape != given_c.shape or not all((np.abs(given_c - row).max(axis=1) == 0).any() for row in got):
+            raise TheoremViolation(theorem, f"the returned {name} pairs are not rows of the input {name} "
+                                   "(a re-pairing may reorder or repeat rows, not change them)",
+                                   slide=slide, inputs=case.describe())
+    tol_ = _pair_tol(spec, case, tf, tol, 2.0)
+    xt_exact = spec.sample(x0p, x1p, tf, eps)
+    assert_close(xt, xt_exact, theorem=theorem, slide=slide,
+                 what="returned x_t = μ_t + w_t ε on the returned pairs", tol=tol_,
+                 scale=_pair_sample_scale(spec, tf, x0p, x1p, eps), inputs=case.describe())
+    gain = np.abs(spec.gain(tf))[:, None]
+    scale = _pair_field_scale(spec, tf, xt_exact, x0p, x1p) + gain * _pair_sample_scale(spec, tf, x0p, x1p, eps)
+    assert_close(ut, spec.conditional_field(xt_exact, x0p, x1p, tf), theorem=theorem, slide=slide,
+                 what="returned u_t = u_t(x_t | x_0', x_1') on the returned pairs", tol=tol_, scale=scale,
+                 inputs=case.describe())
+
+
+PAIR_PROPERTIES: tuple[_verify.Property, ...] = (
+    _verify.Property("schrodinger_bridge_path", "fm.schrodinger_bridge_path", check_schrodinger_bridge_path,
+                     ("sample_xt",)),
+    _verify.Property("pair_training_sample", "fm.schrodinger_bridge_path", check_pair_training_sample,
+                     ("training_sample",)),
+)
+PAIR_PROPERTY_NAMES = tuple(p.name for p in PAIR_PROPERTIES)
+
+
+@_verify.family_verify(PAIR_PROPERTIES, VerifyReport, honours=CONVENTIONS_HONOURED)
+def verify_pair_path(run: _verify.Run, candidate: Any, spec: th.PairPathSpec | None = None) -> VerifyReport:
+    """Run the pair-path properties (``PAIR_PROPERTIES``) the candidate supports under Hypothesis.
+
+    ``spec`` (default: ``candidate.pair_spec``) is the ``PairPathSpec`` the candidate claims; each
+    property is reported under ``pair_theorem(spec)``. Arguments and failures as for ``verify``.
+    """
+    spec = spec if spec is not None else getattr(candidate, "pair_spec", None)
+    if not isinstance(spec, th.PairPathSpec):
+        raise TypeError("spec must be a dgmcheck.theory.flow_matching.PairPathSpec (or candidate.pair_spec), "
+                        f"got {type(spec).__name__}")
+    theorem = pair_theorem(spec)
+    table = [dataclasses.replace(p, theorem=theorem, check=lambda c, case, _p=p: _p.check(c, spec, case))
+             for p in PAIR_PROPERTIES]
+    return run.properties(lambda prop: pair_cases(dtype=run.dtype, device=run.device), table=table,
+                          name=f"{run.name} ({spec})",
+                          provides="pair-path methods (see dgmcheck.checks.flow_matching.PairPathCandidate)")

@@ -159,6 +159,7 @@ _INVENTORY: tuple[tuple[str, str], ...] = (
     ("fm.ve_path", "VE score SDE as a flow-matching path"),
     ("fm.vp_path", "VP score SDE as a flow-matching path"),
     ("fm.ode_sampling", "Sampling by integrating the flow-matching ODE"),
+    ("fm.schrodinger_bridge_path", "Schrodinger-bridge (Brownian-bridge) conditional path and its field"),
     # Discrete diffusion (L13-L14, seed 004)
     ("discrete.transition", "Transition matrix (column convention)"),
     ("discrete.cumulative", "Cumulative transition: uniform and absorbing closed forms"),

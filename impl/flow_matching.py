@@ -9,6 +9,9 @@ Convention (000 L11-L12): ``t ∈ [0, 1]``, noise ``x_0 ~ N(0, I)`` at t = 0, da
 - ``VEPath(sigma_max)``       fm.ve_path: α = 1, σ_t = σ_max (1 - t).
 - ``VPPath(beta_min, beta_max)`` fm.vp_path: α_t = exp(-½ B(1 - t)), σ_t = √(1 - α_t²),
   B(s) = β_min s + ½(β_max - β_min) s².
+- ``TrigPath()``              the trigonometric interpolant: α = sin(πt/2), σ = cos(πt/2).
+- ``SchrodingerBridgePath(sigma)`` fm.schrodinger_bridge_path: pair conditioning with a Brownian
+  bridge, x_t = t x_1 + (1 - t) x_0 + σ√(t(1-t)) ε.
 """
 
 from __future__ import annotations
@@ -188,6 +191,74 @@ class VPPath(GaussianPath):
         d_alpha = 0.5 * beta * alpha
         d_sigma = -alpha * d_alpha / sigma
         return alpha, sigma, d_alpha, d_sigma
+
+
+class TrigPath(GaussianPath):
+    """The trigonometric interpolant (stochastic interpolants; torchcfm's
+    VariancePreservingConditionalFlowMatcher): ``α_t = sin(πt/2)``, ``σ_t = cos(πt/2)``,
+    ``α'_t = π/2 σ_t``, ``σ'_t = -π/2 α_t``. ``cos(πt/2)`` is computed as ``sin(π(1-t)/2)`` so that
+    ``σ_1 = 0`` exactly (``cos`` of a rounded π/2 is not 0)."""
+
+    def coefficients(self, t):
+        h = 0.5 * math.pi
+        a, s = torch.sin(h * t), torch.sin(h * (1.0 - t))
+        return a, s, h * s, -h * a
+
+
+class SchrodingerBridgePath:
+    """fm.schrodinger_bridge_path: the Brownian bridge between a pair ``(x_0, x_1)`` (SB-CFM)::
+
+        x_t = μ_t + σ√(t(1-t)) ε,   μ_t = t x_1 + (1 - t) x_0,
+        u_t(x | x_0, x_1) = (1 - 2t)/(2t(1-t)) (x - μ_t) + x_1 - x_0,
+
+    the Gaussian-path field ``μ' + (w'/w)(x - μ)`` with ``w = σ√(t(1-t))`` (σ cancels in ``w'/w``);
+    on the path ``u = x_1 - x_0 + σ (1-2t)/(2√(t(1-t))) ε``. The field needs ``0 < t < 1``. ``σ`` is a
+    standard deviation (the width at t = ½ is σ/2)."""
+
+    def __init__(self, sigma: float = 1.0) -> None:
+        V.positive(sigma, "sigma")
+        self.sigma = float(sigma)
+
+    def _eps(self, eps: object, x1: torch.Tensor) -> torch.Tensor:
+        return V.batch(eps, "eps", like_=x1, like_name="x1", same_shape=True)
+
+    def width(self, t: object, x: torch.Tensor) -> torch.Tensor:
+        """``w_t = σ√(t(1-t))``, shape (B,)."""
+        t = _times(t, x)
+        return self.sigma * torch.sqrt(t * (1.0 - t))
+
+    def mean(self, x0: torch.Tensor, x1: torch.Tensor, t: object) -> torch.Tensor:
+        """``μ_t = t x_1 + (1 - t) x_0``."""
+        x0, x1 = _pair(x0, x1)
+        t = _col(_times(t, x1), x1)
+        return t * x1 + (1.0 - t) * x0
+
+    def sample_xt(self, x0: torch.Tensor, x1: torch.Tensor, t: object, eps: torch.Tensor) -> torch.Tensor:
+        """``x_t = μ_t + σ√(t(1-t)) ε``."""
+        x0, x1 = _pair(x0, x1)
+        return self.mean(x0, x1, t) + _col(self.width(t, x1), x1) * self._eps(eps, x1)
+
+    def target_field(self, x: torch.Tensor, x0: torch.Tensor, x1: torch.Tensor, t: object) -> torch.Tensor:
+        """``u_t(x | x_0, x_1) = (1 - 2t)/(2t(1-t)) (x - μ_t) + x_1 - x_0`` (0 < t < 1)."""
+        x0, x1 = _pair(x0, x1)
+        x = V.batch(x, "x", like_=x1, like_name="x1", same_shape=True)
+        tt = _times(t, x1)
+        if tt.numel() and (float(tt.detach().min()) <= 0.0 or float(tt.detach().max()) >= 1.0):
+            raise ValueError("t must lie in (0, 1) for the bridge field: (1-2t)/(2t(1-t)) is singular at 0 and 1")
+        tc = _col(tt, x1)
+        return (1.0 - 2.0 * tc) / (2.0 * tc * (1.0 - tc)) * (x - self.mean(x0, x1, tt)) + x1 - x0
+
+    def velocity(self, x0: torch.Tensor, x1: torch.Tensor, t: object, eps: torch.Tensor) -> torch.Tensor:
+        """The CFM target on the path, ``u_t(x_t | x_0, x_1)``."""
+        return self.target_field(self.sample_xt(x0, x1, t, eps), x0, x1, t)
+
+    def cfm_loss(self, model: Callable, x0: torch.Tensor, x1: torch.Tensor, t: object,
+                 eps: torch.Tensor) -> torch.Tensor:
+        """Per-sample ``||v(x_t, t) - u_t(x_t | x_0, x_1)||²`` (summed over non-batch dims)."""
+        x0, x1 = _pair(x0, x1)
+        t = _times(t, x1)
+        diff = model(self.sample_xt(x0, x1, t, eps), t) - self.velocity(x0, x1, t, eps)
+        return diff.pow(2).reshape(diff.shape[0], -1).sum(-1)
 
 
 def ode_sample(field: Callable, x0: torch.Tensor, n_steps: int, method: str = "euler",

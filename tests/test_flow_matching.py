@@ -8,6 +8,7 @@ import torch
 from dgmcheck.checks import flow_matching as checks
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.impl import flow_matching as im
+from dgmcheck.theory import flow_matching as th_fm
 from dgmcheck.theory.flow_matching import PathSpec
 
 FM_IDS = (
@@ -39,6 +40,8 @@ def reference(kind: str) -> im.GaussianPath:
         return with_spec(im.LinearInterpolation(), PathSpec("linear"))
     if kind == "ve":
         return with_spec(im.VEPath(5.0), PathSpec("ve", sigma_max=5.0))
+    if kind == "trig":
+        return with_spec(im.TrigPath(), PathSpec("trig"))
     return with_spec(im.VPPath(0.1, 20.0), PathSpec("vp", beta_min=0.1, beta_max=20.0))
 
 
@@ -105,7 +108,7 @@ def test_ode_sampling(kind, device, dtype):
 
 def _factory(spec: PathSpec) -> im.GaussianPath:
     path = {"conical": lambda: im.ConicalPath(spec.sigma_min), "linear": im.LinearInterpolation,
-            "ve": lambda: im.VEPath(spec.sigma_max),
+            "ve": lambda: im.VEPath(spec.sigma_max), "trig": im.TrigPath,
             "vp": lambda: im.VPPath(spec.beta_min, spec.beta_max)}[spec.kind]()
     return with_spec(path, spec)
 
@@ -115,6 +118,80 @@ def test_verify_over_drawn_specs(dtype):
     """Drawn path parameters (σ_min, σ_max, β_min, β_max): every applicable property holds."""
     report = checks.verify_over_specs(_factory, dtype=dtype, max_examples=6)
     assert report.passed == list(checks.PROPERTY_NAMES)
+
+
+TRIG_PROPERTIES = ["gaussian_path_field", "boundary_conditions", "marginal_vector_field", "cfm_equals_fm"]
+
+
+@pytest.mark.theorem("fm.gaussian_path_field", "fm.boundary_conditions", "fm.marginal_vector_field",
+                     "fm.cfm_equals_fm")
+def test_trigonometric_path_passes_the_gaussian_path_checks(dtype):
+    """(Its ODE sampling runs in test_verify_over_drawn_specs, which draws trig paths too.)"""
+    report = checks.verify(reference("trig"), dtype=dtype, properties=TRIG_PROPERTIES, max_examples=4)
+    assert report.passed == TRIG_PROPERTIES
+
+
+# ------------------------------------------------------------------------------ Schrödinger bridge
+def bridge(sigma: float = 0.7, cls: type = im.SchrodingerBridgePath) -> im.SchrodingerBridgePath:
+    path = cls(sigma)
+    path.pair_spec = th_fm.PairPathSpec("linear", "bridge", sigma)
+    return path
+
+
+@pytest.mark.theorem("fm.schrodinger_bridge_path")
+def test_schrodinger_bridge_path(device, dtype):
+    report = checks.verify_pair_path(bridge(), dtype=dtype, device=device, max_examples=8)
+    assert report.passed == ["schrodinger_bridge_path"]
+    assert report.not_applicable == ["pair_training_sample"]
+
+
+class BridgeHalfDropped(im.SchrodingerBridgePath):
+    """w'/w = (1-2t)/(t(1-t)): the ½ dropped."""
+
+    def target_field(self, x, x0, x1, t):
+        return 2 * super().target_field(x, x0, x1, t) - (x1 - x0)
+
+
+class BridgeConstantWidth(im.SchrodingerBridgePath):
+    """Noise width σ where σ√(t(1-t)) belongs."""
+
+    def width(self, t, x):
+        return torch.full((x.shape[0],), self.sigma, dtype=x.dtype, device=x.device)
+
+
+class BridgeVarianceWidth(im.SchrodingerBridgePath):
+    """Noise width σ²√(t(1-t)) (σ taken for a variance)."""
+
+    def width(self, t, x):
+        return self.sigma * super().width(t, x)
+
+
+class BridgeTimeReversed(im.SchrodingerBridgePath):
+    """The mean at 1 - t: μ = (1-t) x_1 + t x_0."""
+
+    def mean(self, x0, x1, t):
+        return super().mean(x1, x0, t)
+
+
+@pytest.mark.planted_bug("fm.schrodinger_bridge_path")
+@pytest.mark.parametrize("cls", [BridgeHalfDropped, BridgeConstantWidth, BridgeVarianceWidth, BridgeTimeReversed])
+def test_planted_bridge_bug_is_caught(cls, dtype):
+    with pytest.raises(TheoremViolation) as info:
+        checks.verify_pair_path(bridge(cls=cls), dtype=dtype, shrink=False, max_examples=25)
+    assert info.value.theorem == "fm.schrodinger_bridge_path"
+
+
+def test_bridge_refuses_bad_input():
+    path = im.SchrodingerBridgePath(0.5)
+    x = torch.zeros(3, 2)
+    with pytest.raises(ValueError, match="sigma"):
+        im.SchrodingerBridgePath(0.0)
+    with pytest.raises(ValueError, match=r"t must lie in \(0, 1\)"):
+        path.target_field(x, x, x, 1.0)
+    with pytest.raises(ValueError, match="eps"):
+        path.sample_xt(x, x, 0.5, torch.zeros(3, 3))
+    with pytest.raises(TypeError, match="eps"):
+        path.sample_xt(x, x, 0.5, torch.zeros(3, 2, dtype=torch.float64))
 
 
 # ------------------------------------------------------------------------------ planted bugs
@@ -162,6 +239,15 @@ class WrongSignVelocity(im.ConicalPath):
 
     def velocity(self, x0, x1, t):
         return -super().velocity(x0, x1, t)
+
+
+class ModelAtShiftedTime(im.ConicalPath):
+    """The model asked at t + 1 (a step index shifted into a continuous time): ||v(x_t, t + 1) - u_t||²."""
+
+    def cfm_loss(self, model, x0, x1, t):
+        t = torch.as_tensor(t, dtype=x1.dtype).expand(x1.shape[0])
+        diff = model(self.sample_xt(x0, x1, t), t + 1) - self.velocity(x0, x1, t)
+        return diff.pow(2).reshape(diff.shape[0], -1).sum(-1)
 
 
 class SigmaMinDropped(im.ConicalPath):
@@ -237,6 +323,7 @@ PLANTED = [
     ("wrong_sign_target", lambda: _bug(WrongSignTarget, CON), "gaussian_path_field",
      "fm.gaussian_path_field"),
     ("wrong_sign_velocity", lambda: _bug(WrongSignVelocity, CON), "cfm_equals_fm", "fm.cfm_equals_fm"),
+    ("model_at_shifted_time", lambda: _bug(ModelAtShiftedTime, CON), "cfm_equals_fm", "fm.cfm_equals_fm"),
     ("sigma_min_dropped", lambda: _bug(SigmaMinDropped, CON1, 0.1), "conical_path", "fm.conical_path"),
     ("path_at_one_minus_t", lambda: _bug(PathAtOneMinusT, CON), "boundary_conditions",
      "fm.boundary_conditions"),

@@ -189,3 +189,100 @@ def test_slide_counterexample_minimum_values_differ():
     s = 1 - 0.95 * 0.5
     expected = (1 / s) ** 2 * (1 - 0.25 / (0.25 + s**2))  # (α' - σ'α/σ)² = 1/σ², Var = 1 - α²/(α² + σ²)
     assert o.min_fm < 1e-15 and o.min_cfm == pytest.approx(expected, rel=1e-12) and expected > 1.0
+
+
+# ------------------------------------------------------------------ trigonometric and bridge paths
+@pytest.mark.theorem("fm.gaussian_path_field", "fm.boundary_conditions")
+def test_trigonometric_path_symbolic_and_its_ends():
+    """α = sin(πt/2), σ = cos(πt/2): variance preserving, its field is π/2 (cos x_1 - sin x_0) on the path,
+    and the ends are exact (σ_1 = 0, α_0 = 0, α_1 = 1 in float64)."""
+    assert all(v == 0 for v in th.derive_trig_path().values())
+    a, s, da, ds = PathSpec("trig").coefficients(np.array([0.0, 0.3, 1.0]))
+    assert a[0] == 0.0 and s[0] == 1.0 and a[2] == 1.0 and s[2] == 0.0
+    np.testing.assert_allclose(a**2 + s**2, 1.0, rtol=0, atol=4e-16)
+    np.testing.assert_allclose([da[1], ds[1]], [np.pi / 2 * np.cos(0.15 * np.pi), -np.pi / 2 * np.sin(0.15 * np.pi)],
+                               rtol=1e-15)
+
+
+@pytest.mark.theorem("fm.schrodinger_bridge_path")
+def test_schrodinger_bridge_field_symbolic():
+    """μ' + (w'/w)(x - μ) with w = σ√(t(1-t)) is (1-2t)/(2t(1-t))(x - μ) + x_1 - x_0, moves x_t = μ + w ε,
+    and generates N(μ_t, w_t²); the field without the ½ is a different function."""
+    out = th.derive_schrodinger_bridge_field()
+    assert out["field"] == 0 and out["flow_gap"] == 0 and out["continuity"] == 0
+    assert out["half_dropped"] != 0
+
+
+@pytest.mark.theorem("fm.schrodinger_bridge_path")
+def test_bridge_spec_law_field_and_velocity_agree():
+    """The ends are the points x_0, x_1 (zero covariance); on the path the field is d x_t/dt (a central
+    difference of the sample, O(h²)); the width at t = ½ is σ/2 (a standard deviation)."""
+    spec = th.PairPathSpec("linear", "bridge", 0.8)
+    rng = np.random.default_rng(0)
+    x0, x1, eps = (rng.standard_normal((4, 2)) for _ in range(3))
+    ends = np.array([0.0, 1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(spec.sample(x0, x1, ends, eps), np.where(ends[:, None] == 1.0, x1, x0))
+    assert not spec.covariance(ends, 2).any()
+    assert spec.width_of(np.array([0.5]))[0][0] == 0.4
+    t, h = np.array([0.1, 0.3, 0.5, 0.85]), 1e-5
+    fd = (spec.sample(x0, x1, t + h, eps) - spec.sample(x0, x1, t - h, eps)) / (2 * h)
+    on_path = spec.conditional_field(spec.sample(x0, x1, t, eps), x0, x1, t)
+    np.testing.assert_allclose(on_path, spec.velocity(x0, x1, t, eps), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(fd, on_path, rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.theorem("fm.schrodinger_bridge_path", "fm.marginal_vector_field")
+def test_pair_marginal_field_reduces_to_the_gaussian_paths():
+    """With x_0 ~ N(0, I) and no extra width, the pair paths' marginal fields are the Gaussian paths':
+    linear = conical with σ_min = 0, trigonometric = PathSpec("trig") (two oracles, two derivations)."""
+    noise = GaussianMixture(np.ones(1), np.zeros((1, 2)), np.eye(2)[None])
+    x = np.random.default_rng(1).uniform(-3, 3, (5, 2))
+    for mean, path in (("linear", PathSpec("conical")), ("trig", PathSpec("trig"))):
+        for t in (0.2, 0.7):
+            got = th.PairPathSpec(mean, "constant", 0.0).marginal_field(noise, MIX2, x, t)
+            np.testing.assert_allclose(got, th.marginal_field(MIX2, path, x, t), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.theorem("fm.schrodinger_bridge_path", "fm.marginal_vector_field")
+@pytest.mark.parametrize("sigma", [0.5, 2.0])
+def test_bridge_marginal_field_solves_the_continuity_equation(sigma):
+    """1-D, x_0 ~ MIX1 and x_1 ~ a second mixture, independent: p_t is the (j, k) mixture
+    N(t m¹_k + (1-t) m⁰_j, t² c¹_k + (1-t)² c⁰_j + σ² t(1-t)), and ∂_t p + ∂_x(p u) = 0 by central
+    differences (residual relative to |∂_t p| + |∂_x(p u)| below 1e-8), which twice the field misses."""
+    target = GaussianMixture(np.array([0.6, 0.4]), np.array([[1.0], [-2.5]]), np.array([[[0.3]], [[0.1]]]))
+    spec = th.PairPathSpec("linear", "bridge", sigma)
+
+    def density(x, t):
+        out = np.zeros_like(x)
+        for wj, mj, cj in zip(MIX1.weights, MIX1.means[:, 0], MIX1.covs[:, 0, 0], strict=True):
+            for wk, mk, ck in zip(target.weights, target.means[:, 0], target.covs[:, 0, 0], strict=True):
+                var = t**2 * ck + (1 - t) ** 2 * cj + sigma**2 * t * (1 - t)
+                out += wj * wk * np.exp(-(x - t * mk - (1 - t) * mj) ** 2 / (2 * var)) / np.sqrt(2 * np.pi * var)
+        return out
+
+    def flux(x, t):
+        return density(x, t) * spec.marginal_field(MIX1, target, x[:, None], t)[:, 0]
+
+    def d(f, h=2.5e-4):  # fourth-order central difference: error O(h⁴) + O(eps/h), both below 1e-10 here
+        return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+
+    x = np.linspace(-4.0, 4.0, 17)
+    for t in (0.05, 0.25, 0.5, 0.9):
+        dp = d(lambda h, t=t: density(x, t + h))
+        dflux = d(lambda h, t=t: flux(x + h, t))
+        assert np.all(np.abs(dp + dflux) <= 1e-8 * (np.abs(dp) + np.abs(dflux)) + 1e-12), (t, dp + dflux)
+        wrong = d(lambda h, t=t: 2 * flux(x + h, t))  # twice the field: not a solution
+        assert np.max(np.abs(dp + wrong)) > 1e-2
+
+
+def test_pair_path_spec_refuses_bad_input():
+    with pytest.raises(ValueError, match="width"):
+        th.PairPathSpec("linear", "brownian")
+    with pytest.raises(ValueError, match="sigma"):
+        th.PairPathSpec("linear", "bridge", 0.0)
+    with pytest.raises(ValueError, match="interpolant"):
+        th.PairPathSpec("cosine")
+    with pytest.raises(ValueError, match="one dimension"):
+        th.PairPathSpec().marginal_field(MIX1, MIX2, np.zeros((1, 2)), 0.5)
+    with pytest.raises(TypeError, match="target must be a"):
+        th.PairPathSpec().marginal_field(MIX1, "MIX1", np.zeros((1, 1)), 0.5)

@@ -22,6 +22,13 @@ Paths (``PathSpec.kind``):
   ``α_t = 1``, ``σ_t = σ(1 - t)``.
 - ``vp`` (fm.vp_path): ``β(s) = β_min + s (β_max - β_min)``, ``a(s) = exp(-½∫_0^s β)``,
   ``α_t = a(1 - t)``, ``σ_t = √(1 - α_t²)``.
+- ``trig`` (the trigonometric interpolant of stochastic interpolants, torchcfm's
+  VariancePreservingConditionalFlowMatcher): ``α_t = sin(πt/2)``, ``σ_t = cos(πt/2)``
+  (α_t² + σ_t² = 1), ``u = π/2 (cos(πt/2) x_1 - sin(πt/2) x_0)`` on the path.
+
+Paths conditioned on the pair ``z = (x_0, x_1)`` with an extra independent ``ε`` (``PairPathSpec``):
+``x_t = μ_t + w_t ε``; the Schrödinger-bridge (Brownian-bridge) path ``μ_t = t x_1 + (1-t) x_0``,
+``w_t = σ√(t(1-t))`` is fm.schrodinger_bridge_path.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 TIME_CONVENTION = "t in [0, 1]; x_0 ~ N(0, I) (noise) at t = 0, x_1 ~ p_data at t = 1; x_t = alpha_t x_1 + sigma_t x_0"
-KINDS = ("conical", "linear", "ve", "vp")
+KINDS = ("conical", "linear", "ve", "vp", "trig")
 #: The most Gauss–Hermite nodes per axis of ``mixture_objectives_1d`` (its grid holds ``n²`` points).
 MAX_NODES_1D = 2000
 
@@ -74,6 +81,10 @@ class PathSpec:
             return t, 1.0 - t, one, -one
         if self.kind == "ve":
             return one, self.sigma_max * (1.0 - t), zero, -self.sigma_max * one
+        if self.kind == "trig":
+            h = 0.5 * np.pi
+            a, sig = np.sin(h * t), np.sin(h * (1.0 - t))  # cos(πt/2) as sin(π(1-t)/2): σ_1 = 0 exactly
+            return a, sig, h * sig, -h * a
         s = 1.0 - t
         integral = self.beta_min * s + 0.5 * (self.beta_max - self.beta_min) * s**2
         beta = self.beta_min + s * (self.beta_max - self.beta_min)
@@ -471,3 +482,168 @@ def euler_heun(field, x0: np.ndarray, t0: float, t1: float, n_steps: int, method
         else:
             raise ValueError(f"method must be 'euler' or 'heun', got {method!r}")
     return x
+
+
+# ------------------------------------------------------------------- paths conditioned on a pair
+PAIR_INTERPOLANTS = ("linear", "trig")
+PAIR_WIDTHS = ("bridge", "constant")
+
+
+@dataclass(frozen=True)
+class PairPathSpec:
+    """A Gaussian path conditioned on the pair ``z = (x_0, x_1)`` (000 L12 "Pair Conditioning")::
+
+        x_t = μ_t + w_t ε,   μ_t = a_t x_1 + b_t x_0,   ε ~ N(0, I) independent of (x_0, x_1),
+
+    so ``p_t(x | x_0, x_1) = N(μ_t, w_t² I)`` (``w_t`` a standard deviation) and, by
+    fm.gaussian_path_field, ``u_t(x | x_0, x_1) = μ'_t + (w'_t/w_t)(x - μ_t)``.
+
+    - ``interpolant``: ``linear`` (``a = t``, ``b = 1 - t``) or ``trig`` (``a = sin(πt/2)``, ``b = cos(πt/2)``).
+    - ``width``: ``bridge`` (fm.schrodinger_bridge_path, the Brownian bridge of SB-CFM):
+      ``w_t = σ√(t(1-t))``, ``w'_t/w_t = (1-2t)/(2t(1-t))`` (σ cancels; singular at t = 0, 1);
+      ``constant`` (I-CFM, the slide's ε): ``w_t = σ``, ``w' = 0``, ``u = μ'_t``.
+    - ``offset``: the bridge field's denominator is ``2t(1-t) + offset``; 0 is the exact field
+      (torchcfm adds 1e-8 to keep it finite at the ends).
+    """
+
+    interpolant: str = "linear"
+    width: str = "bridge"
+    sigma: float = 1.0
+    offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        V.choice(self.interpolant, "interpolant", PAIR_INTERPOLANTS)
+        V.choice(self.width, "width", PAIR_WIDTHS)
+        if self.width == "bridge":
+            V.positive(self.sigma, "sigma")
+        else:
+            V.real(self.sigma, "sigma", lo=0.0, closed="lo")
+        V.real(self.offset, "offset", lo=0.0, closed="lo")
+
+    def mean_coefficients(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(a_t, b_t, a'_t, b'_t)`` of ``μ_t = a_t x_1 + b_t x_0``, float64, shaped like ``t``."""
+        t = np.asarray(t, dtype=np.float64)
+        if self.interpolant == "linear":
+            return t, 1.0 - t, np.ones_like(t), -np.ones_like(t)
+        return PathSpec("trig").coefficients(t)
+
+    def width_of(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(w_t, w'_t)``; the bridge's ``w'`` is infinite at t = 0 and 1."""
+        t = np.asarray(t, dtype=np.float64)
+        if self.width == "constant":
+            return np.full_like(t, float(self.sigma)), np.zeros_like(t)
+        w = self.sigma * np.sqrt(t * (1.0 - t))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dw = np.where(w > 0, self.sigma**2 * (1.0 - 2.0 * t) / (2.0 * np.maximum(w, 1e-300)),
+                          np.sign(0.5 - t) * np.inf)
+        return w, dw
+
+    def gain(self, t: np.ndarray) -> np.ndarray:
+        """``w'_t/w_t``: ``(1-2t)/(2t(1-t) + offset)`` for the bridge, 0 for a constant width."""
+        t = np.asarray(t, dtype=np.float64)
+        if self.width == "constant":
+            return np.zeros_like(t)
+        with np.errstate(divide="ignore"):
+            return (1.0 - 2.0 * t) / (2.0 * t * (1.0 - t) + self.offset)
+
+    def mean_at(self, x0: np.ndarray, x1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``μ_t = a_t x_1 + b_t x_0`` for ``x0, x1`` (B, d) and ``t`` (B,)."""
+        a, b, _, _ = (c[:, None] for c in self.mean_coefficients(t))
+        return a * x1 + b * x0
+
+    def sample(self, x0: np.ndarray, x1: np.ndarray, t: np.ndarray, eps: np.ndarray) -> np.ndarray:
+        """``x_t = μ_t + w_t ε``."""
+        return self.mean_at(x0, x1, t) + self.width_of(t)[0][:, None] * eps
+
+    def velocity(self, x0: np.ndarray, x1: np.ndarray, t: np.ndarray, eps: np.ndarray) -> np.ndarray:
+        """``d x_t/dt = a' x_1 + b' x_0 + w'_t ε`` (the bridge needs 0 < t < 1)."""
+        _, _, da, db = (c[:, None] for c in self.mean_coefficients(t))
+        return da * x1 + db * x0 + self.width_of(t)[1][:, None] * eps
+
+    def conditional_field(self, x: np.ndarray, x0: np.ndarray, x1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``u_t(x | x_0, x_1) = a' x_1 + b' x_0 + (w'/w)(x - μ_t)`` (the bridge needs 0 < t < 1
+        unless ``offset > 0``)."""
+        _, _, da, db = (c[:, None] for c in self.mean_coefficients(t))
+        return da * x1 + db * x0 + self.gain(t)[:, None] * (x - self.mean_at(x0, x1, t))
+
+    def covariance(self, t: np.ndarray, d: int) -> np.ndarray:
+        """``Cov(x_t | x_0, x_1) = w_t² I``, shape (B, d, d)."""
+        w = self.width_of(t)[0]
+        return w[:, None, None] ** 2 * np.eye(V.count(d, "d"))[None]
+
+    def marginal_field(self, source: GaussianMixture, target: GaussianMixture, x: np.ndarray, t: float) -> np.ndarray:
+        """fm.schrodinger_bridge_path: the marginal field ``u_t(x) = E[d x_t/dt | x_t = x]`` of a pair path
+        under the independent coupling ``x_0 ~ Σ_j π_j N(m⁰_j, C⁰_j)``, ``x_1 ~ Σ_k w_k N(m¹_k, C¹_k)``.
+
+        Given the pair of components (j, k), ``(x_t, ẋ_t)`` is jointly Gaussian: ``x_t ~ N(a m¹ + b m⁰,
+        Σ = a² C¹ + b² C⁰ + w² I)`` and ``Cov(ẋ_t, x_t) = a a' C¹ + b b' C⁰ + w w' I`` (the bridge's
+        ``w w' = σ²(1-2t)/2`` stays finite at the ends), so ``E[ẋ_t | x, jk] = a' m¹ + b' m⁰ +
+        Cov Σ^{-1}(x - a m¹ - b m⁰)``, weighted by the responsibilities of the (j, k) mixture — which is
+        ``p_t`` itself: the marginal path of a pair path over mixtures is again a mixture (every ``Σ`` is
+        positive definite: ``a² + b² >= ½``). With ``x_0 ~ N(0, I)`` the bridge's marginal is the Gaussian path
+        ``α_t = t``, ``σ_t² = (1-t)² + σ² t(1-t)``.
+        """
+        V.mixture(source, "source")
+        d = V.mixture(target, "target").dim
+        if source.dim != d:
+            raise ValueError(f"source and target must have one dimension, got {source.dim} and {d}")
+        x = V.points(x, "x", d, batched=True)
+        tv = V.real(t, "t", lo=0.0, hi=1.0, closed="lo hi")
+        a, b, da, db = (float(c) for c in self.mean_coefficients(np.float64(tv)))
+        w = float(self.width_of(np.float64(tv))[0])
+        w_dw = 0.0 if self.width == "constant" else self.sigma**2 * (1.0 - 2.0 * tv) / 2.0
+        eye = np.eye(d)
+        pairs = [(j, k) for j in range(source.n_components) for k in range(target.n_components)]
+        weights = np.array([source.weights[j] * target.weights[k] for j, k in pairs])
+        means = np.array([a * target.means[k] + b * source.means[j] for j, k in pairs])
+        covs = np.array([a**2 * target.covs[k] + b**2 * source.covs[j] + w**2 * eye for j, k in pairs])
+        law = GaussianMixture(weights / weights.sum(), means, covs)
+        r = law.responsibilities(x)  # (B, P)
+        _, prec_diff = law._component_terms(x)  # (B, P, d) = Σ^{-1}(x - mean)
+        cross = np.array([a * da * target.covs[k] + b * db * source.covs[j] + w_dw * eye for j, k in pairs])
+        drift = np.array([da * target.means[k] + db * source.means[j] for j, k in pairs])
+        post = drift[None] + np.einsum("pij,bpj->bpi", cross, prec_diff)
+        return np.sum(r[..., None] * post, axis=-2)
+
+
+@derivation
+def derive_schrodinger_bridge_field() -> dict[str, sp.Expr]:
+    """fm.schrodinger_bridge_path in sympy (1-D, every other symbol free): with ``μ_t = t x_1 + (1-t) x_0``
+    and ``w_t = σ√(t(1-t))``, the general field ``μ' + (w'/w)(x - μ)`` minus
+    ``(1-2t)/(2t(1-t)) (x - μ) + x_1 - x_0`` (``field``), the flow gap ``d x_t/dt - u(x_t)`` on
+    ``x_t = μ + w ε`` (``flow_gap``) and the continuity residual ``(∂_t p + ∂_x(p u))/p`` of
+    ``p = N(μ_t, w_t²)`` (``continuity``) all simplify to 0. ``half_dropped``: the field without the
+    ½ (``(1-2t)/(t(1-t))``) minus the true one, which is not 0."""
+    t = sp.Symbol("t", positive=True)
+    x, x0, x1, eps = sp.symbols("x x_0 x_1 epsilon", real=True)
+    sigma = sp.Symbol("sigma", positive=True)
+    mu = t * x1 + (1 - t) * x0
+    w = sigma * sp.sqrt(t * (1 - t))
+    u = sp.diff(mu, t) + sp.diff(w, t) / w * (x - mu)
+    closed = (1 - 2 * t) / (2 * t * (1 - t)) * (x - mu) + x1 - x0
+    log_p = -(x - mu) ** 2 / (2 * w**2) - sp.log(2 * sp.pi * w**2) / 2
+    # (∂_t p + ∂_x(p u))/p = ∂_t log p + ∂_x u + u ∂_x log p: no exponentials for sympy to cancel
+    continuity = sp.diff(log_p, t) + sp.diff(u, x) + u * sp.diff(log_p, x)
+    def rational(e: sp.Expr) -> sp.Expr:  # every expression is rational in (t, √(t(1-t)), ...)
+        return sp.cancel(sp.together(sp.expand(e)))
+
+    return {"field": rational(u - closed),
+            "flow_gap": rational(sp.diff(mu + w * eps, t) - u.subs(x, mu + w * eps)),
+            "continuity": rational(continuity),
+            "half_dropped": rational((1 - 2 * t) / (t * (1 - t)) * (x - mu) + x1 - x0 - closed)}
+
+
+@derivation
+def derive_trig_path() -> dict[str, sp.Expr]:
+    """The trigonometric path ``α_t = sin(πt/2)``, ``σ_t = cos(πt/2)`` in sympy: it preserves the
+    variance (``α² + σ² - 1 = 0``), the general Gaussian-path field ``σ'/σ (x - α x_1) + α' x_1``
+    at ``x_t = α x_1 + σ x_0`` minus ``π/2 (cos(πt/2) x_1 - sin(πt/2) x_0)`` is 0 (``field``), and
+    ``PathSpec("trig")``'s ``σ_t = sin(π(1-t)/2)`` is the same function (``sigma_form``)."""
+    t, x0, x1 = sp.symbols("t x_0 x_1", real=True)
+    alpha, sigma = sp.sin(sp.pi * t / 2), sp.cos(sp.pi * t / 2)
+    xt = alpha * x1 + sigma * x0
+    general = sp.diff(sigma, t) / sigma * (xt - alpha * x1) + sp.diff(alpha, t) * x1
+    slide = sp.pi / 2 * (sp.cos(sp.pi * t / 2) * x1 - sp.sin(sp.pi * t / 2) * x0)
+    return {"variance_preserving": sp.trigsimp(alpha**2 + sigma**2 - 1),
+            "field": sp.cancel(general - slide),
+            "sigma_form": sp.expand_trig(sp.expand(sp.sin(sp.pi * (1 - t) / 2) - sigma))}

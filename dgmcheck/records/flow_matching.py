@@ -184,4 +184,31 @@ DETAILS: dict[str, dict[str, Any]] = {
             r"it with error O(1/N) (O(1/N^2)); the measured log-log slopes are 1 and 2."
         ),
     },
+    "fm.schrodinger_bridge_path": {
+        "oracle": ("symbolic", "closed_form"),
+        "oracle_refs": (f"{_T}:derive_schrodinger_bridge_field", f"{_T}:PairPathSpec.conditional_field",
+                        f"{_T}:PairPathSpec.covariance", f"{_T}:PairPathSpec.marginal_field"),
+        "impl": f"{_I}:SchrodingerBridgePath",
+        "check": f"{_C}:check_schrodinger_bridge_path",
+        "sources": (_L12_PAIR, _L12_FM),
+        "statement": (
+            r"Pair conditioning z = (x_0, x_1) with a Brownian bridge: x_t = \mu_t + w_t \epsilon, "
+            r"\mu_t = t x_1 + (1 - t) x_0, w_t = \sigma \sqrt{t(1-t)} (\sigma > 0 a standard deviation, "
+            r"\epsilon ~ N(0, I) independent of z), so p_t(x|z) = N(\mu_t, \sigma^2 t(1-t) I) and, for "
+            r"0 < t < 1, u_t(x|z) = \mu'_t + (w'_t/w_t)(x - \mu_t) = (1-2t)/(2t(1-t)) (x - \mu_t) + x_1 - x_0 "
+            r"generates it (continuity equation); on the path u_t = x_1 - x_0 + \sigma (1-2t)/(2\sqrt{t(1-t)}) "
+            r"\epsilon. Both ends are the points x_0, x_1. Under the independent coupling of Gaussian-mixture "
+            r"x_0 and x_1 the marginal path is a Gaussian mixture and the marginal field is "
+            r"E[x_1 - x_0 + w'_t \epsilon | x_t = x] in closed form."
+        ),
+        "notes": (
+            "The path of SB-CFM (torchcfm SchrodingerBridgeConditionalFlowMatcher), which pairs (x_0, x_1) by "
+            "an entropic OT plan with regularization 2 sigma^2; the law and field hold for any pairing, so "
+            "the check holds a matcher's training sample to them on the pairs it returns. The lectures' pair "
+            "conditioning has a constant width epsilon (field x_1 - x_0); the bridge's width vanishes at both "
+            "ends, which adds the (w'/w)(x - mu_t) term. The same property checks constant-width pair paths "
+            "(I-CFM's sigma, the trigonometric interpolant's) under fm.linear_interpolation and "
+            "fm.gaussian_path_field."
+        ),
+    },
 }
