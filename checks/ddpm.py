@@ -905,6 +905,10 @@ class VerifyReport(_verify.VerifyReport):
 # The conventions a DDPM candidate may follow, tried one at a time for a hint when a property fails.
 HINT_KEYS = ("steps", "time_direction", "prediction", "reduction", "batch_reduction", "log_base", "clip_x0",
              "table_dtype")
+#: The keys that change a loss's output and nothing else (``Declared.undo_reduction``, ``batch_reduced``),
+#: and the properties whose checks read a loss.
+LOSS_KEYS = ("reduction", "batch_reduction", "log_base")
+LOSS_PROPERTIES = ("kl_same_variance", "loss_weight", "simple_loss", "elbo_equals_dsm", "elbo_decomposition")
 #: The keys of ``conventions`` this family's ``verify`` honours (``checks.conventions.declared``).
 CONVENTIONS_HONOURED = HINT_KEYS
 
@@ -977,6 +981,8 @@ def hint_for(prop: Property, candidate: Any, betas: np.ndarray, conv: Convention
     fresh draws (a short, unshrunk Hypothesis run), or ``None``. ``strategy(prop, table_dtype)``
     draws the cases; a ``table_dtype`` alternative re-reads the case with that table precision."""
     for key, alt in conv.alternatives(HINT_KEYS):
+        if key in LOSS_KEYS and prop.name not in LOSS_PROPERTIES:
+            continue  # these keys rescale a loss's output only: the check would fail again, identically
         try:
             view = Declared(candidate, alt, betas)
             if _not_applicable(prop, len(betas), alt):

@@ -350,9 +350,13 @@ def check_sequence_factorization(candidate: Any, case: DiscreteCase, *,
                inputs)
 
 
-def _masked_ce(case: DiscreteCase, mask: int) -> np.ndarray:
+def _masked_ce(case: DiscreteCase, mask: int) -> tuple[np.ndarray, np.ndarray]:
+    """``Σ_i [x^i_t = m](-log p_θ(x^i_0|X_t))`` per sequence and the magnitudes of its terms."""
     ce = -np.take_along_axis(case.log_probs, case.X0[..., None], -1)[..., 0]
-    return np.where(case.Xt == mask, ce, 0.0).sum(-1), np.abs(ce).sum(-1)
+    # A term is -log p(x_0) = log Σ_k p_k - log p(x_0) as a renormalising candidate forms it
+    # (cross_entropy): Σ_k p_k = 1 rounds to ±eps, so each term carries |ce| + 1, not |ce| (≈ 0
+    # for a sure clean token, where the scale would otherwise vanish under the weight).
+    return np.where(case.Xt == mask, ce, 0.0).sum(-1), (np.abs(ce) + 1.0).sum(-1)
 
 
 def check_absorbing_loss(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
@@ -370,7 +374,7 @@ def check_absorbing_loss(candidate: Any, case: DiscreteCase, *, tol: Tolerance |
     cond = (case.t + 2) * (1 + ab[case.t - 1] / (1 - ab[case.t])) + case.X0.shape[1]
     _close("discrete.absorbing_loss", got, expected, "ρ_t Σ_i [x^i_t = m] (-log p_θ(x^i_0|X_t))",
            _tol(case, 4 * cond, tol), {**_inputs(case, "t", "X0", "Xt"), "mask": mask},
-           scale=rho * scale)
+           scale=rho * scale)  # Σ_i |ρ_t·term_i|: the terms' magnitudes, not the (cancelling) result
 
 
 def check_mask_rate(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None = None) -> None:
@@ -389,7 +393,8 @@ def check_mask_rate(candidate: Any, case: DiscreteCase, *, tol: Tolerance | None
                                   case.tensor(case.dalpha), case.tensor(case.log_probs))
         _close("discrete.mask_rate", got, expected_w * per, "w(t) Σ_i [x^i_t = m] (-log p_θ(x^i_0|X_t))",
                _tol(case, cond + case.X0.shape[1] + 4, tol),
-               {**inputs, **_inputs(case, "X0", "Xt"), "mask": mask}, scale=expected_w * scale)
+               {**inputs, **_inputs(case, "X0", "Xt"), "mask": mask},
+               scale=expected_w * scale)  # Σ_i |w·term_i|: each term's rounding is amplified by w <= 500
 
 
 def _law_test(counts: dict[tuple[int, ...], int], law: dict[tuple[int, ...], float], n: int,
@@ -577,6 +582,18 @@ def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
         provides="discrete methods (see dgmcheck.checks.discrete.DiscreteCandidate)")
 
 
+def _probe(factory: Callable[[Chain], Any], layout: str) -> Any:
+    """The candidate ``factory`` builds on a small absorbing chain (it carries ``Qs``, ``betas`` and
+    ``mask``, so a general and an absorbing factory both accept it), to read which methods it has;
+    ``None`` when the factory refuses it (each property then runs and reports what it raised)."""
+    betas = np.array([0.1, 0.2])
+    Qs = np.stack([th.absorbing_matrix(b, 3, 2, layout) for b in betas])
+    try:
+        return factory(Chain("absorbing", layout, Qs, betas, 2))
+    except Exception:  # a factory for other chains only: not a verdict on any property
+        return None
+
+
 def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, device: Any = "cpu",
                        properties: Iterable[str] | None = None,
                        chain_strategy: st.SearchStrategy | None = None, conventions: Any = None,
@@ -584,7 +601,9 @@ def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, de
                        raise_on_failure: bool = True) -> VerifyReport:
     """Like ``verify`` for a family built from a chain: ``factory(chain)`` is called on drawn
     chains (``chains()`` by default; absorbing properties use ``absorbing_chains()``) and the built
-    candidate is held to the layout of its chain (``chain.convention``). A declared
+    candidate is held to the layout of its chain (``chain.convention``); without ``properties``,
+    every property whose methods the candidate built on a small absorbing chain has is run (the
+    rest are not applicable, as in ``verify``). A declared
     ``conventions.matrix_layout`` draws chains of that layout only (a ``chain_strategy``'s chains of
     the other layout are transposed). Returns the report (``VerifyFailed`` on a failure)."""
     conv = declared(conventions, "discrete", CONVENTIONS_HONOURED)
@@ -610,10 +629,11 @@ def verify_over_chains(factory: Callable[[Chain], Any], *, dtype: Any = None, de
         return check
 
     table = [dataclasses.replace(p, check=over(p)) for p in PROPERTIES]
+    probe = _probe(factory, layouts[0])
     return _verify.run_properties(
         factory, table, VerifyReport(_verify.candidate_name(factory)),
         wanted=_verify.select(properties, PROPERTY_NAMES), kw=_verify.settings_kw(max_examples, shrink),
         strategy=lambda prop: base(prop).flatmap(
             lambda c: st.tuples(st.just(c), discrete_cases(c, dtype=dtype, device=device))),
-        lacks=lambda prop: None, raise_on_failure=raise_on_failure,
+        lacks=lambda prop: None if probe is None else _missing(prop, probe), raise_on_failure=raise_on_failure,
         conventions=conv if conventions is not None else None)

@@ -17,6 +17,7 @@ Case strategies: ``law_cases``, ``mixture_law_cases`` (probability vectors come 
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ LOG2 = math.log(2.0)
 
 
 class GANCandidate(Protocol):
-    """Every method optional; tensors share dtype and device; the last axis is the support."""
+    """Every method optional; tensors share dtype and device; the last axis is the support. ``w``
+    (quadrature weights) is passed only for tabulated densities: a candidate without it is checked on
+    probability vectors."""
 
     def optimal_discriminator(self, p_data: Any, p_theta: Any) -> Any: ...
     def value(self, p_data: Any, p_theta: Any, D: Any, w: Any = None) -> Any: ...  # V(G, D)
@@ -150,6 +153,27 @@ def _fail(theorem: str, what: str, case: LawCase, expected: Any, observed: Any) 
                            expected=expected, observed=observed)
 
 
+def _weighted(fn: Callable[..., Any], *args: Any, w: Any) -> Any:
+    """``fn(*args, w)`` under quadrature weights, ``fn(*args)`` on plain probability vectors (``w``
+    None): a candidate for probability vectors need not take a weights argument."""
+    return fn(*args) if w is None else fn(*args, w)
+
+
+def _takes_weights(fn: Any, n_args: int) -> bool:
+    """Whether ``fn`` accepts a weights argument after its ``n_args`` positional ones."""
+    try:
+        inspect.signature(fn).bind(*([None] * (n_args + 1)))
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): assume it does
+        return True
+    return True
+
+
+#: The methods that take quadrature weights, with the number of arguments before them.
+WEIGHTED_METHODS = (("value", 3), ("kl", 2), ("jsd", 2))
+
+
 def _weights(case: LawCase) -> np.ndarray:
     return np.ones_like(case.x) if case.w is None else case.rounded(case.w)
 
@@ -226,12 +250,12 @@ def check_value_at_optimum(candidate: Any, case: LawCase, *, tol: Tolerance | No
     expected = th.value(p, q, Dr, wo) if clipped else th.value_at_optimum(p, q, wo)
     K = len(p)
     scale = _value_scale(p, q, Dr, w) + 2 * LOG2
-    got = candidate.value(case.tensor(case.p), case.tensor(case.q), case.tensor(D), case.tensor(case.w))
+    got = _weighted(candidate.value, case.tensor(case.p), case.tensor(case.q), case.tensor(D), w=case.tensor(case.w))
     # K terms summed: condition K; the rounding of D* itself is in the scale (see _value_scale)
     _close("gan.value_at_optimum", got, expected, "V(G, D*) = 2 JSD - 2 log 2", _tol(case, K + 4, tol), case,
            scale=scale, clipped=clipped)
     if callable(getattr(candidate, "jsd", None)):
-        j = to_numpy(candidate.jsd(case.tensor(case.p), case.tensor(case.q), case.tensor(case.w)))
+        j = to_numpy(_weighted(candidate.jsd, case.tensor(case.p), case.tensor(case.q), w=case.tensor(case.w)))
         _close("gan.value_at_optimum", 2 * j - 2 * LOG2, th.value_at_optimum(p, q, wo),
                "2·jsd(p_data, p_θ) - 2 log 2 = V(G, D*)",
                _tol(case, K + 4, tol), case, scale=2 * _jsd_scale(p, q, w) + 2 * LOG2)
@@ -252,12 +276,12 @@ def check_global_optimum(candidate: Any, case: LawCase, *, tol: Tolerance | None
     if not callable(getattr(candidate, "value", None)):
         return
     D_half = np.full_like(p, 0.5)
-    v_eq = candidate.value(P, P, case.tensor(D_half), W)
+    v_eq = _weighted(candidate.value, P, P, case.tensor(D_half), w=W)
     _close("gan.global_optimum", v_eq, -2 * LOG2, "V(G*, D*) = -2 log 2 at p_θ = p_data", tol_, case,
            scale=_value_scale(p, p, D_half, w))
     wo = None if case.w is None else w
     D, Dr, _ = _optimal_D(case, p, q)
-    v_star = float(to_numpy(candidate.value(P, Q, case.tensor(D), W)))
+    v_star = float(to_numpy(_weighted(candidate.value, P, Q, case.tensor(D), w=W)))
     slack = tol_.bound(_value_scale(p, q, Dr, w))
     # V* = 2 JSD - 2 log 2 and JSD >= TV²/2; minus the exact loss of the clipped / rounded D
     loss = th.value_at_optimum(p, q, wo) - th.value(p, q, Dr, wo)
@@ -266,7 +290,7 @@ def check_global_optimum(candidate: Any, case: LawCase, *, tol: Tolerance | None
         _fail("gan.global_optimum", "V(G, D*) >= -2 log 2 + TV(p_data, p_θ)² (JSD >= TV²/2)", case, floor, v_star)
     other = np.clip(case.extra["D_other"][:K], 1e-3, 1 - 1e-3)
     other = np.where((p > 0) & (q > 0), other, Dr)  # stay finite where one law vanishes
-    v_other = float(to_numpy(candidate.value(P, Q, case.tensor(other), W)))
+    v_other = float(to_numpy(_weighted(candidate.value, P, Q, case.tensor(other), w=W)))
     slack2 = slack + tol_.bound(_value_scale(p, q, case.rounded(other), w))
     if not v_other <= v_star + slack2:
         _fail("gan.global_optimum", "V(G, D) <= V(G, D*) for every D (D* is the maximiser)", case,
@@ -283,18 +307,18 @@ def check_jsd_properties(candidate: Any, case: LawCase, *, tol: Tolerance | None
     wo = None if case.w is None else w
     K = len(p)
     tol_ = _tol(case, K + 4, tol)
-    jpq = float(to_numpy(candidate.jsd(P, Q, W)))
-    jqp = float(to_numpy(candidate.jsd(Q, P, W)))
+    jpq = float(to_numpy(_weighted(candidate.jsd, P, Q, w=W)))
+    jqp = float(to_numpy(_weighted(candidate.jsd, Q, P, w=W)))
     _close(th_, jpq, dv.jsd(p, q, wo), "JSD(p‖q) = ½ KL(p‖m) + ½ KL(q‖m), natural log", tol_, case,
            scale=_jsd_scale(p, q, w))
     _close(th_, jqp, jpq, "symmetry JSD(p‖q) = JSD(q‖p)", tol_, case, scale=_jsd_scale(p, q, w))
     slack = tol_.bound(_jsd_scale(p, q, w))
     if not -slack <= jpq <= LOG2 + slack:
         _fail(th_, "0 <= JSD <= log 2", case, f"[0, {LOG2}]", jpq)
-    jpp = float(to_numpy(candidate.jsd(P, P, W)))
+    jpp = float(to_numpy(_weighted(candidate.jsd, P, P, w=W)))
     _close(th_, jpp, 0.0, "JSD(p‖p) = 0", tol_, case, scale=_jsd_scale(p, p, w))
-    jqr = float(to_numpy(candidate.jsd(Q, R, W)))
-    jpr = float(to_numpy(candidate.jsd(P, R, W)))
+    jqr = float(to_numpy(_weighted(candidate.jsd, Q, R, w=W)))
+    jpr = float(to_numpy(_weighted(candidate.jsd, P, R, w=W)))
     s = sum(tol_.bound(_jsd_scale(a, b, w)) for a, b in ((p, q), (q, r), (p, r)))
     lhs = math.sqrt(max(jpr, 0.0))
     rhs = math.sqrt(max(jpq, 0.0)) + math.sqrt(max(jqr, 0.0))
@@ -455,8 +479,14 @@ def verify(run: _verify.Run, candidate: Any) -> VerifyReport:
     property whose methods the candidate lacks is a TypeError; the first failure raises
     ``TheoremViolation`` (``shrink=False`` reports it as drawn)."""
 
+    # tabulated densities need the weights: a candidate whose methods take none sees probability vectors only
+    weighted = all(_takes_weights(getattr(run.candidate, m), n) for m, n in WEIGHTED_METHODS
+                   if callable(getattr(run.candidate, m, None)))
+
     def strategy(prop: Property) -> st.SearchStrategy:
         cases = law_cases(dtype=run.dtype, device=run.device)
-        return st.one_of(cases, mixture_law_cases(dtype=run.dtype, device=run.device)) if prop.mixtures else cases
+        if not (prop.mixtures and weighted):
+            return cases
+        return st.one_of(cases, mixture_law_cases(dtype=run.dtype, device=run.device))
 
     return run.properties(strategy, provides="GAN methods (see dgmcheck.checks.gan.GANCandidate)")

@@ -16,7 +16,8 @@ failure the other scale explains carries a hint. ``cfg_score_one_plus_w`` is alw
 combination; a ``cfg_eps`` with a ``convention`` argument is called with each scale it is checked in.
 
 ``gamma``/``w`` are ``(batch,)`` tensors (one weight per row, so a swap that only coincides at
-w = ½ still shows). The data is a Gaussian mixture whose classes are its components, noised as
+w = ½ still shows); a CFG candidate that takes ``w`` only in the scores' shape gets it as a ``(batch,
+1)`` column. The data is a Gaussian mixture whose classes are its components, noised as
 ``a x₀ + s ε``; every score and the classifier are exact (``dgmcheck.theory.guidance``).
 """
 
@@ -204,6 +205,20 @@ def _takes_convention(fn: Callable) -> bool:
     return True
 
 
+def _with_weight(fn: Callable[..., Any], a: Any, b: Any, w: Any, *more: Any) -> Any:
+    """``fn(a, b, w, *more)`` with the ``(batch,)`` weights, or, for a candidate that takes them only
+    in the scores' shape (``s_u + w * (s_c - s_u)`` as written), as a ``(batch, 1, ...)`` column:
+    the weight's shape is the caller's choice, not part of the theorem. The first error stands if
+    neither shape is accepted."""
+    try:
+        return fn(a, b, w, *more)
+    except (RuntimeError, ValueError, TypeError) as first:
+        try:
+            return fn(a, b, w.reshape(-1, *([1] * (a.ndim - 1))), *more)
+        except Exception:
+            raise first from None
+
+
 def check_classifier_free(candidate: Any, case: GuidanceCase, *, tol: Tolerance | None = None) -> None:
     """``guidance.classifier_free``: with exact ``s_u = ∇ log p(x)`` and ``s_c = ∇ log p(x|y)``,
     ``s_u + w (s_c - s_u)`` is the score of ``p(x) p(y|x)^w`` and ``(1 + w) s_c - w s_u`` that of
@@ -229,14 +244,14 @@ def check_classifier_free(candidate: Any, case: GuidanceCase, *, tol: Tolerance 
         scale = np.abs(_col(1 - gam) * s_u) + np.abs(_col(gam) * s_c) + np.abs(_col(w) * (s_u - s_c))
         tol_ = tol or exact(case.dtype, 6)
         label = "w: s_u + w (s_c - s_u)" if conv == "w" else "1 + w: (1 + w) s_c - w s_u"
-        results[name] = to_numpy(fn(su_t, sc_t, w_t))
+        results[name] = to_numpy(_with_weight(fn, su_t, sc_t, w_t))
         assert_close(results[name], expected, theorem=theorem, slide=SLIDES[theorem],
                      what=f"{name} (guidance_scale={conv!r}, {label}) vs the score of p(x) p(y|x)^γ, "
                      f"γ = {'w' if conv == 'w' else '1+w'}",
                      tol=tol_, scale=scale, inputs=case.describe())
         if callable(eps_fn) and (switch or name == "cfg_score"):
             e_u, e_c = case.tensor(-sig * s_u), case.tensor(-sig * s_c)
-            eps = eps_fn(e_u, e_c, w_t, conv) if switch else eps_fn(e_u, e_c, w_t)
+            eps = _with_weight(eps_fn, e_u, e_c, w_t, *((conv,) if switch else ()))
             how = f"convention={conv!r}" if switch else f"guidance_scale={conv!r}"
             assert_close(eps, -sig * expected, theorem=theorem, slide=SLIDES[theorem],
                          what=f"cfg_eps ({how}) vs -σ × the tilted score", tol=tol_, scale=sig * scale,
@@ -244,7 +259,7 @@ def check_classifier_free(candidate: Any, case: GuidanceCase, *, tol: Tolerance 
     if len(results) == 2:
         # (1 + w) s_c - w s_u is the w-combination at weight 1 + w
         shift, said = (1 + w, "1 + w") if declared == "w" else (w, "w")
-        shifted = to_numpy(candidate.cfg_score(su_t, sc_t, case.tensor(shift)))
+        shifted = to_numpy(_with_weight(candidate.cfg_score, su_t, sc_t, case.tensor(shift)))
         assert_close(results["cfg_score_one_plus_w"], shifted, theorem=theorem, slide=SLIDES[theorem],
                      what=f"cfg_score_one_plus_w(s_u, s_c, w) vs cfg_score(s_u, s_c, {said}) "
                      f"(guidance_scale={declared!r})",

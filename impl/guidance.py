@@ -13,7 +13,8 @@ Conventions (both exposed, by name):
 * ``cfg_eps`` applies either combination to ε-predictions (linear, so with ``ε = -σ s`` it is
   ``-σ`` times the guided score). Theorem ``guidance.classifier_free``.
 
-``gamma``/``w`` are Python numbers or ``(batch,)`` tensors (one weight per row).
+``gamma``/``w`` are Python numbers, ``(batch,)`` tensors (one weight per row) or tensors of any shape
+broadcastable to the scores (``(batch, 1)``, ``(batch, 1, 1, 1)`` for images): no reshaping needed.
 """
 
 from __future__ import annotations
@@ -30,10 +31,27 @@ CONVENTIONS = ("w", "one_plus_w")
 
 
 def _weight(w: object, x: torch.Tensor, name: str) -> torch.Tensor:
-    """A finite scalar or a ``(batch,)`` weight as a tensor broadcastable against ``x`` (batch, ...)."""
-    if isinstance(w, torch.Tensor) and w.ndim > 0:
+    """A finite weight as a tensor broadcastable against ``x`` (batch, ...): a number, a ``(batch,)``
+    tensor (one per row), or a shape of ``x``'s rank at most that broadcasts to ``x.shape`` without
+    enlarging it (``(batch, 1)``, ``(batch, 1, 1, 1)`` for images, ``(1,)``), so the caller need not
+    reshape it."""
+    if not isinstance(w, torch.Tensor) or w.ndim == 0:
+        return torch.as_tensor(V.real(w, name), dtype=x.dtype, device=x.device)
+    if w.ndim == 1 and w.shape[0] != 1:  # one weight per row (not per feature: (d,) is refused)
         return V.per_row(w, x, name).reshape(-1, *([1] * (x.ndim - 1)))
-    return torch.as_tensor(V.real(w, name), dtype=x.dtype, device=x.device)
+    floating(w, name)
+    if w.device != x.device:
+        raise ValueError(f"{name} is on {w.device} but the scores are on {x.device}")
+    try:
+        fits = w.ndim <= x.ndim and torch.broadcast_shapes(w.shape, x.shape) == x.shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name} must be a number, shape ({x.shape[0]},) or a shape broadcastable to the scores "
+                         f"{tuple(x.shape)} such as ({x.shape[0]}, {', '.join(['1'] * (x.ndim - 1))}), "
+                         f"got {tuple(w.shape)}")
+    V.finite(w, name)
+    return w.to(x.dtype)
 
 
 def _pair(a: torch.Tensor, b: torch.Tensor, na: str, nb: str) -> None:

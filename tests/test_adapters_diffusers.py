@@ -173,6 +173,7 @@ def test_diffusers_formulas_pass_at_float64_with_float64_tables(schedule):
     assert passed(report) == set(DDPM_PROPERTIES), report.summary()
 
 
+@pytest.mark.slow  # the library's default T at its profile's examples; T_SMALL runs in the gate
 @pytest.mark.theorem(*DDPM_THEOREMS)
 def test_ddpm_scheduler_T_1000_linear_passes_at_float32():
     report = verify_scheduler(ddpm(T=1000), dtype=torch.float32, max_examples=EXAMPLES)
