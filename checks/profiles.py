@@ -25,6 +25,20 @@ settings.register_profile("dgmcheck-ci", max_examples=10, derandomize=True, data
 settings.register_profile("dgmcheck-thorough", max_examples=400, **_COMMON)
 
 
+#: How many times its own example count a test runs under each profile: ``thorough`` really draws more
+#: than the gate for tests that pin a small count (up to the profile's 400, never fewer than asked).
+EXAMPLE_SCALE = {"dev": 1, "ci": 1, "thorough": 8}
+THOROUGH_CAP = 400
+
+
+def scaled(n: int) -> int:
+    """``n`` examples as the selected profile runs them: ``n`` under dev and ci, ``min(8 n, 400)``
+    (but at least ``n``) under thorough. For tests that pin ``max_examples`` to keep the gate fast."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    return max(n, min(n * EXAMPLE_SCALE[profile_name()], THOROUGH_CAP))
+
+
 def hypothesis_name(name: str) -> str:
     """The name under which dgmcheck's profile ``name`` is registered with Hypothesis."""
     return f"dgmcheck-{name}"

@@ -34,6 +34,7 @@ if importlib.util.find_spec("denoising_diffusion_pytorch") is None:  # its impor
 
 from dgmcheck.adapters.denoising_diffusion_pytorch import verify_ddpm_pytorch  # noqa: E402
 from dgmcheck.checks.errors import TheoremViolation  # noqa: E402
+from dgmcheck.checks.profiles import scaled  # noqa: E402
 
 
 def _load() -> types.ModuleType:
@@ -74,10 +75,10 @@ def test_gaussian_diffusion_passes_as_written(objective, schedule, dtype):
     d = diffusion(objective=objective, beta_schedule=schedule)
     if dtype == torch.float32:
         ddpm = [p for p in PASSING if p.startswith("ddpm.")]  # ddim.step runs in float32 either way
-        report = verify_ddpm_pytorch(d, dtype=dtype, max_examples=2, properties=ddpm)
+        report = verify_ddpm_pytorch(d, dtype=dtype, max_examples=scaled(2), properties=ddpm)
         assert sorted(report.passed) == sorted(ddpm), report.summary()
         return
-    report = verify_ddpm_pytorch(d, dtype=dtype, max_examples=2)
+    report = verify_ddpm_pytorch(d, dtype=dtype, max_examples=scaled(2))
     assert sorted(report.passed) == sorted([f"schedules.{schedule}", *PASSING]), report.summary()
     assert report.conventions.steps == "zero_based" and report.conventions.reduction == "mean"
     assert report.reports["ddpm.clip_x0"].conventions.clip_x0 == (-1.0, 1.0)  # p_sample always clamps
@@ -89,7 +90,7 @@ def test_library_defaults_at_T_1000():
     """The library's defaults (T = 1000, sigmoid, pred_v): its float32 sigmoid constants stay within
     the schedule's float32 tolerance; the schedule is identified without being named."""
     d = ddp.GaussianDiffusion(ddp.Unet(dim=8, dim_mults=(1, 2), channels=1), image_size=8)
-    report = verify_ddpm_pytorch(d, max_examples=3, properties=[
+    report = verify_ddpm_pytorch(d, max_examples=scaled(3), properties=[
         "schedules.sigmoid", "forward_marginal", "posterior", "parametrization.velocity"])
     assert len(report.passed) == 4, report.summary()
 
@@ -141,7 +142,8 @@ BUGS = [
                          ids=[f"{b.__name__}-{p}" for b, p, _, _ in BUGS])
 def test_planted_bug_is_caught(bug, prop, theorem, objective, dtype):
     with pytest.raises(TheoremViolation) as info:
-        verify_ddpm_pytorch(diffusion(bug, objective=objective), dtype=dtype, properties=[prop], max_examples=10,
+        verify_ddpm_pytorch(diffusion(bug, objective=objective), dtype=dtype, properties=[prop],
+                            max_examples=scaled(10),
                             shrink=False)
     assert info.value.theorem == theorem
     assert info.value.report.failed == [prop]
@@ -171,7 +173,7 @@ def test_sigmoid_schedule_with_cumulative_for_per_step_betas_is_caught(monkeypat
 
 def test_unidentified_schedule_is_not_applicable_and_refusals():
     d = diffusion(beta_schedule="sigmoid", schedule_fn_kwargs={"tau": 0.5})
-    report = verify_ddpm_pytorch(d, max_examples=2, properties=["schedules.sigmoid", "posterior"])
+    report = verify_ddpm_pytorch(d, max_examples=scaled(2), properties=["schedules.sigmoid", "posterior"])
     assert report.passed == ["ddpm.posterior"] and "beta_schedule=" in report.results["schedules.sigmoid"].reason
     report = verify_ddpm_pytorch(d, beta_schedule="sigmoid", schedule_fn_kwargs={"tau": 0.5},
                                  properties=["schedules.sigmoid"])
@@ -214,7 +216,7 @@ def test_ddim_sample_step_passes_under_its_clamping(objective):
     step with x̂₀ clamped to [-1, 1] and ε rederived (float32, the buffers' precision)."""
     for steps in (T, 7):
         d = diffusion(objective=objective, sampling_timesteps=steps)
-        report = verify_ddpm_pytorch(d, properties=["ddim.step"], max_examples=4)
+        report = verify_ddpm_pytorch(d, properties=["ddim.step"], max_examples=scaled(4))
         assert report.passed == ["ddim.step"], report.summary()
         assert any("clip_x0=(-1, 1)" in n for n in report.notes)
 
@@ -223,7 +225,7 @@ def test_ddim_sample_step_passes_under_its_clamping(objective):
 def test_planted_ddim_sample_sigma_with_eta_is_caught(monkeypatch):
     monkeypatch.setattr(ddp.GaussianDiffusion, "ddim_sample", ddim_sample_sigma_with_eta)
     with pytest.raises(TheoremViolation) as info:
-        verify_ddpm_pytorch(diffusion(objective="pred_noise"), properties=["ddim.step"], max_examples=10,
+        verify_ddpm_pytorch(diffusion(objective="pred_noise"), properties=["ddim.step"], max_examples=scaled(10),
                             shrink=False)
     assert info.value.theorem == "ddim.step"
     assert info.value.report.failed == ["ddim.step"]

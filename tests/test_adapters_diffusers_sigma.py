@@ -21,6 +21,7 @@ from diffusers import EulerDiscreteScheduler, HeunDiscreteScheduler  # noqa: E40
 
 from dgmcheck.adapters import diffusers_sigma as adapter  # noqa: E402
 from dgmcheck.checks.errors import TheoremViolation  # noqa: E402
+from dgmcheck.checks.profiles import scaled  # noqa: E402
 
 pytestmark = [pytest.mark.adapters]
 T = 100
@@ -38,7 +39,7 @@ def make(cls, karras=False, **kw):
 def test_schedulers_meet_the_oracles(cls, karras):
     method = "euler" if cls is EulerDiscreteScheduler else "heun"
     props = ["vp_change_of_variables", f"{method}_step", f"{method}_sampler"]
-    report = adapter.verify_sigma_scheduler(make(cls, karras), N, dtype=DTYPE, properties=props, max_examples=4)
+    report = adapter.verify_sigma_scheduler(make(cls, karras), N, dtype=DTYPE, properties=props, max_examples=scaled(4))
     assert report.passed == props
 
 
@@ -85,7 +86,7 @@ def test_monkeypatched_heun_second_call_on_the_last_step_is_caught(monkeypatch):
         self.timesteps = torch.cat([self.timesteps, self.timesteps[-1:]])
 
     monkeypatch.setattr(HeunDiscreteScheduler, "set_timesteps", set_timesteps)
-    _caught(make(HeunDiscreteScheduler), ["heun_step"], "edm.heun", max_examples=2)
+    _caught(make(HeunDiscreteScheduler), ["heun_step"], "edm.heun", max_examples=scaled(2))
 
 
 @pytest.mark.planted_bug("edm.heun")
@@ -112,7 +113,8 @@ def test_monkeypatched_karras_rho_on_sigma_is_caught(monkeypatch):
 
     monkeypatch.setattr(EulerDiscreteScheduler, "_convert_to_karras", _convert_to_karras)
     with pytest.raises(TheoremViolation) as info:
-        adapter.verify_sigma_scheduler(make(EulerDiscreteScheduler, karras=True), N, dtype=DTYPE, max_examples=1)
+        adapter.verify_sigma_scheduler(make(EulerDiscreteScheduler, karras=True), N, dtype=DTYPE,
+                                       max_examples=scaled(1))
     assert info.value.theorem == "edm.karras_grid"
 
 

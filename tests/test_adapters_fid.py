@@ -11,6 +11,7 @@ import torch
 from dgmcheck.adapters.fid import frechet_candidate, pytorch_fid_candidate, torchmetrics_candidate
 from dgmcheck.checks import metrics as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theory.wasserstein import gaussian_w2_squared_sqrtm
 
 pytestmark = [pytest.mark.adapters]
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.adapters]
 @pytest.mark.theorem("metrics.fid")
 def test_sqrtm_algorithm_through_the_adapter_passes(dtype):
     report = checks.verify(frechet_candidate(gaussian_w2_squared_sqrtm), dtype=dtype, properties=["fid"],
-                           max_examples=6)
+                           max_examples=scaled(6))
     assert report.passed == ["fid"]
 
 
@@ -33,7 +34,7 @@ def test_complex_sqrtm_kept_through_the_adapter_is_caught():
         return np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
 
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(frechet_candidate(no_real_part), properties=["fid"], shrink=False, max_examples=5)
+        checks.verify(frechet_candidate(no_real_part), properties=["fid"], shrink=False, max_examples=scaled(5))
     assert info.value.theorem == "metrics.fid"
 
 
@@ -43,7 +44,7 @@ def test_pytorch_fid_if_importable():
         cand = pytorch_fid_candidate()
     except ImportError as exc:
         pytest.skip(str(exc))
-    assert checks.verify(cand, dtype=torch.float64, properties=["fid"], max_examples=10).passed == ["fid"]
+    assert checks.verify(cand, dtype=torch.float64, properties=["fid"], max_examples=scaled(10)).passed == ["fid"]
 
 
 @pytest.mark.theorem("metrics.fid")
@@ -52,4 +53,4 @@ def test_torchmetrics_if_importable():
         cand = torchmetrics_candidate()
     except ImportError as exc:
         pytest.skip(str(exc))
-    assert checks.verify(cand, dtype=torch.float64, properties=["fid"], max_examples=10).passed == ["fid"]
+    assert checks.verify(cand, dtype=torch.float64, properties=["fid"], max_examples=scaled(10)).passed == ["fid"]

@@ -20,13 +20,14 @@ from flow_matching.path.scheduler.scheduler import SchedulerOutput
 
 from dgmcheck.adapters.flow_matching import verify_path
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 
 pytestmark = [pytest.mark.adapters]
 
 
 @pytest.mark.theorem("fm.gaussian_path_field", "fm.conical_path", "fm.boundary_conditions", "fm.cfm_equals_fm")
 def test_condot_passes(dtype):
-    report = verify_path(AffineProbPath(CondOTScheduler()), dtype=dtype, max_examples=6)
+    report = verify_path(AffineProbPath(CondOTScheduler()), dtype=dtype, max_examples=scaled(6))
     assert set(report.passed) == {"gaussian_path_field", "conical_path", "boundary_conditions",
                                   "cfm_equals_fm"}
 
@@ -34,7 +35,7 @@ def test_condot_passes(dtype):
 @pytest.mark.theorem("fm.gaussian_path_field", "fm.vp_path", "fm.boundary_conditions", "fm.cfm_equals_fm")
 @pytest.mark.parametrize("betas", [(0.1, 20.0), (0.5, 5.0)])
 def test_vp_passes(betas, dtype):
-    report = verify_path(AffineProbPath(VPScheduler(*betas)), dtype=dtype, max_examples=6)
+    report = verify_path(AffineProbPath(VPScheduler(*betas)), dtype=dtype, max_examples=scaled(6))
     assert set(report.passed) == {"gaussian_path_field", "vp_path", "boundary_conditions", "cfm_equals_fm"}
 
 

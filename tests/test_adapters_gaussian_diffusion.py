@@ -10,6 +10,7 @@ import torch
 
 from dgmcheck.adapters.gaussian_diffusion import verify_gaussian_diffusion
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theory.schedules import cosine_betas, linear_betas
 from tests import _gaussian_diffusion_models as gm
 
@@ -29,10 +30,10 @@ def test_guided_diffusion_style_class_passes_as_written(dtype):
     obj = gm.GaussianDiffusion(betas=linear_betas(T))
     if dtype == torch.float32:
         ddpm_steps = [p for p in PASSING if p.startswith("ddpm.") and p != "ddpm.sampler_law"]
-        report = verify_gaussian_diffusion(obj, dtype=dtype, max_examples=2, properties=ddpm_steps)
+        report = verify_gaussian_diffusion(obj, dtype=dtype, max_examples=scaled(2), properties=ddpm_steps)
         assert sorted(report.passed) == sorted(ddpm_steps), report.summary()
         return
-    report = verify_gaussian_diffusion(obj, dtype=dtype, max_examples=2)
+    report = verify_gaussian_diffusion(obj, dtype=dtype, max_examples=scaled(2))
     assert sorted(report.passed) == sorted(PASSING), report.summary()
     assert report.conventions.steps == "zero_based" and report.conventions.reduction == "mean"
     assert report.conventions.table_dtype == "float32"
@@ -47,7 +48,7 @@ def test_x0_prediction_is_read_from_model_mean_type():
     In float32: an x₀-target loss carries the float32 rounding of the object's own x_t amplified by
     1/√(1-ᾱ_t), a term ``check_simple_loss``'s float64 bound does not have yet."""
     obj = gm.GaussianDiffusion(betas=cosine_betas(T), model_mean_type=gm.ModelMeanType.START_X)
-    report = verify_gaussian_diffusion(obj, dtype=torch.float32, max_examples=3, properties=[
+    report = verify_gaussian_diffusion(obj, dtype=torch.float32, max_examples=scaled(3), properties=[
         "eps_mean", "simple_loss", "ancestral_step", "ddim.step"])
     assert report.conventions.prediction == "x0"
     assert report.failed == [] and len(report.passed) == 4, report.summary()
@@ -56,7 +57,8 @@ def test_x0_prediction_is_read_from_model_mean_type():
 @pytest.mark.theorem("ddpm.posterior")
 def test_fixed_large_has_no_beta_tilde_sampler_and_the_reason_says_so():
     obj = gm.GaussianDiffusion(betas=linear_betas(T), model_var_type=gm.ModelVarType.FIXED_LARGE)
-    report = verify_gaussian_diffusion(obj, max_examples=2, properties=["posterior", "ancestral_step", "sampler_law"])
+    report = verify_gaussian_diffusion(obj, max_examples=scaled(2), properties=["posterior", "ancestral_step",
+                                       "sampler_law"])
     assert report.passed == ["ddpm.posterior"], report.summary()
     assert "FIXED_LARGE" in report.results["ddpm.ancestral_step"].reason
 
@@ -77,7 +79,7 @@ BUGS = [
 @pytest.mark.parametrize(("bug", "prop", "theorem"), BUGS, ids=[f"{b.__name__}-{p}" for b, p, _ in BUGS])
 def test_planted_bug_is_caught(bug, prop, theorem, dtype):
     with pytest.raises(TheoremViolation) as info:
-        verify_gaussian_diffusion(bug(betas=linear_betas(T)), dtype=dtype, properties=[prop], max_examples=10,
+        verify_gaussian_diffusion(bug(betas=linear_betas(T)), dtype=dtype, properties=[prop], max_examples=scaled(10),
                                   shrink=False)
     assert info.value.theorem == theorem
     assert info.value.report.failed == [prop]
@@ -96,7 +98,7 @@ def test_selection_and_refusals():
 @pytest.mark.planted_bug("ddpm.posterior")
 def test_a_failure_replays_from_its_blob():
     bug = gm.PosteriorVarianceBeta(betas=linear_betas(T))
-    report = verify_gaussian_diffusion(bug, properties=["ddpm.posterior"], max_examples=10, shrink=False,
+    report = verify_gaussian_diffusion(bug, properties=["ddpm.posterior"], max_examples=scaled(10), shrink=False,
                                        raise_on_failure=False)
     blob = report.results["ddpm.posterior"].reproduce
     assert blob is not None and "replay: verify(..., properties=['ddpm.posterior']" in report.summary()

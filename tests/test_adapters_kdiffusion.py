@@ -18,6 +18,7 @@ import torch
 from dgmcheck.adapters import kdiffusion as adapter
 from dgmcheck.checks import edm as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.tolerances import exact
 from dgmcheck.theory import edm as th
 
@@ -39,13 +40,13 @@ def test_loaded_module_is_k_diffusions_own_file():
 
 @pytest.mark.theorem("edm.pf_ode", "edm.karras_grid", "edm.euler", "edm.heun")
 def test_k_diffusion_meets_the_oracles(dtype):
-    report = adapter.verify_kdiffusion(dtype=dtype, properties=PROPS, max_examples=4)
+    report = adapter.verify_kdiffusion(dtype=dtype, properties=PROPS, max_examples=scaled(4))
     assert report.passed == PROPS
 
 
 @pytest.mark.theorem("edm.euler", "edm.heun")
 def test_k_diffusion_orders():
-    report = adapter.verify_kdiffusion(properties=["euler_order", "heun_order"], max_examples=1)
+    report = adapter.verify_kdiffusion(properties=["euler_order", "heun_order"], max_examples=scaled(1))
     assert report.passed == ["euler_order", "heun_order"]
 
 
@@ -109,7 +110,7 @@ def test_monkeypatched_heun_without_last_step_fallback_is_caught(monkeypatch, dt
         return x
 
     monkeypatch.setattr(SAMPLING, "sample_heun", sample_heun)
-    _caught(["heun_step"], "edm.heun", dtype, max_examples=2)
+    _caught(["heun_step"], "edm.heun", dtype, max_examples=scaled(2))
 
 
 def test_refuses_a_module_without_the_samplers():

@@ -30,10 +30,11 @@ from nflows.transforms import (
 from dgmcheck.adapters.nflows import NflowsAffineAR, NflowsCoupling, NflowsFlow, verify_flow
 from dgmcheck.checks import flows as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 
 pytestmark = [pytest.mark.adapters]
 
-EXAMPLES = 4
+EXAMPLES = scaled(4)
 DTYPES = (torch.float64, torch.float32)
 M = 4
 

@@ -8,9 +8,10 @@ import torch
 
 from dgmcheck.adapters.score_sde import ScoreSDEView, verify_score_sde
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from tests import _score_sde_models as M
 
-EXAMPLES = 4
+EXAMPLES = scaled(4)
 ALL = ["moment_odes", "discretize", "reverse_sde", "probability_flow", "prior_sampling"]
 
 
@@ -93,7 +94,7 @@ def test_missing_methods_are_not_applicable_and_bad_input_is_named():
         reverse = None
         discretize = None
 
-    report = verify_score_sde(NoReverse(N=50), properties=None, max_examples=2, raise_on_failure=False)
+    report = verify_score_sde(NoReverse(N=50), properties=None, max_examples=scaled(2), raise_on_failure=False)
     for name in ("reverse_sde", "probability_flow", "discretize"):
         assert report.results[name].status == "not_applicable"
         assert "NoReverse has no" in report.results[name].reason

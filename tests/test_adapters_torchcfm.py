@@ -25,6 +25,7 @@ from torchcfm import conditional_flow_matching as cfm
 from dgmcheck.adapters.torchcfm import TorchCFMLinear, TorchCFMPair, verify_matcher, wrap, wrap_pair
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.flow_matching import verify_pair_path
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.tolerances import exact
 from dgmcheck.theory.flow_matching import PairPathSpec, PathSpec
 
@@ -34,7 +35,7 @@ pytestmark = [pytest.mark.adapters]
 @pytest.mark.theorem("fm.linear_interpolation", "fm.boundary_conditions", "fm.cfm_equals_fm")
 @pytest.mark.parametrize("sigma", [0.0, 0.3])
 def test_icfm_passes(sigma, dtype):
-    report = verify_matcher(cfm.ConditionalFlowMatcher(sigma), dtype=dtype, max_examples=6)
+    report = verify_matcher(cfm.ConditionalFlowMatcher(sigma), dtype=dtype, max_examples=scaled(6))
     assert set(report.passed) == {"linear_interpolation", "boundary_conditions", "cfm_equals_fm",
                                   "schrodinger_bridge_path", "pair_training_sample"}
     assert report.results["schrodinger_bridge_path"].theorem == "fm.linear_interpolation"  # a constant width
@@ -53,7 +54,7 @@ def test_icfm_sigma_is_a_standard_deviation():
 @pytest.mark.theorem("fm.gaussian_path_field", "fm.conical_path", "fm.boundary_conditions", "fm.cfm_equals_fm")
 @pytest.mark.parametrize("sigma", [0.0, 0.1])
 def test_target_cfm_passes(sigma, dtype):
-    report = verify_matcher(cfm.TargetConditionalFlowMatcher(sigma), dtype=dtype, max_examples=6)
+    report = verify_matcher(cfm.TargetConditionalFlowMatcher(sigma), dtype=dtype, max_examples=scaled(6))
     assert set(report.passed) == {"gaussian_path_field", "conical_path", "boundary_conditions",
                                   "cfm_equals_fm"}
 
@@ -101,7 +102,7 @@ VP_PASSES = {"boundary_conditions", "cfm_equals_fm", "schrodinger_bridge_path", 
 @pytest.mark.theorem("fm.schrodinger_bridge_path", "fm.linear_interpolation", "fm.boundary_conditions")
 @pytest.mark.parametrize("sigma", [0.5])
 def test_sb_matcher_passes_on_the_pairs_it_returns(sigma, dtype):
-    report = verify_matcher(cfm.SchrodingerBridgeConditionalFlowMatcher(sigma), dtype=dtype, max_examples=6)
+    report = verify_matcher(cfm.SchrodingerBridgeConditionalFlowMatcher(sigma), dtype=dtype, max_examples=scaled(6))
     assert set(report.passed) == SB_PASSES
     assert report.results["cfm_equals_fm"].status == "not_applicable"  # its loss is on re-paired pairs
     assert report.results["schrodinger_bridge_path"].theorem == "fm.schrodinger_bridge_path"
@@ -110,7 +111,7 @@ def test_sb_matcher_passes_on_the_pairs_it_returns(sigma, dtype):
 @pytest.mark.theorem("fm.gaussian_path_field", "fm.boundary_conditions", "fm.cfm_equals_fm")
 @pytest.mark.parametrize("sigma", [0.2])
 def test_trigonometric_matcher_passes(sigma, dtype):
-    report = verify_matcher(cfm.VariancePreservingConditionalFlowMatcher(sigma), dtype=dtype, max_examples=6)
+    report = verify_matcher(cfm.VariancePreservingConditionalFlowMatcher(sigma), dtype=dtype, max_examples=scaled(6))
     assert set(report.passed) == VP_PASSES
     assert wrap(cfm.VariancePreservingConditionalFlowMatcher(sigma)).spec == PathSpec("trig")
 
@@ -216,5 +217,5 @@ PAIR_BUGS = [
 @pytest.mark.parametrize(("name", "make", "prop", "theorem"), PAIR_BUGS, ids=[f"{r[0]}-{r[2]}" for r in PAIR_BUGS])
 def test_planted_pair_bug_is_caught(name, make, prop, theorem, dtype):
     with pytest.raises(TheoremViolation) as info:
-        verify_matcher(make(), dtype=dtype, properties=[prop], shrink=False, max_examples=25)
+        verify_matcher(make(), dtype=dtype, properties=[prop], shrink=False, max_examples=scaled(25))
     assert info.value.theorem == theorem

@@ -18,6 +18,7 @@ import torch
 from dgmcheck.adapters.torchsde import FromTorchSDE, check_sdeint_marginal
 from dgmcheck.checks import sde as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.sde import VESDE, VPSDE
 
 pytestmark = [pytest.mark.adapters]
@@ -88,7 +89,7 @@ class _TorchsdeVP(torch.nn.Module):
 @pytest.mark.theorem("sde.vp_marginal", "sde.moment_odes")
 def test_a_torchsde_sde_is_verified_by_the_protocol():
     cand = FromTorchSDE(_TorchsdeVP(), marginal=VPSDE().marginal, beta_min=0.1, beta_max=20.0, T=1.0)
-    report = checks.verify(cand, properties=["moment_odes", "vp_marginal"], max_examples=3)
+    report = checks.verify(cand, properties=["moment_odes", "vp_marginal"], max_examples=scaled(3))
     assert report.passed == ["moment_odes", "vp_marginal"]
 
 

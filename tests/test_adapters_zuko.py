@@ -19,10 +19,11 @@ import zuko.transforms as zt  # noqa: E402
 from dgmcheck.adapters.zuko import ZukoAffineAR, ZukoFlow, verify_flow  # noqa: E402
 from dgmcheck.checks import flows as checks  # noqa: E402
 from dgmcheck.checks.errors import TheoremViolation  # noqa: E402
+from dgmcheck.checks.profiles import scaled  # noqa: E402
 
 pytestmark = [pytest.mark.adapters]
 
-EXAMPLES = 4
+EXAMPLES = scaled(4)
 DTYPES = (torch.float64, torch.float32)
 
 
@@ -60,7 +61,7 @@ def test_zuko_flows_pass(name, flow_dtype):
 def test_zuko_nsf_spline_density_passes():
     torch.manual_seed(2)
     flow = perturbed(zuko.flows.NSF(2, transforms=1, hidden_features=[8], bins=4))
-    report = verify_flow(flow, dtype=torch.float32, properties=["density"], max_examples=3)
+    report = verify_flow(flow, dtype=torch.float32, properties=["density"], max_examples=scaled(3))
     assert report.passed == ["density"]
 
 

@@ -8,6 +8,7 @@ import torch
 
 from dgmcheck.checks import autoregressive as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.autoregressive import TabularAR
 from dgmcheck.theory import autoregressive as th
 
@@ -35,7 +36,7 @@ class CountsLogits(TabularAR):
 @pytest.mark.parametrize("order", [None, 0, 1, 2], ids=["histogram", "independent", "markov1", "markov2"])
 def test_tabular_ar(order, device, dtype):
     model = TabularAR(3, 3, order, seed=1).to(device=device, dtype=dtype)
-    report = checks.verify(model, dtype=dtype, device=device, max_examples=5)
+    report = checks.verify(model, dtype=dtype, device=device, max_examples=scaled(5))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 
@@ -117,5 +118,5 @@ def test_long_models_are_checked_without_enumerating(monkeypatch):
     monkeypatch.setattr(th, "all_sequences", lambda V, m: asked.append(V**m) or real(V, m))
     model = TabularAR(2, 13, 1, seed=4)  # 2**13 = 8192 sequences > MAX_ENUMERATION
     assert 2**13 > checks.MAX_ENUMERATION
-    report = checks.verify(model, dtype=torch.float64, properties=["factorization"], max_examples=2)
+    report = checks.verify(model, dtype=torch.float64, properties=["factorization"], max_examples=scaled(2))
     assert report.passed == ["factorization"] and asked == []

@@ -15,12 +15,13 @@ from dgmcheck.checks import _verify, discrete
 from dgmcheck.checks import ddpm as checks
 from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.discrete import DiscreteDiffusion
 from dgmcheck.impl.schedules import cosine_betas, linear_betas
 from tests import _bugs
 from tests import _convention_models as cm
 
-EXAMPLES = 15
+EXAMPLES = scaled(15)
 
 # (model, declared conventions, properties the convention touches, the hint's key=value)
 CASES = [
@@ -116,7 +117,7 @@ def test_draws_that_cannot_be_matched_are_checked_by_their_law():
     """Normals from pairs of uniforms and a spare draw: the one-to-one capture cannot feed them, so
     q_sample and the reverse step are held to their Gaussian laws by sampling (rate 1e-9)."""
     report = checks.verify(cm.BoxMullerNoise(linear_betas(50)), conventions="steps=zero_based",
-                           properties=["forward_marginal", "ancestral_step"], max_examples=5)
+                           properties=["forward_marginal", "ancestral_step"], max_examples=scaled(5))
     assert report.passed == ["forward_marginal", "ancestral_step"], report.summary()
 
 
@@ -124,7 +125,7 @@ def test_draws_that_cannot_be_matched_are_checked_by_their_law():
 def test_law_fallback_catches_a_two_percent_variance_excess():
     with pytest.raises(TheoremViolation) as info:
         checks.verify(cm.BoxMullerVarianceOff(linear_betas(50)), conventions="steps=zero_based",
-                      properties=["ancestral_step"], max_examples=5, shrink=False)
+                      properties=["ancestral_step"], max_examples=scaled(5), shrink=False)
     assert info.value.theorem == "ddpm.ancestral_sampling"
     assert "by its law" in str(info.value) and "z =" in str(info.value)
 
@@ -149,7 +150,7 @@ def test_float32_tables_pass(schedule, run_dtype, examples):
 def test_float32_tables_still_catch_a_1e_4_error_at_t_equals_T(run_dtype):
     model = cm.Float32TablesVarianceOff(cosine_betas(1000))
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(model, dtype=run_dtype, properties=["posterior"], max_examples=100, shrink=False)
+        checks.verify(model, dtype=run_dtype, properties=["posterior"], max_examples=scaled(100), shrink=False)
     assert info.value.theorem == "ddpm.posterior"
     assert info.value.inputs["t"][int(np.argmax(info.value.inputs["t"]))] == 1000
 
@@ -157,7 +158,7 @@ def test_float32_tables_still_catch_a_1e_4_error_at_t_equals_T(run_dtype):
 # ------------------------------------------------------------------------------- report and parsing
 @pytest.mark.theorem("ddpm.posterior")
 def test_report_lists_every_property_and_keeps_going():
-    report = checks.verify(_bugs.BetaForBetaTilde(linear_betas(20)), max_examples=5, shrink=False,
+    report = checks.verify(_bugs.BetaForBetaTilde(linear_betas(20)), max_examples=scaled(5), shrink=False,
                            raise_on_failure=False)
     assert set(report.results) == set(checks.PROPERTY_NAMES)
     # β for β̃ shows in the posterior and in what is built on it (its KL, the ELBO); the rest passes
@@ -179,7 +180,7 @@ def test_report_lists_every_property_and_keeps_going():
 @pytest.mark.planted_bug("ddpm.posterior")
 def test_verify_failed_pickles_with_its_report():
     with pytest.raises(_verify.VerifyFailed) as info:
-        checks.verify(_bugs.BetaForBetaTilde(linear_betas(10)), properties=["posterior"], max_examples=5,
+        checks.verify(_bugs.BetaForBetaTilde(linear_betas(10)), properties=["posterior"], max_examples=scaled(5),
                       shrink=False)
     again = pickle.loads(pickle.dumps(info.value))
     assert again.theorem == "ddpm.posterior" and again.report.failed == ["posterior"]

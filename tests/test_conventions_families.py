@@ -22,6 +22,7 @@ from dgmcheck import cli
 from dgmcheck.checks import discrete, guidance, langevin, schedules
 from dgmcheck.checks.conventions import BUG_TWIN, CHOICES, Conventions, declared
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import guidance as impl_guidance
 from dgmcheck.impl.discrete import DiscreteDiffusion
 from dgmcheck.impl.schedules import cosine_betas, linear_betas
@@ -286,7 +287,7 @@ def test_declared_names_key_family_and_what_it_honours():
 
 @pytest.mark.theorem("schedules.linear", "schedules.cosine")
 def test_a_family_that_honours_nothing_passes_the_defaults_and_records_them():
-    report = schedules.verify(linear_betas, cosine_betas, conventions=Conventions(), max_examples=2)
+    report = schedules.verify(linear_betas, cosine_betas, conventions=Conventions(), max_examples=scaled(2))
     assert report.passed == ["linear", "cosine"] and report.conventions == Conventions()
     assert report.to_dict()["conventions"]["guidance_scale"] == "w"
 

@@ -8,6 +8,7 @@ import torch
 
 from dgmcheck.checks import ddim as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.ddim import DDIM
 from dgmcheck.theory.schedules import cosine_betas, linear_betas
 from tests import _ddim_bugs as bugs
@@ -76,7 +77,7 @@ def test_grids(device, dtype):
 
 @pytest.mark.theorem("ddim.step", "ddim.marginals", "ddim.respacing", "ddim.grids")
 def test_verify_reports_eta_properties_not_applicable_at_a_fixed_eta():
-    report = checks.verify(reference(), eta=0.3, max_examples=5)
+    report = checks.verify(reference(), eta=0.3, max_examples=scaled(5))
     assert {"step", "marginals", "respaced_betas", "respaced_step", "grids"} == set(report.passed)
 
 
@@ -173,7 +174,7 @@ def clamping(cls: type = bugs.ClampsX0) -> DDIM:
 @pytest.mark.theorem("ddim.step")
 def test_clamping_step_passes_under_clip_x0_and_identities_are_not_applicable(device, dtype):
     """The step is held to the clamped one; grids and respaced β do not concern clamping and run."""
-    report = checks.verify(clamping(), dtype=dtype, device=device, conventions=CLIP, max_examples=8)
+    report = checks.verify(clamping(), dtype=dtype, device=device, conventions=CLIP, max_examples=scaled(8))
     assert report.passed == ["step", "respaced_betas", "grids"], report.summary()
     assert sorted(report.not_applicable) == sorted(checks.CLIP_NOT_APPLICABLE)
     assert "clip_x0" in report.results["marginals"].reason
@@ -182,13 +183,13 @@ def test_clamping_step_passes_under_clip_x0_and_identities_are_not_applicable(de
 @pytest.mark.planted_bug("ddim.step")
 def test_clamping_step_undeclared_fails(device, dtype):
     with pytest.raises(TheoremViolation) as info:
-        _verify(clamping(), "step", device, dtype, max_examples=10, shrink=False)
+        _verify(clamping(), "step", device, dtype, max_examples=scaled(10), shrink=False)
     assert info.value.theorem == "ddim.step"
 
 
 @pytest.mark.planted_bug("ddim.step")
 def test_planted_clamp_without_rederived_eps(device, dtype):
     with pytest.raises(TheoremViolation) as info:
-        _verify(clamping(bugs.ClampsX0KeepsEps), "step", device, dtype, conventions=CLIP, max_examples=10,
+        _verify(clamping(bugs.ClampsX0KeepsEps), "step", device, dtype, conventions=CLIP, max_examples=scaled(10),
                 shrink=False)
     assert info.value.theorem == "ddim.step"

@@ -7,6 +7,7 @@ import torch
 
 from dgmcheck.checks import ddpm as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.ddpm import GaussianDiffusion
 from dgmcheck.impl.schedules import cosine_betas, linear_betas
 from tests import _bugs
@@ -117,7 +118,7 @@ def test_score_form_step(device, dtype):
 def test_verify_named_schedules_at_T_1000(schedule, dtype):
     """The lecture's setting, T = 1000 with the named schedules: every property holds."""
     betas = linear_betas(1000) if schedule == "linear" else cosine_betas(1000)
-    report = checks.verify(GaussianDiffusion(betas), dtype=dtype, max_examples=3)
+    report = checks.verify(GaussianDiffusion(betas), dtype=dtype, max_examples=scaled(3))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 
@@ -185,7 +186,7 @@ def test_verify_reports_not_applicable_for_missing_methods():
         def q_sample(self, x0, t, noise):
             return self._d.q_sample(x0, t, noise)
 
-    report = checks.verify(OnlyForward(), max_examples=5)
+    report = checks.verify(OnlyForward(), max_examples=scaled(5))
     assert report.results["forward_marginal"].status == "passed"
     assert str(report.results["posterior"]).startswith("not applicable (needs posterior")
     with pytest.raises(TypeError, match="property 'posterior' needs posterior"):
@@ -224,10 +225,10 @@ def test_verify_over_schedules_narrows_T_kinds_and_dims():
     """Code that supports only part of the domain is verified on that part, without a strategy."""
     report = checks.verify_over_schedules(_Narrow, properties=["forward_marginal"], min_T=2, max_T=8,
                                           schedules=["linear", "cosine", "increasing"], min_dim=2,
-                                          max_examples=10)
+                                          max_examples=scaled(10))
     assert report.passed == ["forward_marginal"]
     with pytest.raises(TheoremViolation):  # the full domain reaches what it refuses
-        checks.verify_over_schedules(_Narrow, properties=["forward_marginal"], max_examples=25, shrink=False)
+        checks.verify_over_schedules(_Narrow, properties=["forward_marginal"], max_examples=scaled(25), shrink=False)
 
 
 @pytest.mark.parametrize("kwargs", [{"min_T": 0}, {"min_T": 5, "max_T": 4}, {"schedules": ["sigmoid"]},
@@ -266,11 +267,11 @@ def test_sampler_law_serves_eps_calls_with_rows_at_mixed_steps(dtype):
     batch, and still answers each row at its own step when the steps of a call differ (T even: the two
     steps T + 1 - t and t never meet)."""
     report = checks.verify(MixedStepBatch(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
-                           max_examples=3)
+                           max_examples=scaled(3))
     assert report.passed == ["sampler_law"]
     with pytest.raises(TheoremViolation) as info:
         checks.verify(MixedStepBatchWrongHalf(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
-                      max_examples=3, shrink=False)
+                      max_examples=scaled(3), shrink=False)
     assert info.value.theorem == "ddpm.ancestral_sampling"
 
 

@@ -10,6 +10,7 @@ import torch
 from dgmcheck.checks import discrete as checks
 from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.discrete import (
     AbsorbingDiffusion,
     DiscreteDiffusion,
@@ -112,7 +113,7 @@ def test_sequence_factorization_of_a_twelve_state_chain():
     g = torch.Generator().manual_seed(12)
     Qs = torch.rand(3, 12, 12, generator=g, dtype=torch.float64) + 0.05
     Qs /= Qs.sum(dim=1, keepdim=True)
-    report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=5)
+    report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=scaled(5))
     assert report.passed == ["sequence_factorization"]
 
 
@@ -124,7 +125,7 @@ def test_sequence_factorization_draws_only_sequences_the_oracle_can_enumerate():
     Qs = torch.full((1, K, K), 0.5 / (K - 1), dtype=torch.float64)
     Qs[0].fill_diagonal_(0.5)
     assert (checks._longest_sequence(K), checks._longest_sequence(40), checks._longest_sequence(1)) == (2, 3, 64)
-    report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=3)
+    report = checks.verify(DiscreteDiffusion(Qs), properties=["sequence_factorization"], max_examples=scaled(3))
     assert report.passed == ["sequence_factorization"]
     assert checks._chain_reason(checks.PROPERTIES[[p.name for p in checks.PROPERTIES].index("sequence_factorization")],
                             np.broadcast_to(np.zeros(()), (1, 2**16 + 1, 2**16 + 1)), "column") is not None
@@ -142,7 +143,7 @@ def test_mask_rate(device, dtype):
 
 @pytest.mark.theorem("discrete.mdlm_sampling")
 def test_mdlm_sampling(device, dtype):
-    _run("mdlm_sampling", device, dtype, _absorbing, max_examples=5)
+    _run("mdlm_sampling", device, dtype, _absorbing, max_examples=scaled(5))
 
 
 @pytest.mark.theorem(*DISCRETE_IDS)
@@ -150,7 +151,7 @@ def test_mdlm_sampling(device, dtype):
 def test_verify_absorbing_reference_runs_every_property(convention):
     betas = torch.linspace(0.05, 0.5, 3, dtype=torch.float64)
     report = checks.verify(AbsorbingDiffusion(betas, 4, 1, convention),
-                           conventions=Conventions(matrix_layout=convention), max_examples=4)
+                           conventions=Conventions(matrix_layout=convention), max_examples=scaled(4))
     assert report.passed == list(checks.PROPERTY_NAMES)
     assert report.conventions.matrix_layout == convention
 
@@ -191,7 +192,7 @@ def test_planted_bug_is_caught(bug, kind, prop, theorem, dtype):
         strategy = checks.chains(("general",), min_K=3, min_T=2, max_K=4, max_T=3)
     with pytest.raises(TheoremViolation) as info:
         checks.verify_over_chains(factory, dtype=dtype, properties=[prop], chain_strategy=strategy,
-                                  shrink=False, max_examples=50)
+                                  shrink=False, max_examples=scaled(50))
     assert info.value.theorem == theorem
     assert info.value.slide == checks.SLIDES[theorem]
 
@@ -255,7 +256,7 @@ def test_outputs_follow_dtype_and_device(device, dtype):
 def test_verify_general_chain_reports_not_applicable():
     """A general time-inhomogeneous chain has no common invariant law: stationary is reported, not run."""
     Qs = torch.tensor([[[0.9, 0.3], [0.1, 0.7]], [[0.2, 0.5], [0.8, 0.5]]], dtype=torch.float64)
-    report = checks.verify(DiscreteDiffusion(Qs), max_examples=3)
+    report = checks.verify(DiscreteDiffusion(Qs), max_examples=scaled(3))
     assert str(report.results["stationary"]).startswith("not applicable (needs kernels with one common")
     assert str(report.results["absorbing_posterior"]).startswith("not applicable")
     assert {"transition", "cumulative", "posterior", "categorical_kl", "elbo_decomposition",

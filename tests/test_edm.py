@@ -8,6 +8,7 @@ import torch
 
 from dgmcheck.checks import edm as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import edm as E
 from dgmcheck.impl.mixture import GaussianMixtureModel
 from tests import _edm_bugs as bugs
@@ -21,21 +22,21 @@ DTYPES = [torch.float32, torch.float64]
 @pytest.mark.theorem("edm.pf_ode", "edm.vp_change_of_variables", "edm.karras_grid", "edm.euler", "edm.heun")
 def test_reference_passes_every_fast_property(device, dtype):
     report = checks.verify(bugs.Reference(GaussianMixtureModel(*MIXTURE)), dtype=dtype, device=device,
-                           properties=FAST, max_examples=8)
+                           properties=FAST, max_examples=scaled(8))
     assert report.passed == FAST
 
 
 @pytest.mark.theorem("edm.pf_ode", "edm.vp_change_of_variables", "edm.karras_grid", "edm.euler", "edm.heun")
 def test_impl_module_is_a_candidate():
     """The module ``dgmcheck.impl.edm`` itself passes; the order properties wait for ``thorough`` or a name."""
-    report = checks.verify(E, max_examples=5)
+    report = checks.verify(E, max_examples=scaled(5))
     assert report.passed == [p for p in FAST if p != "denoiser"]
     assert "heun_order" not in report.passed and "HYPOTHESIS_PROFILE=thorough" in report.summary()
 
 
 @pytest.mark.theorem("edm.euler", "edm.heun")
 def test_declared_orders_are_measured():
-    report = checks.verify(E, properties=["euler_order", "heun_order"], max_examples=2)
+    report = checks.verify(E, properties=["euler_order", "heun_order"], max_examples=scaled(2))
     assert report.passed == ["euler_order", "heun_order"]
 
 
@@ -97,20 +98,20 @@ def test_heun_corrector_at_old_sigma_is_caught(prop, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("prop", ["heun_step", "heun_sampler"])
 def test_heun_without_euler_fallback_is_caught(prop, dtype):
-    err = _caught(bugs.HeunNoEulerFallback(), [prop], "edm.heun", dtype, max_examples=3)
+    err = _caught(bugs.HeunNoEulerFallback(), [prop], "edm.heun", dtype, max_examples=scaled(3))
     if prop == "heun_step":
         assert "σ' = 0" in str(err)  # the last step is what gives it away
 
 
 @pytest.mark.planted_bug("edm.heun")
 def test_heun_corrector_at_old_sigma_drops_the_order():
-    err = _caught(bugs.HeunCorrectorOldSigma(), ["heun_order"], "edm.heun", max_examples=1)
+    err = _caught(bugs.HeunCorrectorOldSigma(), ["heun_order"], "edm.heun", max_examples=scaled(1))
     assert "order" in str(err)
 
 
 @pytest.mark.planted_bug("edm.euler")
 def test_euler_declaring_order_two_is_caught():
-    _caught(bugs.EulerDeclaredSecondOrder(), ["euler_order"], "edm.euler", max_examples=1)
+    _caught(bugs.EulerDeclaredSecondOrder(), ["euler_order"], "edm.euler", max_examples=scaled(1))
 
 
 # ------------------------------------------------------------------------------------------ bad input

@@ -17,6 +17,7 @@ import torch
 
 from dgmcheck.checks import ddpm as ddpm_checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.ddpm import GaussianDiffusion
 from dgmcheck.impl.schedules import cosine_betas, linear_betas
 
@@ -204,11 +205,12 @@ def test_tables_built_in_float32_pass_where_their_order_is_known_and_are_told_to
 
     cand = float32_built(SCHEDULES[schedule]())
     props = ["forward_marginal", "score_reparametrization"]
-    report = ddpm_checks.verify(cand, dtype=F32, properties=props, max_examples=25)
+    report = ddpm_checks.verify(cand, dtype=F32, properties=props, max_examples=scaled(25))
     assert set(report.passed) == set(props)
-    undeclared = ddpm_checks.verify(cand, dtype=F32, properties=["posterior"], max_examples=25,
+    undeclared = ddpm_checks.verify(cand, dtype=F32, properties=["posterior"], max_examples=scaled(25),
                                     raise_on_failure=False)
     assert undeclared.failed == ["posterior"] and "table_dtype='float32'" in undeclared.results["posterior"].hint
-    declared = ddpm_checks.verify(cand, dtype=F32, properties=[*props, "posterior", "eps_mean"], max_examples=25,
+    declared = ddpm_checks.verify(cand, dtype=F32, properties=[*props, "posterior", "eps_mean"],
+                                  max_examples=scaled(25),
                                   conventions=Conventions(table_dtype="float32"))
     assert set(declared.passed) == {*props, "posterior", "eps_mean"}

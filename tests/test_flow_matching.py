@@ -7,6 +7,7 @@ import torch
 
 from dgmcheck.checks import flow_matching as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import flow_matching as im
 from dgmcheck.theory import flow_matching as th_fm
 from dgmcheck.theory.flow_matching import PathSpec
@@ -103,7 +104,7 @@ def test_cfm_equals_fm(kind, device, dtype):
 @pytest.mark.parametrize("kind", ["conical_smin", "vp"])
 def test_ode_sampling(kind, device, dtype):
     # each example integrates 3 N steps (N up to ~64 L): 8 examples keep the file fast
-    _verify(kind, "ode_sampling", device, dtype, max_examples=8)
+    _verify(kind, "ode_sampling", device, dtype, max_examples=scaled(8))
 
 
 def _factory(spec: PathSpec) -> im.GaussianPath:
@@ -116,7 +117,7 @@ def _factory(spec: PathSpec) -> im.GaussianPath:
 @pytest.mark.theorem(*FM_IDS)
 def test_verify_over_drawn_specs(dtype):
     """Drawn path parameters (σ_min, σ_max, β_min, β_max): every applicable property holds."""
-    report = checks.verify_over_specs(_factory, dtype=dtype, max_examples=6)
+    report = checks.verify_over_specs(_factory, dtype=dtype, max_examples=scaled(6))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 
@@ -127,7 +128,7 @@ TRIG_PROPERTIES = ["gaussian_path_field", "boundary_conditions", "marginal_vecto
                      "fm.cfm_equals_fm")
 def test_trigonometric_path_passes_the_gaussian_path_checks(dtype):
     """(Its ODE sampling runs in test_verify_over_drawn_specs, which draws trig paths too.)"""
-    report = checks.verify(reference("trig"), dtype=dtype, properties=TRIG_PROPERTIES, max_examples=4)
+    report = checks.verify(reference("trig"), dtype=dtype, properties=TRIG_PROPERTIES, max_examples=scaled(4))
     assert report.passed == TRIG_PROPERTIES
 
 
@@ -140,7 +141,7 @@ def bridge(sigma: float = 0.7, cls: type = im.SchrodingerBridgePath) -> im.Schro
 
 @pytest.mark.theorem("fm.schrodinger_bridge_path")
 def test_schrodinger_bridge_path(device, dtype):
-    report = checks.verify_pair_path(bridge(), dtype=dtype, device=device, max_examples=8)
+    report = checks.verify_pair_path(bridge(), dtype=dtype, device=device, max_examples=scaled(8))
     assert report.passed == ["schrodinger_bridge_path"]
     assert report.not_applicable == ["pair_training_sample"]
 
@@ -177,7 +178,7 @@ class BridgeTimeReversed(im.SchrodingerBridgePath):
 @pytest.mark.parametrize("cls", [BridgeHalfDropped, BridgeConstantWidth, BridgeVarianceWidth, BridgeTimeReversed])
 def test_planted_bridge_bug_is_caught(cls, dtype):
     with pytest.raises(TheoremViolation) as info:
-        checks.verify_pair_path(bridge(cls=cls), dtype=dtype, shrink=False, max_examples=25)
+        checks.verify_pair_path(bridge(cls=cls), dtype=dtype, shrink=False, max_examples=scaled(25))
     assert info.value.theorem == "fm.schrodinger_bridge_path"
 
 
@@ -343,7 +344,7 @@ def _with_sampler(sampler):
                          ids=[f"{row[0]}-{row[2]}" for row in PLANTED])
 def test_planted_bug_is_caught(name, make, prop, theorem, dtype):
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(make(), dtype=dtype, properties=[prop], shrink=False, max_examples=25)
+        checks.verify(make(), dtype=dtype, properties=[prop], shrink=False, max_examples=scaled(25))
     assert info.value.theorem == theorem
     assert info.value.slide == checks.SLIDES[theorem]
 
@@ -364,7 +365,7 @@ def test_violation_message_names_theorem_slide_and_values():
 
 
 def test_verify_reports_not_applicable_and_refuses_bad_candidates():
-    report = checks.verify(reference("linear"), max_examples=3)
+    report = checks.verify(reference("linear"), max_examples=scaled(3))
     assert str(report.results["ve_path"]).startswith("not applicable")
     assert "flow_matching" in report.summary()
     with pytest.raises(TypeError, match="spec"):

@@ -10,6 +10,7 @@ from scipy.special import roots_legendre
 
 from dgmcheck.checks import flows as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.flows import (
     AffineCoupling,
     CompositeFlow,
@@ -79,7 +80,7 @@ def test_realnvp(d, device, dtype):
 
 @pytest.mark.theorem(*FLOW_IDS)
 def test_verify_composite_runs_the_properties_it_supports():
-    report = checks.verify(_composite(), max_examples=3)
+    report = checks.verify(_composite(), max_examples=scaled(3))
     assert report.passed == ["density", "inverse_function", "composition"]
     assert str(report.results["linear"]).startswith("not applicable")
 

@@ -11,6 +11,7 @@ import torch
 
 from dgmcheck.checks import gan as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.gan import GAN
 from tests import _gan_bugs as bugs
 
@@ -27,7 +28,7 @@ GAN_IDS = (
 
 
 def _verify(name: str, device, dtype) -> None:
-    report = checks.verify(GAN(), dtype=dtype, device=device, properties=[name], max_examples=12)
+    report = checks.verify(GAN(), dtype=dtype, device=device, properties=[name], max_examples=scaled(12))
     assert report.passed == [name]
 
 
@@ -73,7 +74,7 @@ def test_gradient_penalty(device, dtype):
 
 @pytest.mark.theorem(*GAN_IDS)
 def test_verify_runs_every_property():
-    report = checks.verify(GAN(), max_examples=3)
+    report = checks.verify(GAN(), max_examples=scaled(3))
     assert report.passed == list(checks.PROPERTY_NAMES)
     assert "gan.optimal_discriminator" in report.summary()
 
@@ -99,7 +100,7 @@ PLANTED = [
 @pytest.mark.parametrize(("bug", "prop", "theorem"), PLANTED, ids=[f"{b.__name__}-{p}" for b, p, _ in PLANTED])
 def test_planted_bug_is_caught(bug, prop, theorem, dtype):
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(bug(), dtype=dtype, properties=[prop], shrink=False, max_examples=25)
+        checks.verify(bug(), dtype=dtype, properties=[prop], shrink=False, max_examples=scaled(25))
     assert info.value.theorem == theorem
     assert info.value.slide == checks.SLIDES[theorem]
 
@@ -133,7 +134,7 @@ def test_verify_not_applicable_and_bad_candidates():
     class OnlyJSD:
         jsd = GAN().jsd
 
-    report = checks.verify(OnlyJSD(), max_examples=3)
+    report = checks.verify(OnlyJSD(), max_examples=scaled(3))
     assert report.results["jsd_properties"].status == "passed"
     assert str(report.results["value_at_optimum"]).startswith("not applicable (needs value")
     with pytest.raises(TypeError, match="needs value"):

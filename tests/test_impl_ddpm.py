@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dgmcheck.checks import ddpm as checks
 from dgmcheck.checks._assert import assert_mean_matches
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.strategies import gaussian_mixtures, schedules
 from dgmcheck.impl.ddpm import ExactMixtureEps, GaussianDiffusion, MLPDenoiser
 from dgmcheck.impl.schedules import cosine_betas, linear_betas
@@ -41,7 +42,7 @@ def test_outputs_follow_input_dtype_and_device(device, dtype):
 def test_exact_mixture_denoiser_is_minus_scaled_score(device, dtype):
     """check_exact_denoiser: impl's E[ε|x_t] against the theory's mixture score, on drawn data."""
 
-    @settings(max_examples=15)
+    @settings(max_examples=scaled(15))
     @given(gaussian_mixtures(), schedules(max_T=30), st.data())
     def run(mixture, schedule, data):
         ddpm = GaussianDiffusion(torch.tensor(schedule.betas))

@@ -10,6 +10,7 @@ import torch
 from dgmcheck.checks import langevin as checks
 from dgmcheck.checks.conventions import Conventions
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import langevin as lang
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 from tests import _score_bugs as bugs
@@ -40,7 +41,7 @@ def test_ncsn_sampling(device, dtype):
 def test_eps_convention_passes_every_property():
     """``x + ε s + √(2ε) z`` with ``ε = η/2`` is the same chain: the checks accept it when declared."""
     report = checks.verify(bugs.langevin_candidate("eps"), conventions=Conventions(langevin_step="eps"),
-                           max_examples=2)
+                           max_examples=scaled(2))
     assert report.passed == list(checks.PROPERTY_NAMES)
     assert report.conventions.langevin_step == "eps"
 
@@ -50,7 +51,7 @@ def test_undeclared_eps_convention_is_caught():
     """The ε-convention step called as if it were the lecture's η-step: a factor 2 in the drift."""
     cand = bugs.langevin_candidate("eps")
     with pytest.raises(TheoremViolation) as info:
-        _verify(cand, torch.float64, "cpu", ["stationary"], max_examples=10, shrink=False)
+        _verify(cand, torch.float64, "cpu", ["stationary"], max_examples=scaled(10), shrink=False)
     assert info.value.theorem == "langevin.stationary"
     assert "langevin_step='eps'" in info.value.report.results["stationary"].hint
 
@@ -74,7 +75,8 @@ PLANTED_IDS = ["noise_sqrt_2eta", "score_sign_flipped", "annealed_wrong_order", 
 @pytest.mark.parametrize(("overrides", "prop", "theorem"), PLANTED, ids=PLANTED_IDS)
 def test_planted_bug_is_caught(overrides, prop, theorem):
     with pytest.raises(TheoremViolation) as info:
-        _verify(bugs.langevin_candidate(**overrides), torch.float64, "cpu", [prop], max_examples=25, shrink=False)
+        _verify(bugs.langevin_candidate(**overrides), torch.float64, "cpu", [prop], max_examples=scaled(25),
+                shrink=False)
     assert info.value.theorem == theorem
     assert info.value.slide == checks.SLIDES[theorem]
 

@@ -9,6 +9,7 @@ import torch
 from dgmcheck.checks import latent as checks
 from dgmcheck.checks import vae as vae_checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import vae as vae_impl
 from dgmcheck.impl.flows import LinearFlow, LUFlow
 from dgmcheck.impl.vae import (
@@ -73,7 +74,7 @@ def test_optimal_q(kind, device, dtype):
 
 @pytest.mark.theorem(*ELBO_IDS)
 def test_verify_runs_every_property_on_ppca_with_one_latent():
-    report = checks.verify(LinearGaussianVAE(*_lg_params(d=5, k=1, seed=3)), max_examples=5)
+    report = checks.verify(LinearGaussianVAE(*_lg_params(d=5, k=1, seed=3)), max_examples=scaled(5))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 

@@ -9,6 +9,7 @@ import torch
 
 from dgmcheck.checks import metrics as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import metrics as M
 from tests import _gan_bugs as bugs
 
@@ -16,7 +17,7 @@ METRIC_IDS = ("metrics.fid", "metrics.precision_recall", "wasserstein.gaussian_w
 
 
 def _verify(name: str, device, dtype) -> None:
-    report = checks.verify(M.Metrics(), dtype=dtype, device=device, properties=[name], max_examples=12)
+    report = checks.verify(M.Metrics(), dtype=dtype, device=device, properties=[name], max_examples=scaled(12))
     assert report.passed == [name]
 
 
@@ -38,7 +39,7 @@ def test_precision_recall(device, dtype):
 @pytest.mark.theorem("metrics.fid")
 def test_fid_adapter_on_a_user_function(dtype):
     """Any user ``fid(features_a, features_b)`` is checked through ``fid_candidate``."""
-    report = checks.verify(checks.fid_candidate(M.fid), dtype=dtype, properties=["fid"], max_examples=8)
+    report = checks.verify(checks.fid_candidate(M.fid), dtype=dtype, properties=["fid"], max_examples=scaled(8))
     assert report.passed == ["fid"]
 
 
@@ -74,7 +75,7 @@ def test_planted_bug_is_caught(bug, prop, theorem, dtypes, fixed, dtype):
         pytest.skip(f"{bug.__name__} is not a bug in {dtype}")
     with pytest.raises(TheoremViolation) as info:
         if fixed is None:
-            checks.verify(bug(), dtype=dtype, properties=[prop], shrink=False, max_examples=40)
+            checks.verify(bug(), dtype=dtype, properties=[prop], shrink=False, max_examples=scaled(40))
         else:
             if fixed == "square":  # n = d: both covariances singular, eig(Σ_X Σ_Y) has a zero eigenvalue
                 cases = [_fid_case("square", dtype, seed, n=4, m=4, d=4) for seed in range(8)]

@@ -8,6 +8,7 @@ import torch
 
 from dgmcheck.checks import ode as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import ode
 from tests import _ode_bugs as bugs
 
@@ -65,7 +66,7 @@ def test_log_density(device, dtype):
 
 @pytest.mark.theorem("ode.euler", "ode.heun", "ode.picard_reversibility", "ode.continuity_equation")
 def test_verify_all_reports():
-    report = checks.verify(ode, max_examples=2)
+    report = checks.verify(ode, max_examples=scaled(2))
     assert report.passed == list(checks.PROPERTY_NAMES)
     assert "dgmcheck verify ode" in report.summary()
 

@@ -7,6 +7,7 @@ import torch
 
 from dgmcheck.checks import parametrization as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.parametrization import Parametrization
 from dgmcheck.theory.ddim import alpha_bars_from_betas
 from dgmcheck.theory.schedules import cosine_betas, linear_betas
@@ -39,7 +40,7 @@ def test_loss_weights(device, dtype, schedule):
 def test_a_candidate_with_some_conversions_only():
     p = reference()
     p.conversions = [("v", "x0"), ("x0", "eps")]
-    report = checks.verify(p, max_examples=5)
+    report = checks.verify(p, max_examples=scaled(5))
     assert "affine" in report.passed and "loss_identity" not in report.passed
 
 

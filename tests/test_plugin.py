@@ -247,3 +247,17 @@ def test_importing_the_checks_keeps_a_users_ci_settings():
     env.pop("HYPOTHESIS_PROFILE", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "True", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(("profile", "n", "expected"), [("ci", 3, 3), ("dev", 25, 25), ("thorough", 3, 24),
+                                                        ("thorough", 60, 400), ("thorough", 400, 400),
+                                                        ("thorough", 500, 500)])
+def test_pinned_example_counts_scale_with_the_profile(monkeypatch, profile, n, expected):
+    """A test that pins ``max_examples=scaled(n)`` runs n in the gate and 8 n (up to 400, never fewer
+    than n) under ``thorough``."""
+    from dgmcheck.checks.profiles import scaled
+
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", profile)
+    assert scaled(n) == expected
+    with pytest.raises(ValueError, match="positive integer"):
+        scaled(0)

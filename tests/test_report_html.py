@@ -18,6 +18,7 @@ from dgmcheck.checks import _report_html
 from dgmcheck.checks import ddpm as checks
 from dgmcheck.checks._verify import PropertyResult, VerifyReport
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theorems import slide
 from dgmcheck.theory.schedules import linear_betas
 from tests import _bugs
@@ -59,7 +60,7 @@ def failing_report() -> Any:
     """AlphaBarOffByOne (ᾱ_t where ᾱ_{t-1} belongs) through the DDPM verify, posterior and one
     passing property, without raising."""
     return checks.verify(_bugs.AlphaBarOffByOne(linear_betas(50)), dtype=torch.float64,
-                         properties=["posterior", "forward_marginal"], max_examples=5, shrink=False,
+                         properties=["posterior", "forward_marginal"], max_examples=scaled(5), shrink=False,
                          raise_on_failure=False)
 
 

@@ -8,6 +8,7 @@ import torch
 
 from dgmcheck.checks import samplers as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.tolerances import exact
 from dgmcheck.impl import samplers as S
 from dgmcheck.impl.mixture import GaussianMixtureModel
@@ -34,20 +35,20 @@ def candidate(kind: str = "vp", data=MIXTURE, cls=S.ScoreSDE, sde=None):
                      "sde.langevin_stationary")
 @pytest.mark.parametrize("kind", ["vp", "ve"])
 def test_pde_properties_hold(kind, device, dtype):
-    report = checks.verify(candidate(kind), dtype=dtype, device=device, properties=PDE_PROPS, max_examples=4)
+    report = checks.verify(candidate(kind), dtype=dtype, device=device, properties=PDE_PROPS, max_examples=scaled(4))
     assert report.passed == PDE_PROPS
 
 
 @pytest.mark.theorem("sde.probability_flow_ode", "sde.reverse_sde", "sde.pf_ode_plus_langevin")
 @pytest.mark.parametrize("kind", ["vp", "ve"])
 def test_samplers_match_exact_schemes(kind, dtype):
-    report = checks.verify(candidate(kind), dtype=dtype, properties=SAMPLER_PROPS, max_examples=2)
+    report = checks.verify(candidate(kind), dtype=dtype, properties=SAMPLER_PROPS, max_examples=scaled(2))
     assert report.passed == SAMPLER_PROPS
 
 
 @pytest.mark.theorem("sde.probability_flow_ode")
 def test_pf_ode_transports_gaussian_marginals():
-    report = checks.verify(candidate("vp", GAUSSIAN), properties=["pf_ode_transport"], max_examples=2)
+    report = checks.verify(candidate("vp", GAUSSIAN), properties=["pf_ode_transport"], max_examples=scaled(2))
     assert report.passed == ["pf_ode_transport"]
 
 
@@ -99,7 +100,7 @@ def test_autograd_residuals_of_exact_2d_mixture_vanish(kind):
 # ----------------------------------------------------------------------------------- planted bugs
 def _caught(cand, props, theorem, **kw):
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(cand, properties=props, shrink=False, max_examples=5, **kw)
+        checks.verify(cand, properties=props, shrink=False, max_examples=scaled(5), **kw)
     assert info.value.theorem == theorem
     return info.value
 
@@ -229,5 +230,5 @@ def test_old_order_sde_still_works_with_a_deprecation_warning():
     with pytest.warns(DeprecationWarning) as record:
         cand = candidate(sde=OldVP(0.1, 20.0, 1.0))
     assert {str(w.message).split("(")[0] for w in record} == {"diffusion", "marginal"}
-    report = checks.verify(cand, properties=["kfp", "reverse_sde"], max_examples=2)
+    report = checks.verify(cand, properties=["kfp", "reverse_sde"], max_examples=scaled(2))
     assert report.passed == ["kfp", "reverse_sde"]

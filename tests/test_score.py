@@ -8,6 +8,7 @@ import torch
 
 from dgmcheck.checks import score as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import langevin as lang
 from dgmcheck.impl import score as sc
 from tests import _score_bugs as bugs
@@ -47,7 +48,7 @@ def test_weighted_objective(device, dtype):
 
 @pytest.mark.theorem(*IDS)
 def test_verify_runs_every_property():
-    report = checks.verify(bugs.score_candidate(), max_examples=2)
+    report = checks.verify(bugs.score_candidate(), max_examples=scaled(2))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 
@@ -65,7 +66,8 @@ PLANTED = [
 @pytest.mark.parametrize(("name", "bug", "prop", "theorem"), PLANTED, ids=[p[1].__name__ for p in PLANTED])
 def test_planted_bug_is_caught(name, bug, prop, theorem):
     with pytest.raises(TheoremViolation) as info:
-        _verify(bugs.score_candidate(**{name: bug}), torch.float64, "cpu", [prop], max_examples=20, shrink=False)
+        _verify(bugs.score_candidate(**{name: bug}), torch.float64, "cpu", [prop], max_examples=scaled(20),
+                shrink=False)
     assert info.value.theorem == theorem
     assert info.value.slide == checks.SLIDES[theorem]
 

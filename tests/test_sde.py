@@ -11,13 +11,14 @@ import torch
 from dgmcheck.checks import sde as checks
 from dgmcheck.checks._assert import assert_mean_matches
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import sde as impl
 from dgmcheck.impl.sde import VESDE, VPSDE
 from dgmcheck.theory import sde as th
 from tests import _sde_bugs as bugs
 
 SDE_IDS = ("sde.moment_odes", "sde.ve_marginal", "sde.vp_marginal", "sde.ve", "sde.vp", "sde.continuous_dsm")
-EXAMPLES = 4
+EXAMPLES = scaled(4)
 
 
 def _verify(candidate, name, device, dtype, max_examples=EXAMPLES):
@@ -113,7 +114,7 @@ def test_ncsn_chain_with_std_steps_is_caught():
 @pytest.mark.theorem("sde.continuous_dsm")
 @pytest.mark.parametrize("make", [VESDE, VPSDE])
 def test_continuous_dsm(make, device, dtype):
-    _verify(make(), "continuous_dsm", device, dtype, max_examples=3)
+    _verify(make(), "continuous_dsm", device, dtype, max_examples=scaled(3))
 
 
 @pytest.mark.planted_bug("sde.continuous_dsm")
@@ -206,7 +207,7 @@ def test_noise_dt_breaks_the_weak_order():
 def test_verify_reports_every_property():
     for sde, na in ((VESDE(), {"vp_marginal", "subvp_marginal", "vp_chain"}),
                     (VPSDE(), {"ve_marginal", "subvp_marginal", "ve_chain"})):
-        report = checks.verify(sde, max_examples=2)
+        report = checks.verify(sde, max_examples=scaled(2))
         assert set(report.not_applicable) == na
         assert "passed" in report.summary()
 
@@ -232,7 +233,7 @@ def test_generic_linear_sde_is_verified():
                  for s in t], dtype=x.dtype)
             return torch.exp(F), v.sqrt()
 
-    report = checks.verify(OU(), max_examples=3)
+    report = checks.verify(OU(), max_examples=scaled(3))
     assert report.passed == ["moment_odes"]
 
 
@@ -309,14 +310,14 @@ class _OldOrderVP:
 def test_old_order_candidate_passes_with_a_deprecation_warning():
     props = ["moment_odes", "vp_marginal"]
     with pytest.warns(DeprecationWarning) as record:
-        report = checks.verify(_OldOrderVP(), properties=props, max_examples=2)
+        report = checks.verify(_OldOrderVP(), properties=props, max_examples=scaled(2))
     assert report.passed == props
     messages = sorted(str(w.message).split("(")[0] for w in record if w.category is DeprecationWarning)
     assert messages == ["diffusion", "marginal"], messages  # one warning per old-order method
     assert all("(x, t)" in str(w.message) for w in record)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
-        assert checks.verify(VPSDE(), properties=props, max_examples=2).passed == props
+        assert checks.verify(VPSDE(), properties=props, max_examples=scaled(2)).passed == props
 
 
 @pytest.mark.theorem("sde.euler_maruyama")
@@ -325,7 +326,7 @@ def test_old_order_solver_passes_with_a_deprecation_warning():
         return impl.euler_maruyama(drift, lambda x, t: diffusion(t, x), x0, ts, noises, return_path=return_path)
 
     with pytest.warns(DeprecationWarning, match=r"diffusion\(x, t\)"):
-        checks.verify_solvers(euler_maruyama=old_em, properties=["euler_maruyama"], max_examples=2)
+        checks.verify_solvers(euler_maruyama=old_em, properties=["euler_maruyama"], max_examples=scaled(2))
 
 
 # ---------------------------------------------------------------------------------- VE origin
@@ -343,7 +344,7 @@ class _ScoreVE(VESDE):
 def test_ve_origin_sigma_min_declared_passes(dtype):
     props = ["moment_odes", "ve_marginal", "chain_rate", "continuous_dsm"]
     report = checks.verify(_ScoreVE(), properties=props, conventions="ve_origin=sigma_min", dtype=dtype,
-                           max_examples=2)
+                           max_examples=scaled(2))
     assert report.passed == props
     assert report.to_dict()["conventions"]["ve_origin"] == "sigma_min"
     # and the lecture's VE under the declaration is the one that fails
@@ -353,7 +354,7 @@ def test_ve_origin_sigma_min_declared_passes(dtype):
 
 @pytest.mark.theorem("sde.ve_marginal", "sde.moment_odes")
 def test_ve_origin_undeclared_fails_with_a_hint():
-    report = checks.verify(_ScoreVE(), properties=["moment_odes", "ve_marginal"], shrink=False, max_examples=2,
+    report = checks.verify(_ScoreVE(), properties=["moment_odes", "ve_marginal"], shrink=False, max_examples=scaled(2),
                            raise_on_failure=False)
     assert report.failed == ["moment_odes", "ve_marginal"]
     for name in report.failed:
@@ -370,7 +371,7 @@ def test_ve_std_squared_gets_no_hint(conv):
             return torch.ones_like(s), s**2  # the variance where the std belongs
 
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(StdSquared(), properties=["ve_marginal"], conventions=conv, shrink=False, max_examples=2)
+        checks.verify(StdSquared(), properties=["ve_marginal"], conventions=conv, shrink=False, max_examples=scaled(2))
     assert info.value.theorem == "sde.ve_marginal"
     assert not info.value.report.results["ve_marginal"].hint
 
@@ -401,8 +402,8 @@ def test_subvp_closed_form_and_its_bug():
             a, s = self.vp.marginal(x, t)
             return a, s**2  # std 1 - e^{-B}
 
-    report = checks.verify(SubVP(), max_examples=2)
+    report = checks.verify(SubVP(), max_examples=scaled(2))
     assert report.passed == ["moment_odes", "subvp_marginal"]
     with pytest.raises(TheoremViolation) as info:  # e^{-B} for e^{-2B} in the discount
-        checks.verify(SubVP(bug=True), properties=["subvp_marginal"], shrink=False, max_examples=2)
+        checks.verify(SubVP(bug=True), properties=["subvp_marginal"], shrink=False, max_examples=scaled(2))
     assert info.value.theorem == "sde.moment_odes"

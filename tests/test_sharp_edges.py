@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from dgmcheck.checks import _verify, discrete, gan, guidance, metrics, vae
 from dgmcheck.checks import ddpm as ddpm_checks
 from dgmcheck.checks.errors import CandidateRaised, TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl import guidance as guidance_impl
 from dgmcheck.impl import metrics as metrics_impl
 from dgmcheck.impl.ddpm import GaussianDiffusion
@@ -42,18 +43,18 @@ def _by_kind(chain):
 
 @pytest.mark.theorem("discrete.transition", "discrete.absorbing_loss")
 def test_verify_over_chains_runs_every_property_that_applies_by_default():
-    general = discrete.verify_over_chains(_general, max_examples=1, shrink=False)
+    general = discrete.verify_over_chains(_general, max_examples=scaled(1), shrink=False)
     assert sorted(general.not_applicable) == sorted(ABSORBING)  # a general kernel has no mask
     assert sorted(general.passed) == sorted(set(discrete.PROPERTY_NAMES) - set(ABSORBING))
-    both = discrete.verify_over_chains(_by_kind, max_examples=1, shrink=False)
+    both = discrete.verify_over_chains(_by_kind, max_examples=scaled(1), shrink=False)
     assert sorted(both.passed) == sorted(discrete.PROPERTY_NAMES)
     with pytest.raises(TypeError, match="absorbing_loss"):  # asked for by name, it is refused
-        discrete.verify_over_chains(_general, properties=["absorbing_loss"], max_examples=2)
+        discrete.verify_over_chains(_general, properties=["absorbing_loss"], max_examples=scaled(2))
 
 
 @pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior")
 def test_verify_over_schedules_runs_every_property_by_default():
-    report = ddpm_checks.verify_over_schedules(GaussianDiffusion, max_T=6, max_examples=1, shrink=False)
+    report = ddpm_checks.verify_over_schedules(GaussianDiffusion, max_T=6, max_examples=scaled(1), shrink=False)
     assert sorted(report.passed) == sorted(ddpm_checks.PROPERTY_NAMES)
 
 
@@ -83,11 +84,11 @@ def _fid_by_cov(a: torch.Tensor, b: torch.Tensor, cov=_cov) -> torch.Tensor:
 
 @pytest.mark.theorem("metrics.fid")
 def test_fid_check_passes_a_user_fid_on_one_feature_and_reports_a_crash_as_the_candidates():
-    report = metrics.verify(metrics.fid_candidate(_fid_by_cov), properties=["fid"], max_examples=12)
+    report = metrics.verify(metrics.fid_candidate(_fid_by_cov), properties=["fid"], max_examples=scaled(12))
     assert report.passed == ["fid"]
     with pytest.raises(_verify.VerifyFailed) as info:  # torch.cov's 0-d result of one feature fed to matmul
         metrics.verify(metrics.fid_candidate(lambda a, b: _fid_by_cov(a, b, cov=lambda Z: torch.cov(Z.T))),
-                       properties=["fid"], max_examples=12)
+                       properties=["fid"], max_examples=scaled(12))
     violation = info.value.violations[0]
     assert isinstance(violation, CandidateRaised) and violation.theorem == "metrics.fid"
     assert str(violation).startswith("[metrics.fid] raised RuntimeError")
@@ -139,10 +140,10 @@ class _ColumnCFGSwapped(_ColumnCFG):
 
 @pytest.mark.planted_bug("guidance.classifier_free")
 def test_cfg_check_passes_the_weight_in_the_scores_shape_and_still_catches_a_swap():
-    report = guidance.verify(_ColumnCFG(), properties=["classifier_free"], max_examples=10)
+    report = guidance.verify(_ColumnCFG(), properties=["classifier_free"], max_examples=scaled(10))
     assert report.passed == ["classifier_free"]
     with pytest.raises(TheoremViolation) as info:
-        guidance.verify(_ColumnCFGSwapped(), properties=["classifier_free"], max_examples=10, shrink=False)
+        guidance.verify(_ColumnCFGSwapped(), properties=["classifier_free"], max_examples=scaled(10), shrink=False)
     assert info.value.theorem == "guidance.classifier_free"
     assert not isinstance(info.value.violations[0], CandidateRaised)
 
@@ -174,7 +175,7 @@ class _KLStdRatio:
 @pytest.mark.planted_bug("vae.gaussian_kl")
 def test_gaussian_kl_check_catches_the_std_ratio_for_the_variance_ratio():
     with pytest.raises(TheoremViolation) as info:
-        vae.verify(_KLStdRatio(), properties=["gaussian_kl"], max_examples=10, shrink=False)
+        vae.verify(_KLStdRatio(), properties=["gaussian_kl"], max_examples=scaled(10), shrink=False)
     assert info.value.theorem == "vae.gaussian_kl"
 
 
@@ -203,14 +204,14 @@ def test_jsd_on_probability_vectors_without_quadrature_weights():
     assert dv.jsd([0.5, 0.5], [0.5, 0.5]) == 0.0
     p, q = torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64), torch.tensor([0.6, 0.0, 0.4], dtype=torch.float64)
     assert float(GAN().jsd(p, q)) == pytest.approx(dv.jsd(p.numpy(), q.numpy()), rel=1e-14)
-    report = gan.verify(_PlainJSD(), properties=["jsd_properties", "disjoint_supports"], max_examples=15)
+    report = gan.verify(_PlainJSD(), properties=["jsd_properties", "disjoint_supports"], max_examples=scaled(15))
     assert sorted(report.passed) == ["disjoint_supports", "jsd_properties"]
 
 
 @pytest.mark.planted_bug("divergence.jsd_properties")
 def test_jsd_check_without_weights_catches_a_jsd_in_bits():
     with pytest.raises(TheoremViolation) as info:
-        gan.verify(_PlainJSDInBits(), properties=["jsd_properties"], max_examples=15, shrink=False)
+        gan.verify(_PlainJSDInBits(), properties=["jsd_properties"], max_examples=scaled(15), shrink=False)
     assert info.value.theorem == "divergence.jsd_properties"
     assert not isinstance(info.value.violations[0], CandidateRaised)
 
@@ -234,7 +235,7 @@ class _Raises(DiscreteDiffusion):
 def test_verify_failed_with_a_raised_candidate_survives_a_pickle_round_trip():
     with pytest.raises(_verify.VerifyFailed) as info:
         discrete.verify_over_chains(lambda c: _Raises(torch.tensor(c.Qs), c.convention), properties=["transition"],
-                                    max_examples=2, shrink=False)
+                                    max_examples=scaled(2), shrink=False)
     again = pickle.loads(pickle.dumps(info.value))
     assert str(again) == str(info.value) and again.theorem == "discrete.transition"
     assert again.report.failed == ["transition"] and isinstance(again.violations[0], CandidateRaised)
@@ -288,7 +289,7 @@ def test_cross_entropy_mdlm_loss_with_one_clean_token_passes():
     # K = 2 with a mask: one clean token, -log p ≈ 0 (rounding only) under a weight up to 500
     one_clean = discrete.absorbing_chains(max_K=2)
     report = discrete.verify_over_chains(_mdlm_factory(_CrossEntropyMDLM), properties=["mask_rate", "absorbing_loss"],
-                                         chain_strategy=one_clean, max_examples=25, shrink=False)
+                                         chain_strategy=one_clean, max_examples=scaled(25), shrink=False)
     assert sorted(report.passed) == ["absorbing_loss", "mask_rate"]
 
 
@@ -296,7 +297,7 @@ def test_cross_entropy_mdlm_loss_with_one_clean_token_passes():
 @pytest.mark.theorem("discrete.mask_rate", "discrete.absorbing_loss")
 def test_cross_entropy_mdlm_loss_passes_over_many_drawn_cases():
     report = discrete.verify_over_chains(_mdlm_factory(_CrossEntropyMDLM), properties=["mask_rate", "absorbing_loss"],
-                                         max_examples=250, shrink=False)
+                                         max_examples=scaled(250), shrink=False)
     assert sorted(report.passed) == ["absorbing_loss", "mask_rate"]
     assert all(report.results[name].examples >= 200 for name in report.passed)
 
@@ -305,6 +306,6 @@ def test_cross_entropy_mdlm_loss_passes_over_many_drawn_cases():
 def test_mdlm_loss_check_catches_a_weight_without_one_minus_alpha():
     with pytest.raises(TheoremViolation) as info:
         discrete.verify_over_chains(_mdlm_factory(_MDLMWithoutOneMinusAlpha), properties=["mask_rate"],
-                                    max_examples=20, shrink=False)
+                                    max_examples=scaled(20), shrink=False)
     assert info.value.theorem == "discrete.mask_rate"
     assert not isinstance(info.value.violations[0], CandidateRaised)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks import discrete as checks
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theory import discrete as th
 
 
@@ -129,7 +130,7 @@ def test_left_eigenvector_is_not_the_stationary_law():
 
 # --------------------------------------------------------------------------- posterior
 @pytest.mark.theorem("discrete.posterior")
-@settings(max_examples=40)
+@settings(max_examples=scaled(40))
 @given(rational_chains(min_T=1, max_T=3), st.data())
 def test_posterior_matrix_formula_equals_brute_force_bayes_exactly(Qs, data):
     T, K = len(Qs), Qs.shape[-1]
@@ -197,7 +198,7 @@ def test_reversed_kl_differs():
 
 
 @pytest.mark.theorem("discrete.elbo_decomposition")
-@settings(max_examples=30)
+@settings(max_examples=scaled(30))
 @given(checks.chains(("general", "uniform", "absorbing"), max_K=3, max_T=3), st.data())
 def test_elbo_decomposition_bound_and_equality(chain, data):
     Qs, conv, K, T = chain.Qs, chain.convention, chain.K, chain.T
@@ -220,7 +221,7 @@ def test_elbo_decomposition_bound_and_equality(chain, data):
 
 # --------------------------------------------------------------------------- sequences
 @pytest.mark.theorem("discrete.sequence_factorization")
-@settings(max_examples=20)
+@settings(max_examples=scaled(20))
 @given(rational_chains(max_K=3, max_T=2), st.data())
 def test_sequence_laws_factorize_exactly(Qs, data):
     K, T = Qs.shape[-1], len(Qs)
@@ -303,7 +304,7 @@ def _denoiser(K, mask, seed):
 
 
 @pytest.mark.theorem("discrete.absorbing_loss")
-@settings(max_examples=30)
+@settings(max_examples=scaled(30))
 @given(st.lists(st.floats(0.01, 0.9), min_size=1, max_size=4), st.integers(2, 4), st.data())
 def test_absorbing_kl_sum_is_rho_weighted_masked_ce(betas, K, data):
     mask = data.draw(st.integers(0, K - 1))
@@ -389,7 +390,7 @@ def test_wrong_weights_miss_the_discrete_limit():
 
 # --------------------------------------------------------------------------- MDLM sampling
 @pytest.mark.theorem("discrete.mdlm_sampling")
-@settings(max_examples=20)
+@settings(max_examples=scaled(20))
 @given(st.integers(3, 4), st.integers(1, 3), st.data())
 def test_joint_sampler_law_is_the_data_law(K, m, data):
     mask = K - 1

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dgmcheck.checks._assert import assert_mean_matches
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.strategies import covariances, probability_vectors
 from dgmcheck.checks.tolerances import Z_THRESHOLD
 from dgmcheck.theory import divergences as dv
@@ -40,7 +41,7 @@ def test_optimal_discriminator_is_the_pointwise_maximiser_symbolically():
 
 
 @pytest.mark.theorem("gan.optimal_discriminator", "gan.global_optimum")
-@settings(max_examples=30)
+@settings(max_examples=scaled(30))
 @given(laws=law_triples(), seed=st.integers(0, 2**31 - 1))
 def test_no_discriminator_beats_d_star(laws, seed):
     p, q, _ = laws
@@ -51,7 +52,7 @@ def test_no_discriminator_beats_d_star(laws, seed):
 
 
 @pytest.mark.theorem("gan.value_at_optimum")
-@settings(max_examples=30)
+@settings(max_examples=scaled(30))
 @given(laws=law_triples())
 def test_value_at_optimum_is_2jsd_minus_2log2(laws):
     p, q, _ = laws
@@ -77,7 +78,7 @@ def test_mixture_quadrature_matches_adaptive_quadrature():
 
 
 @pytest.mark.theorem("gan.global_optimum")
-@settings(max_examples=30)
+@settings(max_examples=scaled(30))
 @given(laws=law_triples())
 def test_global_optimum_only_at_equality(laws):
     p, q, _ = laws
@@ -90,7 +91,7 @@ def test_global_optimum_only_at_equality(laws):
 
 # --------------------------------------------------------------------------- divergence.jsd_properties
 @pytest.mark.theorem("divergence.jsd_properties")
-@settings(max_examples=200)
+@settings(max_examples=scaled(200))
 @given(laws=law_triples())
 def test_jsd_properties_that_hold(laws):
     """Decided by computation: symmetry, 0 <= JSD <= log 2, zero iff equal, triangle for √JSD."""
@@ -138,7 +139,7 @@ def test_parallel_lines(theta):
 
 # --------------------------------------------------------------------------- divergence.convergence_hierarchy
 @pytest.mark.theorem("divergence.convergence_hierarchy")
-@settings(max_examples=50)
+@settings(max_examples=scaled(50))
 @given(laws=law_triples())
 def test_hierarchy_bounds(laws):
     p, q, _ = laws
@@ -167,7 +168,7 @@ def test_sequences_with_known_limits_and_the_converses_that_fail():
 
 # --------------------------------------------------------------------------- wasserstein.kantorovich_rubinstein
 @pytest.mark.theorem("wasserstein.kantorovich_rubinstein")
-@settings(max_examples=25)
+@settings(max_examples=scaled(25))
 @given(laws=law_triples(6), seed=st.integers(0, 2**31 - 1))
 def test_primal_equals_dual_equals_cdf_formula_1d(laws, seed):
     p, q, _ = laws
@@ -182,7 +183,7 @@ def test_primal_equals_dual_equals_cdf_formula_1d(laws, seed):
 
 
 @pytest.mark.theorem("wasserstein.kantorovich_rubinstein")
-@settings(max_examples=15)
+@settings(max_examples=scaled(15))
 @given(laws=law_triples(5), seed=st.integers(0, 2**31 - 1))
 def test_primal_equals_dual_in_2d(laws, seed):
     p, q, _ = laws

@@ -9,11 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theory import flows as th
 
 
 @pytest.mark.theorem("change_of_variables.density", "flows.linear")
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=scaled(20), deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), m=st.integers(1, 4))
 def test_affine_flow_density_is_the_pushforward_gaussian(seed, m):
     """z = Wx + b, z ~ N(0, I)  ⇔  x ~ N(-W⁻¹b, (WᵀW)⁻¹)."""

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theory import latent as th
 
 
@@ -21,7 +22,7 @@ def _ppca(seed, d, k):
 
 
 @pytest.mark.theorem("elbo.bound", "elbo.decomposition", "elbo.recon_minus_kl", "elbo.optimal_q")
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=scaled(30), deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 4), k=st.integers(1, 3))
 def test_ppca_elbo_identities_to_1e10(seed, d, k):
     W, b, psi, x, m, S = _ppca(seed, d, k)
@@ -51,7 +52,7 @@ def test_ppca_log_marginal_and_elbo_by_scipy_quadrature_in_one_latent():
 
 
 @pytest.mark.theorem("elbo.bound", "elbo.decomposition", "elbo.optimal_q")
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=scaled(30), deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), K=st.integers(1, 5), V=st.integers(1, 5))
 def test_discrete_elbo_identities_by_enumeration(seed, K, V):
     rng = np.random.default_rng(seed)
@@ -70,7 +71,7 @@ def test_discrete_elbo_identities_by_enumeration(seed, K, V):
 
 
 @pytest.mark.theorem("vae.gaussian_kl", "divergence.kl_nonnegative")
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=scaled(15), deadline=None)
 @given(seed=st.integers(0, 2**31 - 1))
 def test_diag_gaussian_kl_against_scipy_quadrature(seed):
     rng = np.random.default_rng(seed)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import integrate, optimize, stats
 
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.strategies import arrays
 from dgmcheck.checks.tolerances import Z_THRESHOLD
 from dgmcheck.theory import linear_gaussian as lg
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.theorem("ddpm.elbo_decomposition")]
 # float64 exact-oracle tolerance (~1e-10 relative), relative to the scale of the
 # quantities that were summed (an ELBO near 0 can be a difference of large terms).
 RTOL = 1e-10
-FAST = settings(max_examples=25, deadline=None)
+FAST = settings(max_examples=scaled(25), deadline=None)
 
 
 def _close(x: float, y: float, scale: float) -> bool:
@@ -196,7 +197,7 @@ def _joint_gaussian(chain: lg.LinearReverseChain, coord: int):
 
 
 @given(chain_problems(), st.data())
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=scaled(20), deadline=None)
 def test_log_likelihood_by_marginalizing_the_joint(problem, data):
     _, chain, x0 = problem
     steps = chain.num_steps
@@ -235,7 +236,7 @@ def test_log_likelihood_by_quadrature_for_one_step():
     assert np.isclose(lg.log_likelihood(chain, x0), np.log(density), rtol=1e-10, atol=0)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=scaled(10), deadline=None)
 @given(st.floats(-3, 3), st.floats(0.05, 3), st.floats(-3, 3), st.floats(0.05, 3))
 def test_gaussian_kl_matches_quadrature(mq, vq, mp, vp):
     def integrand(x: float) -> float:
@@ -296,7 +297,7 @@ def _expected_lt(betas: np.ndarray, t: int, mean: float, var: float, sigma2: flo
 
 
 @pytest.mark.theorem("ddpm.optimal_variance")
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=scaled(15), deadline=None)
 @given(schedules(min_steps=2), st.data(), st.floats(-2, 2), st.floats(0.0, 3.0))
 def test_optimal_variance_maximizes_the_expected_elbo_term(betas, data, mean, var):
     t = data.draw(st.integers(2, len(betas)))

@@ -8,6 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.checks.strategies import gaussian_mixtures
 from dgmcheck.theory import sde as th
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
@@ -33,7 +34,7 @@ def test_sympy_dsm_constant_one_component():
 
 
 @pytest.mark.theorem("sde.moment_odes", "sde.ve_marginal", "sde.vp_marginal")
-@settings(max_examples=8)
+@settings(max_examples=scaled(8))
 @given(spec=st.one_of(ves, vps, subvps), frac=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4))
 def test_closed_forms_vs_quadrature_vs_solve_ivp(spec, frac):
     """The VE/VP/sub-VP closed forms solve the moment ODEs: solve_ivp (DOP853, rtol 1e-12) and Gauss–Legendre
@@ -140,7 +141,7 @@ def test_dsm_minus_explicit_is_constant_fixed_case():
 
 @pytest.mark.slow
 @pytest.mark.theorem("sde.continuous_dsm")
-@settings(max_examples=3, deadline=None)
+@settings(max_examples=scaled(3), deadline=None)
 @given(mixture=gaussian_mixtures(min_dim=1, max_dim=1, max_components=3), a=st.floats(0.05, 1.0),
        v=st.floats(0.01, 50.0), thetas=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=2,
                                                   max_size=3))

@@ -11,6 +11,7 @@ import torch
 import dgmcheck.impl.tricks as ref
 from dgmcheck.checks import tricks as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.theory import tricks as th
 
 TRICK_IDS = ("tricks.log_derivative", "tricks.jensen", "tricks.monte_carlo_unbiased", "tricks.lotus", "tricks.dirac")
@@ -52,7 +53,7 @@ def nascent_delta_sigma_as_variance(f, x0, sigma, n=3):
 
 @pytest.mark.theorem(*TRICK_IDS)
 def test_reference_tricks(device, dtype):
-    report = checks.verify(ref, dtype=dtype, device=device, max_examples=8)
+    report = checks.verify(ref, dtype=dtype, device=device, max_examples=scaled(8))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 

@@ -11,6 +11,7 @@ import torch
 
 from dgmcheck.checks import vq as checks
 from dgmcheck.checks.errors import TheoremViolation
+from dgmcheck.checks.profiles import scaled
 from dgmcheck.impl.vq import VectorQuantizer
 from dgmcheck.theory import vq as th
 
@@ -73,7 +74,7 @@ class KLUniformEntropySign(VectorQuantizer):
 @pytest.mark.theorem(*VQ_IDS)
 def test_vector_quantizer(device, dtype):
     vq = VectorQuantizer(_codebook()).to(device=device, dtype=dtype)
-    report = checks.verify(vq, dtype=dtype, device=device, max_examples=6)
+    report = checks.verify(vq, dtype=dtype, device=device, max_examples=scaled(6))
     assert report.passed == list(checks.PROPERTY_NAMES)
 
 
