@@ -7,6 +7,11 @@ a bound that is wrong for cases it never draws; this runner draws fresh ones.
     python -m tools.flakes --runs 30                 # 30 seeds, the `dev` profile, the gate's tests
     python -m tools.flakes --runs 1 --profile thorough   # 400 examples per property, slow tier included
     python -m tools.flakes --runs 5 -- tests/test_ode.py  # arguments after -- go to pytest
+    python -m tools.flakes --runs 8 --by-file -- -m planted_bug   # kill stability, per family
+
+``--by-file`` adds a table per test file (a family): its tests, the test × seed runs, how many of those
+failed and how many tests failed under at least one seed. Over the planted-bug tests (each asserts that
+its bug is caught) that is the kill stability: a bug caught under some seeds only fails there.
 
 Each run is ``pytest -n auto --hypothesis-seed=<seed>`` with ``HYPOTHESIS_PROFILE`` set and ``CI``
 unset. The report lists per seed the counts, the wall time and the failing tests, and at the end
@@ -43,26 +48,45 @@ def run_once(seed: int, profile: str, pytest_args: list[str]) -> dict:
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
-        failed, counts = _read_junit(report) if report.exists() else ([], {})
+        failed, counts, files = _read_junit(report) if report.exists() else ([], {}, {})
     if proc.returncode not in (0, 1) and not failed:  # a usage error or a crash of pytest itself
         failed = [f"pytest exited {proc.returncode}: {proc.stderr.strip().splitlines()[-1:] or proc.stdout[-300:]}"]
-    return {"seed": seed, "returncode": proc.returncode, "seconds": round(seconds, 1), "failed": failed, **counts}
+    return {"seed": seed, "returncode": proc.returncode, "seconds": round(seconds, 1), "failed": failed,
+            "by_file": files, **counts}
 
 
-def _read_junit(path: Path) -> tuple[list[str], dict[str, int]]:
+def _read_junit(path: Path) -> tuple[list[str], dict[str, int], dict[str, list[int]]]:
     root = ET.parse(path).getroot()
-    failed, counts = [], defaultdict(int)
+    failed, counts, files = [], defaultdict(int), defaultdict(lambda: [0, 0])  # file -> [run, failed]
     for case in root.iter("testcase"):
         name = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
         name = re.sub(r"^(tests/[^:]+?)/py::", r"\1.py::", name)
+        file = name.split("::")[0]
         if case.find("failure") is not None or case.find("error") is not None:
             failed.append(name)
             counts["n_failed"] += 1
+            files[file][0] += 1
+            files[file][1] += 1
         elif case.find("skipped") is not None:
             counts["n_skipped"] += 1
         else:
             counts["n_passed"] += 1
-    return failed, dict(counts)
+            files[file][0] += 1
+    return failed, dict(counts), dict(files)
+
+
+def by_file_table(runs: list[dict], by_test: dict[str, list[int]]) -> str:
+    """Markdown: per test file, its tests (most run in one seed), test × seed runs, failed runs, and the
+    tests that failed under at least one seed (0: stable under every seed)."""
+    rows = ["| file | tests | test × seed runs | failed runs | tests failing under some seed |",
+            "|---|---:|---:|---:|---:|"]
+    files = sorted({f for r in runs for f in r.get("by_file", {})})
+    for f in files:
+        ran = [r.get("by_file", {}).get(f, [0, 0]) for r in runs]
+        unstable = sum(1 for name in by_test if name.split("::")[0] == f)
+        rows.append(f"| {f} | {max(n for n, _ in ran)} | {sum(n for n, _ in ran)} | {sum(k for _, k in ran)} "
+                    f"| {unstable} |")
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=("dev", "ci", "thorough"), default="dev",
                         help="the Hypothesis profile (default dev: random; ci is derandomized and ignores the seed)")
     parser.add_argument("--json", type=Path, default=None, help="also write the runs as JSON to this file")
+    parser.add_argument("--by-file", action="store_true", help="add a table per test file (a family)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
@@ -94,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(r['seconds'] for r in runs):.0f} s in all")
     for name, seeds in sorted(by_test.items()):
         print(f"  {name}: seeds {seeds}")
+    if args.by_file:
+        print("\n" + by_file_table(runs, by_test))
     if args.json is not None:
         args.json.write_text(json.dumps({"profile": args.profile, "runs": runs}, indent=2) + "\n", encoding="utf-8")
     return 1 if bad else 0
