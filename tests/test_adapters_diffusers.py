@@ -484,3 +484,146 @@ def test_ddim_sampler_refusals():
     x = torch.zeros(1, 1)
     with pytest.raises(ValueError, match="not a step of the scheduler's grid"):
         a.ddim_step(x, torch.tensor([10]), torch.tensor([5]), x, 0.5, x)
+
+
+# --------------------------------------------------------------------------- subclasses, re-implemented steps
+SUB_EXAMPLES = 5
+
+
+class PassThroughDDPM(DDPMScheduler):
+    """A subclass whose ``__init__`` forwards ``*args, **kwargs``: diffusers' ``from_config`` hands it
+    no keyword at all (it matches the config to ``__init__``'s named parameters)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class PassThroughDDIM(DDIMScheduler):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class BetaForBetaTildeDDPM(PassThroughDDPM):
+    """Planted: ``_get_variance`` (which ``step`` samples with) returns β_t where β̃_t belongs."""
+
+    def _get_variance(self, t, predicted_variance=None, variance_type=None):
+        prev = self.alphas_cumprod[t - 1] if t > 0 else self.one
+        return 1 - self.alphas_cumprod[t] / prev
+
+
+class BetaForBetaTildeDDIM(PassThroughDDIM):
+    """Planted: DDIM's σ_t²/η² is ``1 − ᾱ_t/ᾱ_prev`` (β_t) instead of ``(1-ᾱ_prev)/(1-ᾱ_t) β_t``."""
+
+    def _get_variance(self, timestep, prev_timestep):
+        prev = self.alphas_cumprod[prev_timestep] if prev_timestep >= 0 else self.final_alpha_cumprod
+        return 1 - self.alphas_cumprod[timestep] / prev
+
+
+class RandnStepDDPM(DDPMScheduler):
+    """``step`` written anew (ε-prediction, σ_t² = β̃_t), drawing its noise with ``torch.randn``;
+    ``abar_in_x0`` picks the ᾱ of the x̂_0 formula (``"prev"`` plants ᾱ_{t-1} where ᾱ_t belongs)."""
+
+    abar_in_x0 = "t"
+
+    def step(self, model_output, timestep, sample, generator=None, return_dict=True):
+        t = int(timestep)
+        abar = self.alphas_cumprod[t]
+        abar_prev = self.alphas_cumprod[t - 1] if t > 0 else self.one
+        alpha = abar / abar_prev
+        a = abar if self.abar_in_x0 == "t" else abar_prev
+        x0 = (sample - (1 - a) ** 0.5 * model_output) / a ** 0.5
+        mean = (abar_prev ** 0.5 * (1 - alpha) / (1 - abar)) * x0 \
+            + (alpha ** 0.5 * (1 - abar_prev) / (1 - abar)) * sample
+        if t > 0:
+            z = torch.randn(sample.shape, generator=generator, dtype=sample.dtype, device=sample.device)
+            mean = mean + ((1 - abar_prev) / (1 - abar) * (1 - alpha)) ** 0.5 * z
+        return (mean, x0) if not return_dict else type(super().step(model_output, t, sample))(
+            prev_sample=mean, pred_original_sample=x0)
+
+
+class RandnStepDDPMBug(RandnStepDDPM):
+    abar_in_x0 = "prev"
+
+
+def _at(s, dtype):
+    """The scheduler as the dtype's test holds it: float32 as shipped, float64 with float64 tables."""
+    return with_float64_tables(s) if dtype == torch.float64 else s
+
+
+def _failed(report) -> set[str]:
+    return {f"{f}.{n}" for f, r in report.reports.items() for n, res in r.results.items()
+            if res.status == "failed"}
+
+
+@pytest.mark.theorem(*DDPM_THEOREMS, "ddim.respacing", "ddim.grids", "parametrization.affine")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_pass_through_ddpm_subclass_passes(dtype):
+    s = _at(PassThroughDDPM(num_train_timesteps=T_SMALL, clip_sample=False), dtype)
+    report = verify_scheduler(s, dtype=dtype, max_examples=SUB_EXAMPLES, raise_on_failure=False)
+    assert not _failed(report), report.summary()
+    assert passed(report) == set(DDPM_PROPERTIES), report.summary()
+    assert {"ddim.respaced_step", "ddim.grids", "parametrization.affine"} <= set(report.passed)
+
+
+@pytest.mark.theorem("ddim.step", "ddim.grids", "ddpm.ancestral_sampling", "parametrization.affine")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_pass_through_ddim_subclass_passes(dtype):
+    s = PassThroughDDIM(num_train_timesteps=T_SMALL, clip_sample=False, timestep_spacing="trailing")
+    s.set_timesteps(T_SMALL)
+    report = verify_scheduler(_at(s, dtype), dtype=dtype, max_examples=SUB_EXAMPLES,
+                              raise_on_failure=False)
+    assert not _failed(report), report.summary()
+    assert passed(report) == set(DDIM_PROPERTIES), report.summary()
+    assert {"ddim.step", "ddim.grids", "parametrization.affine"} <= set(report.passed)
+
+
+@pytest.mark.theorem("parametrization.affine", "ddim.grids")
+def test_pass_through_subclass_keeps_its_config_in_the_checks_copies():
+    """v-prediction and linspace spacing survive into the parametrization's and the grids' copies."""
+    s = PassThroughDDPM(num_train_timesteps=T_SMALL, clip_sample=False, prediction_type="v_prediction",
+                        timestep_spacing="linspace")
+    report = verify_scheduler(s, num_inference_steps=17, max_examples=SUB_EXAMPLES, raise_on_failure=False)
+    assert not _failed(report), report.summary()
+    assert {"ddim.grids", "parametrization.affine", "parametrization.velocity"} <= set(report.passed)
+
+
+@pytest.mark.planted_bug("ddpm.posterior", "ddpm.optimal_variance", "ddpm.ancestral_sampling")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_planted_beta_for_beta_tilde_in_a_ddpm_subclass_is_caught(dtype):
+    s = _at(BetaForBetaTildeDDPM(num_train_timesteps=T_SMALL, clip_sample=False), dtype)
+    report = verify_scheduler(s, dtype=dtype, max_examples=SUB_EXAMPLES, shrink=False, raise_on_failure=False,
+                              properties=["posterior", "optimal_variance", "ancestral_step"])
+    assert _failed(report) == {"ddpm.posterior", "ddpm.optimal_variance", "ddpm.ancestral_step"}, \
+        report.summary()
+    assert report.reports["ddpm"].results["posterior"].violation.theorem == "ddpm.posterior"
+
+
+@pytest.mark.planted_bug("ddpm.ancestral_sampling", "ddim.step")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_planted_beta_for_beta_tilde_in_a_ddim_subclass_is_caught(dtype):
+    s = BetaForBetaTildeDDIM(num_train_timesteps=T_SMALL, clip_sample=False)
+    s.set_timesteps(T_SMALL)
+    report = verify_scheduler(_at(s, dtype), dtype=dtype, max_examples=SUB_EXAMPLES, shrink=False,
+                              raise_on_failure=False, properties=["ancestral_step", "step"])
+    assert {"ddpm.ancestral_step", "ddim.step"} <= _failed(report), report.summary()
+
+
+@pytest.mark.theorem(*DDPM_THEOREMS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_step_drawing_with_torch_randn_is_checked(dtype):
+    s = _at(RandnStepDDPM(num_train_timesteps=T_SMALL, clip_sample=False), dtype)
+    report = verify_scheduler(s, dtype=dtype, max_examples=SUB_EXAMPLES, raise_on_failure=False)
+    assert not _failed(report), report.summary()
+    assert passed(report) == set(DDPM_PROPERTIES), report.summary()
+    assert "ddim.respaced_step" in report.passed
+
+
+@pytest.mark.planted_bug("ddpm.eps_mean", "ddpm.ancestral_sampling")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_planted_alpha_bar_prev_in_a_torch_randn_step_is_caught(dtype):
+    s = _at(RandnStepDDPMBug(num_train_timesteps=T_SMALL, clip_sample=False), dtype)
+    report = verify_scheduler(s, dtype=dtype, max_examples=SUB_EXAMPLES, shrink=False, raise_on_failure=False,
+                              properties=["ddpm.eps_mean", "ddpm.ancestral_step"])
+    assert _failed(report) == {"ddpm.eps_mean", "ddpm.ancestral_step"}, report.summary()
+    violation = report.reports["ddpm"].results["ancestral_step"].violation
+    assert violation.theorem == "ddpm.ancestral_sampling" and "random draws" not in str(violation)

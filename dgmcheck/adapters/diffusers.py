@@ -21,19 +21,30 @@ What is checked through which diffusers call
 - ``q_sample``: ``scheduler.add_noise``.
 - ``posterior_mean_from_eps``: ``scheduler.step`` with zero noise (the mean of the step).
 - ``reverse_step``: ``scheduler.step`` with the given noise. ``step`` takes ONE int timestep, so a
-  batch is grouped by ``t``. ``DDPMScheduler.step`` draws its own noise with ``randn_tensor``
-  (when ``k > 0``); the adapter injects the given noise by patching the name ``randn_tensor`` in the
-  module that defines the scheduler's ``step`` for the duration of the call, and refuses to go on if
-  ``step`` did not draw through it. ``DDIMScheduler.step`` takes ``variance_noise=`` directly.
+  batch is grouped by ``t``. ``DDPMScheduler.step`` draws its own noise (diffusers'
+  ``randn_tensor``, when ``k > 0``); the adapter runs ``step`` inside
+  ``dgmcheck.checks.capture.captured``, which feeds the given noise to whatever normal draw it makes
+  (``randn_tensor``, ``torch.randn``, ``randn_like``, ``Tensor.normal_``, with or without a
+  generator), so a ``step`` written anew is checked as well. A draw capture cannot feed (one made
+  inside a C++ kernel), a second draw, or one of another kind raise ``CaptureMismatch``, which the
+  checks report as a violation of the step's theorem. ``DDIMScheduler.step`` takes
+  ``variance_noise=``; it is passed when ``step`` accepts it, and any draw of its own is fed too.
 - ``reverse_variance(t, like, kind)``: ``DDPMScheduler._get_variance(t − 1, variance_type=...)``
   (the function ``step`` takes its variance from), with ``"beta_tilde"`` ↔ ``"fixed_small"`` and
   ``"beta"`` ↔ ``"fixed_large"``. Two diffusers details: at ``t = 1`` fixed_small returns
   ``1e-20``, not ``β̃_1 = 0`` (a ``clamp(min=1e-20)`` before a log it may take; within the float64
   absolute floor of the check); fixed_large at ``t = 1`` is ``β_1`` (the original DDPM code used
   ``β̃_2`` there). ``step`` adds no noise at ``t = 1`` whatever the variance type (Algorithm 2).
-- ``posterior(x_t, x0, t)`` (``DDPMScheduler`` only): ``step`` of a sibling scheduler built with
-  ``type(s).from_config(s.config, prediction_type="sample")``, so the model output IS ``x̂_0`` and
-  the mean of the step is ``μ̃_t(x_t, x_0)``; the variance is the sibling's fixed_small one.
+- ``posterior(x_t, x0, t)`` (``DDPMScheduler`` only): from the scheduler itself, no second
+  scheduler. The mean's coefficients ``√ᾱ_{t-1}β_t/(1-ᾱ_t)`` and ``√α_t(1-ᾱ_{t-1})/(1-ᾱ_t)`` from its
+  own ``alphas_cumprod`` (``α_t = ᾱ_t/ᾱ_{t-1}``, ``β_t = 1 − α_t``, as ``step`` forms them); the
+  variance ``β̃_t`` is the square of the ``σ_t`` its own ``step`` adds (fixed_small), or its
+  ``_get_variance(t − 1, variance_type="fixed_small")`` (fixed_large). Through ``step`` with an ε
+  that makes ``x̂_0 = x_0`` the mean would carry ``x̂_0``'s rounding relative to ``x_t``, which
+  swamps a small ``x_0``; the step's mean is held by ``posterior_mean_from_eps`` (``eps_mean``).
+- Subclasses: no check builds a scheduler with ``from_config`` (a subclass whose ``__init__``
+  takes ``*args, **kwargs`` gets none of the config from it); the grids and the parametrization run
+  on a deep copy whose config is overridden (``register_to_config``).
 - ``sample(eps_model, x_T, noises)``: the ancestral loop over ``scheduler.timesteps`` (``T-1..0``,
   i.e. lecture ``t = T..1``), ``noises[t-1]`` the ``z`` of step ``t`` (unused at ``t = 1``).
 
@@ -65,17 +76,16 @@ so diffusers' formulas are exact and its precision is that of its float32 tables
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import torch
 
 try:
     from diffusers import DDIMScheduler, DDPMScheduler
-    from diffusers.schedulers import scheduling_ddpm
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides diffusers
     raise ImportError(
         "dgmcheck.adapters.diffusers needs the diffusers library, which is not installed: "
@@ -288,32 +298,61 @@ class _SchedulerAdapter:
                 f"beta_schedule={_cfg(self.scheduler, 'beta_schedule')!r}), dtype={self.dtype})")
 
 
+def _step_outputs(out: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(prev_sample, pred_original_sample or None)`` of what a ``step`` returned: diffusers'
+    output object, a tuple (``return_dict=False``) or a bare tensor."""
+    if hasattr(out, "prev_sample"):
+        return out.prev_sample, getattr(out, "pred_original_sample", None)
+    if isinstance(out, (tuple, list)):
+        return out[0], (out[1] if len(out) > 1 else None)
+    if isinstance(out, torch.Tensor):
+        return out, None
+    raise TypeError(f"scheduler.step must return a tensor, a tuple or an object with prev_sample, got "
+                    f"{type(out).__name__}")
+
+
+def _fed_step(scheduler: Any, noise: torch.Tensor, *args: Any, **kwargs: Any) -> tuple[torch.Tensor,
+                                                                                      torch.Tensor | None]:
+    """``scheduler.step(*args, **kwargs)`` with every normal draw it makes fed from ``noise``
+    (``dgmcheck.checks.capture.captured``: ``torch.randn``/``randn_like``/diffusers' ``randn_tensor``,
+    with or without a generator); at most one draw, of ``noise``'s shape. A draw capture cannot feed
+    (a C++ kernel's), a second draw or one of another kind raises ``CaptureMismatch``: the step is
+    then not the deterministic function of its inputs and ``noise`` that the exact checks need."""
+    from dgmcheck.checks.capture import CaptureMismatch, captured
+
+    with captured(values=[noise], allow_unused=True) as log:
+        out = scheduler.step(*args, **kwargs)
+    odd = [d for d in log.draws if not d.fed or d.kind != "normal"]
+    if odd:
+        raise CaptureMismatch(f"{type(scheduler).__name__}.step drew other than one standard normal "
+                              f"shaped like the sample, which the adapter cannot give it:\n{log.describe()}")
+    return _step_outputs(out)
+
+
 def _ddpm_step(scheduler: Any, model_output: torch.Tensor, k: int, sample: torch.Tensor,
-               noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``DDPMScheduler.step(model_output, k, sample)`` with its ``randn_tensor`` draw replaced by
-    ``noise``; returns ``(prev_sample, pred_original_sample)``."""
-    calls = []
+               noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``DDPMScheduler.step(model_output, k, sample)`` with its noise draw fed from ``noise``
+    (``_fed_step``); returns ``(prev_sample, pred_original_sample)``."""
+    return _fed_step(scheduler, noise, model_output, k, sample, return_dict=False)
 
-    def given_noise(shape: Any, generator: Any = None, device: Any = None,
-                    dtype: Any = None, layout: Any = None, **_: Any) -> torch.Tensor:
-        if tuple(shape) != tuple(noise.shape):
-            raise RuntimeError(f"scheduler.step asked for noise of shape {tuple(shape)}, "
-                               f"the adapter holds {tuple(noise.shape)}")
-        calls.append(shape)
-        return noise.to(device=device if device is not None else noise.device,
-                        dtype=dtype if dtype is not None else noise.dtype)
 
-    module = inspect.getmodule(type(scheduler).step)
-    if module is None or not hasattr(module, "randn_tensor"):
-        module = scheduling_ddpm
-    with mock.patch.object(module, "randn_tensor", given_noise):
-        out = scheduler.step(model_output, k, sample, return_dict=False)
-    if k > 0 and not calls:
-        raise RuntimeError(
-            f"{type(scheduler).__name__}.step did not draw its noise through "
-            f"{module.__name__}.randn_tensor, so the adapter cannot give it the noise: "
-            "the step is not a deterministic function of its inputs here")
-    return out[0], out[1]
+def _takes(fn: Callable, name: str) -> bool:
+    """Whether ``fn`` accepts the keyword ``name`` (by name or through ``**kwargs``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _ddim_step(scheduler: Any, model_output: torch.Tensor, k: int, sample: torch.Tensor, eta: float,
+               noise: torch.Tensor) -> torch.Tensor:
+    """``DDIMScheduler.step(model_output, k, sample, eta=η)`` with ``variance_noise=noise`` when
+    ``step`` takes it, and any normal draw of its own fed from ``noise`` (``_fed_step``)."""
+    kw: dict[str, Any] = {"eta": eta, "return_dict": False}
+    if _takes(scheduler.step, "variance_noise"):
+        kw["variance_noise"] = noise
+    return _fed_step(scheduler, noise, model_output, k, sample, **kw)[0]
 
 
 class DiffusersDDPM(_SchedulerAdapter):
@@ -347,13 +386,6 @@ class DiffusersDDPM(_SchedulerAdapter):
             # σ_t² = β_t: the β̃_t ancestral checks do not apply (shadow the methods: not callable).
             self.reverse_step = None  # type: ignore[assignment]
             self.sample = None  # type: ignore[assignment]
-        # The posterior through step: a sibling whose model output is x̂_0 itself.
-        sib = type(scheduler).from_config(scheduler.config, prediction_type="sample",
-                                          variance_type="fixed_small")
-        for name in ("betas", "alphas", "alphas_cumprod", "one"):  # the very same tables
-            if hasattr(scheduler, name):
-                setattr(sib, name, getattr(scheduler, name).clone())
-        self._x0_scheduler = sib
 
     def _check_grid(self) -> None:
         ts = torch.as_tensor(self.scheduler.timesteps).detach().cpu().long()
@@ -386,18 +418,59 @@ class DiffusersDDPM(_SchedulerAdapter):
         return vals.to(device=like.device, dtype=like.dtype).reshape(
             (-1,) + (1,) * (like.ndim - 1))
 
+    def _posterior_coefficients(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(c_0, c_t)`` at diffusers timestep ``k`` from the scheduler's own ``alphas_cumprod``
+        (and ``one`` for ``ᾱ_0``), in the tables' dtype and in the order ``DDPMScheduler.step``
+        evaluates them: ``α_t = ᾱ_t/ᾱ_{t-1}``, ``β_t = 1 − α_t``."""
+        table = torch.as_tensor(self.scheduler.alphas_cumprod)
+        ab = table[k]
+        ab_prev = table[k - 1] if k > 0 else torch.as_tensor(getattr(self.scheduler, "one", 1.0),
+                                                              dtype=table.dtype)
+        alpha = ab / ab_prev
+        c0 = ab_prev ** 0.5 * (1 - alpha) / (1 - ab)
+        ct = alpha ** 0.5 * (1 - ab_prev) / (1 - ab)
+        return c0, ct
+
     def posterior(self, x_t: torch.Tensor, x0: torch.Tensor,
                   t: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """ddpm.posterior: mean of ``step(x0, t − 1, x_t)`` on the ``prediction_type="sample"``
-        sibling (its model output is ``x̂_0 = x0``), variance its fixed_small ``β̃_t``."""
+        """ddpm.posterior (000 L8 "Conditioned Reverse Distribution") from the scheduler's own
+        tables and its own ``step``; no second scheduler is built, so a subclass whose ``__init__``
+        does not forward its config, or a ``step`` written anew, is held to what it holds and
+        computes itself.
+
+        Mean ``μ̃_t(x_t, x_0) = √ᾱ_{t-1}β_t/(1-ᾱ_t) x_0 + √α_t(1-ᾱ_{t-1})/(1-ᾱ_t) x_t`` with
+        ``ᾱ_t = alphas_cumprod[t − 1]``, ``ᾱ_{t-1} = alphas_cumprod[t − 2]`` (``one`` at ``t = 1``),
+        ``α_t = ᾱ_t/ᾱ_{t-1}`` and ``β_t = 1 − α_t``, evaluated as ``step`` evaluates them (in the
+        tables' dtype; the samples' dtype for the sum). Not through ``step``:
+        an ε-prediction step reaches ``x̂_0`` as ``(x_t − √(1-ᾱ_t) ε)/√ᾱ_t``, whose rounding is
+        relative to ``x_t`` and swamps a small ``x_0`` (``μ̃_1 = x_0``); the step's mean is held by
+        ``eps_mean`` instead.
+        Variance ``β̃_t = (1-ᾱ_{t-1})/(1-ᾱ_t) β_t``: for fixed_small(_log), the square of what
+        ``step(0, t − 1, 0)`` adds with noise 1 (model output 0 at ``x_t = 0`` gives ``x̂_0 = 0``
+        and mean 0 in every parametrization), i.e. the step's own ``σ_t`` (0 at ``t = 1``,
+        Algorithm 2); for fixed_large (whose step samples with ``β_t``),
+        ``_get_variance(t − 1, variance_type="fixed_small")``.
+        """
         if x0.shape != x_t.shape:
             raise ValueError(f"x0 must have the shape of x_t {tuple(x_t.shape)}, "
                              f"got {tuple(x0.shape)}")
-        mean = self._step_grouped(self._x0_scheduler, x_t, t, x0, None)
+        self._check_grid()
         t = self._steps(t, x_t)
-        var = torch.stack([torch.as_tensor(self._x0_scheduler._get_variance(
-            int(self.diffusers_timestep(tv)), variance_type="fixed_small")).reshape(())
-            for tv in t.tolist()])
+        mean = torch.empty_like(x_t)
+        var = torch.empty(x_t.shape[0], dtype=torch.float64)
+        for tv in torch.unique(t).tolist():
+            idx = (t == tv).nonzero(as_tuple=True)[0]
+            # the table row the scheduler's step reads for this lecture step
+            k = int(self.diffusers_timestep(tv))
+            c0, ct = self._posterior_coefficients(k)
+            mean[idx] = (c0.to(x0.device) * x0[idx] + ct.to(x_t.device) * x_t[idx]).to(mean.dtype)
+            if self.variance_type in _BETA_TILDE_TYPES:
+                probe = torch.zeros_like(x_t[idx][:1])
+                sigma = _ddpm_step(self.scheduler, probe, k, probe, torch.ones_like(probe))[0]
+                var[idx] = sigma.reshape(-1)[0].double() ** 2
+            else:
+                var[idx] = torch.as_tensor(self.scheduler._get_variance(
+                    k, variance_type="fixed_small")).reshape(()).double()
         return mean, var.to(device=x_t.device, dtype=x_t.dtype).reshape(
             (-1,) + (1,) * (x_t.ndim - 1))
 
@@ -445,8 +518,7 @@ class DiffusersDDIM(_SchedulerAdapter):
 
     def _step_one(self, scheduler: Any, model_output: torch.Tensor, k: int,
                   sample: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        return scheduler.step(model_output, k, sample, eta=self.eta, variance_noise=noise,
-                              return_dict=False)[0]
+        return _ddim_step(scheduler, model_output, k, sample, self.eta, noise)
 
 
 # --------------------------------------------------------------------------- DDIM family
@@ -461,11 +533,16 @@ def _lecture_grid(scheduler: Any) -> np.ndarray:
 
 
 def _sibling(scheduler: Any, **config: Any) -> Any:
-    """A scheduler of the same type and config (with ``config`` overrides) on the same tables."""
-    sib = type(scheduler).from_config(scheduler.config, **config)
-    for name in ("betas", "alphas", "alphas_cumprod", "one", "final_alpha_cumprod"):
-        if hasattr(scheduler, name):
-            setattr(sib, name, getattr(scheduler, name).clone())
+    """A copy of the scheduler (same class, tables and state) with ``config`` overriding its config.
+
+    A deep copy, not ``type(scheduler).from_config``: a subclass whose ``__init__`` takes
+    ``*args, **kwargs`` gets no keyword from ``from_config`` (diffusers matches the config to the
+    named parameters of ``__init__``) and would come back with the default config."""
+    sib = copy.deepcopy(scheduler)
+    if config:
+        sib.register_to_config(**config)
+        if "variance_type" in config and hasattr(sib, "variance_type"):
+            sib.variance_type = config["variance_type"]  # DDPMScheduler.step reads the attribute
     return sib
 
 
@@ -512,7 +589,7 @@ class _GridAdapter:
         return out
 
     def timesteps(self, n: int, spacing: str, steps_offset: int = 0) -> torch.Tensor:
-        """ddim.grids: ``set_timesteps(n)`` of a sibling with ``timestep_spacing=spacing`` and
+        """ddim.grids: ``set_timesteps(n)`` of a copy with ``timestep_spacing=spacing`` and
         ``steps_offset``, as lecture steps (``timesteps + 1``)."""
         sib = _sibling(self.scheduler, timestep_spacing=spacing, steps_offset=steps_offset)
         sib.set_timesteps(n)
@@ -553,8 +630,7 @@ class DiffusersDDIMSampler(_GridAdapter):
 
         def one(idx: torch.Tensor, tv: int) -> torch.Tensor:
             mo = _from_eps(self.scheduler, eps[idx], x_t[idx], tv)
-            return self.scheduler.step(mo, tv - 1, x_t[idx], eta=float(eta),
-                                       variance_noise=noise[idx], return_dict=False)[0]
+            return _ddim_step(self.scheduler, mo, tv - 1, x_t[idx], float(eta), noise[idx])
 
         return self._grouped(x_t, t_, one)
 
@@ -588,8 +664,9 @@ class DiffusersRespacedDDPM(_GridAdapter):
 
 class DiffusersParametrization:
     """A scheduler's parametrization as a ``ParametrizationCandidate``: ``convert(pred, x_t, t,
-    kind, "x0")`` is the ``pred_original_sample`` of ``scheduler.step`` (on a sibling with the same
-    tables and the full grid; ``kind`` the scheduler's ``prediction_type``), and ``velocity`` is
+    kind, "x0")`` is the ``pred_original_sample`` of ``scheduler.step`` (on a deep copy of the
+    scheduler set to the full grid, fixed_small for a DDPMScheduler; ``kind`` the scheduler's
+    ``prediction_type``), and ``velocity`` is
     ``scheduler.get_velocity(x0, eps, t − 1)``."""
 
     def __init__(self, scheduler: Any, *, dtype: Any = torch.float32, device: Any = "cpu") -> None:
@@ -621,7 +698,11 @@ class DiffusersParametrization:
             if isinstance(self._sib, DDPMScheduler):
                 x0 = _ddpm_step(self._sib, pred[idx], tv - 1, x_t[idx], zero[idx])[1]
             else:
-                x0 = self._sib.step(pred[idx], tv - 1, x_t[idx], eta=0.0, return_dict=False)[1]
+                x0 = _fed_step(self._sib, zero[idx], pred[idx], tv - 1, x_t[idx], eta=0.0,
+                               return_dict=False)[1]
+            if x0 is None:
+                raise TypeError(f"{type(self._sib).__name__}.step must return pred_original_sample "
+                                "(x̂_0) beside prev_sample: the conversion is read from it")
             out[idx] = x0.to(out.dtype)
         return out
 
