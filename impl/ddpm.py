@@ -26,8 +26,17 @@ def normal_kl(mean1: torch.Tensor, var1: torch.Tensor, mean2: torch.Tensor,
     """Elementwise ``KL(N(mean1, var1) || N(mean2, var2))`` of diagonal Gaussians.
 
     ``½(log(var2/var1) + (var1 + (mean1-mean2)²)/var2 - 1)``; with ``var1 = var2 = σ²`` it is
-    ``(mean1-mean2)²/(2σ²)`` (ddpm.kl_same_variance, 000 L8 "ELBO for Gaussian Diffusion Model").
+    ``(mean1-mean2)²/(2σ²)`` (ddpm.kl_same_variance, 000 L8 "ELBO for Gaussian Diffusion Model"). The four
+    tensors share a shape ``(batch, ...)``, dtype and device; the variances are positive.
     """
+    _validate.batch(mean1, "mean1")
+    _validate.tensor(var1, "var1", like_=mean1, like_name="mean1", same_shape=True, positive=True)
+    _validate.tensor(mean2, "mean2", like_=mean1, like_name="mean1", same_shape=True)
+    _validate.tensor(var2, "var2", like_=mean1, like_name="mean1", same_shape=True, positive=True)
+    return _normal_kl(mean1, var1, mean2, var2)
+
+
+def _normal_kl(mean1: torch.Tensor, var1: torch.Tensor, mean2: torch.Tensor, var2: torch.Tensor) -> torch.Tensor:
     return 0.5 * (torch.log(var2) - torch.log(var1) + (var1 + (mean1 - mean2) ** 2) / var2 - 1.0)
 
 
@@ -52,7 +61,14 @@ class GaussianDiffusion:
     """
 
     def __init__(self, betas: torch.Tensor | list[float]) -> None:
-        betas = torch.as_tensor(betas).detach().to(device="cpu", dtype=torch.float64)
+        if isinstance(betas, torch.Tensor):
+            _validate.floating(betas, "betas")  # float32/float64 holding values: no float16, int, bool, meta
+        elif betas is None or isinstance(betas, (str, bytes)):
+            raise TypeError(f"betas must be a 1-D tensor or sequence of numbers, got {betas!r}")
+        try:
+            betas = torch.as_tensor(betas).detach().to(device="cpu", dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"betas must be a 1-D tensor or sequence of numbers, got {type(betas).__name__}") from None
         if betas.ndim != 1 or betas.numel() == 0:
             raise ValueError(f"betas must be a non-empty 1-D tensor, got shape {tuple(betas.shape)}")
         bad = ~((betas > 0) & (betas < 1))
@@ -298,8 +314,8 @@ class GaussianDiffusion:
                      model_mean: torch.Tensor, model_var: torch.Tensor) -> torch.Tensor:
         """``KL(q(x_{t-1}|x_t, x_0) || N(model_mean, model_var))`` per sample (the ``L_t`` integrand)."""
         mean, var = self.posterior(x_t, x0, t)
-        return _sum_nonbatch(normal_kl(mean, var.expand_as(mean), model_mean,
-                                       model_var.expand_as(mean)))
+        return _sum_nonbatch(_normal_kl(mean, var.expand_as(mean), model_mean,
+                                        model_var.expand_as(mean)))
 
     def prior_kl(self, x0: torch.Tensor) -> torch.Tensor:
         """``KL(q(x_T|x_0) || N(0, I))`` per sample (000 L8: the ELBO's constant term)."""
@@ -307,7 +323,7 @@ class GaussianDiffusion:
         t = torch.full((x0.shape[0],), self.T, dtype=torch.long, device=x0.device)
         mean = self._take("sqrt_alpha_bars", t, x0) * x0
         var = self._take("one_minus_alpha_bars", t, x0).expand_as(x0)
-        return _sum_nonbatch(normal_kl(mean, var, torch.zeros_like(x0), torch.ones_like(x0)))
+        return _sum_nonbatch(_normal_kl(mean, var, torch.zeros_like(x0), torch.ones_like(x0)))
 
     def decoder_log_likelihood(self, x0: torch.Tensor, model_mean: torch.Tensor,
                                model_var: torch.Tensor) -> torch.Tensor:
@@ -345,8 +361,8 @@ class MLPDenoiser(nn.Module):
 
     def __init__(self, dim: int, T: int, hidden: int = 64, n_freqs: int = 8) -> None:
         super().__init__()
-        if dim < 1 or T < 1 or hidden < 1:
-            raise ValueError(f"dim, T and hidden must be positive, got {dim}, {T}, {hidden}")
+        dim, T = _validate.count(dim, "dim"), _validate.count(T, "T")
+        hidden, n_freqs = _validate.count(hidden, "hidden"), _validate.count(n_freqs, "n_freqs")
         self.T = T
         self.register_buffer("freqs", torch.pi * 2.0 ** torch.arange(n_freqs, dtype=torch.float32))
         self.net = nn.Sequential(
@@ -370,12 +386,18 @@ class ExactMixtureEps(nn.Module):
     def __init__(self, diffusion: GaussianDiffusion, weights: torch.Tensor, means: torch.Tensor,
                  covs: torch.Tensor) -> None:
         super().__init__()
-        weights, means, covs = (torch.as_tensor(a, dtype=torch.float64)
-                                for a in (weights, means, covs))
+        _validate.instance(diffusion, "diffusion", GaussianDiffusion, "a GaussianDiffusion")
+        weights = _validate.probabilities(weights, "weights", ndim=1).to(torch.float64)
+        means = _validate.tensor(means, "means", ndim=2).to(torch.float64)
+        covs = _validate.tensor(covs, "covs", ndim=3).to(torch.float64)
         if means.ndim != 2 or weights.shape != means.shape[:1] or covs.shape != (
                 *means.shape, means.shape[1]):
             raise ValueError("weights, means, covs must have shapes (K,), (K, d), (K, d, d); got "
                              f"{tuple(weights.shape)}, {tuple(means.shape)}, {tuple(covs.shape)}")
+        if not torch.allclose(covs, covs.mT, rtol=1e-10, atol=1e-12):
+            raise ValueError("covs must be symmetric (covariance matrices)")
+        if bool((torch.linalg.eigvalsh(covs) <= 0).any()):
+            raise ValueError(f"covs must be positive definite, got eigenvalues {torch.linalg.eigvalsh(covs).tolist()}")
         self.diffusion = diffusion
         self.register_buffer("log_weights", weights.log())
         self.register_buffer("means", means)

@@ -13,9 +13,9 @@ argument: any other exception, or a return, fails.
 
 The ``ci`` profile draws 10 bad calls per callable, ``thorough`` 400 (every case of every callable, many times);
 ``test_every_case_once`` (slow) runs each case exactly once. ``SKIP`` lists, with a reason each, the callables
-the table cannot build; ``KNOWN`` the cases of modules under other hands that still fail (strict xfails, so a fix
-is noticed). The command line is held to the same rule by a table of bad invocations: exit 2, one line on
-stderr naming the option, never a traceback.
+the table cannot build; ``ACCEPTED`` the bad-looking values a callable takes by design, with the reason. The
+command line is held to the same rule by a table of bad invocations: exit 2, one line on stderr naming the
+option, never a traceback.
 """
 
 from __future__ import annotations
@@ -1203,103 +1203,6 @@ SKIP: dict[str, str] = {
 }
 MAX_SKIP = 10
 
-#: Cases of modules edited elsewhere that still fail: ``callable -> {param: kinds}`` (strict xfails).
-_EVERY_TENSOR = ("none", "str", "nan", "inf", "-inf", "rank", "empty", "batch0", "int", "bool", "float16",
-                 "bfloat16", "meta", "batch")
-_NOT_AN_INT = ("str", "float", "bool", "none")
-_MIXTURE_PART = ("none", "str", "nan", "inf", "-inf", "int", "bool", "float16", "bfloat16", "meta")
-KNOWN: dict[str, dict[str, tuple[str, ...]]] = {
-    "impl.ddpm.normal_kl": {"mean1": _EVERY_TENSOR, "var1": (*_EVERY_TENSOR, "neg"), "mean2": _EVERY_TENSOR,
-                            "var2": (*_EVERY_TENSOR, "neg")},
-    "impl.ddpm.GaussianDiffusion": {"betas": ("none", "str", "float16", "bfloat16", "meta")},
-    "impl.ddpm.MLPDenoiser": {"dim": _NOT_AN_INT, "T": _NOT_AN_INT, "hidden": _NOT_AN_INT,
-                              "n_freqs": (*_NOT_AN_INT, "low", "zero")},
-    "impl.ddpm.ExactMixtureEps": {"diffusion": ("str", "number", "none"),
-                                  "weights": (*_MIXTURE_PART, "unnormalised", "neg"), "means": _MIXTURE_PART,
-                                  "covs": (*_MIXTURE_PART, "indefinite")},
-    "theory.ddpm.prior_kl": {"x0": ("none", "str", "nan", "inf", "-inf", "rank", "empty")},
-    "theory.ddpm.langevin_remainder": {"beta": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "low", "high")},
-    "theory.ddpm.langevin_remainder_bounds": {"beta": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "low",
-        "high")},
-    "theory.discrete.to_column": {"Q": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic",
-        "neg")},
-    "theory.discrete.validate_transition": {"atol": ("str", "nan", "none", "inf", "-inf", "low", "neg")},
-    "theory.discrete.uniform_matrix": {"beta": ("str", "nan", "none", "inf", "-inf", "low", "high"), "K": ("str",
-        "float", "bool", "none", "low", "zero")},
-    "theory.discrete.absorbing_matrix": {"beta": ("str", "nan", "none", "inf", "-inf", "low", "high"), "K": ("str",
-        "float", "bool", "none", "low", "zero"), "mask": ("str", "float", "bool", "none"), "convention": ("none",
-        "unknown", "number")},
-    "theory.discrete.alpha_bars": {"betas": ("none", "str", "empty", "nan", "range", "neg")},
-    "theory.discrete.cumulative": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic",
-        "neg"), "t": ("str", "float", "bool", "none", "low", "zero")},
-    "theory.discrete.forward_probs": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic",
-        "neg"), "t": ("str", "float", "bool", "none", "low", "zero"), "x0": ("str", "float", "bool", "none")},
-    "theory.discrete.derive_cumulative_closed_forms": {"K": ("str", "float", "bool", "none", "low", "zero"),
-        "T": ("str", "float", "bool", "none", "low", "zero")},
-    "theory.discrete.stationary_law": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic",
-        "neg")},
-    "theory.discrete.posterior": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic",
-        "neg"), "t": ("str", "float", "bool", "none"), "x_t": ("str", "float", "bool", "none"), "x0": ("str",
-        "float", "bool", "none")},
-    "theory.discrete.posterior_enumeration": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty",
-        "nonstochastic", "neg"), "t": ("str", "float", "bool", "none", "low", "zero", "range"), "x_t": ("bool",),
-        "x0": ("str", "float", "bool", "none", "low", "range")},
-    "theory.discrete.absorbing_posterior": {"betas": ("none", "str", "empty", "nan", "range", "neg"), "t": ("str",
-        "float", "bool", "none"), "x_t": ("str", "bool", "none"), "x0": ("str", "float", "bool", "none"),
-        "K": ("str", "float", "bool", "none", "low", "zero"), "mask": ("str", "float", "bool", "none")},
-    "theory.discrete.entropy": {"q": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg")},
-    "theory.discrete.cross_entropy": {"q": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg"),
-        "p": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg")},
-    "theory.discrete.categorical_kl": {"q": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg"),
-        "p": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg")},
-    "theory.discrete.elbo_terms": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic",
-        "neg"), "P": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic", "neg"),
-        "prior": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg"), "x0": ("str", "float",
-        "bool", "none")},
-    "theory.discrete.elbo_enumeration": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty",
-        "nonstochastic", "neg"), "P": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic", "neg"),
-        "prior": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg"), "x0": ("str", "float",
-        "bool", "none", "low", "range")},
-    "theory.discrete.log_likelihood_enumeration": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty",
-        "nonstochastic", "neg"), "P": ("none", "str", "nan", "inf", "-inf", "rank", "empty", "nonstochastic", "neg"),
-        "prior": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg"), "x0": ("str", "float",
-        "bool", "none", "low", "range")},
-    "theory.discrete.true_reverse_model": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty",
-        "nonstochastic", "neg"), "data": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg")},
-    "theory.discrete.sequence_forward_law": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty",
-        "nonstochastic", "neg"), "t": ("str", "float", "bool", "none", "low", "zero"), "X0": ("none", "str",
-        "empty")},
-    "theory.discrete.sequence_posterior_law": {"Qs": ("none", "str", "nan", "inf", "-inf", "rank", "empty",
-        "nonstochastic", "neg"), "t": ("str", "float", "bool", "none"), "Xt": ("none",), "X0": ("none",)},
-    "theory.discrete.absorbing_loss_enumeration": {"betas": ("none", "str", "empty", "nan", "range", "neg"),
-        "t": ("str", "float", "bool", "none", "low", "zero", "range"), "X0": ("none", "str", "range", "empty"),
-        "denoiser": ("none", "str"), "K": ("str", "float", "bool", "none", "low", "zero"), "mask": ("str", "float",
-        "bool", "none")},
-    "theory.discrete.absorbing_loss_closed_form": {"betas": ("none", "str", "empty", "nan", "range", "neg"),
-        "t": ("str", "float", "bool", "none", "low", "zero", "range"), "X0": ("none", "str", "range", "empty"),
-        "denoiser": ("none", "str"), "K": ("str", "float", "bool", "none", "low", "zero"), "mask": ("str", "float",
-        "bool", "none", "low", "range")},
-    "theory.discrete.mdlm_weight": {"alpha": ("str", "nan", "none", "inf", "-inf", "low", "high"), "dalpha": ("str",
-        "nan", "none", "inf", "-inf", "positive")},
-    "theory.discrete.masked_ce_polynomial": {"X0": ("none", "str", "range", "empty"), "denoiser": ("none", "str"),
-        "mask": ("str", "float", "bool", "none", "low", "range")},
-    "theory.discrete.continuous_mask_objective": {"X0": ("none", "str", "range", "empty"), "denoiser": ("none",
-        "str"), "mask": ("str", "float", "bool", "none", "low", "range"), "lam_lo": ("str", "nan", "none", "inf",
-        "-inf", "low", "high"), "lam_hi": ("str", "nan", "none", "inf", "-inf", "low", "high")},
-    "theory.discrete.discrete_mask_objective": {"abars": ("none", "str", "range"), "X0": ("none", "str", "range",
-        "empty"), "denoiser": ("none", "str"), "mask": ("str", "float", "bool", "none", "low", "range")},
-    "theory.discrete.exact_denoiser": {"data": ("none", "str", "unnormalised"), "X": ("none", "str", "range"),
-        "K": ("str", "float", "bool", "none", "low", "zero"), "mask": ("str", "float", "bool", "none", "low",
-        "range"), "fallback": ("none", "str")},
-    "theory.discrete.mdlm_step_law": {"x": ("str", "float", "bool", "none", "low", "range"), "lam_from": ("str",
-        "nan", "none", "inf", "-inf", "low", "high"), "lam_to": ("str", "nan", "none", "inf", "-inf", "low", "high"),
-        "probs": ("none", "str", "nan", "inf", "-inf", "empty", "unnormalised", "neg"), "mask": ("str", "float",
-        "bool", "none", "low", "range")},
-    "theory.discrete.mdlm_sampler_law": {"data": ("none", "str", "unnormalised"), "m": ("str", "float", "bool",
-        "none", "low", "zero"), "K": ("str", "float", "bool", "none", "low", "zero"), "mask": ("str", "float",
-        "bool", "none", "low", "range"), "lambdas": ("none", "empty", "nan"), "joint": ("none", "str")},
-}
-
 #: Bad values that are accepted by design, with the reason: ``(callable, param, kind)``.
 ACCEPTED: dict[tuple[str, str, str], str] = {
     **{("impl.score.checked_score", "out", k): "the samplers check a score's output per step for its shape, dtype "
@@ -1308,6 +1211,9 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
        for k in ("nan", "inf", "-inf")},
     **{("impl.sde.sde_times", "x", k): "x only gives the batch, dtype and device; the SDE methods call this at "
        "every step of a sampler, where a test of its values would cost a device sync" for k in ("nan", "inf", "-inf")},
+    **{(f"theory.discrete.{f}", "t", k): "t = 0 is zero steps, taken by design (Q_{1:0} = I, q(X_0 | X_0) = δ; "
+       "the range 0..T is pinned by the theory tests), while the shared recipe of t starts at 1"
+       for f in ("cumulative", "forward_probs", "sequence_forward_law") for k in ("low", "zero")},
 }
 
 
@@ -1358,7 +1264,7 @@ class Target:
 
 @cache
 def targets(package: str) -> dict[str, Target]:
-    """Every coverable callable of the package with its cases (KNOWN and ACCEPTED cases left out)."""
+    """Every coverable callable of the package with its cases (ACCEPTED cases left out)."""
     out = {}
     for qual, obj in public_callables(package).items():
         if qual in SKIP:
@@ -1367,10 +1273,9 @@ def targets(package: str) -> dict[str, Target]:
         args = {p.name: r for p in params if (r := recipe(qual, p.name)) is not None}
         if any(p.default is inspect.Parameter.empty and p.name not in args for p in params):
             continue  # uncovered: test_every_callable_is_covered_or_skipped names it
-        known = KNOWN.get(qual, {})
         batched = {p for p, a in args.items() if _batched(a.make())}
         cases = tuple((p, k) for p, a in args.items() for k in _kinds(p, a, batched)
-                      if k not in known.get(p, ()) and (qual, p, k) not in ACCEPTED)
+                      if (qual, p, k) not in ACCEPTED)
         out[qual] = Target(qual, obj, args, cases)
     return out
 
@@ -1454,7 +1359,6 @@ def test_every_callable_is_covered_or_skipped() -> None:
     assert not missing, f"no recipe for a required parameter of {missing}: add one to RECIPES (or to SKIP, why)"
     assert set(SKIP) <= every, f"SKIP names callables that do not exist: {sorted(set(SKIP) - every)}"
     assert len(SKIP) <= MAX_SKIP, f"SKIP holds {len(SKIP)} callables; cover them instead"
-    assert set(KNOWN) <= every, f"KNOWN names callables that do not exist: {sorted(set(KNOWN) - every)}"
     assert {q for q, _, _ in ACCEPTED} <= every
 
 
@@ -1503,33 +1407,6 @@ def test_every_case_once() -> None:
         for target in targets(package).values():
             for param, kind in target.cases:
                 check_refused(target, param, kind)
-
-
-def _known_callables() -> list[Any]:
-    """One strict xfail per callable of ``KNOWN``, naming it: the test fails (as expected) while every listed case
-    still fails, and passes, so alerts, as soon as one of them is fixed."""
-    return [pytest.param(qual, id=qual, marks=pytest.mark.xfail(
-        strict=True, reason=f"{qual} does not yet refuse: " + "; ".join(
-            f"{p}=<{', '.join(kinds)}>" for p, kinds in params.items()))) for qual, params in KNOWN.items()]
-
-
-@pytest.mark.parametrize("qual", _known_callables())
-def test_known_failures(qual: str) -> None:
-    """The known cases of modules edited elsewhere; a fixed case shows as an XPASS(strict) failure, and then moves
-    out of ``KNOWN`` into the fuzzing above."""
-    package = qual.split(".")[0]
-    obj = public_callables(package)[qual]
-    target = Target(qual, obj, {p.name: r for p in _params(obj) if (r := recipe(qual, p.name)) is not None}, ())
-    fixed = []
-    for param, kinds in KNOWN[qual].items():
-        for kind in kinds:
-            try:
-                check_refused(target, param, kind)
-            except pytest.fail.Exception:
-                continue  # still not refused: as listed
-            fixed.append(f"{param}=<{kind}>")
-    if not fixed:
-        pytest.fail(f"{qual}: every known case still fails", pytrace=False)
 
 
 # =============================================================================================== the adapters

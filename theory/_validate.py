@@ -137,6 +137,32 @@ def count(v: object, name: str, *, lo: int = 1, hi: int | None = None) -> int:
     return n
 
 
+def integer(v: object, name: str) -> int:
+    """An int (a Python or numpy integer or a 0-d integer array; not a bool), any value: the caller states the
+    range in its own words (a step ``0..T``, a state ``0..K-1``)."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {got(v)}")
+    return int(v)
+
+
+def within(arr: np.ndarray, name: str, *, lo: float | None = None, hi: float | None = None,
+           closed: str = "") -> np.ndarray:
+    """Every entry of ``arr`` in the interval from ``lo`` to ``hi`` (ends closed where ``closed`` names them),
+    naming the first entry outside."""
+    low = np.zeros(arr.shape, dtype=bool) if lo is None else (arr < lo if "lo" in closed else arr <= lo)
+    high = np.zeros(arr.shape, dtype=bool) if hi is None else (arr > hi if "hi" in closed else arr >= hi)
+    bad = low | high
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        left = "(-inf, " if lo is None else ("[" if "lo" in closed else "(") + f"{lo:g}, "
+        right = "inf)" if hi is None else f"{hi:g}" + ("]" if "hi" in closed else ")")
+        at = f"{name}[{', '.join(map(str, i))}]" if i else name
+        raise ValueError(f"{name} must lie in {left}{right}; {int(bad.sum())} entries do not, e.g. {at} = {arr[i]!r}")
+    return arr
+
+
 def choice(v: object, name: str, options: Sequence[str]) -> str:
     """One of ``options``."""
     if not isinstance(v, str) or v not in options:

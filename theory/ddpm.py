@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from dgmcheck.theory import _validate as V
 from dgmcheck.theory.schedules import alpha_bars, one_minus_alpha_bars, validate_betas
 
 
@@ -181,12 +182,18 @@ def dsm_weight(betas: np.ndarray | Schedule, t: object, kind: str = "beta_tilde"
 
 
 def prior_kl(betas: np.ndarray | Schedule, x0: np.ndarray) -> float:
-    """``KL(q(x_T|x_0) || N(0, I))`` summed over coordinates (000 L8, the ELBO's constant term)."""
-    x0 = np.asarray(x0, dtype=np.float64)
+    """``KL(q(x_T|x_0) || N(0, I))`` summed over coordinates (000 L8, the ELBO's constant term); ``x0`` a point
+    (an array of at least one dimension, finite)."""
     sched = schedule(betas)
+    x0 = V.array(x0, "x0", min_ndim=1)
     m, v = forward_marginal(sched, sched.T)
     d = x0.size
     return float(0.5 * (m**2 * np.sum(x0**2) + d * v - d - d * np.log(v)))
+
+
+def _rates(beta: object) -> np.ndarray:
+    """An array of β in (0, 1): finite, not empty."""
+    return V.within(V.array(beta, "beta", min_ndim=1), "beta", lo=0.0, hi=1.0)
 
 
 def langevin_remainder(beta: np.ndarray) -> np.ndarray:
@@ -194,14 +201,15 @@ def langevin_remainder(beta: np.ndarray) -> np.ndarray:
     and a Langevin step with ``η = β`` on ``N(0, I)`` (000 L7 "Forward Gaussian Diffusion Process").
 
     It lies in ``[β²/8, β²/(8(1-β)^{3/2})]`` (Taylor with Lagrange remainder), i.e. it is O(β²).
+    ``beta``: an array of rates in (0, 1).
     """
-    beta = np.asarray(beta, dtype=np.float64)
+    beta = _rates(beta)
     return (1.0 - beta / 2) - np.sqrt(1.0 - beta)
 
 
 def langevin_remainder_bounds(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds ``β²/8`` and ``β²/(8(1-β)^{3/2})`` of ``langevin_remainder``."""
-    beta = np.asarray(beta, dtype=np.float64)
+    """Lower and upper bounds ``β²/8`` and ``β²/(8(1-β)^{3/2})`` of ``langevin_remainder`` (``beta`` in (0, 1))."""
+    beta = _rates(beta)
     return beta**2 / 8, beta**2 / (8 * (1 - beta) ** 1.5)
 
 
