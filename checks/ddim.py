@@ -360,7 +360,7 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     some points only is caught whatever the seed), and the marginals run down that grid; otherwise
     pairs are any ``T >= t > s >= 0`` (``s = t-1`` and ``s = 0`` with raised probability) and grids
     any decreasing subsets of ``1..T``. ``η`` is drawn
-    from ``etas`` or from ``{0, 1, U[0, 1]}``.
+    from ``etas`` or from ``{0, 1} ∪ [0.05, 0.95]``.
     """
     if grid is not None:
         # Every step of a grid of up to GRID_ROWS points; a longer one (a full 1000-step chain) in
@@ -384,9 +384,11 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
         s = np.where(pick == 0, t - 1, np.where(pick == 1, 0, rng.integers(0, t))).astype(np.int64)
         size = draw(st.integers(1, min(T, max_grid)))
         g = np.sort(rng.choice(np.arange(1, T + 1), size=size, replace=False))[::-1].astype(np.int64)
-    # η ∈ (0, 1) in two of three examples: the ends 0 and 1 hide bugs in how η enters (η for η²).
+    # η inside [0.05, 0.95] in two of three examples, else an end (0: DDIM, 1: DDPM): the ends hide bugs
+    # in how η enters (η for η²), and so would Hypothesis' own floats on [0, 1], which favour 0, 1 and
+    # subnormals; inside, η and η² differ by at least 4.75 %.
     eta = draw(st.sampled_from(etas)) if etas else draw(
-        st.one_of(st.just(0.0), st.just(1.0), *([st.floats(0.0, 1.0)] * 4)))
+        st.one_of(st.just(0.0), st.just(1.0), *([st.floats(0.05, 0.95)] * 4)))
     spacing = draw(st.sampled_from(th.SPACINGS))
     n = draw(st.one_of(st.just(T), st.just(1), st.integers(1, T)))
     offset = draw(st.sampled_from([0, 1])) if spacing == "leading" and (n - 1) * (T // n) + 1 < T else 0
