@@ -321,9 +321,16 @@ def check_respaced_step(candidate: Any, case: DDIMCase, *, tol: Tolerance | None
 
 # --------------------------------------------------------------------------- grids
 def check_grids(candidate: Any, case: DDIMCase, *, tol: Tolerance | None = None) -> None:
-    """ddim.grids: ``timesteps(n, spacing, steps_offset)`` is exactly ``theory.ddim.grid``."""
+    """ddim.grids: ``timesteps(n, spacing, steps_offset)`` is exactly ``theory.ddim.grid``, for the drawn
+    spacing and then the other two (steps_offset is leading's): every example holds all three, so a bug
+    in one spacing is caught whatever spacings the seed draws."""
+    n, drawn, offset = (case.extra[k] for k in ("n", "spacing", "steps_offset"))
+    for spacing in (drawn, *(s for s in th.SPACINGS if s != drawn)):
+        _check_grid(candidate, n, spacing, offset if spacing == "leading" else 0)
+
+
+def _check_grid(candidate: Any, n: int, spacing: str, offset: int) -> None:
     T = len(candidate_alpha_bars(candidate))
-    n, spacing, offset = (case.extra[k] for k in ("n", "spacing", "steps_offset"))
     expected = th.grid(T, n, spacing, offset)
     lo, hi = th.grid_bounds(T, n, spacing, offset)  # an exact half rounds either way (float-dependent)
     got = np.asarray(to_numpy(candidate.timesteps(n, spacing, offset))).reshape(-1)

@@ -122,16 +122,18 @@ def check_lotus(candidate: Any, case: TricksCase, *, tol: Tolerance | None = Non
 
 def check_dirac(candidate: Any, case: TricksCase, *, tol: Tolerance | None = None) -> None:
     """tricks.dirac: ``nascent_delta_expectation(f, x0, σ) = E_{N(x0, σ²I)} f = f(x0) + σ² tr B`` for
-    the quadratic ``f(x) = aᵀx + xᵀBx``, and ``σ = 0`` gives ``∫ δ(x - x0) f(x) dx = f(x0)``."""
+    the quadratic ``f(x) = aᵀx + xᵀBx``, and ``σ = 0`` gives ``∫ δ(x - x0) f(x) dx = f(x0)``. ``tr B >= K``
+    and σ = 2 among the σ: where ``tr B = 0`` or σ ∈ {0, 1} only, σ for σ² (or √σ) would go unseen."""
     K = len(case.theta)
     a, x0 = case.f, case.theta
-    B = np.outer(case.f, case.theta) / K
+    cross = float(case.f @ case.theta) / K
+    B = np.outer(case.f, case.theta) / K + np.eye(K) * (1.0 + abs(cross))  # tr B = cross + K(1 + |cross|)
     At, Bt = case.tensor(a), case.tensor(B)
 
     def f(x: Any) -> Any:
         return x @ At + ((x @ Bt) * x).sum(-1)
 
-    for sigma in (0.0, float(abs(case.a[0])) if len(case.a) else 0.5, 1.0):
+    for sigma in (0.0, float(abs(case.a[0])) if len(case.a) else 0.5, 1.0, 2.0):
         got = float(to_numpy(candidate.nascent_delta_expectation(f, case.tensor(x0), sigma)))
         expected = th.nascent_delta_quadratic(a, B, x0, sigma)
         xm = np.abs(x0).max() + 2 * sigma  # |x| over the nodes (|ε| ≤ √3)
