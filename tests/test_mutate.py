@@ -273,6 +273,7 @@ def lib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return f"{shlex.quote(sys.executable)} -c 'import lib; assert lib.root(4.0) == 2.0; lib.wait(0)'"
 
 
+@pytest.mark.slow  # a mutation run: the slow tier
 def test_run_judges_each_mutant_by_the_command(lib: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _mutate(capsys, "lib.py", "--run", lib, "--operators", "drop_sqrt,shift_index,sum_mean",
                            "--timeout", "2", "--format", "json")
@@ -320,6 +321,7 @@ VERIFY = ["tests/_mutate_sample.py", "--verify", "tests._mutate_sample:make", "-
           "--conventions", "steps=zero_based", "--max-examples", "5", "--format", "json"]
 
 
+@pytest.mark.slow  # a mutation run: the slow tier
 def test_verify_kills_the_mutants_its_properties_see(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(REPO)
