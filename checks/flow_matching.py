@@ -33,7 +33,7 @@ from dgmcheck.checks.strategies import (
     path_specs,
     with_ends,
 )
-from dgmcheck.checks.tolerances import Tolerance, exact
+from dgmcheck.checks.tolerances import Tolerance, coarse, eps, evaluated, exact, rounded
 from dgmcheck.theory import flow_matching as th
 from dgmcheck.theory import quadrature
 from dgmcheck.theory.flow_matching import PathSpec
@@ -97,6 +97,105 @@ def _tol(spec: PathSpec, case: FMCase, tol: Tolerance | None, extra: Any = 1.0) 
     return tol if tol is not None else exact(case.dtype, condition(spec, case.t)[:, None] * extra)
 
 
+def _seen(case: FMCase) -> FMCase:
+    """The case as a coarse-dtype candidate sees it: ``t`` and the points rounded to ``dtype``, so the
+    float64 oracle reads the very inputs the candidate got (float64 cases are returned as they are)."""
+    if not coarse(case.dtype):
+        return case
+    return dataclasses.replace(case, t=rounded(case.t, case.dtype), x0=rounded(case.x0, case.dtype),
+                               x1=rounded(case.x1, case.dtype), x=rounded(case.x, case.dtype))
+
+
+#: Path kinds whose coefficients have a counted float32 error bound (``coefficient_errors``).
+COUNTED_KINDS = ("conical", "linear", "ve", "vp")
+
+
+def coefficient_errors(spec: PathSpec, t: np.ndarray, dtype: Any) -> tuple[np.ndarray, ...] | None:
+    """First-order absolute errors, in units of ``u = eps(dtype)/2``, of ``(α_t, σ_t, α'_t, σ'_t)`` as
+    code holding ``t`` exactly in ``dtype`` evaluates them (``None`` for kinds not counted here).
+
+    The path's parameters are rounded to ``dtype`` (their actual rounding ``|p̂ - p|`` is counted);
+    ``1 - t`` rounds only where it is inexact (Sterbenz: exact for t >= ½); conical ``σ = 1 - k t``
+    rounds ``k t`` only where it is inexact (k = 1: never), then once more (either order,
+    ``1 - k t`` or ``(1 - t) + σ_min t``). VP: ``B(s)`` sums positive terms (8 roundings, 2 more where
+    ``s = 1 - t`` is inexact); ``exp(-B/2)`` amplifies them by ``B/2``, ``-expm1(-B)`` by
+    ``B α²/σ²`` (halved by the square root); ``exp``/``expm1``/``sqrt`` round within one ulp (2u).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    a, s, da, ds = spec.coefficients(t)
+    u = 0.5 * eps(dtype)
+
+    def r(p: float) -> float:  # the rounding of a parameter, in u
+        return float(abs(rounded(p, dtype) - p)) / u
+
+    def inexact(v: np.ndarray) -> np.ndarray:
+        return (rounded(v, dtype) != v).astype(np.float64)
+
+    s_in = inexact(1.0 - t)
+    zero = np.zeros_like(t)
+    if spec.kind in ("conical", "linear"):
+        k = 1.0 - (spec.sigma_min if spec.kind == "conical" else 0.0)
+        kt = rounded(k, dtype) * t  # exact in float64 (two 24-bit significands)
+        es = r(k) * t + inexact(kt) * k * t + s_in * (1.0 - t) + r(1.0 - k) * t + np.abs(s)
+        return zero, es, zero, np.full_like(t, r(k))
+    if spec.kind == "ve":
+        es = np.abs(s) * (r(spec.sigma_max) / spec.sigma_max + 1.0 + s_in)
+        return zero, es, zero, np.full_like(t, r(spec.sigma_max))
+    if spec.kind != "vp":
+        return None
+    s_ = 1.0 - t
+    big_b = spec.beta_min * s_ + 0.5 * (spec.beta_max - spec.beta_min) * s_**2
+    d_b = 8.0 + 2.0 * s_in
+    ea = a * (0.5 * big_b * d_b + 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        amp = np.where(s > 0, big_b * a**2 / np.maximum(s, 1e-300) ** 2, 1.0)
+        es = s * (0.5 * amp * d_b + 3.0)
+        eda = da * (6.0 + s_in + ea / a)
+        eds = np.where(s > 0, np.abs(ds) * (ea / a + eda / np.maximum(da, 1e-300) + es / np.maximum(s, 1e-300)
+                                            + 2.0), 0.0)
+    return ea, es, eda, eds
+
+
+def _counted(spec: PathSpec, case: FMCase, tol: Tolerance | None, t: np.ndarray | None = None):
+    """The coefficient errors of ``coefficient_errors`` as columns, where a float32 (or coarser) case is
+    held to the formula's own roundings; ``None`` where the a-priori ``_tol`` applies (float64, an
+    explicit ``tol``, a kind not counted)."""
+    if tol is not None or not coarse(case.dtype):
+        return None
+    errs = coefficient_errors(spec, case.t if t is None else t, case.dtype)
+    return None if errs is None else tuple(e[:, None] for e in errs)
+
+
+def _counted_tol(dtype: Any, roundings: float, error: np.ndarray, scale: np.ndarray) -> Tolerance:
+    """``evaluated(dtype, roundings, error/scale)``: ``error`` (in u, per element) is what the coefficients'
+    own roundings move the result by, ``roundings`` those of the products and sums that combine them."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = np.where(scale > 0, error / np.where(scale > 0, scale, 1.0), 0.0)
+    return evaluated(dtype, roundings, cond)
+
+
+def _field_error(spec: PathSpec, errs: tuple[np.ndarray, ...], x: np.ndarray, x1: np.ndarray,
+                 t: np.ndarray) -> np.ndarray:
+    """The error (in u) the coefficient roundings put into ``u_t(x|x_1)``, for either form a candidate
+    evaluates: ``σ'/σ (x - α x_1) + α' x_1`` (each coefficient's relative error times its term) or the
+    conical ``(x_1 - k x)/(1 - k t)`` (the rounding of k in the numerator, σ's relative error in the whole)."""
+    a, s, _, ds = _coef(spec, t)
+    ea, es, eda, eds = errs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(np.abs(ds) > 0, eds / np.abs(ds), 0.0) + es / s
+        out = np.abs(ds / s) * (np.abs(x - a * x1) * rel + ea * np.abs(x1)) + eda * np.abs(x1)
+        if spec.kind in ("conical", "linear"):
+            out = out + (eds * np.abs(x) + np.abs(spec.conditional_field(x, x1, t)) * es) / s
+    return out
+
+
+# Roundings of the closed forms once their coefficients are held (the errors above): x_t and the CFM
+# target are two products and a sum (3); the field a quotient σ'/σ, the products α x_1, σ'/σ (·) and
+# α' x_1, a difference and a sum (6); the conical form (x_1 - k x)/(1 - k t) takes 3 of the same scale.
+SAMPLE_ROUNDINGS = 3.0
+FIELD_ROUNDINGS = 6.0
+
+
 def _coef(spec: PathSpec, t: np.ndarray):
     return tuple(c[:, None] for c in spec.coefficients(t))
 
@@ -111,14 +210,18 @@ def check_gaussian_path_field(candidate: Any, spec: PathSpec, case: FMCase, *,
     """fm.gaussian_path_field: ``u_t(x|x_1) = σ'_t/σ_t (x - α_t x_1) + α'_t x_1`` at free x, and
     evaluated on the path it equals ``d x_t/dt = α'_t x_1 + σ'_t x_0`` (the field generates the path)."""
     theorem = "fm.gaussian_path_field"
+    case = _seen(case)
     a, s, da, ds = _coef(spec, case.t)
     tol_ = _tol(spec, case, tol)
+    errs = _counted(spec, case, tol)
     if spec.kind != "linear":  # pair conditioning has no x_1-only field
         obs = candidate.target_field(case.tensor(case.x), case.tensor(case.x1), _times(case))
         exp = spec.conditional_field(case.x, case.x1, case.t)
         scale = np.abs(ds / s) * (np.abs(case.x) + np.abs(a * case.x1)) + np.abs(da * case.x1)
+        field_tol = tol_ if errs is None else _counted_tol(
+            case.dtype, FIELD_ROUNDINGS, _field_error(spec, errs, case.x, case.x1, case.t), scale)
         assert_close(obs, exp, theorem=theorem, slide=SLIDES[theorem],
-                     what="u_t(x|x_1) = σ'/σ (x - α x_1) + α' x_1", tol=tol_, scale=scale,
+                     what="u_t(x|x_1) = σ'/σ (x - α x_1) + α' x_1", tol=field_tol, scale=scale,
                      inputs=case.describe())
         xt = candidate.sample_xt(case.tensor(case.x0), case.tensor(case.x1), _times(case))
         obs = candidate.target_field(xt, case.tensor(case.x1), _times(case))
@@ -130,19 +233,40 @@ def check_gaussian_path_field(candidate: Any, spec: PathSpec, case: FMCase, *,
                      slide=SLIDES[theorem], what="u_t(x_t|x_1) = d x_t/dt on the path",
                      tol=_tol(spec, case, tol, 2.0), scale=scale, inputs=case.describe())
     obs = candidate.velocity(case.tensor(case.x0), case.tensor(case.x1), _times(case))
+    scale = np.abs(da * case.x1) + np.abs(ds * case.x0)
+    if errs is not None:
+        # two routes: α' x_1 + σ' x_0 directly, or the field at the candidate's own x_t (torchcfm's
+        # (x_1 - (1-σ_min) x_t)/(1 - (1-σ_min) t)), which multiplies x_t's error by |σ'/σ|
+        xt = spec.sample(case.x0, case.x1, case.t)
+        xt_err = (SAMPLE_ROUNDINGS * (np.abs(a * case.x1) + np.abs(s * case.x0)) + errs[0] * np.abs(case.x1)
+                  + errs[1] * np.abs(case.x0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain = np.where(s > 0, np.abs(ds) / np.where(s > 0, s, 1.0), 0.0)
+            on_path = (gain * xt_err + _field_error(spec, errs, xt, case.x1, case.t)
+                       + FIELD_ROUNDINGS * (gain * (np.abs(xt) + np.abs(a * case.x1)) + np.abs(da * case.x1)))
+        on_path = np.where(s > 0, on_path, 0.0)
+        direct = errs[2] * np.abs(case.x1) + errs[3] * np.abs(case.x0)
+        tol_ = _counted_tol(case.dtype, SAMPLE_ROUNDINGS, np.maximum(direct, on_path), scale)
     assert_close(obs, spec.velocity(case.x0, case.x1, case.t), theorem=theorem,
                  slide=SLIDES[theorem], what="CFM target α'_t x_1 + σ'_t x_0", tol=tol_,
-                 scale=np.abs(da * case.x1) + np.abs(ds * case.x0), inputs=case.describe())
+                 scale=scale, inputs=case.describe())
 
 
 def _check_sample(candidate: Any, spec: PathSpec, case: FMCase, theorem: str, what: str,
                   t: np.ndarray, tol: Tolerance | None) -> None:
+    case = _seen(case)
+    t = rounded(t, case.dtype) if coarse(case.dtype) else t
     a, s, _, _ = _coef(spec, t)
     obs = candidate.sample_xt(case.tensor(case.x0), case.tensor(case.x1), case.tensor(t))
-    tol_ = tol if tol is not None else exact(case.dtype, condition(spec, t)[:, None])
+    scale = np.abs(a * case.x1) + np.abs(s * case.x0) + angle_rounding(spec, t, case.x0, case.x1)
+    errs = _counted(spec, case, tol, t)
+    if errs is not None:  # float32: the formula's own roundings on the t and points it got
+        tol_ = _counted_tol(case.dtype, SAMPLE_ROUNDINGS, errs[0] * np.abs(case.x1) + errs[1] * np.abs(case.x0),
+                            scale)
+    else:
+        tol_ = tol if tol is not None else exact(case.dtype, condition(spec, t)[:, None])
     assert_close(obs, a * case.x1 + s * case.x0, theorem=theorem, slide=SLIDES[theorem], what=what,
-                 tol=tol_, scale=np.abs(a * case.x1) + np.abs(s * case.x0) + angle_rounding(spec, t, case.x0, case.x1),
-                 inputs={**case.describe(), "t": np.asarray(t).tolist()})
+                 tol=tol_, scale=scale, inputs={**case.describe(), "t": np.asarray(t).tolist()})
 
 
 def angle_rounding(spec: Any, t: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
@@ -167,14 +291,19 @@ def check_conical_path(candidate: Any, spec: PathSpec, case: FMCase, *,
     ``u_t(x|x_1) = (x_1 - (1-σ_min) x)/(1 - (1-σ_min) t)``."""
     theorem = "fm.conical_path"
     _need(spec, "conical", theorem)
+    case = _seen(case)
     _check_sample(candidate, spec, case, theorem, "x_t = t x_1 + (1 - (1-σ_min) t) x_0", case.t, tol)
     k = 1.0 - spec.sigma_min
     tt = case.t[:, None]
     exp = (case.x1 - k * case.x) / (1.0 - k * tt)
     obs = candidate.target_field(case.tensor(case.x), case.tensor(case.x1), _times(case))
+    scale = (np.abs(case.x1) + np.abs(k * case.x)) / (1.0 - k * tt)  # = the general form's scale
+    errs = _counted(spec, case, tol)
+    tol_ = _tol(spec, case, tol) if errs is None else _counted_tol(
+        case.dtype, FIELD_ROUNDINGS, _field_error(spec, errs, case.x, case.x1, case.t), scale)
     assert_close(obs, exp, theorem=theorem, slide=SLIDES[theorem],
-                 what="u_t(x|x_1) = (x_1 - (1-σ_min) x)/(1 - (1-σ_min) t)", tol=_tol(spec, case, tol),
-                 scale=(np.abs(case.x1) + np.abs(k * case.x)) / (1.0 - k * tt), inputs=case.describe())
+                 what="u_t(x|x_1) = (x_1 - (1-σ_min) x)/(1 - (1-σ_min) t)", tol=tol_,
+                 scale=scale, inputs=case.describe())
 
 
 def check_linear_interpolation(candidate: Any, spec: PathSpec, case: FMCase, *,
@@ -219,6 +348,7 @@ def _slide_field(spec: PathSpec, case: FMCase) -> tuple[np.ndarray, np.ndarray]:
 def _check_sde_path(candidate: Any, spec: PathSpec, case: FMCase, theorem: str,
                     tol: Tolerance | None) -> None:
     _need(spec, theorem.split(".")[1].split("_")[0], theorem)
+    case = _seen(case)
     _check_sample(candidate, spec, case, theorem, f"x_t of the {spec.kind.upper()} path", case.t, tol)
     exp, scale = _slide_field(spec, case)
     obs = candidate.target_field(case.tensor(case.x), case.tensor(case.x1), _times(case))

@@ -7,6 +7,9 @@ package's own implementation with that one quantity multiplied by ``1 + 1e-4`` (
 the family's check to inputs that isolate the quantity (one input 1, the others 0). The float32 bounds
 are the formula's own roundings against the tables a float32 implementation holds
 (``checks.tolerances.evaluated``/``stored_schedule``), not the a-priori conditioning of the schedule.
+The flow-matching Gaussian paths likewise: 1e-4 in ``α_t``, ``σ_t`` or ``u_t(x|x_1)`` is caught at
+t ∈ {0.001, ½, 0.999}, the oracle reading the float32 t and points the candidate got
+(``checks.flow_matching.coefficient_errors``).
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import pytest
 import torch
 
 from dgmcheck.checks import ddpm as ddpm_checks
+from dgmcheck.checks import flow_matching as fm_checks
 from dgmcheck.checks.errors import TheoremViolation
 from dgmcheck.checks.profiles import scaled
+from dgmcheck.impl import flow_matching as fm_impl
 from dgmcheck.impl.ddpm import GaussianDiffusion
 from dgmcheck.impl.schedules import cosine_betas, linear_betas
+from dgmcheck.theory.flow_matching import PathSpec
 
 DELTA = 1e-4
 F32 = torch.float32
@@ -214,3 +220,93 @@ def test_tables_built_in_float32_pass_where_their_order_is_known_and_are_told_to
                                   max_examples=scaled(25),
                                   conventions=Conventions(table_dtype="float32"))
     assert set(declared.passed) == {*props, "posterior", "eps_mean"}
+
+
+# --------------------------------------------------------------------------- flow-matching Gaussian paths
+class _Planted:
+    """A path with one of ``α_t``, ``σ_t`` (its coefficients) or ``u_t(x|x_1)`` (its field) multiplied by
+    ``1 + delta`` (0: the correct twin); the spec it claims is ``spec``."""
+
+    def __init__(self, spec, quantity: str | None = None, delta: float = 0.0, **kw) -> None:
+        super().__init__(**kw)
+        self.spec, self.quantity, self.delta = spec, quantity, delta
+
+    def coefficients(self, t):
+        a, s, da, ds = super().coefficients(t)
+        f = 1 + self.delta
+        return (a * f, s, da, ds) if self.quantity == "alpha" else (a, s * f, da, ds) if self.quantity == "sigma" \
+            else (a, s, da, ds)
+
+    def target_field(self, x, x1, t):
+        out = super().target_field(x, x1, t)
+        return out * (1 + self.delta) if self.quantity == "field" else out
+
+
+class PlantedConical(_Planted, fm_impl.ConicalPath):
+    pass
+
+
+class PlantedVP(_Planted, fm_impl.VPPath):
+    pass
+
+
+class PlantedVE(_Planted, fm_impl.VEPath):
+    pass
+
+
+FM_PATHS = {
+    "conical": (PlantedConical, PathSpec("conical"), {"sigma_min": 0.0}),
+    "conical_smin": (PlantedConical, PathSpec("conical", sigma_min=0.1), {"sigma_min": 0.1}),
+    "vp": (PlantedVP, PathSpec("vp", beta_min=0.1, beta_max=20.0), {"beta_min": 0.1, "beta_max": 20.0}),
+    "ve": (PlantedVE, PathSpec("ve", sigma_max=5.0), {"sigma_max": 5.0}),
+}
+FM_TIMES = (0.001, 0.5, 0.999)
+FM_OWN_CHECK = {"conical": fm_checks.check_conical_path, "conical_smin": fm_checks.check_conical_path,
+                "vp": fm_checks.check_vp_path, "ve": fm_checks.check_ve_path}
+#: (quantity planted, the rows that isolate it: x0, x1, x (d = 1), the check that holds it)
+FM_CASES = (
+    ("alpha", ([0.0], [1.0], [1.0]), "own"),  # x_t = α_t x_1 alone
+    ("sigma", ([1.0], [0.0], [1.0]), "own"),  # x_t = σ_t x_0 alone
+    ("field", ([1.0], [0.5], [1.0]), "gaussian_path_field"),  # u_t(x|x_1) at a free x
+)
+FM_PARAMS = [pytest.param(path, quantity, rows, how, t, id=f"{path}-{quantity}-t{t}")
+             for path in FM_PATHS for quantity, rows, how in FM_CASES for t in FM_TIMES
+             if not (path == "ve" and quantity == "alpha")]  # VE: α = 1, no coefficient to scale
+
+
+def fm_case(rows, t: float) -> fm_checks.FMCase:
+    from dgmcheck.theory.gaussian_mixture import GaussianMixture
+
+    x0, x1, x = (np.array([r]) for r in rows)
+    mixture = GaussianMixture(np.array([1.0]), np.array([[0.0]]), np.array([[[1.0]]]))
+    return fm_checks.FMCase(np.array([t]), x0, x1, x, mixture, dtype=F32, extra={})
+
+
+@pytest.mark.theorem("fm.conical_path", "fm.vp_path", "fm.ve_path", "fm.gaussian_path_field")
+@pytest.mark.planted_bug("fm.conical_path", "fm.vp_path", "fm.ve_path", "fm.gaussian_path_field")
+@pytest.mark.parametrize(("path", "quantity", "rows", "how", "t"), FM_PARAMS)
+def test_fm_1e_4_is_caught_in_float32(path, quantity, rows, how, t):
+    cls, spec, kw = FM_PATHS[path]
+    check = FM_OWN_CHECK[path] if how == "own" else fm_checks.check_gaussian_path_field
+    case = fm_case(rows, t)
+    check(cls(spec, **kw), spec, case)  # the correct twin passes
+    with pytest.raises(TheoremViolation) as info:
+        check(cls(spec, quantity, DELTA, **kw), spec, case)
+    assert info.value.theorem in ("fm.conical_path", "fm.vp_path", "fm.ve_path", "fm.gaussian_path_field")
+
+
+FM_FLOAT32_PROPERTIES = {"conical": ["gaussian_path_field", "conical_path", "boundary_conditions"],
+                         "conical_smin": ["gaussian_path_field", "conical_path", "boundary_conditions"],
+                         "vp": ["gaussian_path_field", "vp_path", "boundary_conditions"],
+                         "ve": ["gaussian_path_field", "ve_path", "boundary_conditions"]}
+
+
+@pytest.mark.slow
+@pytest.mark.theorem("fm.conical_path", "fm.vp_path", "fm.ve_path", "fm.gaussian_path_field",
+                     "fm.boundary_conditions")
+@pytest.mark.parametrize("path", list(FM_PATHS))
+def test_own_fm_paths_pass_in_float32_at_100_examples(path):
+    cls, spec, kw = FM_PATHS[path]
+    props = FM_FLOAT32_PROPERTIES[path]
+    report = fm_checks.verify(cls(spec, **kw), spec, dtype=F32, properties=props, max_examples=100, shrink=False)
+    assert sorted(report.passed) == sorted(props), report.summary()
