@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from dgmcheck.theory._validate import validate_interval
+
 #: The dtypes a reference computes in.
 FLOATING = (torch.float32, torch.float64)
 
@@ -112,24 +114,12 @@ def real(v: object, name: str, *, lo: float | None = None, hi: float | None = No
         f = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {_got(v)}") from None
-    if math.isnan(f) or (finite_ and math.isinf(f)):
-        raise ValueError(f"{name} must be a {'finite ' if finite_ else ''}number, got {f}")
-    low = lo is not None and (f < lo if "lo" in closed else f <= lo)
-    high = hi is not None and (f > hi if "hi" in closed else f >= hi)
-    if low and hi is None:
-        raise ValueError(f"{name} must be {_above(lo, closed)}, got {f}")
-    if low or high:
-        left = "" if lo is None else ("[" if "lo" in closed else "(") + f"{lo:g}, "
-        right = "" if hi is None else f"{hi:g}" + ("]" if "hi" in closed else ")")
-        where = f"in {left or '(-inf, '}{right or 'inf)'}"
-        raise ValueError(f"{name} must lie {where}, got {f}")
-    return f
+    return validate_interval(f, name, lo=lo, hi=hi, closed=closed, finite=finite_)
 
 
 def _above(lo: float, closed: str) -> str:
-    if lo == 0:
-        return "non-negative" if "lo" in closed else "positive"
-    return f">= {lo:g}" if "lo" in closed else f"> {lo:g}"
+    return "non-negative" if lo == 0 and "lo" in closed else "positive" if lo == 0 else \
+        (f">= {lo:g}" if "lo" in closed else f"> {lo:g}")
 
 
 def positive(v: object, name: str) -> float:

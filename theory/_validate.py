@@ -99,7 +99,13 @@ def real(v: object, name: str, *, lo: float | None = None, hi: float | None = No
         v = v[()]
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {got(v)}")
-    f = float(v)
+    return validate_interval(float(v), name, lo=lo, hi=hi, closed=closed, finite=finite)
+
+
+def validate_interval(f: float, name: str, *, lo: float | None = None, hi: float | None = None, closed: str = "",
+                      finite: bool = True) -> float:
+    """``f`` (a float) if it is a number in the interval from ``lo`` to ``hi`` (ends closed where ``closed``
+    names them), else a ValueError naming ``name``: the one wording of a range for theory and impl alike."""
     if math.isnan(f) or (finite and math.isinf(f)):
         raise ValueError(f"{name} must be a {'finite ' if finite else ''}number, got {f}")
     low = lo is not None and (f < lo if "lo" in closed else f <= lo)
