@@ -214,30 +214,43 @@ class AddSqrt(Operator):
     mutate_Attribute = _plain
 
 
-class SquareSigma(Operator):
+class _NamedSites(Operator):
+    """An operator whose sites are names, attributes and subscripts of them (``a[t]`` as a whole, not
+    ``a`` inside it); ``_at(node, name, parent)`` offers the mutant of one site."""
+
+    def _site(self, node: ast.expr) -> ast.expr:
+        parent = self.parent(node)
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            return node
+        return self._at(node, identifier(node), parent)
+
+    def _at(self, node: ast.expr, name: str | None, parent: ast.AST | None) -> ast.expr:
+        raise NotImplementedError
+
+    def mutate_Name(self, node: ast.Name) -> ast.expr:
+        return self._site(node)
+
+    def mutate_Attribute(self, node: ast.Attribute) -> ast.expr:
+        return self._site(node)
+
+    def mutate_Subscript(self, node: ast.Subscript) -> ast.expr:
+        return self._site(node) if isinstance(node.value, (ast.Name, ast.Attribute)) else node
+
+
+class SquareSigma(_NamedSites):
     """σ where σ² belongs: a standard deviation (``sigma``, ``std``) becomes ``sigma ** 2``."""
 
     name = "square_sigma"
 
-    def _site(self, node: ast.expr) -> ast.expr:
-        name = identifier(node)
-        parent = self.parent(node)
-        if isinstance(parent, ast.Subscript) and parent.value is node:
-            return node
+    def _at(self, node: ast.expr, name: str | None, parent: ast.AST | None) -> ast.expr:
         if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Pow) and parent.left is node:
             return node  # already raised to a power: root_variance's site
         if name and _SIGMA.search(name) and not _VARIANCE.search(name) and self.loaded(node):
             return self.offer(node, _pow(node, 2))
         return node
 
-    mutate_Name = _site
-    mutate_Attribute = _site
 
-    def mutate_Subscript(self, node: ast.Subscript) -> ast.expr:
-        return self._site(node) if isinstance(node.value, (ast.Name, ast.Attribute)) else node
-
-
-class RootVariance(Operator):
+class RootVariance(_NamedSites):
     """σ² where σ belongs: ``sigma ** 2`` becomes ``sigma``, and a variance (``var``,
     ``posterior_variance``) becomes ``var ** 0.5``."""
 
@@ -249,20 +262,10 @@ class RootVariance(Operator):
             return self.offer(node, node.left)
         return node
 
-    def _site(self, node: ast.expr) -> ast.expr:
-        name = identifier(node)
-        parent = self.parent(node)
-        if isinstance(parent, ast.Subscript) and parent.value is node:
-            return node
+    def _at(self, node: ast.expr, name: str | None, parent: ast.AST | None) -> ast.expr:
         if name and _VARIANCE.search(name) and "log" not in name.lower() and self.loaded(node):
             return self.offer(node, _pow(node, 0.5))
         return node
-
-    mutate_Name = _site
-    mutate_Attribute = _site
-
-    def mutate_Subscript(self, node: ast.Subscript) -> ast.expr:
-        return self._site(node) if isinstance(node.value, (ast.Name, ast.Attribute)) else node
 
 
 # --------------------------------------------------------------------------- indices and steps
