@@ -384,18 +384,23 @@ def ddim_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
         g = grid
     else:
         # Steps from one seed (a draw per entry was most of a case's cost): t = T with probability ½,
-        # s = t - 1 or s = 0 with probability ⅓ each, else any s < t.
+        # s = t - 1 or s = 0 (where σ = 0: the noise's bugs cannot show) with probability ¼ each, else
+        # any s < t.
         rng = case_rng(draw)
         t = np.where(rng.random(B) < 0.5, T, rng.integers(1, T + 1, B)).astype(np.int64)
-        pick = rng.integers(0, 3, B)
+        pick = rng.integers(0, 4, B)
         s = np.where(pick == 0, t - 1, np.where(pick == 1, 0, rng.integers(0, t))).astype(np.int64)
         size = draw(st.integers(1, min(T, max_grid)))
         g = np.sort(rng.choice(np.arange(1, T + 1), size=size, replace=False))[::-1].astype(np.int64)
-    # η inside [0.05, 0.95] in two of three examples, else an end (0: DDIM, 1: DDPM): the ends hide bugs
-    # in how η enters (η for η²), and so would Hypothesis' own floats on [0, 1], which favour 0, 1 and
-    # subnormals; inside, η and η² differ by at least 4.75 %.
-    eta = draw(st.sampled_from(etas)) if etas else draw(
-        st.one_of(st.just(0.0), st.just(1.0), *([st.floats(0.05, 0.95)] * 4)))
+    # η inside [0.05, 0.95] in four of five examples, else an end (0: DDIM, 1: DDPM; their own properties
+    # hold them too). The ends hide bugs in how η enters (η for η²); so do Hypothesis' own choices, which
+    # favour 0, 1 and subnormals on [0, 1] and the first branches of a one_of (measured: 245 of 300
+    # examples at an end), hence η from a seed. Inside, η and η² differ by at least 4.75 %.
+    if etas:
+        eta = draw(st.sampled_from(etas))
+    else:
+        u = float(case_rng(draw).random())
+        eta = 0.0 if u < 0.1 else 1.0 if u < 0.2 else 0.05 + 0.9 * (u - 0.2) / 0.8
     spacing = draw(st.sampled_from(th.SPACINGS))
     n = draw(st.one_of(st.just(T), st.just(1), st.integers(1, T)))
     offset = draw(st.sampled_from([0, 1])) if spacing == "leading" and (n - 1) * (T // n) + 1 < T else 0
