@@ -878,6 +878,8 @@ def ddpm_cases(draw: st.DrawFn, T: int, *, dtype: Any, device: Any = "cpu",
     t = rng.integers(min_t, T + 1, B).astype(np.int64)
     # Both ends of the schedule with raised probability (where conditioning is worst / β̃ → 0).
     ends = ("both", "both", "both", "first", "last", "drawn")[int(rng.integers(6))]
+    if B == 1 and ends == "both":  # one row holds one end: either, evenly (else t = 1 came in 1 of 6)
+        ends = ("first", "last")[int(rng.integers(2))]
     if ends in ("first", "both"):
         t[0] = min_t
     if ends in ("last", "both"):
