@@ -148,15 +148,21 @@ def _references(sch: th.Schedule, case: DDPMCase, tol: Tolerance | None,
     rounding of its own tables when ``table_dtype`` is declared), or the tables a float32 implementation
     holds (``tolerances.stored_schedule``); against either, the formula's own roundings
     (``ROUNDINGS``), not the a-priori ``schedule_condition`` that would admit a 1e-4 error at t = 1."""
-    if tol is not None or not coarse(case.dtype) or case.table_dtype is not None:
-        # float64, an explicit tol, or tables declared coarse (``table_dtype``: built in any order, a GPU
-        # scan included): the a-priori bound of the schedule's conditioning and of the tables' rounding
+    if tol is not None or not coarse(case.dtype):
         return [(sch, _tol(sch.betas, case, tol, uses=uses))]
     own = evaluated(case.dtype, ROUNDINGS)
-    refs = [(sch, own)]
+    if case.table_dtype is None:
+        first = own
+    else:
+        table = machine_eps(case.table_dtype) * table_condition(sch.betas, case.t, uses)[:, None]
+        first = Tolerance(np.asarray(own.rtol) + table, own.atol)
+    refs = [(sch, first)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        for in_dtype in (False, True):  # ᾱ accumulated in float64 (torch's CPU cumprod) or step by step
-            refs.append((th.Schedule(*stored_schedule(sch.betas, case.dtype, accumulate_in_dtype=in_dtype)), own))
+        # ᾱ accumulated in float64 (torch's CPU cumprod, diffusers) with β read back from ᾱ; ᾱ rounded
+        # step by step (numpy's float32 cumprod) with β read back, or with the stored β itself
+        for in_dtype, keep in ((False, False), (True, False), (True, True)):
+            refs.append((th.Schedule(*stored_schedule(sch.betas, case.dtype, accumulate_in_dtype=in_dtype,
+                                                      keep_betas=keep)), own))
     return refs
 
 

@@ -139,8 +139,8 @@ def table_condition(betas: np.ndarray, t: Any, uses: str = "all") -> np.ndarray:
     return cond[t - 1]
 
 
-def stored_schedule(betas: np.ndarray, dtype: Any, *,
-                    accumulate_in_dtype: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def stored_schedule(betas: np.ndarray, dtype: Any, *, accumulate_in_dtype: bool = False,
+                    keep_betas: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The DDPM tables as a plain implementation holding them in ``dtype`` evaluates its formulas:
     ``(β'_t, ᾱ'_t, 1 - ᾱ'_t)``, the last two for ``t = 0..T`` (``ᾱ'_0 = 1``).
 
@@ -156,6 +156,9 @@ def stored_schedule(betas: np.ndarray, dtype: Any, *,
     (numpy's ``cumprod(..., dtype=float32)``, a Python loop over float32 tensors): its ``ᾱ_t`` differs
     from the float64-accumulated one by up to ``(t-1) u`` relative, which ``1 - ᾱ_t`` amplifies by
     ``ᾱ_t/(1 - ᾱ_t)`` (1e4 near t = 1), more than a 1e-4 bug moves it: a third evaluation order.
+    ``keep_betas``: the steps read the stored ``β_t`` itself (``β_t √ᾱ_{t-1}/(1 - ᾱ_t)`` written from the
+    tables, as most code does) rather than ``1 - ᾱ_t/ᾱ_{t-1}``: the two differ by the rounding of ``α_t``,
+    which ``1/(1 - ᾱ_1)`` turns into 7e-4 at t = 1 (cosine).
     """
     betas = np.asarray(betas, dtype=np.float64)
     alphas = rounded(1.0 - betas, dtype)
@@ -170,6 +173,8 @@ def stored_schedule(betas: np.ndarray, dtype: Any, *,
     else:
         products = rounded(np.cumprod(alphas), dtype)
     abar = np.concatenate([[1.0], products])
+    if keep_betas:
+        return rounded(betas, dtype), abar, 1.0 - abar
     ratio = rounded(abar[1:] / abar[:-1], dtype)
     ratio[0] = abar[1]  # ᾱ_1/ᾱ_0 = ᾱ_1 exactly
     return 1.0 - ratio, abar, 1.0 - abar

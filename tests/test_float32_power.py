@@ -200,26 +200,21 @@ def float32_built(betas: np.ndarray) -> GaussianDiffusion:
     return cand
 
 
-@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.score_reparametrization")
+@pytest.mark.theorem("ddpm.forward_marginal", "ddpm.posterior", "ddpm.eps_mean", "ddpm.score_reparametrization")
 @pytest.mark.parametrize("schedule", list(SCHEDULES))
-def test_tables_built_in_float32_pass_where_their_order_is_known_and_are_told_to_declare_the_rest(schedule):
-    """ᾱ accumulated step by step in float32 is the third evaluation order the float32 references hold
-    (``stored_schedule(accumulate_in_dtype=True)``): x_t and the score pass undeclared. Its posterior
-    coefficients mix the exact β_t with that ᾱ (β_1/(1 - ᾱ_1) is 1 ± 7e-4 for the cosine schedule):
-    undeclared that is a failure whose hint names ``table_dtype``, and declared it passes."""
+def test_tables_built_in_float32_pass_declared_or_not(schedule):
+    """ᾱ accumulated step by step in float32, with the stored β_t read by the posterior coefficients
+    (β_1/(1 - ᾱ_1) is 1 ± 7e-4 for the cosine schedule), is an evaluation order the float32 references
+    hold (``stored_schedule(accumulate_in_dtype=True, keep_betas=True)``): it passes undeclared, and with
+    ``table_dtype`` declared."""
     from dgmcheck.checks.conventions import Conventions
 
     cand = float32_built(SCHEDULES[schedule]())
-    props = ["forward_marginal", "score_reparametrization"]
-    report = ddpm_checks.verify(cand, dtype=F32, properties=props, max_examples=scaled(25))
-    assert set(report.passed) == set(props)
-    undeclared = ddpm_checks.verify(cand, dtype=F32, properties=["posterior"], max_examples=scaled(25),
-                                    raise_on_failure=False)
-    assert undeclared.failed == ["posterior"] and "table_dtype='float32'" in undeclared.results["posterior"].hint
-    declared = ddpm_checks.verify(cand, dtype=F32, properties=[*props, "posterior", "eps_mean"],
-                                  max_examples=scaled(25),
-                                  conventions=Conventions(table_dtype="float32"))
-    assert set(declared.passed) == {*props, "posterior", "eps_mean"}
+    props = ["forward_marginal", "posterior", "eps_mean", "score_reparametrization"]
+    for conventions in (None, Conventions(table_dtype="float32")):
+        report = ddpm_checks.verify(cand, dtype=F32, properties=props, max_examples=scaled(25),
+                                    conventions=conventions)
+        assert set(report.passed) == set(props)
 
 
 # --------------------------------------------------------------------------- flow-matching Gaussian paths
