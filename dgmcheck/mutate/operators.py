@@ -167,19 +167,26 @@ class Operator(ast.NodeTransformer):
 
 
 # --------------------------------------------------------------------------- √ and σ
+def _operand_of(node: ast.Call, names: tuple[str, ...]) -> ast.expr | None:
+    """``x`` of a one-operand call named one of ``names``: ``torch.sqrt(x)``/``sqrt(x)`` or ``x.sqrt()``
+    (no keywords); ``None`` for any other call."""
+    if _call_name(node) not in names or node.keywords:
+        return None
+    if _module_call(node) and len(node.args) == 1:
+        return node.args[0]
+    if _is_method_call(node) and not node.args:
+        return node.func.value  # type: ignore[attr-defined]
+    return None
+
+
 class DropSqrt(Operator):
     """A missing √: ``sqrt(x)``, ``x.sqrt()`` and ``x ** 0.5`` become ``x`` (ᾱ_t where √ᾱ_t belongs)."""
 
     name = "drop_sqrt"
 
     def mutate_Call(self, node: ast.Call) -> ast.expr:
-        if _call_name(node) != "sqrt" or node.keywords:
-            return node
-        if _module_call(node) and len(node.args) == 1:
-            return self.offer(node, node.args[0])
-        if _is_method_call(node) and not node.args:
-            return self.offer(node, node.func.value)  # type: ignore[attr-defined]
-        return node
+        operand = _operand_of(node, ("sqrt",))
+        return node if operand is None else self.offer(node, operand)
 
     def mutate_BinOp(self, node: ast.BinOp) -> ast.expr:
         if isinstance(node.op, ast.Pow) and _const(node.right, 0.5):
@@ -507,13 +514,8 @@ class DropLogExp(Operator):
     name = "drop_log_exp"
 
     def mutate_Call(self, node: ast.Call) -> ast.expr:
-        if _call_name(node) not in ("log", "exp") or node.keywords:
-            return node
-        if _module_call(node) and len(node.args) == 1:
-            return self.offer(node, node.args[0])
-        if _is_method_call(node) and not node.args:
-            return self.offer(node, node.func.value)  # type: ignore[attr-defined]
-        return node
+        operand = _operand_of(node, ("log", "exp"))
+        return node if operand is None else self.offer(node, operand)
 
 
 class SwapKL(Operator):
