@@ -20,6 +20,7 @@ SEEDS_ENV = "DGMCHECK_SEEDS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_TwinRule(), "dgmcheck-tests-twin-rule")
     # HYPOTHESIS_PROFILE (dev/ci/thorough, ci under CI=true) unless --dgm-profile already chose one.
     if selected_profile(config) is None:
         from dgmcheck.checks.profiles import load_profile
@@ -27,12 +28,67 @@ def pytest_configure(config: pytest.Config) -> None:
         load_profile()
 
 
+#: The dtype parameters the twin rule reads (the ``dtype`` fixture's names and torch's dtypes).
+_FLOAT32, _FLOAT64 = ("float32", "torch.float32"), ("float64", "torch.float64")
+
+
+def _dtype_twin(item: pytest.Item) -> tuple[str, tuple] | None:
+    """``(dtype, key)`` of a test case parametrized by a float dtype, where ``key`` names the case
+    but for that dtype (its float32 and float64 twins share it); None for other tests."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    dtype, rest = None, []
+    for name, value in callspec.params.items():
+        text = value if isinstance(value, str) else str(value)
+        if text in _FLOAT32 + _FLOAT64:
+            dtype = "float32" if text in _FLOAT32 else "float64"
+        else:
+            plain = isinstance(value, (str, int, float, bool, type(None)))
+            rest.append((name, value if plain else id(value)))
+    if dtype is None:
+        return None
+    return dtype, (str(item.path), getattr(item, "originalname", item.name), tuple(rest))
+
+
+class _TwinRule:
+    """The twin rule: a test case at float64 whose float32 twin (the same test and parameters) is
+    collected too is marked ``slow``. The gate holds every dtype-parametrized test at float32, where
+    the tolerances are tightest against rounding and a planted bug is hardest to see; the slow tier
+    repeats it at float64. Marks before ``-m`` deselects (``tryfirst``), so ``-m slow`` selects the
+    twins; the list itself is left whole for the coverage record, and ``GATE_MARKS`` is read off it."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        twins = {item: _dtype_twin(item) for item in items}
+        have32 = {t[1] for t in twins.values() if t is not None and t[0] == "float32"}
+        for item, twin in twins.items():
+            if twin is not None and twin[0] == "float64" and twin[1] in have32:
+                item.add_marker(pytest.mark.slow)
+        _record_gate_marks(items)
+
+
+#: ``{"theorem" | "planted_bug": {id: whether a test of the gate carries it}}`` of this session's
+#: collection, read by the test that keeps every theorem and planted bug in the gate.
+GATE_MARKS: dict[str, dict[str, bool]] = {"theorem": {}, "planted_bug": {}}
+
+
+def _record_gate_marks(items: list[pytest.Item]) -> None:
+    for item in items:
+        gate = item.get_closest_marker("slow") is None
+        for kind, ids in GATE_MARKS.items():
+            for mark in item.iter_markers(kind):
+                for arg in mark.args:
+                    for value in (arg if isinstance(arg, (list, tuple, set, frozenset)) else (arg,)):
+                        ids[str(value)] = ids.get(str(value), False) or gate
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The gate (``pytest -n auto``) leaves out the tests marked ``slow``: trainings, the foreign
-    suite in subprocesses, 400-example runs. They run when asked — ``-m slow`` (as ``.ci/run`` does
-    after the gate), any ``-m`` expression, or ``HYPOTHESIS_PROFILE=thorough`` — and a test named
-    by its node id always runs."""
+    suite in subprocesses, 400-example runs, float64 twins (``_TwinRule``). They run when asked —
+    ``-m slow`` (as ``.ci/run`` does after the gate), any ``-m`` expression, or
+    ``HYPOTHESIS_PROFILE=thorough`` — and a test named by its node id always runs."""
     from dgmcheck.checks.profiles import profile_name
 
     if config.option.markexpr or profile_name() == "thorough" or any("::" in a for a in config.args):

@@ -610,3 +610,46 @@ def test_planted_variance_for_std_is_caught_by_the_oracle(device, dtype):
     with pytest.raises(TheoremViolation) as info:
         check_q_sample(VarianceForStdBug(betas), x0, t)
     assert info.value.theorem == "ddpm.forward_marginal"
+
+
+# --- the lean feed of a step known to draw one standard normal -----------------------------------
+
+
+def test_randn_feed_feeds_one_randn_and_flags_anything_else(device, dtype):
+    from dgmcheck.checks.capture import RandnFeed
+
+    z = torch.randn(3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    feed = RandnFeed(z)
+    with feed:
+        y = torch.randn(3, 2, device=device, dtype=dtype)
+        w = torch.tanh(y) * 2
+    assert feed.fed == 1 and not feed.other
+    assert torch.equal(y, z.to(device=device, dtype=dtype)) and torch.allclose(w, 2 * torch.tanh(y))
+    for draw in (lambda: torch.rand(3, 2, device=device, dtype=dtype),        # another kind
+                 lambda: torch.randn(2, 3, device=device, dtype=dtype),       # another shape
+                 lambda: [torch.randn(3, 2, device=device, dtype=dtype) for _ in range(2)]):  # a second
+        feed = RandnFeed(z)
+        with feed:
+            draw()
+        assert feed.other, "a draw the lean feed cannot give must be flagged for the full capture"
+
+
+@pytest.mark.adapters
+def test_stock_ddpm_step_fed_lean_equals_the_full_capture(dtype):
+    pytest.importorskip("diffusers")
+    from diffusers import DDPMScheduler
+
+    from dgmcheck.adapters.diffusers import _fed_step, _stock_step
+
+    class Sub(DDPMScheduler):  # a subclass may draw otherwise: it takes the full capture
+        pass
+
+    s = DDPMScheduler(num_train_timesteps=20, clip_sample=False)
+    assert _stock_step(s) and not _stock_step(Sub(num_train_timesteps=20, clip_sample=False))
+    gen = torch.Generator().manual_seed(11)
+    x, e, z = (torch.randn(4, 3, dtype=dtype, generator=gen) for _ in range(3))
+    for k in (19, 7, 1):
+        lean = _fed_step(s, z, e, k, x, return_dict=False)[0]
+        with captured(values=[z], allow_unused=True):
+            full = s.step(e, k, x, return_dict=False)[0]
+        assert torch.equal(lean, full), k

@@ -193,6 +193,18 @@ def test_every_marker_id_this_session_collected_is_registered(request: pytest.Fi
     assert not unknown, f"tests claim unregistered theorem ids: {unknown}"
 
 
+def test_the_gate_keeps_a_test_and_a_planted_bug_of_every_theorem(request: pytest.FixtureRequest) -> None:
+    """The slow tier only repeats and extends: every theorem id that a test or a planted-bug test
+    carries is carried by one the gate runs too (not ``slow``, float64 twins included)."""
+    from tests.conftest import GATE_MARKS
+
+    if not _whole_suite(request.config):
+        pytest.skip("reads the markers of the whole suite: run it with the suite collected")
+    assert len(GATE_MARKS["theorem"]) >= len(BY_ID) // 2, GATE_MARKS  # the record was filled
+    only_slow = {kind: sorted(i for i, gate in ids.items() if not gate) for kind, ids in GATE_MARKS.items()}
+    assert only_slow == {"theorem": [], "planted_bug": []}, f"carried by slow tests only: {only_slow}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Data model, resolve, status, validate (with fakes)
 # ---------------------------------------------------------------------------------------------
