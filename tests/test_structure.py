@@ -15,6 +15,7 @@ Every rule is first shown to catch a planted import.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import subprocess
@@ -54,11 +55,11 @@ def imported_modules(source: str, module: str | None = None, *, is_package: bool
     ``a.b``: b may be a submodule), relative imports resolved against ``module``, and
     ``importlib.import_module("...")`` / ``__import__("...")`` with a literal name. Imports inside
     functions and ``TYPE_CHECKING`` blocks count too."""
-    tree = ast.parse(source)
+    tree = _parse(source)
     # Import statements live among statements only: walking the statement tree (not every
     # expression node) keeps the scan of the whole repository well under a second.
     nodes = list(_statements(tree))
-    if "import_module" in source or "__import__" in source:
+    if _LITERAL_IMPORT_CALL.search(source):  # a walk of every expression only where one can be
         nodes += [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -74,6 +75,16 @@ def imported_modules(source: str, module: str | None = None, *, is_package: bool
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if called in ("import_module", "__import__") and isinstance(node.args[0].value, str):
                 yield node.args[0].value
+
+
+#: ``import_module("...")`` / ``__import__('...')``: a call whose first argument is a string literal.
+_LITERAL_IMPORT_CALL = re.compile(r"""(import_module|__import__)\(\s*\(*\s*[rRuUbB]*['"]""")
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(source: str) -> ast.Module:
+    """One parse per source: both scans of a file read the same tree (they do not change it)."""
+    return ast.parse(source)
 
 
 def _statements(node: ast.AST) -> Iterator[ast.stmt]:
@@ -107,10 +118,12 @@ def theory_formulas_used(source: str, module: str | None = None, *, is_package: 
     ``from dgmcheck.theory.ddim import grid``, ``th.grid`` after ``from dgmcheck.theory import ddim
     as th``; a theory package or module bound whole (``import dgmcheck.theory.ddim``) counts too,
     since its uses cannot be told apart statically."""
-    tree = ast.parse(source)
-    used, aliases = [], set()
+    tree = _parse(source)
+    used, aliases, attributes = [], set(), []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Attribute):
+            attributes.append(node)
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 if _under(alias.name, ("dgmcheck.theory",)):
                     if alias.asname and alias.name.count(".") >= 2:
@@ -125,8 +138,8 @@ def theory_formulas_used(source: str, module: str | None = None, *, is_package: 
                 aliases.update(a.asname or a.name for a in node.names)
             elif _under(name, ("dgmcheck.theory",)):
                 used += [f"{name}.{a.name}" for a in node.names if not _not_a_formula(a.name)]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+    for node in attributes:
+        if isinstance(node.value, ast.Name) and node.value.id in aliases:
             if not _not_a_formula(node.attr):
                 used.append(f"{node.value.id}.{node.attr}")
     return used
