@@ -28,42 +28,45 @@ def pytest_configure(config: pytest.Config) -> None:
         load_profile()
 
 
-#: The dtype parameters the twin rule reads (the ``dtype`` fixture's names and torch's dtypes).
-_FLOAT32, _FLOAT64 = ("float32", "torch.float32"), ("float64", "torch.float64")
+#: The twin axes: ``(gate values, slow-tier values)`` of a parameter. A case whose value is a slow one
+#: goes to the slow tier when its twin with a gate value (the same test, the other parameters equal)
+#: is collected too. float32 stays in the gate: tolerances are tightest against rounding there and a
+#: planted bug is hardest to see. The cosine schedule stays: it is the one that stresses the tables
+#: (β_T capped near 1, ᾱ_T near 0); linear runs the same code on milder numbers.
+TWIN_AXES = ((("float32", "torch.float32"), ("float64", "torch.float64")),
+             (("cosine", "squaredcos_cap_v2"), ("linear",)))
 
 
-def _dtype_twin(item: pytest.Item) -> tuple[str, tuple] | None:
-    """``(dtype, key)`` of a test case parametrized by a float dtype, where ``key`` names the case
-    but for that dtype (its float32 and float64 twins share it); None for other tests."""
+def _twin_keys(item: pytest.Item) -> list[tuple[bool, tuple]]:
+    """For each twin axis the case is parametrized along: ``(whether its value is a slow-tier one,
+    key)``, where ``key`` names the case but for that axis (twins share it)."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
-        return None
-    dtype, rest = None, []
-    for name, value in callspec.params.items():
-        text = value if isinstance(value, str) else str(value)
-        if text in _FLOAT32 + _FLOAT64:
-            dtype = "float32" if text in _FLOAT32 else "float64"
-        else:
-            plain = isinstance(value, (str, int, float, bool, type(None)))
-            rest.append((name, value if plain else id(value)))
-    if dtype is None:
-        return None
-    return dtype, (str(item.path), getattr(item, "originalname", item.name), tuple(rest))
+        return []
+    params = [(name, value if isinstance(value, (str, int, float, bool, type(None))) else id(value),
+               value if isinstance(value, str) else str(value)) for name, value in callspec.params.items()]
+    keys = []
+    for axis, (gate, slow) in enumerate(TWIN_AXES):
+        hit = [i for i, (_, _, text) in enumerate(params) if text in gate + slow]
+        if len(hit) == 1:
+            rest = tuple((n, v) for j, (n, v, _) in enumerate(params) if j != hit[0])
+            base = (axis, str(item.path), getattr(item, "originalname", item.name), rest)
+            keys.append((params[hit[0]][2] in slow, base))
+    return keys
 
 
 class _TwinRule:
-    """The twin rule: a test case at float64 whose float32 twin (the same test and parameters) is
-    collected too is marked ``slow``. The gate holds every dtype-parametrized test at float32, where
-    the tolerances are tightest against rounding and a planted bug is hardest to see; the slow tier
-    repeats it at float64. Marks before ``-m`` deselects (``tryfirst``), so ``-m slow`` selects the
-    twins; the list itself is left whole for the coverage record, and ``GATE_MARKS`` is read off it."""
+    """The twin rule (``TWIN_AXES``): a float64 case whose float32 twin is collected too, and a linear-
+    schedule case whose cosine twin is, are marked ``slow``; the gate holds the twin, the slow tier
+    repeats the case. Marks before ``-m`` deselects (``tryfirst``), so ``-m slow`` selects the twins;
+    the list itself is left whole for the coverage record, and ``GATE_MARKS`` is read off it."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        twins = {item: _dtype_twin(item) for item in items}
-        have32 = {t[1] for t in twins.values() if t is not None and t[0] == "float32"}
-        for item, twin in twins.items():
-            if twin is not None and twin[0] == "float64" and twin[1] in have32:
+        keys = {item: _twin_keys(item) for item in items}
+        in_gate = {key for ks in keys.values() for slow, key in ks if not slow}
+        for item, ks in keys.items():
+            if any(slow and key in in_gate for slow, key in ks):
                 item.add_marker(pytest.mark.slow)
         _record_gate_marks(items)
 
