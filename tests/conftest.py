@@ -20,6 +20,8 @@ SEEDS_ENV = "DGMCHECK_SEEDS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "twin: a float64 or linear-schedule case the twin rule sends to the "
+                                       "slow tier (set by tests/conftest.py, not written by hand)")
     config.pluginmanager.register(_TwinRule(), "dgmcheck-tests-twin-rule")
     # HYPOTHESIS_PROFILE (dev/ci/thorough, ci under CI=true) unless --dgm-profile already chose one.
     if selected_profile(config) is None:
@@ -68,6 +70,7 @@ class _TwinRule:
         for item, ks in keys.items():
             if any(slow and key in in_gate for slow, key in ks):
                 item.add_marker(pytest.mark.slow)
+                item.add_marker(pytest.mark.twin)
         _record_gate_marks(items)
 
 
