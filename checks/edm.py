@@ -63,7 +63,8 @@ ORDERS = {"euler": th.EULER_ORDER, "heun": th.HEUN_ORDER}
 class EDMCase(Case):
     """One drawn input: mixture ``data``, a decreasing grid ``sigmas`` ending in 0 (values representable in
     ``dtype``), a step index ``i``, points ``x`` near ``p_{σ_i}`` and ``x_start`` near ``p_{σ_0}``, and the
-    Karras parameters ``(n, sigma_min, sigma_max, rho)`` of ``karras_grid``."""
+    Karras parameters ``(n, sigma_min, sigma_max, rho)`` of ``karras_grid``; ``xs[j]``: points near
+    ``p_{σ_j}`` for every step ``j`` (``xs[i]`` is ``x``, ``xs[-1]`` is ``x_last``)."""
 
     data: GaussianMixture
     sigmas: np.ndarray
@@ -72,6 +73,7 @@ class EDMCase(Case):
     x_start: np.ndarray
     x_last: np.ndarray
     karras: tuple[int, float, float, float]
+    xs: np.ndarray | None = None
 
     def model(self):
         """The exact denoiser of ``data`` in the candidate's dtype and device (k-diffusion's ``model``)."""
@@ -132,7 +134,9 @@ def edm_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", data: Gaussia
     x = representable(_near(mix, float(sig[i]), z[0], k), dtype)
     x0 = representable(_near(mix, float(sig[0]), z[1], k), dtype)
     x_last = representable(_near(mix, float(sig[last]), z[2], k), dtype)
-    return EDMCase(mix, sig, int(i), x, x0, x_last, karras, dtype=dtype, device=device)
+    xs = np.stack([x if j == i else x_last if j == last else representable(_near(mix, float(sig[j]), z[0], k), dtype)
+                   for j in range(last + 1)])
+    return EDMCase(mix, sig, int(i), x, x0, x_last, karras, xs, dtype=dtype, device=device)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -270,14 +274,17 @@ def _step_scale(case: EDMCase, method: str, x: np.ndarray, sigma: float, sigma_n
 
 def check_step(candidate: Any, case: EDMCase, method: str, *, tol: Tolerance | None = None) -> None:
     """edm.euler / edm.heun: one step of the candidate from ``x`` at ``σ_i`` to ``σ_{i+1}`` equals the oracle step
-    with the exact denoiser, and so does the last step (to σ = 0: Heun falls back to Euler there); with
-    ``heun_predictor``, Heun's first stage equals the Euler step."""
+    with the exact denoiser at every step of the grid, the last one included (to σ = 0: Heun falls back to
+    Euler there); with ``heun_predictor``, Heun's first stage equals the Euler step. Every step, not one
+    drawn: a bug whose size depends on σ (a √(σ² + 1) input scaling taken as σ² + 1 is invisible at
+    small σ, and the denoiser ignores x at large σ) shows only on some of them."""
     theorem = THEOREM_OF_METHOD[method]
     model, den = case.model(), th.mixture_denoiser(case.data)
     last = len(case.sigmas) - 2
-    for i in sorted({case.i, last}):
+    xs = case.xs if case.xs is not None else {case.i: case.x, last: case.x_last}
+    for i in (range(last + 1) if case.xs is not None else sorted({case.i, last})):
         s, s_next = float(case.sigmas[i]), float(case.sigmas[i + 1])
-        x = case.x if i == case.i else case.x_last
+        x = xs[i]
         got = _one_step(candidate, method, model, case.tensor(x), _sig(case, s), _sig(case, s_next))
         got = _shape(got, case, theorem, f"the {method} step", x)
         want = th.STEPS[method](den, x, s, s_next)

@@ -143,3 +143,25 @@ def test_bad_input_is_refused():
         checks.verify(bugs.Reference(), properties=["denoiser"])
     with pytest.raises(TypeError, match="data must be a Gaussian mixture"):
         checks.verify(E, data=[1.0, 2.0])
+
+
+@pytest.mark.planted_bug("edm.euler")
+def test_a_bug_at_one_middle_step_is_caught_whichever_step_is_drawn():
+    """The step property holds the candidate at every step of the grid, not at the drawn ``i`` and the
+    last one only: a σ-dependent bug (here: wrong only on the middle step) escaped under 1 of 8 seeds
+    while one step was drawn. The case draws ``i = 0``; the bug sits on another step."""
+    data = checks.GaussianMixture(*MIXTURE)
+    sig = checks.representable(E.karras_sigmas(6, 0.05, 10.0, 7.0).numpy(), torch.float64)
+    middle = float(sig[3])
+    rng = np.random.default_rng(3)
+    xs = np.stack([rng.standard_normal((3, 2)) * np.sqrt(1 + s**2) for s in sig[:-1]])
+    case = checks.EDMCase(data, sig, 0, xs[0], xs[0], xs[-1], (6, 0.05, 10.0, 7.0), xs, dtype=torch.float64)
+
+    class WrongAtTheMiddleStep(bugs.Reference):
+        def euler_step(self, model, x, s, s_next):
+            out = super().euler_step(model, x, s, s_next)
+            return out * (1 + 1e-6) if abs(float(s) - middle) < 1e-12 else out
+
+    checks.check_euler_step(bugs.Reference(GaussianMixtureModel(*MIXTURE)), case)  # the reference passes
+    with pytest.raises(TheoremViolation, match=f"from σ = {middle:.6g} "):
+        checks.check_euler_step(WrongAtTheMiddleStep(GaussianMixtureModel(*MIXTURE)), case)
