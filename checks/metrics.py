@@ -91,9 +91,24 @@ def feature_pairs(draw: st.DrawFn) -> tuple[str, np.ndarray, np.ndarray]:
     return kind, X, Y
 
 
+def covariance_in(cov: np.ndarray, dtype: Any) -> np.ndarray:
+    """``cov`` lifted just enough that its rounding to ``dtype`` (what the candidate and the oracle read) is
+    still a covariance. Rounding a rank-deficient ``cov`` to float32 moves its zero eigenvalue by up to
+    ``d·u·‖cov‖`` either way, and a negative one is outside the theorem's domain (the oracle refuses it);
+    the lift is a few ``u·‖cov‖``, so the case stays as near singular as ``dtype`` can hold."""
+    norm = max(1.0, float(np.linalg.norm(cov, 2)))
+    for _ in range(8):
+        lam = float(np.linalg.eigvalsh(to_numpy(S.to_tensor(cov, dtype=dtype))).min())
+        if lam >= 1e-12 * norm:
+            break
+        cov = cov + (abs(lam) + 4 * eps(dtype) * norm) * np.eye(len(cov))
+    return cov
+
+
 @st.composite
 def metric_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu") -> MetricCase:
     gkind, mu1, S1, mu2, S2 = draw(gaussian_pairs())
+    S1, S2 = covariance_in(S1, dtype), covariance_in(S2, dtype)
     fkind, X, Y = draw(feature_pairs())
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     d = X.shape[1]

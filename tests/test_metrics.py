@@ -124,3 +124,21 @@ def test_impl_follows_device_and_dtype(device, dtype):
     Y = torch.randn(15, 3, dtype=dtype, device=device)
     for out in (M.fid(X, Y), *M.precision_recall(X, Y, 2)):
         assert out.dtype == dtype and out.device.type == torch.device(device).type
+
+
+def test_singular_covariances_stay_covariances_when_rounded_to_float32():
+    """The drawn rank-deficient covariance of a failing dev seed: rounded to float32 its zero eigenvalue
+    went to -1.6e-7 and the oracle refused it as no covariance; ``covariance_in`` lifts it by a few
+    ulps of ``‖S‖`` so that what the candidate reads is PSD, and nearly singular still."""
+    from dgmcheck.checks.metrics import covariance_in
+    from dgmcheck.checks.strategies import to_tensor
+    from dgmcheck.theory import wasserstein as ws
+
+    S1 = np.array([[2.92663486, -3.91035903], [-3.91035903, 5.22474051]])  # as printed: rank 1
+    assert np.linalg.eigvalsh(to_tensor(S1, dtype=torch.float32).double().numpy()).min() < -1e-7
+    for dtype in (torch.float32, torch.float64):
+        lifted = covariance_in(S1, dtype)
+        seen = to_tensor(lifted, dtype=dtype).double().numpy()
+        lam = np.linalg.eigvalsh(seen)
+        assert lam.min() >= 0 and lam.min() <= 1e-5 * lam.max(), (dtype, lam)
+        ws.gaussian_w2_squared(np.zeros(2), seen, np.zeros(2), np.eye(2))  # a covariance to the oracle
