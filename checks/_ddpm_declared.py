@@ -56,6 +56,7 @@ class Declared:
     def __init__(self, candidate: Any, conventions: Conventions, betas: np.ndarray) -> None:
         self.candidate = candidate
         self.conventions = conventions
+        self.mean_route = getattr(candidate, "mean_route", None)  # how its mean is evaluated (checks.ddpm)
         self.betas_np = betas
         self.T = len(betas)
         self._abar = np.exp(np.cumsum(np.log1p(-betas)))

@@ -351,6 +351,12 @@ def check_posterior(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = N
                 what="posterior variance β̃_t", inputs=case.describe())
 
 
+#: A candidate whose ``posterior_mean_from_eps`` is DDIM's η = 1 step without its noise (x̂₀, then
+#: ``√ᾱ_(t-1) x̂₀ + √(1-ᾱ_(t-1)-β̃_t) ε``: diffusers' DDIMScheduler) sets ``mean_route = "ddim"``; in a
+#: coarse dtype the ε-form mean is then also held to that route's float32 rounding (``_eps_mean_refs``).
+MEAN_ROUTE = "mean_route"
+
+
 def check_eps_mean(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = None) -> None:
     """ddpm.eps_mean: ``μ̃_t(x_t, x_0) = x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε`` when ``x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε``."""
     sch = candidate_schedule(candidate)
@@ -368,19 +374,24 @@ def check_eps_mean(candidate: Any, case: DDPMCase, *, tol: Tolerance | None = No
                                                  case.tensor(case.noise))
     refs = [(target, np.abs(_col(kx) * x_t) + np.abs(_col(ke) * case.noise), _tol(betas, case, tol))]
     if tol is None and coarse(case.dtype) and conventions_of(candidate).clip_x0 is None:
-        refs = _eps_mean_refs(sch, case, rounded(x_t, case.dtype), case.noise)
+        refs = _eps_mean_refs(sch, case, rounded(x_t, case.dtype), case.noise,
+                              ddim_route=getattr(candidate, MEAN_ROUTE, None) == "ddim")
     _assert_any(observed, refs, theorem="ddpm.eps_mean", slide=SLIDES["ddpm.eps_mean"],
                 what="μ_θ,t(x_t) with the true ε equals μ̃_t(x_t, x_0)", inputs=case.describe())
 
 
 def _eps_mean_refs(sch: th.Schedule, case: DDPMCase, x_t: np.ndarray, eps: np.ndarray,
-                   noise: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray, Tolerance]]:
+                   noise: np.ndarray | None = None, *,
+                   ddim_route: bool = False) -> list[tuple[np.ndarray, np.ndarray, Tolerance]]:
     """float32 references of the ε-form mean at the (rounded) ``x_t`` the candidate got, for each schedule
     of ``_references``, by both routes a step takes: ``x_t/√α_t - β_t/√(α_t(1-ᾱ_t)) ε`` and
     ``c_0 x̂_0 + c_t x_t`` with ``x̂_0 = (x_t - √(1-ᾱ_t) ε)/√ᾱ_t`` (diffusers' step); the two agree on a
     consistent schedule and differ by the tables' rounding on a stored one. Each route's scale holds
     its own terms (x̂₀'s, which the second rounds before ``c_0`` multiplies them). With ``noise``, the ancestral
-    step's ``√β̃_t z`` (0 at t = 1) of each schedule is added."""
+    step's ``√β̃_t z`` (0 at t = 1) of each schedule is added, and DDIM's η = 1 route is a third one; for the
+    mean alone (``noise`` None) that route counts only for a candidate that declares it (``MEAN_ROUTE``):
+    its rounding (``1 - ᾱ_(t-1) - β̃_t`` cancelling at small t, ``x̂₀`` amplified by ``1/√ᾱ_t`` at large t)
+    would otherwise hide a 1e-4 error in the ε-form mean."""
     refs = []
     for s_, tol_ in _references(sch, case, None):
         kx, ke = th.eps_mean(s_, case.t)
@@ -397,7 +408,7 @@ def _eps_mean_refs(sch: th.Schedule, case: DDPMCase, x_t: np.ndarray, eps: np.nd
                      np.abs(_col(kx) * x_t) + np.abs(_col(ke) * eps) + np.abs(z), tol_))
         refs.append((_col(c0) * x0_hat + _col(ct) * x_t + z,
                      np.abs(_col(c0)) * x0_mag + np.abs(_col(ct) * x_t) + np.abs(z), tol_))
-        if noise is not None:  # DDIM's η = 1 step: √ᾱ_(t-1) x̂₀ + √(1-ᾱ_(t-1)-β̃_t) ε + √β̃_t z
+        if noise is not None or ddim_route:  # DDIM's η = 1 step: √ᾱ_(t-1) x̂₀ + √(1-ᾱ_(t-1)-β̃_t) ε + √β̃_t z
             _, _, var = th.posterior(s_, case.t)
             omab_prev = s_.one_minus_alpha_bar[case.t - 1]
             with np.errstate(divide="ignore", invalid="ignore"):

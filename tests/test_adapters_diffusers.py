@@ -654,3 +654,21 @@ def test_planted_alpha_bar_prev_in_a_torch_randn_step_is_caught(dtype):
     assert _failed(report) == {"ddpm.eps_mean", "ddpm.ancestral_step"}, report.summary()
     violation = report.reports["ddpm"].results["ancestral_step"].violation
     assert violation.theorem == "ddpm.ancestral_sampling" and "random draws" not in str(violation)
+
+
+@pytest.mark.theorem("ddpm.eps_mean")
+def test_ddim_eta_1_mean_is_held_to_its_own_float32_route():
+    """A correct DDIMScheduler at η = 1 computes the mean through x̂₀ and √(1-ᾱ_(t-1)-β̃_t) ε; in float32
+    that route is off by 3.1e-8 here (t = 3, x₀ = 0), over the 5.6e-9 of the ε-form's rounding (a false
+    alarm under dev seeds 1002 and 1006). The adapter declares the route (``mean_route``) and passes; the
+    same numbers without the declaration fail, so the route is what admits them."""
+    case = checks.DDPMCase(np.array([3, 40, 32, 50]), np.array([[0.0], [-1.84170628], [0.0], [-3.86777902]]),
+                           np.array([[0.12573022], [-0.13210486], [0.64042264], [0.10490011]]),
+                           np.array([[1.09569347], [-1.84170628], [-3.67221189], [-3.86777902]]),
+                           dtype=torch.float32, device="cpu")
+    adapter = DiffusersDDIM(ddim(schedule="linear"), dtype=torch.float32)
+    assert adapter.mean_route == "ddim"
+    checks.check_eps_mean(adapter, case)
+    adapter.mean_route = None
+    with pytest.raises(TheoremViolation, match=r"ddpm\.eps_mean"):
+        checks.check_eps_mean(adapter, case)

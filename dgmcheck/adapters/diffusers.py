@@ -513,6 +513,9 @@ class DiffusersDDIM(_SchedulerAdapter):
 
     _scheduler_type = DDIMScheduler
     _name = "DDIMScheduler"
+    #: its mean is DDIM's step (x̂₀ and the direction term): held to that route's rounding in float32
+    #: (``dgmcheck.checks.ddpm.MEAN_ROUTE``)
+    mean_route = "ddim"
 
     def __init__(self, scheduler: Any, *, eta: float = 1.0, dtype: Any = torch.float32,
                  device: Any = "cpu") -> None:
