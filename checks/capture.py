@@ -431,6 +431,9 @@ class RandnFeed(TorchDispatchMode):
         return False  # as _WatchMode: no dynamo import on first use
 
     def __init__(self, value: torch.Tensor) -> None:
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            got = f"a tensor of {value.dtype}" if isinstance(value, torch.Tensor) else type(value).__name__
+            raise TypeError(f"value must be a floating torch.Tensor (the standard normal to feed), got {got}")
         super().__init__()
         self.value = value
         self.fed = 0

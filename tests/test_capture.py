@@ -632,6 +632,9 @@ def test_randn_feed_feeds_one_randn_and_flags_anything_else(device, dtype):
         with feed:
             draw()
         assert feed.other, "a draw the lean feed cannot give must be flagged for the full capture"
+    for bad in ([0.1, 0.2], torch.zeros(3, dtype=torch.long)):
+        with pytest.raises(TypeError, match=r"value must be a floating torch\.Tensor"):
+            RandnFeed(bad)
 
 
 @pytest.mark.adapters
