@@ -275,6 +275,40 @@ def test_sampler_law_serves_eps_calls_with_rows_at_mixed_steps(dtype):
     assert info.value.theorem == "ddpm.ancestral_sampling"
 
 
+class PaddedBatch(GaussianDiffusion):
+    """Correct: each ε-model call carries one padding row more than the batch (a batch rounded up for a
+    kernel), so the probe's rows cannot be told apart by position."""
+
+    def sample(self, eps_model, x_T, noises, variance="beta_tilde"):
+        x, B = x_T, x_T.shape[0]
+        for t in range(self.T, 0, -1):
+            tt = torch.full((B + 1,), t, dtype=torch.long, device=x.device)
+            eps = eps_model(torch.cat([x, torch.zeros_like(x[:1])]), tt)[:B]
+            x = self.reverse_step(x, tt[:B], eps, noises[t - 1], variance)
+        return x
+
+
+class PaddedBatchNoiseOff(PaddedBatch):
+    """The padded sampler with its noise variance 50 % too large."""
+
+    def reverse_variance(self, t, x, variance="beta_tilde"):
+        return 1.5 * super().reverse_variance(t, x, variance)
+
+
+@pytest.mark.theorem("ddpm.ancestral_sampling")
+@pytest.mark.planted_bug("ddpm.ancestral_sampling")
+def test_sampler_law_of_a_batch_that_is_not_whole_copies_of_the_probe(dtype):
+    """A call whose batch is not whole copies of the probe reruns it with the offset in every row and holds
+    the law to the a-priori bound: the correct sampler passes, a wrong noise variance is caught."""
+    report = checks.verify(PaddedBatch(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
+                           max_examples=scaled(3))
+    assert report.passed == ["sampler_law"]
+    with pytest.raises(TheoremViolation) as info:
+        checks.verify(PaddedBatchNoiseOff(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
+                      max_examples=scaled(3), shrink=False)
+    assert info.value.theorem == "ddpm.ancestral_sampling"
+
+
 def test_each_check_reads_the_schedule_once(monkeypatch):
     """Every check validates the candidate's schedule once and its oracles gather from that ``Schedule``
     (a raw β handed to each oracle was validated and multiplied out again per call); the public
