@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -105,6 +106,30 @@ def test_cfm_equals_fm(kind, device, dtype):
 def test_ode_sampling(kind, device, dtype):
     # each example integrates 3 N steps (N up to ~64 L): 8 examples keep the file fast
     _verify(kind, "ode_sampling", device, dtype, max_examples=scaled(8))
+
+
+@pytest.mark.theorem("fm.ode_sampling")
+def test_heun_error_within_float32_rounding_is_no_violation():
+    """Regression (dev seed 2011): on a VP path with β = 0.05 Heun's error at N = 32 steps is 2.8e-7, at
+    float32's rounding, and the ratio of the two errors (0.96) is rounding, not the method's order. The
+    order is read in the method's favour within the rounding floor (``checks.flow_matching._observed_order``)."""
+    from dgmcheck.theory.gaussian_mixture import GaussianMixture
+
+    spec = PathSpec("vp", beta_min=0.05, beta_max=0.05000000000000001)
+    one = np.zeros((1, 1))
+    case = checks.FMCase(np.array([0.5]), one, one, one, GaussianMixture(np.ones(1), one, np.ones((1, 1, 1))),
+                         dtype=torch.float32, extra={"data_mean": 0.2768081952, "data_var": 1.6879100234})
+    checks.check_ode_sampling(_factory(spec), spec, case)
+
+
+@pytest.mark.parametrize(("e1", "e2", "floor", "order"), [
+    (4e-3, 1e-3, 0.0, 2.0),  # no rounding: the plain ratio
+    (4e-3, 1e-3, 1e-12, 2.0),  # rounding far below the errors leaves it
+    (2.8e-7, 1.4e-7, 3e-7, np.inf),  # e_2N within rounding: not measurable
+    (2e-3, 1e-3, 1e-4, np.log2(2.1e-3 / 0.9e-3)),  # in the method's favour
+])
+def test_observed_order_reads_rounding_in_the_methods_favour(e1, e2, floor, order):
+    assert checks._observed_order(e1, e2, floor) == pytest.approx(order)
 
 
 def _factory(spec: PathSpec) -> im.GaussianPath:
