@@ -261,20 +261,6 @@ class MixedStepBatchWrongHalf(MixedStepBatch):
     keep = 0
 
 
-@pytest.mark.theorem("ddpm.ancestral_sampling")
-def test_sampler_law_serves_eps_calls_with_rows_at_mixed_steps(dtype):
-    """The check's ε-model reads one step per call as a scalar when a sampler passes one step for the whole
-    batch, and still answers each row at its own step when the steps of a call differ (T even: the two
-    steps T + 1 - t and t never meet)."""
-    report = checks.verify(MixedStepBatch(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
-                           max_examples=scaled(3))
-    assert report.passed == ["sampler_law"]
-    with pytest.raises(TheoremViolation) as info:
-        checks.verify(MixedStepBatchWrongHalf(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
-                      max_examples=scaled(3), shrink=False)
-    assert info.value.theorem == "ddpm.ancestral_sampling"
-
-
 class PaddedBatch(GaussianDiffusion):
     """Correct: each ε-model call carries one padding row more than the batch (a batch rounded up for a
     kernel), so the probe's rows cannot be told apart by position."""
@@ -297,14 +283,19 @@ class PaddedBatchNoiseOff(PaddedBatch):
 
 @pytest.mark.theorem("ddpm.ancestral_sampling")
 @pytest.mark.planted_bug("ddpm.ancestral_sampling")
-def test_sampler_law_of_a_batch_that_is_not_whole_copies_of_the_probe(dtype):
-    """A call whose batch is not whole copies of the probe reruns it with the offset in every row and holds
-    the law to the a-priori bound: the correct sampler passes, a wrong noise variance is caught."""
-    report = checks.verify(PaddedBatch(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
+@pytest.mark.parametrize(("correct", "wrong"), [(MixedStepBatch, MixedStepBatchWrongHalf),
+                                                (PaddedBatch, PaddedBatchNoiseOff)], ids=["mixed", "padded"])
+def test_sampler_law_serves_eps_calls_on_other_batches(correct, wrong, dtype):
+    """The check's ε-model reads one step per call as a scalar when a sampler passes one step for the whole
+    batch, and still answers each row at its own step when the steps of a call differ (T even: the two
+    steps T + 1 - t and t never meet). A call whose batch is not whole copies of the probe reruns it with
+    the offset in every row and holds the law to the a-priori bound. The correct samplers pass; the wrong
+    half of a mixed call and a wrong noise variance are caught."""
+    report = checks.verify(correct(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
                            max_examples=scaled(3))
     assert report.passed == ["sampler_law"]
     with pytest.raises(TheoremViolation) as info:
-        checks.verify(PaddedBatchNoiseOff(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
+        checks.verify(wrong(cosine_betas(30)), dtype=dtype, properties=["sampler_law"],
                       max_examples=scaled(3), shrink=False)
     assert info.value.theorem == "ddpm.ancestral_sampling"
 
