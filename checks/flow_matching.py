@@ -107,7 +107,7 @@ def _seen(case: FMCase) -> FMCase:
 
 
 #: Path kinds whose coefficients have a counted float32 error bound (``coefficient_errors``).
-COUNTED_KINDS = ("conical", "linear", "ve", "vp")
+COUNTED_KINDS = ("conical", "linear", "ve", "vp", "trig")
 
 
 def coefficient_errors(spec: PathSpec, t: np.ndarray, dtype: Any) -> tuple[np.ndarray, ...] | None:
@@ -141,6 +141,16 @@ def coefficient_errors(spec: PathSpec, t: np.ndarray, dtype: Any) -> tuple[np.nd
     if spec.kind == "ve":
         es = np.abs(s) * (r(spec.sigma_max) / spec.sigma_max + 1.0 + s_in)
         return zero, es, zero, np.full_like(t, r(spec.sigma_max))
+    if spec.kind == "trig":
+        # α = sin(h t), σ = sin(h (1 - t)) or cos(h t) (torchcfm's form: its argument's rounding is not
+        # shrunk by σ near t = 1), α' = h σ, σ' = -h α, h = π/2 rounded; sin and cos within one ulp (2u).
+        h = 0.5 * np.pi
+        arg_a, arg_s = h * t, h * (1.0 - t)
+        e_arg_a = r(h) * t + arg_a  # h's rounding and the product's
+        e_arg_s = r(h) * (1.0 - t) + arg_s + s_in * h * (1.0 - t)  # and 1 - t where inexact
+        ea = np.abs(np.cos(arg_a)) * e_arg_a + 2.0 * np.abs(a)
+        es = np.maximum(np.abs(np.cos(arg_s)) * e_arg_s, np.abs(np.sin(arg_a)) * e_arg_a) + 2.0 * np.abs(s)
+        return ea, es, r(h) * np.abs(s) + h * es + np.abs(da), r(h) * np.abs(a) + h * ea + np.abs(ds)
     if spec.kind != "vp":
         return None
     s_ = 1.0 - t
