@@ -289,38 +289,47 @@ def check_hutchinson(candidate: Any, case: ODECase, *, tol: Tolerance | None = N
     """``ode.continuity_equation`` (Hutchinson): over the whole Rademacher law (all ``2^d`` sign
     vectors, equal mass) the per-probe values ``vᵀJv`` have mean ``tr J`` and variance
     ``2 Σ_{i≠j} S_ij²`` (``S = (J+Jᵀ)/2``); over tensor Gauss-Hermite nodes (exact for the
-    quadratic and quartic moments of N(0, I)) mean ``tr J`` and variance ``2‖S‖_F²``. Exact, no sampling."""
+    quadratic and quartic moments of N(0, I)) mean ``tr J`` and variance ``2‖S‖_F²``. Exact, no sampling.
+    Held on the tanh field (a Jacobian that varies with ``x``) and on the linear field
+    ``(α + βt)(A x + b)`` (``J = (α + βt₀) A``: a Jacobian taken at the wrong time shows)."""
     theorem = "ode.continuity_equation"
     import torch
 
     x = case.tensor(case.x0)
     B, d = case.x0.shape
     t = torch.full((B,), case.t0, dtype=x.dtype, device=x.device)
-    J = _jacobians(case)
+    pre = case.x0 @ case.W.T + case.c
+    a = case.alpha + case.beta * case.t0
+    # J_ij = (1 - tanh²(z_i)) W_ij: the rounding of tanh²(z) is absolute (up to 2ε tanh² |W_ij|),
+    # not relative to the tiny 1 - tanh² of a saturated unit (relative condition 2 sinh²(z), e^{2|z|}
+    # growth), so it enters the scale through |W|; the dependence on z adds the relative 2|z| tanh.
+    # The linear field's J = a A rounds like a = α + βt₀ times A: relative, scale (|α| + |βt₀|)|A|.
+    fields = (
+        ("tanh(Wx + c)", tanh_field(case), _jacobians(case),
+         np.abs(_jacobians(case)) + 2 * np.tanh(pre)[:, :, None] ** 2 * np.abs(case.W)[None],
+         (d + 6) * (1 + 2 * np.abs(pre).max())),
+        ("(α+βt)(Ax+b)", linear_field(case), np.broadcast_to(a * case.A, (B, d, d)),
+         np.broadcast_to((abs(case.alpha) + abs(case.beta * case.t0)) * np.abs(case.A), (B, d, d)), d + 6.0),
+    )
     rad = th.rademacher_probes(d)
     nodes, wts = th.gauss_hermite_probes(d)
-    for kind, probes, w in (("rademacher", rad, np.full(len(rad), 1.0 / len(rad))), ("gaussian", nodes, wts)):
-        P = np.broadcast_to(probes[:, None, :], (len(probes), B, d))
-        vals = to_numpy(candidate.hutchinson_divergence(tanh_field(case), x, t, case.tensor(P), reduce=False))
-        if vals.shape != (len(probes), B):
-            raise TheoremViolation(theorem, f"hutchinson_divergence(..., reduce=False) must return shape "
-                                   f"{(len(probes), B)}, got {vals.shape}", slide=SLIDES[theorem])
-        # J_ij = (1 - tanh²(z_i)) W_ij: the rounding of tanh²(z) is absolute (up to 2ε tanh² |W_ij|),
-        # not relative to the tiny 1 - tanh² of a saturated unit (relative condition 2 sinh²(z), e^{2|z|}
-        # growth), so it enters the scale through |W|; the dependence on z adds the relative 2|z| tanh.
-        pre = case.x0 @ case.W.T + case.c
-        j_scale = np.abs(J) + 2 * np.tanh(pre)[:, :, None] ** 2 * np.abs(case.W)[None]
-        q_scale = np.einsum("ni,bij,nj->nb", np.abs(probes), j_scale, np.abs(probes))
-        cond = (d + 6) * (1 + 2 * np.abs(pre).max())
-        tol_ = tol or exact(case.dtype, cond)
-        mean = w @ vals
-        assert_close(mean, [th.hutchinson_mean(Jb) for Jb in J], theorem=theorem, slide=SLIDES[theorem],
-                     what=f"mean of vᵀJv over the {kind} probe law (must be tr J)", tol=tol_,
-                     scale=w @ q_scale, inputs=case.describe())
-        var = w @ (vals - mean) ** 2
-        assert_close(var, [th.hutchinson_variance(Jb, kind) for Jb in J], theorem=theorem,
-                     slide=SLIDES[theorem], what=f"variance of vᵀJv over the {kind} probe law", tol=tol_,
-                     scale=2 * w @ (np.abs(vals - mean) * q_scale), inputs=case.describe())
+    for name, field, J, j_scale, cond in fields:
+        for kind, probes, w in (("rademacher", rad, np.full(len(rad), 1.0 / len(rad))), ("gaussian", nodes, wts)):
+            P = np.broadcast_to(probes[:, None, :], (len(probes), B, d))
+            vals = to_numpy(candidate.hutchinson_divergence(field, x, t, case.tensor(P), reduce=False))
+            if vals.shape != (len(probes), B):
+                raise TheoremViolation(theorem, f"hutchinson_divergence(..., reduce=False) must return shape "
+                                       f"{(len(probes), B)}, got {vals.shape}", slide=SLIDES[theorem])
+            q_scale = np.einsum("ni,bij,nj->nb", np.abs(probes), j_scale, np.abs(probes))
+            tol_ = tol or exact(case.dtype, cond)
+            mean = w @ vals
+            assert_close(mean, [th.hutchinson_mean(Jb) for Jb in J], theorem=theorem, slide=SLIDES[theorem],
+                         what=f"mean of vᵀJv of {name} over the {kind} probe law (must be tr J)", tol=tol_,
+                         scale=w @ q_scale, inputs=case.describe())
+            var = w @ (vals - mean) ** 2
+            assert_close(var, [th.hutchinson_variance(Jb, kind) for Jb in J], theorem=theorem,
+                         slide=SLIDES[theorem], what=f"variance of vᵀJv of {name} over the {kind} probe law",
+                         tol=tol_, scale=2 * w @ (np.abs(vals - mean) * q_scale), inputs=case.describe())
 
 
 def check_log_density(candidate: Any, case: ODECase, *, tol: Tolerance | None = None) -> None:
@@ -329,7 +338,9 @@ def check_log_density(candidate: Any, case: ODECase, *, tol: Tolerance | None = 
     exact end point ``Φx₀ + c``. Exact for the discretisation too: the trace is constant in ``x``, so
     the log-density increment is a quadrature of ``-(α + βt) tr A`` — exact for Euler when β = 0 and
     for Heun (the trapezoid rule) for any β. Checked with the exact trace and with Hutchinson over
-    all ``2^d`` Rademacher probes (their mean is the exact trace)."""
+    all ``2^d`` Rademacher probes (their mean is the exact trace). The end point returned with it must
+    be the method's iterates on the grid (``check_step``'s oracle): the density is carried along the
+    path the solver takes, not another."""
     theorem = "ode.continuity_equation"
 
     x0 = case.tensor(case.x0)
@@ -349,11 +360,15 @@ def check_log_density(candidate: Any, case: ODECase, *, tol: Tolerance | None = 
         scale = np.abs(logp0_np) + np.abs(np.diag(case.A)).sum() * (
             hs @ (np.abs(case.alpha + beta * tk) + abs(beta) * np.abs(tk)) + hs @ np.abs(beta * tsn[1:]))
         tol_ = tol or exact(case.dtype, len(hs) * (d + 4) + 2 ** d)
+        x_end, x_scale = _step_oracle(problem, method, tsn)
         for div, kw in (("exact", {}), ("hutchinson", {"probes": P})):
-            _, observed = candidate.log_density_path(f, x0, logp0, ts, method=method, divergence=div, **kw)
+            x_obs, observed = candidate.log_density_path(f, x0, logp0, ts, method=method, divergence=div, **kw)
             assert_close(observed, expected, theorem=theorem, slide=SLIDES[theorem],
                          what=f"log p_t1(x(t1)) by {method} with the {div} trace (beta = {beta})", tol=tol_,
                          scale=scale, inputs=case.describe())
+            assert_close(x_obs, x_end, theorem=theorem, slide=SLIDES[theorem],
+                         what=f"x(t1) returned with the log-density by {method} ({div} trace, beta = {beta})",
+                         tol=tol or exact(case.dtype, len(hs) * (d + 4)), scale=x_scale, inputs=case.describe())
 
 
 # -------------------------------------------------------------------------------------- cases

@@ -6,7 +6,7 @@
     ``--format json`` for machines, ``--strict`` to fail when a selected theorem is not covered).
 ``dgmcheck verify MODULE:OBJECT``
     A user's implementation against ``dgmcheck.checks.<concept>.verify``.
-``dgmcheck mutate PATH_OR_MODULE (--run COMMAND | --verify MODULE:OBJECT)``
+``dgmcheck mutate PATH_OR_MODULE (--run COMMAND | --verify MODULE:OBJECT[@CONCEPT] ...)``
     Domain mutation testing of the user's file against their gate (``dgmcheck.mutate``).
 
 Exit status: 0 success / pass, 1 a theorem violation (or, with ``--strict``, a todo theorem),

@@ -50,3 +50,12 @@ class SmallDiffusion:
 def make() -> GaussianDiffusionDDPM:
     """A 20-step linear schedule seen through the adapter (``q_sample``, ``posterior``)."""
     return GaussianDiffusionDDPM(SmallDiffusion(np.linspace(1e-3, 0.2, 20)))
+
+
+class _PosteriorOnly(SmallDiffusion):
+    q_sample = None  # the adapter hides what is not callable: this view has the posterior alone
+
+
+def make_posterior() -> GaussianDiffusionDDPM:
+    """The same schedule with ``q_sample`` hidden: a second ``--verify`` object that never evaluates it."""
+    return GaussianDiffusionDDPM(_PosteriorOnly(np.linspace(1e-3, 0.2, 20)))

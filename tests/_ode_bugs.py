@@ -73,6 +73,18 @@ def log_density_plus_trace(f, x0, log_p0, ts, **kw):
     return x1, 2 * log_p0 - lp
 
 
+def hutchinson_at_next_time(f, x, t, probes, *, reduce=True):
+    """vᵀJv with the Jacobian taken at t + 1 (a step index where the time belongs)."""
+    return ode.hutchinson_divergence(f, x, ode._time_rows(t, x) + 1, probes, reduce=reduce)
+
+
+def log_density_along_rescaled_path(f, x0, log_p0, ts, **kw):
+    """The density pushed along the path from x0 / 2 (data rescaled twice, to [-1, 1] from a range that
+    already was): the trace of a linear field is the same everywhere, so log p is right, but it belongs
+    to another path."""
+    return ode.log_density_path(f, x0 / 2, log_p0, ts, **kw)
+
+
 HEUN_CORRECTOR_AT_START = _candidate(heun=heun_corrector_at_start)
 EULER_ENDPOINT_VELOCITY = _candidate(euler=euler_endpoint_velocity)
 EULER_ABS_STEP = _candidate(euler=euler_abs_step)
@@ -80,3 +92,5 @@ HEUN_DECLARES_ORDER_ONE = _candidate(heun=heun_declares_order_one)
 HUTCHINSON_MISSING_PROBE = _candidate(hutchinson_divergence=hutchinson_missing_probe)
 DIVERGENCE_ALL_ENTRIES = _candidate(divergence_exact=divergence_all_entries)
 LOG_DENSITY_PLUS_TRACE = _candidate(log_density_path=log_density_plus_trace)
+HUTCHINSON_AT_NEXT_TIME = _candidate(hutchinson_divergence=hutchinson_at_next_time)
+LOG_DENSITY_RESCALED_PATH = _candidate(log_density_path=log_density_along_rescaled_path)

@@ -19,12 +19,12 @@ import pytest
 import torch
 
 from dgmcheck import cli
-from dgmcheck.mutate import _bootstrap
-from dgmcheck.mutate.command import summary
+from dgmcheck.mutate import _bootstrap, runner
+from dgmcheck.mutate.command import render_text, summary
 from dgmcheck.mutate.mutants import generate, scopes
 from dgmcheck.mutate.operators import OPERATORS, PROBE, strip_probe
 from dgmcheck.mutate.recorder import Recorder, digest, fingerprint, same
-from dgmcheck.mutate.runner import Outcome
+from dgmcheck.mutate.runner import Outcome, VerifyTarget
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -304,6 +304,9 @@ def test_summary_counts_and_kill_rate() -> None:
     (["lib.py", "--run", "true", "--target", "nowhere"], "--target"),
     (["lib.py", "--run", "true", "--operators", "drop_all"], "--operators"),
     (["lib.py", "--verify", "lib"], "--verify: expected MODULE:OBJECT"),
+    (["lib.py", "--verify", "lib:root@"], "--verify: expected MODULE:OBJECT"),
+    (["lib.py", "--verify", "lib:root", "--verify", "lib:root@ddpm"], "given twice"),
+    (["lib.py", "--verify", "lib:root", "--verify", "lib:root@nonsense"], "--concept"),
     (["lib.py", "--verify", "lib:root", "--concept", "nonsense"], "--concept"),
     (["lib.py", "--run", "true", "--jobs", "0"], "--jobs"),
     (["lib.py", "--run", "exit 3"], "unmutated run"),
@@ -353,3 +356,77 @@ def test_verify_reports_every_status_on_the_sample(monkeypatch: pytest.MonkeyPat
         ("drop_sqrt", "tests/_mutate_sample.py:33", "killed"),
     ]
     assert "-        self.posterior_log_variance_clipped = np.log(" in rows[1]["diff"]
+
+
+# --------------------------------------------------------------------------- several --verify objects
+BASE_RECORD = ({"f": [digest(1.0)]}, {"f": 1})
+
+
+def _judge(monkeypatch: pytest.MonkeyPatch, runs: dict[str, tuple[str, bool, bool]]) -> tuple[Outcome, list[str]]:
+    """One mutant judged by the objects ``runs`` names, in order, each run replaced by its canned
+    result ``(status, reached, record changed)``; returns the outcome and the objects that ran it."""
+    ran: list[str] = []
+
+    def fake(ctx: Any, job: Any, timeout: float | None) -> tuple[dict[str, Any] | None, float]:
+        if job.expected is None:  # the baseline
+            return {"status": "survived", "loaded": True, "reached": True, "properties": {"p": "passed"},
+                    "record": BASE_RECORD}, 0.5
+        ran.append(job.ref)
+        status, reached, changed = runs[job.ref]
+        if status == "timeout":
+            return None, 2.0
+        record = ({"f": [digest(2.0)]}, {"f": 1}) if changed else BASE_RECORD
+        return {"status": status, "reached": reached, "record": record, "by": f"{job.concept}.p" * (status == "killed"),
+                "detail": "", "properties": {"p": "passed"}}, 1.0
+
+    monkeypatch.setattr(runner, "_in_process", fake)
+    mutant = generate("y = np.sqrt(x)\n")[0]
+    targets = [VerifyTarget(ref, concept, {}) for ref, concept in zip(runs, ("ddpm", "vae", "ode"), strict=False)]
+    [outcome] = runner.run_verify([mutant], target_file=str(TESTS / "_mutate_sample.py"), targets=targets, jobs=1)
+    return outcome, ran
+
+
+@pytest.mark.parametrize(("runs", "status", "on", "ran"), [
+    # the first kill decides and names its object; the objects after it never run
+    ({"m:a": ("survived", True, True), "m:b": ("killed", True, True), "m:c": ("survived", True, True)},
+     "killed", "m:b@vae", ["m:a", "m:b"]),
+    ({"m:a": ("survived", True, False), "m:b": ("timeout", True, False)}, "timeout", "m:b@vae", ["m:a", "m:b"]),
+    # equivalent only when every object's record is unchanged: one changed record survives
+    ({"m:a": ("survived", True, False), "m:b": ("survived", True, True)}, "survived", "", ["m:a", "m:b"]),
+    ({"m:a": ("survived", True, False), "m:b": ("survived", True, False)}, "equivalent", "", ["m:a", "m:b"]),
+    # not applicable only when no object's run reaches the mutated expression
+    ({"m:a": ("survived", False, False), "m:b": ("survived", True, True)}, "survived", "", ["m:a", "m:b"]),
+    ({"m:a": ("survived", False, False), "m:b": ("survived", False, False)}, "not_applicable", "", ["m:a", "m:b"]),
+], ids=["second-kills", "timeout", "one-record-changed", "all-unchanged", "one-reaches", "none-reaches"])
+def test_several_objects_judge_a_mutant_in_turn(monkeypatch: pytest.MonkeyPatch, runs: dict[str, Any], status: str,
+                                                on: str, ran: list[str]) -> None:
+    outcome, called = _judge(monkeypatch, runs)
+    assert (outcome.status, outcome.on, called) == (status, on, ran)
+    assert outcome.by == ("vae.p" if status == "killed" else "")
+
+
+def test_the_report_names_the_object_that_killed() -> None:
+    m = generate("y = np.sqrt(x)\n")[0]
+    killed = Outcome(m, "killed", by="vae.gaussian_kl", on="pkg.mod:make@vae")
+    assert killed.to_dict()["killed_on"] == "pkg.mod:make@vae"
+    assert {"operator", "location", "status", "diff", "description", "killed_by", "detail", "seconds"} <= set(
+        killed.to_dict())
+    assert "[vae.gaussian_kl on pkg.mod:make]" in render_text([killed], "", name_object=True)
+    assert "[vae.gaussian_kl]" in render_text([killed], "")  # one object: named in the header
+
+
+@pytest.mark.slow  # a mutation run: the slow tier
+def test_verify_repeated_judges_with_every_object(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(REPO)
+    code, out, err = _mutate(capsys, "tests/_mutate_sample.py", "--verify", "tests._mutate_sample:make_posterior@ddpm",
+                             "--verify", "tests._mutate_sample:make", "--conventions", "steps=zero_based",
+                             "--max-examples", "5", "--format", "json", "--target", "SmallDiffusion.q_sample",
+                             "--operators", "drop_sqrt,randn_to_rand")
+    rows = json.loads(out)
+    assert code == 0, err
+    assert [(r["location"], r["status"], r["killed_on"]) for r in rows] == [
+        ("tests/_mutate_sample.py:37", "not_applicable", ""),  # neither view draws the noise
+        ("tests/_mutate_sample.py:38", "killed", "tests._mutate_sample:make@ddpm"),  # the first view hides q_sample
+        ("tests/_mutate_sample.py:39", "killed", "tests._mutate_sample:make@ddpm"),
+    ]

@@ -127,6 +127,18 @@ def test_log_density_sign_flip_caught():
     _caught(bugs.LOG_DENSITY_PLUS_TRACE, "log_density", "ode.continuity_equation", n=3)
 
 
+@pytest.mark.planted_bug("ode.continuity_equation")
+def test_hutchinson_jacobian_at_the_wrong_time_caught():
+    """Caught by the linear field (α + βt)(Ax + b), whose Jacobian depends on t (the tanh field's does not)."""
+    _caught(bugs.HUTCHINSON_AT_NEXT_TIME, "hutchinson", "ode.continuity_equation")
+
+
+@pytest.mark.planted_bug("ode.continuity_equation")
+def test_log_density_along_another_path_caught():
+    """Caught by the end point returned with log p, held to the method's iterates from x0."""
+    _caught(bugs.LOG_DENSITY_RESCALED_PATH, "log_density", "ode.continuity_equation", n=3)
+
+
 # --------------------------------------------------------------------------------- bad input
 
 def _f(x, t):

@@ -1,8 +1,19 @@
 """``dgmcheck mutate``: would the gate notice a domain bug in this file?
 
     dgmcheck mutate PATH_OR_MODULE [--target FUNC_OR_CLASS ...]
-        (--run "pytest tests/test_x.py" | --verify MODULE:OBJECT [--concept C] [--conventions ...])
+        (--run "pytest tests/test_x.py" | --verify MODULE:OBJECT[@CONCEPT] [--verify ...] [--concept C]
+         [--conventions ...])
         [--operators a,b] [--jobs N] [--timeout S] [--format text|json]
+
+``--verify`` repeats: each object is judged in turn by its concept's ``verify`` (``@CONCEPT`` after
+the object, else ``--concept``), e.g. ``--verify tests._impl_candidates:vae_functions@vae --verify
+tests._impl_candidates:linear_gaussian@latent``. ``@`` cannot occur in a module path or an attribute
+name, so the suffix is unambiguous, and it keeps each object and its concept in one argument (a
+pairing by position of separate options would break when one is left out). A mutant is killed by
+the first object whose verify kills it (the report names the object), equivalent only when every
+object's recorded results are unchanged, not applicable only when no object's run evaluates the
+mutated expression. ``--conventions``, ``--properties``, ``--max-examples``, ``--dtype``, ``--device``
+and ``--timeout`` (per object's run) apply to every object.
 
 Exit status: 0 when no mutant survived, 1 when one did, 2 on a usage error (the unmutated code
 failing or never importing the file included).
@@ -24,6 +35,7 @@ from dgmcheck.mutate.runner import (
     STATUSES,
     MutateError,
     Outcome,
+    VerifyTarget,
     default_jobs,
     run_command,
     run_verify,
@@ -42,7 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "mutate",
         help="mutation testing with domain bugs: would your tests or verify notice them?",
         description="Plant one domain bug at a time in PATH_OR_MODULE (a dropped √, σ for σ², ᾱ_{t-1} for ᾱ_t, a "
-        "flipped score sign, ...) and run --run COMMAND or dgmcheck's verify on --verify MODULE:OBJECT against each "
+        "flipped score sign, ...) and run --run COMMAND or dgmcheck's verify on --verify MODULE:OBJECT (repeatable) "
+        "against each "
         "mutant: killed, survived (with its diff), equivalent on the checked domain, timeout or not applicable "
         "(never evaluated). Exit 0 when nothing survived, 1 when a mutant survived, 2 on a usage error.",
     )
@@ -51,9 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="only mutate inside these functions or classes (Class, func, Class.method)")
     p.add_argument("--run", default=None, metavar="COMMAND",
                    help='judge each mutant by this shell command\'s exit status, e.g. "pytest -q tests/test_x.py"')
-    p.add_argument("--verify", default=None, metavar="MODULE:OBJECT",
-                   help="judge each mutant by dgmcheck.checks.<concept>.verify on this object (as dgmcheck verify)")
-    p.add_argument("--concept", default="ddpm", help="checks module for --verify (default: ddpm)")
+    p.add_argument("--verify", action="append", default=None, metavar="MODULE:OBJECT[@CONCEPT]",
+                   help="judge each mutant by dgmcheck.checks.<concept>.verify on this object (as dgmcheck verify); "
+                        "repeatable: the objects are judged in turn, the first kill counts; @CONCEPT overrides "
+                        "--concept for this object")
+    p.add_argument("--concept", default="ddpm",
+                   help="checks module for a --verify object without @CONCEPT (default: ddpm)")
     p.add_argument("--conventions", action="append", default=None, metavar="KEY=VALUE|FILE.toml",
                    help="declared conventions for --verify, as for dgmcheck verify")
     p.add_argument("--properties", default=None, help="--verify: comma-separated property names (default: all)")
@@ -95,27 +111,37 @@ def _shown(path: Path) -> str:
         return path.as_posix()
 
 
-def _verify_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``verify``'s keyword arguments from the options, through ``dgmcheck verify``'s own parsing."""
+def _verify_options(args: argparse.Namespace, concept: str) -> tuple[str, dict[str, Any]]:
+    """The concept's module name (an old spelling, e.g. ``fm``, resolved) and ``verify``'s keyword
+    arguments from the options, through ``dgmcheck verify``'s own parsing."""
     from dgmcheck import cli
 
     try:
-        module = cli.concept_module(args.concept)
+        module = cli.concept_module(concept)
     except cli.ConceptError as exc:
         raise _Usage(f"--concept: {exc}") from None
     ns = argparse.Namespace(properties=None, max_examples=args.max_examples, dtype=args.dtype, device=args.device,
-                            conventions=args.conventions, reproduce=None, concept=args.concept)
+                            conventions=args.conventions, reproduce=None, concept=concept)
     try:
         kwargs = cli._verify_kwargs(module.verify, ns, module)
     except cli._UsageError as exc:
         raise _Usage(str(exc)) from None
     if "shrink" in inspect.signature(module.verify).parameters:
         kwargs["shrink"] = False  # a kill needs the failure, not its smallest example
-    args.concept = module.__name__.rsplit(".", 1)[-1]  # an old spelling (fm) resolved once, here
-    return kwargs
+    return module.__name__.rsplit(".", 1)[-1], kwargs
 
 
-def _check(args: argparse.Namespace) -> tuple[Path, list[Mutant], dict[str, Any] | None]:
+def _split_verify(given: str, default_concept: str) -> tuple[str, str]:
+    """``MODULE:OBJECT[@CONCEPT]`` as (``MODULE:OBJECT``, concept)."""
+    ref, at, concept = given.partition("@")
+    module, sep, obj = ref.partition(":")
+    if not (module and sep and obj) or (at and not concept):
+        raise _Usage(f"--verify: expected MODULE:OBJECT or MODULE:OBJECT@CONCEPT, e.g. my_model:make@ddpm, "
+                     f"got {given!r}")
+    return ref, concept if at else default_concept
+
+
+def _check(args: argparse.Namespace) -> tuple[Path, list[Mutant], list[VerifyTarget] | None]:
     if (args.run is None) == (args.verify is None):
         raise _Usage("give exactly one of --run COMMAND and --verify MODULE:OBJECT")
     if args.jobs is not None and args.jobs < 1:
@@ -124,10 +150,9 @@ def _check(args: argparse.Namespace) -> tuple[Path, list[Mutant], dict[str, Any]
         raise _Usage(f"--timeout must be > 0 seconds, got {args.timeout}")
     if args.run is not None and not args.run.strip():
         raise _Usage("--run: the command is empty")
-    if args.verify is not None:
-        module, sep, obj = args.verify.partition(":")
-        if not (module and sep and obj):
-            raise _Usage(f"--verify: expected MODULE:OBJECT, e.g. my_model:make, got {args.verify!r}")
+    given = [_split_verify(v, args.concept) for v in args.verify or ()]
+    if len(set(given)) < len(given):
+        raise _Usage("--verify: an object is given twice with the same concept")
     path = resolve_path(args.path)
     try:
         source = path.read_text(encoding="utf-8")
@@ -141,12 +166,16 @@ def _check(args: argparse.Namespace) -> tuple[Path, list[Mutant], dict[str, Any]
     except ValueError as exc:
         option = "--operators" if "operator" in str(exc) else "--target"
         raise _Usage(f"{option}: {exc}") from None
-    if args.verify is not None and mutants:
-        start_workers(str(path), args.concept)  # its imports overlap with ours below
-    kwargs = _verify_options(args) if args.verify is not None else None
-    if kwargs is not None and args.properties:
-        kwargs["only"] = [p.strip() for p in args.properties.split(",") if p.strip()]
-    return path, mutants, kwargs
+    if given and mutants:
+        start_workers(str(path), [c for _, c in given])  # its imports overlap with ours below
+    if not given:
+        return path, mutants, None
+    only = tuple(p.strip() for p in (args.properties or "").split(",") if p.strip()) or None
+    targets = []
+    for ref, concept in given:
+        name, kwargs = _verify_options(args, concept)
+        targets.append(VerifyTarget(ref, name, kwargs, only))
+    return path, mutants, targets
 
 
 def summary(outcomes: list[Outcome]) -> str:
@@ -160,13 +189,19 @@ def summary(outcomes: list[Outcome]) -> str:
     return f"{len(outcomes)} mutants: {parts}; kill rate {rate}"
 
 
-def render_text(outcomes: list[Outcome], header: str) -> str:
+def render_text(outcomes: list[Outcome], header: str, name_object: bool = False) -> str:
+    """One line per mutant (with what killed it, and on which object when ``name_object``), then the
+    diff of each survivor and the summary."""
     lines = [header]
     width_op = max((len(o.mutant.operator) for o in outcomes), default=0)
     width_loc = max((len(o.mutant.location) for o in outcomes), default=0)
     for o in outcomes:
         m = o.mutant
-        why = f"  [{o.by}]" if o.status == "killed" and o.by else ""
+        obj = o.on.rsplit("@", 1)[0] if name_object and o.on else ""  # the object that killed or timed out
+        if o.status == "killed" and o.by:
+            why = f"  [{o.by} on {obj}]" if obj else f"  [{o.by}]"
+        else:
+            why = f"  [{obj}]" if obj else ""
         lines.append(f"  {o.status:<14} {m.operator:<{width_op}}  {m.location:<{width_loc}}  {m.description}{why}")
     for o in outcomes:
         if o.status == "survived":
@@ -181,17 +216,16 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     try:
-        path, mutants, kwargs = _check(args)
+        path, mutants, targets = _check(args)
     except _Usage as exc:
         return usage(str(exc))
     jobs = args.jobs or default_jobs()
     try:
         if not mutants:
             outcomes: list[Outcome] = []
-        elif kwargs is not None:
-            only = kwargs.pop("only", None)
-            outcomes = run_verify(mutants, target_file=str(path), ref=args.verify, concept=args.concept,
-                                  kwargs=kwargs, only=only, seed=args.seed, jobs=jobs, timeout=args.timeout)
+        elif targets is not None:
+            outcomes = run_verify(mutants, target_file=str(path), targets=targets, seed=args.seed, jobs=jobs,
+                                  timeout=args.timeout)
         else:
             outcomes = run_command(mutants, target_file=str(path), command=args.run, jobs=jobs, timeout=args.timeout)
     except MutateError as exc:
@@ -201,7 +235,8 @@ def cmd_mutate(args: argparse.Namespace) -> int:
 
         print(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
     else:
-        against = f"--run {args.run!r}" if args.run is not None else f"verify {args.verify} --concept {args.concept}"
+        against = f"--run {args.run!r}" if targets is None else "verify " + ", ".join(
+            f"{t.ref} --concept {t.concept}" for t in targets)
         print(render_text(outcomes, f"dgmcheck mutate: {_shown(path)} against {against}: {len(mutants)} mutants, "
-                                    f"{jobs} at a time"))
+                                    f"{jobs} at a time", name_object=targets is not None and len(targets) > 1))
     return EXIT_SURVIVED if any(o.status == "survived" for o in outcomes) else EXIT_OK

@@ -15,6 +15,11 @@ from an earlier run in the same process, a checks module importing a library bei
 it and dgmcheck's modules before it starts.
 The unmutated module runs first the same way (the baseline): it must pass, and it fixes the
 properties to run, the time budget and the records equivalence is judged against.
+Several objects (``--verify`` repeated, each a :class:`VerifyTarget` with its own concept) judge a
+mutant in turn, each against its own baseline: killed at the first object whose verify kills it,
+timeout when one object's run times out, not applicable when no object's run evaluates the
+mutated expression, equivalent when every object's recorded results equal its baseline's, else
+survived.
 
 ``--run``: the command runs in a shell (``subprocess``, its own process group, killed whole at the
 timeout) with a folder first on ``PYTHONPATH`` holding :mod:`dgmcheck.mutate._bootstrap` as
@@ -47,7 +52,8 @@ from dgmcheck.mutate.mutants import Mutant
 from dgmcheck.mutate.recorder import same
 from dgmcheck.mutate.verify_job import VerifyJob, run_verify_job
 
-__all__ = ["STATUSES", "MutateError", "Outcome", "default_jobs", "run_command", "run_verify", "start_workers"]
+__all__ = ["STATUSES", "MutateError", "Outcome", "VerifyTarget", "default_jobs", "run_command", "run_verify",
+           "start_workers"]
 
 STATUSES = ("killed", "survived", "equivalent", "timeout", "not_applicable")
 #: Imported once by the forkserver (never a package that holds the mutated file).
@@ -68,12 +74,28 @@ class Outcome:
     detail: str = ""
     seconds: float = 0.0
     by: str = ""  # what killed it: the property, the failing test, the exit status
+    on: str = ""  # --verify: the object (MODULE:OBJECT@CONCEPT) whose run killed it or timed out
 
     def to_dict(self) -> dict[str, Any]:
         m = self.mutant
         return {"operator": m.operator, "location": m.location, "line": m.line, "status": self.status,
                 "description": m.description, "killed_by": self.by, "detail": self.detail,
-                "seconds": round(self.seconds, 2), "diff": m.diff}
+                "seconds": round(self.seconds, 2), "diff": m.diff, "killed_on": self.on}
+
+
+@dataclass(frozen=True)
+class VerifyTarget:
+    """One ``--verify`` object: ``MODULE:OBJECT``, the concept whose ``verify`` judges it, ``verify``'s
+    keyword arguments and the properties asked for (None: the family's table)."""
+
+    ref: str
+    concept: str
+    kwargs: dict[str, Any]
+    only: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.ref}@{self.concept}"
 
 
 def default_jobs() -> int:
@@ -101,10 +123,11 @@ def _package_dir(name: str) -> str | None:
     return locations[0] if locations else spec.origin
 
 
-def _context(target_file: str, concept: str) -> Any:
+def _context(target_file: str, concept: str | Sequence[str]) -> Any:
     """The forkserver context, preloading :data:`PRELOAD` except a package that holds ``target_file``
     (the mutant must be the first to load it) and, unless the file is part of dgmcheck, dgmcheck's
-    CLI and the concept's checks; spawn where there is no forkserver."""
+    CLI and the concepts' checks; spawn where there is no forkserver."""
+    concepts = [concept] if isinstance(concept, str) else list(concept)
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
@@ -116,12 +139,12 @@ def _context(target_file: str, concept: str) -> Any:
     preload = [name for name in PRELOAD if _package_dir(name) is not None and not holds(_package_dir(name))]
     if not any(holds(_package_dir(name)) for name in ("dgmcheck", "dgmcheck.checks", "dgmcheck.impl",
                                                        "dgmcheck.theory")):
-        preload += ["dgmcheck.cli", "dgmcheck.registry", f"dgmcheck.checks.{concept}"]
+        preload += ["dgmcheck.cli", "dgmcheck.registry", *(f"dgmcheck.checks.{c}" for c in dict.fromkeys(concepts))]
     ctx.set_forkserver_preload(preload)  # a forkserver already running keeps its own preload
     return ctx
 
 
-def start_workers(target_file: str, concept: str) -> None:
+def start_workers(target_file: str, concept: str | Sequence[str]) -> None:
     """Start the forkserver now (it imports in the background while the caller goes on)."""
     ctx = _context(target_file, concept)
     if ctx.get_start_method() == "forkserver":
@@ -168,20 +191,12 @@ def _in_process(ctx: Any, job: VerifyJob, timeout: float | None) -> tuple[dict[s
     return result, time.perf_counter() - start
 
 
-def run_verify(mutants: Sequence[Mutant], *, target_file: str, ref: str, concept: str,
-               kwargs: dict[str, Any], only: Sequence[str] | None = None, seed: int = 0, profile: str = "ci",
-               jobs: int | None = None, timeout: float | None = None, cwd: str | None = None,
-               on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Judge each mutant with ``dgmcheck.checks.<concept>.verify(candidate, **kwargs)`` on ``ref``'s
-    candidate, property by property (``only``, else the family's table); Hypothesis ``profile`` ``ci``
-    (derandomized, no example database: a mutant's failures must not be replayed on the real code)."""
-    jobs = jobs or default_jobs()
-    cwd = cwd or os.getcwd()
-    target_file = os.path.abspath(target_file)
-    ctx = _context(target_file, concept)
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    job = VerifyJob(target_file, Path(target_file).read_text(encoding="utf-8"), ref, concept, kwargs, None, seed,
-                    profile, cwd, threads, list(only) if only else None)
+def _baseline(ctx: Any, target_file: str, target: VerifyTarget, seed: int, profile: str, cwd: str, threads: int,
+              timeout: float | None) -> tuple[dict[str, Any], float]:
+    """The unmutated run of one object: it must load the file, pass, and have a property that applies."""
+    ref, concept = target.ref, target.concept
+    job = VerifyJob(target_file, Path(target_file).read_text(encoding="utf-8"), ref, concept, target.kwargs, None,
+                    seed, profile, cwd, threads, list(target.only) if target.only else None)
     base, base_seconds = _in_process(ctx, job, timeout)
     if base is None:
         raise MutateError(f"the unmutated run of {ref} took longer than the timeout ({timeout} s)")
@@ -192,26 +207,71 @@ def run_verify(mutants: Sequence[Mutant], *, target_file: str, ref: str, concept
     statuses = base["properties"]
     failing = [p for p, s in statuses.items() if s == "failed"]
     if failing:
-        raise MutateError(f"the unmutated code already fails {', '.join(failing)} of concept {concept!r}: fix it, "
-                          "or leave those out with --properties")
+        raise MutateError(f"the unmutated code already fails {', '.join(failing)} of concept {concept!r} on {ref}: "
+                          "fix it, or leave those out with --properties")
     if "passed" not in statuses.values():
         raise MutateError(f"no property of concept {concept!r} applies to {ref}")
-    budget = timeout if timeout is not None else max(MIN_TIMEOUT, 10.0 * base_seconds)
+    return base, base_seconds
+
+
+def run_verify(mutants: Sequence[Mutant], *, target_file: str, ref: str | None = None, concept: str | None = None,
+               kwargs: dict[str, Any] | None = None, only: Sequence[str] | None = None,
+               targets: Sequence[VerifyTarget] | None = None, seed: int = 0, profile: str = "ci",
+               jobs: int | None = None, timeout: float | None = None, cwd: str | None = None,
+               on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Judge each mutant with ``dgmcheck.checks.<concept>.verify(candidate, **kwargs)`` on ``ref``'s
+    candidate, property by property (``only``, else the family's table); Hypothesis ``profile`` ``ci``
+    (derandomized, no example database: a mutant's failures must not be replayed on the real code).
+
+    ``targets`` (instead of ``ref``/``concept``/``kwargs``/``only``): several objects, each judged in
+    turn against its own baseline and time budget (``timeout``, else 10× its baseline, at least 10 s).
+    A mutant is killed by the first object that kills it (``Outcome.on`` names it), not applicable
+    only when no object's run evaluates the mutated expression, equivalent only when every object's
+    recorded results equal its baseline's."""
+    if targets is None:
+        if ref is None or concept is None:
+            raise TypeError("run_verify needs ref and concept, or targets")
+        targets = [VerifyTarget(ref, concept, dict(kwargs or {}), tuple(only) if only else None)]
+    targets = list(targets)
+    if not targets:
+        raise TypeError("run_verify needs at least one target")
+    jobs = jobs or default_jobs()
+    cwd = cwd or os.getcwd()
+    target_file = os.path.abspath(target_file)
+    ctx = _context(target_file, [t.concept for t in targets])
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    bases = [_baseline(ctx, target_file, t, seed, profile, cwd, threads, timeout) for t in targets]
+    budgets = [timeout if timeout is not None else max(MIN_TIMEOUT, 10.0 * seconds) for _, seconds in bases]
+    several = len(targets) > 1
 
     def judge(mutant: Mutant) -> Outcome:
-        mjob = VerifyJob(target_file, mutant.tree, ref, concept, kwargs, statuses, seed, profile, cwd, threads)
-        result, seconds = _in_process(ctx, mjob, budget)
-        if result is None:
-            outcome = Outcome(mutant, "timeout", f"no verdict within {budget:.0f} s", seconds)
-        elif result["status"] in ("killed", "error"):
-            outcome = Outcome(mutant, "killed", result["detail"], seconds, by=result.get("by") or "")
-        elif not result.get("reached"):
-            outcome = Outcome(mutant, "not_applicable", "the checks never evaluate the mutated expression", seconds)
-        elif same(result.get("record"), base.get("record")):
-            outcome = Outcome(mutant, "equivalent", "equivalent on the checked domain: every recorded result of the "
-                              "module equals the unmutated run's (floats up to rounding)", seconds)
-        else:
-            outcome = Outcome(mutant, "survived", "every property passed", seconds)
+        reached, same_record, seconds = False, True, 0.0
+        outcome: Outcome | None = None
+        for target, (base, _), budget in zip(targets, bases, budgets, strict=True):
+            mjob = VerifyJob(target_file, mutant.tree, target.ref, target.concept, target.kwargs, base["properties"],
+                             seed, profile, cwd, threads)
+            result, took = _in_process(ctx, mjob, budget)
+            seconds += took
+            where = f" on {target.ref}" if several else ""
+            if result is None:
+                outcome = Outcome(mutant, "timeout", f"no verdict within {budget:.0f} s{where}", seconds,
+                                  on=target.label)
+                break
+            if result["status"] in ("killed", "error"):
+                outcome = Outcome(mutant, "killed", result["detail"], seconds, by=result.get("by") or "",
+                                  on=target.label)
+                break
+            reached = reached or bool(result.get("reached"))
+            same_record = same_record and same(result.get("record"), base.get("record"))
+        if outcome is None:
+            if not reached:
+                outcome = Outcome(mutant, "not_applicable", "the checks never evaluate the mutated expression", seconds)
+            elif same_record:
+                outcome = Outcome(mutant, "equivalent", "equivalent on the checked domain: every recorded result of "
+                                  "the module equals the unmutated run's (floats up to rounding)", seconds)
+            else:
+                outcome = Outcome(mutant, "survived", "every property passed" + (" on every object" if several else ""),
+                                  seconds)
         if on_outcome is not None:
             on_outcome(outcome)
         return outcome
