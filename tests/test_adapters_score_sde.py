@@ -39,8 +39,12 @@ def test_vesde_passes_with_its_declared_origin(dtype):
 
 @pytest.mark.theorem("sde.ve_marginal", "sde.ve")
 def test_vesde_without_the_declaration_fails_with_a_hint():
+    """The two origins differ by σ_min²/(2 s²) relative in s(t): above the float32 bound of the tables the
+    view declares only for t < 0.59 (σ_max/σ_min = 5000). With t = T half the time and otherwise spread
+    over [0.05, 1] (uniform: 0.43 of it past 0.59), an example draws no such t with probability about
+    0.72, and 64 examples miss with probability about 5e-10 (dev seed 2020 drew 4 examples with none)."""
     report = verify_score_sde(M.VESDE(0.01, 50.0, N=50), properties=["ve_marginal", "discretize"],
-                              max_examples=EXAMPLES, shrink=False, raise_on_failure=False)
+                              max_examples=scaled(64), shrink=False, raise_on_failure=False)
     assert report.failed == ["ve_marginal", "discretize"]
     for name in report.failed:
         assert "ve_origin='sigma_min'" in report.results[name].hint
