@@ -290,6 +290,25 @@ def test_run_judges_each_mutant_by_the_command(lib: str, capsys: pytest.CaptureF
     assert rows[0]["killed_by"] == "exit 1" and "AssertionError" in rows[0]["detail"]
 
 
+@pytest.mark.slow  # a mutation run: the slow tier
+def test_run_reaches_a_module_pytest_rewrites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """pytest imports the modules of a package that registers a plugin (or ``register_assert_rewrite``)
+    through its own assertion-rewriting hook, which it puts before the mutant's: the command's pytest
+    runs with ``--assert=plain`` so that the mutant is what it imports (it was "never imports" before)."""
+    (tmp_path / "rwpkg").mkdir()
+    (tmp_path / "rwpkg" / "__init__.py").write_text("")
+    (tmp_path / "rwpkg" / "core.py").write_text("def root(v):\n    return v ** 0.5\n")
+    (tmp_path / "conftest.py").write_text("import pytest\n\npytest.register_assert_rewrite('rwpkg')\n")
+    (tmp_path / "test_core.py").write_text("from rwpkg.core import root\n\n\ndef test_root():\n"
+                                           "    assert root(4.0) == 2.0\n")
+    monkeypatch.chdir(tmp_path)
+    command = f"{shlex.quote(sys.executable)} -m pytest -q -p no:xdist test_core.py"
+    code, out, _ = _mutate(capsys, "rwpkg/core.py", "--run", command, "--operators", "drop_sqrt", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [(r["operator"], r["status"]) for r in rows] == [("drop_sqrt", "killed")], out
+
+
 def test_summary_counts_and_kill_rate() -> None:
     m = generate("y = np.sqrt(x)\n")[0]
     outcomes = [Outcome(m, s) for s in ("killed", "killed", "timeout", "survived", "equivalent", "not_applicable")]

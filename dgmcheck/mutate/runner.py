@@ -321,7 +321,10 @@ def _prepare(folder: Path, source: str, target_file: str) -> dict[str, str]:
     env[_bootstrap.ENV_TARGET] = target_file
     env[_bootstrap.ENV_SOURCE] = str(folder / "mutant.py")
     env[_bootstrap.ENV_MARKS] = str(folder / "marks")
-    env["PYTEST_ADDOPTS"] = " ".join(filter(None, [env.get("PYTEST_ADDOPTS"), "-x", "-p", "no:cacheprovider"]))
+    # --assert=plain: pytest's assertion rewriting imports the modules of every package that registers a
+    # pytest plugin (and any register_assert_rewrite) through its own hook, put before the mutant's.
+    env["PYTEST_ADDOPTS"] = " ".join(filter(None, [env.get("PYTEST_ADDOPTS"), "-x", "-p", "no:cacheprovider",
+                                                   "--assert=plain"]))
     return env
 
 
