@@ -29,3 +29,19 @@ def test_by_file_table_counts_runs_and_tests_unstable_under_some_seed():
     table = flakes.by_file_table(runs, {"tests/test_a.py::test_two[float32]": [1]})
     assert "| tests/test_a.py | 2 | 4 | 1 | 1 |" in table
     assert "| tests/test_b.py | 1 | 2 | 0 | 0 |" in table
+
+
+def test_each_run_has_an_example_database_of_its_own(monkeypatch):
+    """A failing example saved under one seed must not be replayed under the next: each run gets an empty
+    ``HYPOTHESIS_STORAGE_DIRECTORY`` (dev seed 2030 replayed seed 2006's failure before)."""
+    seen = []
+
+    def fake_run(cmd, cwd, env, capture_output, text):
+        seen.append(env["HYPOTHESIS_STORAGE_DIRECTORY"])
+        assert "CI" not in env and env["HYPOTHESIS_PROFILE"] == "dev"
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(flakes.subprocess, "run", fake_run)
+    for seed in (1, 2):
+        flakes.run_once(seed, "dev", [])
+    assert len(set(seen)) == 2 and all(s.endswith("hypothesis") for s in seen)

@@ -13,8 +13,9 @@ a bound that is wrong for cases it never draws; this runner draws fresh ones.
 failed and how many tests failed under at least one seed. Over the planted-bug tests (each asserts that
 its bug is caught) that is the kill stability: a bug caught under some seeds only fails there.
 
-Each run is ``pytest -n auto --hypothesis-seed=<seed>`` with ``HYPOTHESIS_PROFILE`` set and ``CI``
-unset. The report lists per seed the counts, the wall time and the failing tests, and at the end
+Each run is ``pytest -n auto --hypothesis-seed=<seed>`` with ``HYPOTHESIS_PROFILE`` set, ``CI``
+unset and an empty example database of its own (``HYPOTHESIS_STORAGE_DIRECTORY``), so runs are
+independent. The report lists per seed the counts, the wall time and the failing tests, and at the end
 every test that failed under any seed with the seeds that make it fail (rerun one with
 ``HYPOTHESIS_PROFILE=dev pytest <test> --hypothesis-seed=<seed>``). Exit status: 1 if any run
 failed, else 0. Fix a failure at its cause; never by a retry or a looser constant.
@@ -42,6 +43,9 @@ def run_once(seed: int, profile: str, pytest_args: list[str]) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(HYPOTHESIS_PROFILE=profile, OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"))
     with tempfile.TemporaryDirectory() as tmp:
+        # An example database of its own: a failing example saved by one seed would otherwise be replayed
+        # first under every later seed, and the runs would not be independent.
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(tmp) / "hypothesis")
         report = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider",
                f"--hypothesis-seed={seed}", f"--junitxml={report}", *pytest_args]
