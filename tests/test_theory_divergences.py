@@ -139,6 +139,18 @@ def test_parallel_lines(theta):
 
 # --------------------------------------------------------------------------- divergence.convergence_hierarchy
 @pytest.mark.theorem("divergence.convergence_hierarchy")
+def test_tv_of_disjoint_laws_is_one_not_past_it():
+    """Regression (dev seed 3010): ½ Σ |p - q| of these disjoint laws rounds to 1 + 2.2e-16, which
+    hierarchy_bounds refused as a TV outside [0, 1]."""
+    p = np.array([0.44354386106111854, 0.0, 0.5564561389388815, 0.0])
+    q = np.array([0.0, 0.6164711781750791, 0.0, 0.383528821824921])
+    assert 0.5 * np.sum(np.abs(p - q)) > 1.0  # the rounding the oracle now keeps inside [0, 1]
+    assert dv.tv(p, q) == 1.0
+    b = dv.hierarchy_bounds(dv.kl(p, q), dv.jsd(p, q), dv.tv(p, q), 3.0)
+    assert b["jsd_upper"] == pytest.approx(np.log(2.0))
+
+
+@pytest.mark.theorem("divergence.convergence_hierarchy")
 @settings(max_examples=scaled(50))
 @given(laws=law_triples())
 def test_hierarchy_bounds(laws):
