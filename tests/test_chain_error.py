@@ -19,10 +19,9 @@ U32 = 2.0**-24
 
 
 def eps_model(betas: np.ndarray, mean: float, var: float) -> tuple[np.ndarray, np.ndarray]:
-    """``E[ε | x_t] = c_t x_t + e_t`` for data ``N(mean, var)``."""
-    abar = np.cumprod(1.0 - betas)
-    c = np.sqrt(1 - abar) / (abar * var + 1 - abar)
-    return c, -c * np.sqrt(abar) * mean
+    """``E[ε | x_t] = c_t x_t + e_t`` for data ``N(mean, var)`` at every step (``theory.linear_gaussian``)."""
+    c, e = zip(*(lg.eps_optimal_linear(betas, t, mean, var) for t in range(1, len(betas) + 1)), strict=True)
+    return np.asarray(c, dtype=np.float64).reshape(-1), np.asarray(e, dtype=np.float64).reshape(-1)
 
 
 @pytest.mark.theorem("ddpm.ancestral_sampling")
