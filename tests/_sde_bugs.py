@@ -1,4 +1,5 @@
-"""Realistic bugs planted into the SDE reference code (impl/sde.py), one subclass or function each."""
+"""Realistic bugs planted into the SDE reference code (impl/sde.py), one subclass or function each, and the
+sub-VP SDE (which impl/ does not ship) with its own planted bug."""
 
 from __future__ import annotations
 
@@ -111,3 +112,23 @@ def brownian_from_total_time(ts, noises):
     el = (ts - ts[0]).abs().reshape(-1, *([1] * (noises.ndim - 1)))
     return torch.cat([torch.zeros_like(noises[:1]), el[1:].sqrt() * noises])
 
+
+class SubVPSDE:
+    """Sub-VP, written as score-SDE code writes it: ``dx = -½ β x dt + √(β (1 - e^{-2B})) dw``, marginal
+    ``N(e^{-B/2} x_0, (1 - e^{-B})² I)``. ``bug=True``: e^{-B} for e^{-2B} in the diffusion's discount."""
+
+    beta_min, beta_max, T, sde_kind = 0.1, 20.0, 1.0, "subvp"
+
+    def __init__(self, bug: bool = False) -> None:
+        self.vp, self.bug = VPSDE(0.1, 20.0), bug
+
+    def drift(self, x, t):
+        return self.vp.drift(x, t)
+
+    def diffusion(self, x, t):
+        b = self.vp.integrated_beta(x, t)
+        return (self.vp.beta(x, t) * -torch.expm1(-(b if self.bug else 2 * b))).sqrt()
+
+    def marginal(self, x, t):
+        a, s = self.vp.marginal(x, t)
+        return a, s**2  # std 1 - e^{-B}

@@ -423,32 +423,12 @@ class ScaledSDE:
         return self._scaled("diffusion", self._sde.diffusion(x, t))
 
 
-class SubVPSDE:
-    """Sub-VP: ``dx = -½ β x dt + √(β (1 - e^{-2B})) dw``, marginal ``N(e^{-B/2} x_0, (1 - e^{-B})² I)``."""
-
-    beta_min, beta_max, T, sde_kind = 0.1, 20.0, 1.0, "subvp"
-
-    def __init__(self) -> None:
-        from dgmcheck.impl.sde import VPSDE
-
-        self.vp = VPSDE(0.1, 20.0)
-
-    def drift(self, x, t):
-        return self.vp.drift(x, t)
-
-    def diffusion(self, x, t):
-        return (self.vp.beta(x, t) * -torch.expm1(-2 * self.vp.integrated_beta(x, t))).sqrt()
-
-    def marginal(self, x, t):
-        a, s = self.vp.marginal(x, t)
-        return a, s**2
-
-
 def _sde_candidates():
     from dgmcheck.adapters.score_sde import ScoreSDEView
     from dgmcheck.checks import sde as sde_checks
     from dgmcheck.impl.sde import VESDE, VPSDE
     from tests import _score_sde_models as score_sde
+    from tests._sde_bugs import SubVPSDE
 
     return {  # name: (make the correct SDE, the check of its closed form)
         "vp": (lambda: VPSDE(0.1, 20.0), sde_checks.check_vp_marginal),

@@ -385,25 +385,8 @@ def test_time_direction_has_no_sde_meaning():
 @pytest.mark.theorem("sde.moment_odes")
 @pytest.mark.planted_bug("sde.moment_odes")
 def test_subvp_closed_form_and_its_bug():
-    class SubVP:
-        beta_min, beta_max, T, sde_kind = 0.1, 20.0, 1.0, "subvp"
-
-        def __init__(self, bug=False):
-            self.vp, self.bug = VPSDE(0.1, 20.0), bug
-
-        def drift(self, x, t):
-            return self.vp.drift(x, t)
-
-        def diffusion(self, x, t):
-            b = self.vp.integrated_beta(x, t)
-            return (self.vp.beta(x, t) * -torch.expm1(-(b if self.bug else 2 * b))).sqrt()
-
-        def marginal(self, x, t):
-            a, s = self.vp.marginal(x, t)
-            return a, s**2  # std 1 - e^{-B}
-
-    report = checks.verify(SubVP(), max_examples=scaled(2))
+    report = checks.verify(bugs.SubVPSDE(), max_examples=scaled(2))
     assert report.passed == ["moment_odes", "subvp_marginal"]
     with pytest.raises(TheoremViolation) as info:  # e^{-B} for e^{-2B} in the discount
-        checks.verify(SubVP(bug=True), properties=["subvp_marginal"], shrink=False, max_examples=scaled(2))
+        checks.verify(bugs.SubVPSDE(bug=True), properties=["subvp_marginal"], shrink=False, max_examples=scaled(2))
     assert info.value.theorem == "sde.moment_odes"
