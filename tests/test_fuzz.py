@@ -1510,6 +1510,10 @@ BAD_INVOCATIONS: list[tuple[tuple[str, ...], str]] = [
     (("audit", "--claims", "/nonexistent/claims.py"), "--claims"),
     (("audit", "--claims", "{tmp}/claims.txt"), "--claims"),
     (("audit", "--output", "/nonexistent/dir/report.txt"), "--output"),
+    (("audit", "/nonexistent/notes.md"), "notes.md"),
+    (("audit", "{tmp}/claims.txt"), "claims.txt"),
+    (("audit", "{tmp}/notes.md", "--symbols", "/nonexistent/symbols.toml"), "symbols.toml"),
+    (("audit", "{tmp}/notes.md", "--symbols", "{tmp}/bad.toml"), "bad.toml"),
 ]
 
 
@@ -1522,6 +1526,7 @@ def test_bad_invocation_is_a_one_line_usage_error(argv: tuple[str, ...], named: 
     (tmp_path / "not_a_report.json").write_text("[]", encoding="utf-8")
     (tmp_path / "bad.toml").write_text("[conventions\nsteps = ", encoding="utf-8")
     (tmp_path / "claims.txt").write_text("not claims", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("$$a = b$$\n", encoding="utf-8")
     argv = tuple(a.replace("{tmp}", str(tmp_path)) for a in argv)
     code = cli.main(list(argv))
     out, err = capsys.readouterr()

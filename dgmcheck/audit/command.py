@@ -35,8 +35,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="which lecture formulas hold as written (computed verdicts)",
         description="Run the check of every claim transcribed from the lectures (or from --claims "
         "files) and report its computed verdict: holds, holds_if (with the condition), fails (with "
-        "a counterexample and the corrected statement), definition, notation.",
+        "a counterexample and the corrected statement), definition, notation. With NOTES.md or "
+        "NOTES.tex: every formula of your own notes, step by step (holds, fails, not parsed, not a claim).",
     )
+    audit.add_argument("notes", nargs="?", default=None, metavar="NOTES.md|NOTES.tex",
+                       help="audit the formulas of your own derivation notes instead of the lectures "
+                       "(symbols declared in TOML front matter, a ```toml dgmcheck block or --symbols)")
+    audit.add_argument("--symbols", default=None, metavar="FILE.toml",
+                       help="the symbol table of NOTES ([symbols] with domains, [relations])")
+    audit.add_argument("--extract", action="store_true",
+                       help="with NOTES: write a [[claim]] TOML skeleton of the formulas not checked automatically")
     audit.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     audit.add_argument("--strict", action="store_true", help="exit 1 when any claim fails (or its check errors)")
     audit.add_argument("--only", action="append", default=[], metavar="FILE|LECTURE",
@@ -49,6 +57,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    if getattr(args, "notes", None) is not None or getattr(args, "symbols", None) or getattr(args, "extract", False):
+        from dgmcheck.audit.notes import cmd_notes
+
+        return cmd_notes(args)
     try:
         claims = [c for path in args.claims for c in load_claims(path)] if args.claims else all_claims()
     except ClaimsFileError as exc:
