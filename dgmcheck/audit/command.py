@@ -10,7 +10,7 @@ from pathlib import Path
 from dgmcheck.audit.claims import all_claims
 from dgmcheck.audit.formulas import load_index
 from dgmcheck.audit.model import Claim, validate_claims
-from dgmcheck.audit.report import counts, render_json, render_markdown, render_text
+from dgmcheck.audit.report import gate_failures, render_json, render_markdown, render_text
 from dgmcheck.audit.runner import run_claims
 from dgmcheck.audit.user import ClaimsFileError, load_claims
 
@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="which lecture formulas hold as written (computed verdicts)",
         description="Run the check of every claim transcribed from the lectures (or from --claims "
         "files) and report its computed verdict: holds, holds_if (with the condition), fails (with "
-        "a counterexample and the corrected statement), definition, notation. With NOTES.md or "
+        "a counterexample), slip (a symbol error the neighbouring lines fix, with the corrected form), "
+        "imprecise (true only in a limit or as an approximation), definition, notation. With NOTES.md or "
         "NOTES.tex: every formula of your own notes, step by step (holds, fails, not parsed, not a claim).",
     )
     audit.add_argument("notes", nargs="?", default=None, metavar="NOTES.md|NOTES.tex",
@@ -46,7 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     audit.add_argument("--extract", action="store_true",
                        help="with NOTES: write a [[claim]] TOML skeleton of the formulas not checked automatically")
     audit.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    audit.add_argument("--strict", action="store_true", help="exit 1 when any claim fails (or its check errors)")
+    audit.add_argument("--strict", action="store_true",
+                       help="exit 1 when any claim is false as written (fails, slip, imprecise) or its check errors")
     audit.add_argument("--only", action="append", default=[], metavar="FILE|LECTURE",
                        help="only claims with a source in this file (000), lecture (L8) or both (000:L8), "
                        "or whose id starts with it; repeatable")
@@ -96,5 +98,4 @@ def cmd_audit(args: argparse.Namespace) -> int:
         sys.stdout.write(out)
     if args.format == "text":
         print(f"({elapsed:.1f} s)", file=sys.stderr)
-    c = counts(results)
-    return EXIT_FAIL if args.strict and (c["fails"] or c["error"]) else EXIT_OK
+    return EXIT_FAIL if args.strict and gate_failures(results) else EXIT_OK

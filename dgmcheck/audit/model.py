@@ -8,19 +8,30 @@ The verdict is derived from the outcome, never typed:
 * ``holds``      the check found the two sides equal (symbolically, or numerically at every point);
 * ``fails``      the check found a counterexample — concrete inputs and both sides' values;
 * ``holds_if``   equal under a stated condition (checked) and not without it (counterexample);
+* ``slip``       false as written (counterexample), but a symbol error whose intended meaning the
+                 neighbouring lines fix (a wrong index, a missing argument or factor, wrong limits, a
+                 transposed subscript): the corrected form holds (checked) and the claim cites those lines;
+* ``imprecise``  false as written (counterexample), true only in a limit or as an approximation, or a
+                 label naming the wrong object: the limit / approximate / other-object reading holds (checked);
 * ``definition`` / ``notation``: no claim (a name is being given), so no check.
+
+``slip`` and ``imprecise`` are as false as ``fails`` (``Outcome.ok`` is False and the counterexample is
+kept); the category records *why* they are false, and only when the evidence for it was computed: a
+written form that holds is ``holds``, a corrected / approximate form that fails too is ``fails``.
 
 Evidence builders: :func:`sym_equal` (sympy; a residual that does not simplify to 0 is evaluated at
 points to give a numeric counterexample), :func:`num_equal` / :func:`num_compare` (numeric
-evaluation at seeded draws or an exhaustive list), :func:`holds_if`, :func:`all_of`.
+evaluation at seeded draws or an exhaustive list), :func:`holds_if`, :func:`slip`, :func:`imprecise`,
+:func:`all_of`.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +40,8 @@ import sympy as sp
 from dgmcheck.audit.formulas import Formula, Place, load_index
 
 KINDS = ("claim", "definition", "notation")
+#: Verdicts for a claim that is false as written, the categories first: ``slip`` and ``imprecise`` say why.
+CATEGORIES = ("slip", "imprecise")
 #: Relative tolerance of numeric comparisons in float64: quadrature and linear algebra at 1e-9
 #: relative accuracy leave ~1e-10 of noise; a transcription error (a dropped ½, √, sign) is O(1).
 NUM_RTOL = 1e-7
@@ -67,11 +80,19 @@ class Outcome:
     counterexample: dict[str, Any] | None = None
     condition: str | None = None
     outside: dict[str, Any] | None = None
+    #: ``"slip"`` / ``"imprecise"`` (set by :func:`slip` / :func:`imprecise` only, with ``ok`` False).
+    category: str | None = None
+    #: The computed evidence that the corrected (slip) or limit / approximate (imprecise) reading holds.
+    support: str | None = None
+    #: The neighbouring lines that fix the intended meaning of a slip (or support an imprecise reading).
+    places: tuple[Place, ...] = ()
+    #: The judgement between the readings, in words.
+    why: str | None = None
 
     @property
     def verdict(self) -> str:
         if not self.ok:
-            return "fails"
+            return self.category or "fails"
         return "holds_if" if self.condition else "holds"
 
 
@@ -207,17 +228,102 @@ def holds_if(condition: str, inside: Outcome, outside: Outcome) -> Outcome:
                    condition=condition, outside=outside.counterexample)
 
 
+def _category(kind: str, written: Outcome, reading: Outcome, *, why: str, places: Sequence[Place],
+              labels: tuple[str, str]) -> Outcome:
+    """Shared logic of :func:`slip` and :func:`imprecise` (``labels``: the names of the two readings)."""
+    if not isinstance(written, Outcome) or not isinstance(reading, Outcome):
+        raise TypeError(f"{kind} needs two Outcomes ({labels[0]}, {labels[1]}), got "
+                        f"{type(written).__name__}, {type(reading).__name__}")
+    if not isinstance(why, str) or not why.strip():
+        raise ValueError(f"{kind}: `why` must say, in words, why the {labels[1]} reading is the intended one")
+    places = tuple(places)
+    bad = [p for p in places if not isinstance(p, Place)]
+    if bad:
+        raise TypeError(f"{kind}: `evidence` must be Places of the lecture files, got {bad!r}")
+    if written.ok:  # true as written: no slip, nothing imprecise
+        return replace(written, evidence=f"holds as written (no {kind}): {written.evidence}")
+    if reading.verdict != "holds":
+        return Outcome(False, f"fails as written, and the {labels[1]} reading does not hold either "
+                              f"({reading.verdict}): {written.evidence}; {labels[1]}: {reading.evidence}",
+                       written.counterexample)
+    return Outcome(False, f"{labels[0]}: {written.evidence} | {labels[1]}: {reading.evidence}",
+                   written.counterexample, category=kind, support=reading.evidence, places=places, why=why)
+
+
+def slip(written: Outcome, corrected: Outcome, *, evidence: Sequence[Place], why: str) -> Outcome:
+    """A symbol error with an unambiguous intended meaning: ``written`` checks the claim as written,
+    ``corrected`` the corrected form, ``evidence`` the neighbouring lines (of the same file) that fix
+    the intended meaning. ``slip`` needs all three: the written form fails (its counterexample is kept),
+    the corrected form holds, and at least one place. A written form that holds gives ``holds``; a
+    corrected form that does not hold gives ``fails``."""
+    if not tuple(evidence):
+        raise ValueError("slip: `evidence` must cite at least one neighbouring line that fixes the intended "
+                         "meaning")
+    return _category("slip", written, corrected, why=why, places=evidence, labels=("as written", "corrected"))
+
+
+def imprecise(exact: Outcome, approximate: Outcome, *, why: str, evidence: Sequence[Place] = ()) -> Outcome:
+    """A wording true only in a limit or as an approximation, or a label naming the wrong object:
+    ``exact`` checks the exact reading (it must fail: its counterexample is kept), ``approximate`` the
+    limit / approximate / other-object reading (it must hold, e.g. the error -> 0 as dt -> 0). An exact
+    reading that holds gives ``holds``; an approximate one that does not hold gives ``fails``."""
+    return _category("imprecise", exact, approximate, why=why, places=evidence,
+                     labels=("exact reading", "approximate reading"))
+
+
 def all_of(*outcomes: Outcome) -> Outcome:
-    """Every part must hold; the first failing part is the counterexample."""
+    """Every part must hold. A part that fails outright is the counterexample (``fails``); otherwise the
+    first part that is a ``slip`` / ``imprecise`` gives the verdict (the others hold)."""
     if not outcomes:
         raise ValueError("all_of needs at least one outcome")
     for o in outcomes:
-        if not o.ok:
+        if not o.ok and not o.category:
             return Outcome(False, o.evidence, o.counterexample)
+    for o in outcomes:
+        if not o.ok:
+            return o
     conds = [o.condition for o in outcomes if o.condition]
     return Outcome(True, "; ".join(o.evidence for o in outcomes),
                    condition=" and ".join(conds) if conds else None,
                    outside=next((o.outside for o in outcomes if o.outside), None))
+
+
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon", "λ": "lambda",
+          "μ": "mu", "σ": "sigma", "θ": "theta", "φ": "phi", "ψ": "psi", "τ": "tau"}
+_RELATIONS = [(r"\\neq?\b|≠", "!="), (r"\\leq?\b|≤", "<="), (r"\\geq?\b|≥", ">="), (r"\\to\b|→", "->")]
+_PHRASES = [(r"(\S+)\s+has\s+unit\s+variance", r"var \1 = 1"), (r"unit\s+variance", "var = 1"),
+            (r"\beps\b", "epsilon"), (r"\bvariance\b", "var"), (r"\bis not\b|\bisn't\b", "!=")]
+
+
+def normalize_math(text: str) -> str:
+    """Text and TeX reduced to a comparable form: Greek letters and ``\\gamma`` to names, relations to
+    ASCII (``!=``, ``<=``, ``>=``, ``->``), a few phrases to symbols (``x has unit variance`` ->
+    ``var x = 1``), TeX markup, braces and blanks dropped, lower case."""
+    s = text
+    for g, name in _GREEK.items():
+        s = s.replace(g, name)
+    for pattern, rel in _RELATIONS:
+        s = re.sub(pattern, rel, s)
+    s = re.sub(r"\\(?:mathbf|boldsymbol|mathrm|text|operatorname|left|right|mathbb|mathcal)\b", "", s)
+    s = re.sub(r"\\([a-zA-Z]+)", r"\1", s)
+    s = s.lower()
+    for pattern, rep in _PHRASES:
+        s = re.sub(pattern, rep, s)
+    return re.sub(r"[\s{}$\\]", "", s)
+
+
+def condition_stated(condition: str, text: str) -> bool:
+    """Whether a ``holds_if`` condition is already part of the statement as written: some clause of the
+    condition (split at ``and``, ``;``, ``,`` and a parenthesis after a blank; a clause needs a
+    relation, so a bare word is never one) appears in the statement after
+    :func:`normalize_math`. A condition the sentence states makes the claim ``holds``, not ``holds_if``."""
+    body = normalize_math(text)
+    clauses = re.split(r"\band\b|;|,|\s\(", condition)
+    for clause in clauses:
+        c = normalize_math(clause)
+        if re.search(r"!=|<=|>=|=|<|>|->", c) and len(c) >= 3 and c in body:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -226,7 +332,11 @@ class Claim:
 
     ``formulas`` are ids of the shipped index (``"000:1212"``); a claim made in prose has no formula
     and gives its quoted ``text`` and ``places`` instead. ``theorem`` links a registry id whose
-    oracle the check reuses. ``corrected`` is the true statement, required when the check fails.
+    oracle the check reuses. ``corrected`` is the true statement, required when the check fails or
+    finds a ``slip`` (for ``imprecise`` the approximate reading's evidence stands in for it).
+    ``convention`` cites the lines where the slides define a convention the reading relies on (the
+    Jacobian's layout, a transition matrix's orientation, the range of a scale), when that
+    definition is not in the claim's own sources.
     """
 
     id: str
@@ -239,6 +349,7 @@ class Claim:
     text: str = ""
     places: tuple[Place, ...] = ()
     note: str = ""
+    convention: tuple[Place, ...] = ()
 
     def formula_objects(self) -> list[Formula]:
         index = load_index()
@@ -268,6 +379,11 @@ class ClaimResult:
     condition: str | None = None
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: ``slip`` / ``imprecise``: the lines fixing the intended meaning, the judgement, and the computed
+    #: evidence that the corrected / approximate reading holds.
+    places: tuple[Place, ...] = ()
+    why: str | None = None
+    support: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         c = self.claim
@@ -284,6 +400,14 @@ class ClaimResult:
             d["corrected"] = c.corrected
         if c.note:
             d["note"] = c.note
+        if self.places:  # new keys only where present: the JSON of every other claim is unchanged
+            d["evidence_places"] = [p.as_dict() for p in self.places]
+        if self.why:
+            d["why"] = self.why
+        if self.support:
+            d["support"] = self.support
+        if c.convention:
+            d["convention"] = [p.as_dict() for p in c.convention]
         return d
 
 
@@ -309,6 +433,8 @@ def validate_claims(claims: Sequence[Claim], *, registry_ids: set[str] | None = 
             problems.append(f"{c.id}: a {c.kind} has no check (only claims are checked)")
         if c.kind == "claim" and not c.meaning:
             problems.append(f"{c.id}: a claim must say how its symbols are read (meaning)")
+        if any(not isinstance(p, Place) for p in c.convention):
+            problems.append(f"{c.id}: convention must be a tuple of Places")
         if registry_ids is not None and c.theorem is not None and c.theorem not in registry_ids:
             problems.append(f"{c.id}: theorem {c.theorem!r} is not a registry id")
     return problems

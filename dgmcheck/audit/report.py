@@ -1,4 +1,17 @@
-"""Render audit results: a readable text report, Markdown, and stable JSON."""
+"""Render audit results: a readable text report, Markdown, and stable JSON.
+
+Verdicts (:data:`VERDICTS`): ``holds``, ``holds_if``, then the three ways a claim is false as written
+-- ``fails`` (a counterexample under the slides' own definitions), ``slip`` (a symbol error whose
+intended meaning the neighbouring lines fix; the corrected form holds) and ``imprecise`` (true only in
+a limit, as an approximation, or of another object than the one named; that reading holds) -- then
+``error`` (a check that raised), ``definition`` and ``notation``.
+
+``--strict`` gates on :data:`STRICT_VERDICTS`: ``fails``, ``slip``, ``imprecise`` and ``error``. A slip
+or an imprecise wording is still false as written (each carries its counterexample); the category
+explains the error, it does not excuse it. A user gating CI on their own notes wants a mistyped index
+caught as much as a wrong theorem, and the category tells them how cheap the fix is. (To accept a known
+slip, narrow the run with ``--only``.) :func:`gate_failures` counts them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +22,23 @@ from typing import Any
 
 from dgmcheck.audit.model import ClaimResult
 
-VERDICTS = ("holds", "holds_if", "fails", "error", "definition", "notation")
+VERDICTS = ("holds", "holds_if", "fails", "slip", "imprecise", "error", "definition", "notation")
+#: The verdicts that are false as written (each with a counterexample), and ``error``.
+FALSE_AS_WRITTEN = ("fails", "slip", "imprecise")
+#: What ``--strict`` exits 1 on (see the module docstring for why slips count).
+STRICT_VERDICTS = (*FALSE_AS_WRITTEN, "error")
+#: The verdicts whose details (source, written, reading, corrected, evidence, counterexample) are printed.
+_DETAILED = STRICT_VERDICTS
 
 
 def counts(results: Sequence[ClaimResult]) -> dict[str, int]:
     c = Counter(r.verdict for r in results)
     return {v: c.get(v, 0) for v in VERDICTS}
+
+
+def gate_failures(results: Sequence[ClaimResult]) -> int:
+    """How many results ``--strict`` fails on: verdict ``fails``, ``slip``, ``imprecise`` or ``error``."""
+    return sum(r.verdict in STRICT_VERDICTS for r in results)
 
 
 def _group(r: ClaimResult) -> tuple[str, str]:
@@ -38,7 +62,7 @@ def _groups(results: Sequence[ClaimResult]) -> dict[tuple[str, str], list[ClaimR
 
 def _headline(results: Sequence[ClaimResult], formulas: int | None) -> str:
     c = counts(results)
-    parts = " · ".join(f"{v} {n}" for v, n in c.items() if n or v in ("holds", "fails"))
+    parts = " · ".join(f"{v} {n}" for v, n in c.items() if n or v in ("holds", *FALSE_AS_WRITTEN))
     head = f"dgmcheck audit: {len(results)} entries"
     if formulas is not None:
         head += f" covering {formulas} distinct display formulas"
@@ -96,14 +120,22 @@ def render_text(results: Sequence[ClaimResult], *, formulas: int | None = None) 
         for r in group:
             cond = f" [if {r.condition}]" if r.condition else ""
             lines.append(f"  {r.verdict:<10} {r.claim.id}{cond}")
-            if r.verdict in ("fails", "error"):
+            if r.verdict in _DETAILED:
                 lines.append(f"      source:    {_first_place(r)}")
                 for i, t in enumerate(r.claim.written().split("\n")):
                     lines.append(f"      {'written:' if i == 0 else '':<10} {t}")
                 if r.claim.meaning:
                     lines.append(f"      {'reading:':<10} {r.claim.meaning}")
+                for i, p in enumerate(r.claim.convention):
+                    lines.append(f"      {'convention:' if i == 0 else '':<10} {p.cite()}")
+                if r.why:
+                    lines.append(f"      {'why:':<10} {r.why}")
+                for i, p in enumerate(r.places):
+                    lines.append(f"      {'fixed by:' if i == 0 else '':<10} {p.cite()}")
                 if r.claim.corrected:
                     lines.append(f"      {'corrected:':<10} {r.claim.corrected}")
+                if r.support:
+                    lines.append(f"      {'support:':<10} {r.support}")
                 lines.append(f"      {'evidence:':<10} {r.evidence}")
                 if r.counterexample is not None:
                     lines.append(f"      {'counterex.:':<10} {_json_line(r.counterexample)}")
@@ -124,14 +156,22 @@ def render_markdown(results: Sequence[ClaimResult], *, formulas: int | None = No
             src = r.claim.sources()
             slide = src[0].slide.replace("|", "\\|") if src else ""
             lines.append(f"| {r.verdict} | `{r.claim.id}` | {slide} | {(r.condition or '').replace('|', '/')} |")
-        failing = [r for r in group if r.verdict in ("fails", "error")]
+        failing = [r for r in group if r.verdict in _DETAILED]
         for r in failing:
             lines += ["", f"### `{r.claim.id}` — {r.verdict}", "", f"Source: {_first_place(r)}", "",
                       "Written:", "", *[f"    {t}" for t in r.claim.written().split("\n")], ""]
             if r.claim.meaning:
                 lines += [f"Reading: {r.claim.meaning}", ""]
+            if r.claim.convention:
+                lines += [f"Convention: {'; '.join(p.cite() for p in r.claim.convention)}", ""]
+            if r.why:
+                lines += [f"Why {r.verdict}: {r.why}", ""]
+            if r.places:
+                lines += [f"Fixed by: {'; '.join(p.cite() for p in r.places)}", ""]
             if r.claim.corrected:
                 lines += ["Corrected:", "", f"    {r.claim.corrected}", ""]
+            if r.support:
+                lines += [f"{'Corrected form' if r.verdict == 'slip' else 'Approximate reading'}: {r.support}", ""]
             lines += [f"Evidence: {r.evidence}", ""]
             if r.counterexample is not None:
                 lines += [f"Counterexample: `{_json_line(r.counterexample)}`", ""]
@@ -141,5 +181,7 @@ def render_markdown(results: Sequence[ClaimResult], *, formulas: int | None = No
 
 def render_json(results: Sequence[ClaimResult]) -> str:
     """A list of claim objects (id, kind, sources, formulas, text, meaning, verdict, evidence, theorem,
-    and condition / counterexample / corrected where present), in claim order; no timings, so stable."""
+    and condition / counterexample / corrected / note where present; for ``slip`` / ``imprecise`` also
+    evidence_places, why and support, and convention where a claim cites one), in claim order; no
+    timings, so stable."""
     return json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1, sort_keys=True) + "\n"

@@ -11,7 +11,9 @@ from dgmcheck.audit.model import Claim, ClaimResult, Outcome
 
 def run_claim(claim: Claim) -> ClaimResult:
     """The verdict of one claim: ``definition``/``notation`` for those kinds; otherwise the verdict of
-    the :class:`Outcome` its check computes (``error`` if the check raised or returned something else)."""
+    the :class:`Outcome` its check computes (``holds``, ``holds_if``, ``fails``, ``slip``, ``imprecise``;
+    ``error`` if the check raised or returned something else). A slip's or imprecise claim's cited
+    lines, judgement and supporting evidence travel with the result."""
     if claim.kind != "claim":
         return ClaimResult(claim, claim.kind, "no claim: a name or notation is introduced")
     start = time.perf_counter()
@@ -26,7 +28,7 @@ def run_claim(claim: Claim) -> ClaimResult:
                            seconds=seconds)
     return ClaimResult(claim, outcome.verdict, outcome.evidence,
                        outcome.counterexample if outcome.counterexample is not None else outcome.outside,
-                       outcome.condition, seconds)
+                       outcome.condition, seconds, places=outcome.places, why=outcome.why, support=outcome.support)
 
 
 def run_claims(claims: Iterable[Claim]) -> list[ClaimResult]:

@@ -10,7 +10,7 @@ import sympy as sp
 from scipy import integrate, stats
 
 from dgmcheck.audit.formulas import Place
-from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, sym_equal
+from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, slip, sym_equal
 from dgmcheck.theory import autoregressive as ar
 from dgmcheck.theory import flows, latent, tricks
 
@@ -231,9 +231,15 @@ def _dirac_definition():
     total, _ = integrate.quad(lambda x: _PHI(x / sig) / sig, -1, 1, points=[0.0], epsabs=1e-12)
     integral = num_equal(lambda: total, lambda: 1.0, [{}], what="int N(x; 0, sigma^2) dx, sigma = 1e-3")
     grid = np.linspace(-3, 3, 6001)
-    where = num_equal(lambda x0: float(grid[np.argmax(_PHI(grid / sig) / sig)]), lambda x0: x0, [{"x0": 1.0}],
+    peak = lambda x0: float(grid[np.argmax(_PHI(grid / sig) / sig)])  # noqa: E731
+    where = num_equal(peak, lambda x0: x0, [{"x0": 1.0}],
                       what="the point where delta(x) = lim N(x; 0, sigma^2) is infinite, vs the slide's x = x0")
-    return all_of(integral, where)
+    corrected = num_equal(peak, lambda x0: 0.0, [{"x0": 1.0}],
+                          what="the point where delta(x) is infinite, vs the corrected x = 0")
+    return slip(all_of(integral, where), all_of(integral, corrected),
+                evidence=(Place(P, "L1", "Dirac Delta Function", 151), Place(P, "L1", "Dirac Delta Function", 155)),
+                why="the line before gives x0 the density delta(x - x0) and the next line integrates against "
+                    "delta(x - x0): both need delta infinite where its argument is 0; x = x0 belongs to delta(x - x0)")
 
 
 def _dirac_sifting():
@@ -453,7 +459,8 @@ CLAIMS: list[Claim] = [
     Claim(id="000.L1.dirac_delta_definition", formulas=("000:153",),
           meaning="delta is the Dirac delta, the sigma -> 0 limit of N(0, sigma^2) densities: the slide itself uses "
                   "delta(x - x0) as the density of the deterministic variable x0 (next formula), so delta(x) must be "
-                  "+inf where its argument is 0. The formula as written puts the infinite point at x = x0.",
+                  "+inf where its argument is 0. The formula as written puts the infinite point at x = x0. "
+                  "Judgement: slip (x = x0 for x = 0; the lines before and after fix it).",
           check=_dirac_definition,
           corrected=r"\delta(\mathbf{x}) = \begin{cases} +\infty, & \mathbf{x} = 0 \\ 0, & \mathbf{x} \neq 0 "
                     r"\end{cases} \quad \int \delta(\mathbf{x})d\mathbf{x} = 1 \quad (\text{so } \delta(\mathbf{x} - "

@@ -9,7 +9,7 @@ from scipy import integrate, optimize, stats
 
 from dgmcheck.audit.claims.f000_l01_tricks import _argmax_prod_equals_argmax_sum_log, _cov_x, _cov_z
 from dgmcheck.audit.formulas import Place
-from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, sym_equal
+from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, slip, sym_equal
 from dgmcheck.theory import flows, latent
 
 _CDF = stats.norm.cdf
@@ -203,10 +203,19 @@ def _linear_jacobian():
     def jacobian(W):
         return flows.linear_forward(np.asarray(W, dtype=float), np.eye(2))[0].T
 
-    return num_equal(jacobian, lambda W: np.asarray(W).T,
-                     points(5, seed=47, W=lambda r: np.round(r.normal(size=(2, 2)), 3)),
-                     what="J_f = dz/dx of z = W x (J_ij = dz_i/dx_j, the slide's own Jacobian; flows.linear_forward) "
-                          "vs W^T")
+    at = points(5, seed=47, W=lambda r: np.round(r.normal(size=(2, 2)), 3))
+    written = num_equal(jacobian, lambda W: np.asarray(W).T, at,
+                        what="J_f = dz/dx of z = W x (J_ij = dz_i/dx_j, the slides' Jacobian; flows.linear_forward) "
+                             "vs W^T")
+    corrected = num_equal(jacobian, lambda W: np.asarray(W), at, what="J_f = dz/dx of z = W x vs the corrected W")
+    return slip(written, corrected, evidence=(_SLIDE_550,),
+                why="a transposed matrix: the slides' Jacobian is dz/dx with [J]_ij = dz_i/dx_j (000 L2 'Jacobian "
+                    "Matrix', line 422), and the slide just before takes log|det| of d f_theta(x)/dx, the Jacobian "
+                    "of z = f(x) itself, which for z = W x is W")
+
+
+_SLIDE_550 = Place("000", "L2", "What is $\\det(\\mathbf{J})$ in These Cases?", 550)
+_JACOBIAN_DEFINED = Place("000", "L2", "Jacobian Matrix", 422)
 
 
 def _lu_positive():
@@ -470,17 +479,21 @@ CLAIMS: list[Claim] = [
           check=_elementwise_logdet),
     Claim(id="000.L2.linear_flow_jacobian", formulas=("000:556",), theorem="flows.linear",
           meaning="z = W x, J_f = dz/dx with [J]_ij = dz_i/dx_j as the slide defines the Jacobian (000 L2 "
-                  "'Jacobian Matrix'); then J_f = W, not W^T (they differ unless W is symmetric).",
+                  "'Jacobian Matrix'); then J_f = W, not W^T (they differ unless W is symmetric). Judgement: slip "
+                  "(a transpose), read against the slides' own Jacobian layout (the convention cited).",
           check=_linear_jacobian,
           corrected=r"\mathbf{z} = \mathbf{W}\mathbf{x}, \quad \mathbf{J}_f = \frac{\partial \mathbf{z}}{\partial "
                     r"\mathbf{x}} = \mathbf{W} \quad (\log|\det \mathbf{J}_f| = \log|\det \mathbf{W}| "
                     r"= \log|\det \mathbf{W}^T|)",
-          note="Harmless for the likelihood: det W = det W^T, so log|det J_f| is unaffected."),
+          convention=(_JACOBIAN_DEFINED,),
+          note="Harmless for the likelihood: det W = det W^T, so log|det J_f| is unaffected. W^T would be right "
+               "in the denominator layout, which the slides do not use (line 422 defines J row by row: dz_i/dx_j)."),
     Claim(id="000.L2.lu_decomposition", formulas=("000:575",), theorem="flows.linear",
           meaning="read as the slide states it: the invertible W of the linear flow is written W = P L U with P a "
                   "permutation, L lower and U upper triangular, both with POSITIVE diagonal. Then every leading "
                   "principal minor of P^T W is positive, which fails for W = -I_2 under both permutations "
-                  "(registry oracle flows.lu_positive_permutations).",
+                  "(registry oracle flows.lu_positive_permutations). Judgement: fails, not slip: the prose states "
+                  "the positive diagonals on purpose, and no neighbouring line gives another factorization.",
           check=_lu_positive,
           corrected=r"\mathbf{W} = \mathbf{P}\mathbf{L}\mathbf{U}, \text{ with } \mathbf{L} \text{ unit lower "
                     r"triangular and } \mathbf{U} \text{ upper triangular with non-zero diagonal of any sign "

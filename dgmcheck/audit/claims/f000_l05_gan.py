@@ -10,7 +10,7 @@ from scipy import integrate, special
 
 from dgmcheck.audit.claims.f000_l05_l08_common import GH_W, GH_Z, LOG2, laws, npdf
 from dgmcheck.audit.formulas import Place
-from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
+from dgmcheck.audit.model import Claim, all_of, holds_if, imprecise, num_compare, num_equal, points, sym_equal
 from dgmcheck.theory import divergences as dv
 from dgmcheck.theory import gan
 from dgmcheck.theory import wasserstein as ws
@@ -187,7 +187,7 @@ def _jsd_symmetric_kl():
     cases = [dict(zip(("p", "q"), laws(rng, 3), strict=False)) for _ in range(6)]
     sym = num_equal(lambda p, q: dv.jsd(p, q), lambda p, q: dv.jsd(q, p), cases, what="JSD is symmetric")
     cases = [{"p": np.array([0.2, 0.8]), "q": np.array([0.6, 0.4])}, *cases]
-    return all_of(
+    as_equation = all_of(
         sym,
         num_equal(
             lambda p, q: dv.jsd(p, q),
@@ -196,17 +196,52 @@ def _jsd_symmetric_kl():
             what="JSD vs the symmetrized KL",
         ),
     )
+    # the object the next line defines: the symmetric average of the KLs of p and q to their mixture m
+    to_mixture = num_equal(
+        lambda p, q: dv.jsd(p, q),
+        lambda p, q: 0.5 * (dv.kl(p, (p + q) / 2) + dv.kl(q, (p + q) / 2)),
+        cases,
+        what="JSD vs 1/2 [KL(p||m) + KL(q||m)], m = (p + q)/2",
+    )
+    return imprecise(
+        as_equation,
+        all_of(sym, to_mixture),
+        evidence=(Place(_P, "L5", "GAN Optimality", 1593),),
+        why="a parenthetical label, not an equation: the next line defines JSD as the symmetric average of KL "
+        "to the mixture (which holds), but 'symmetric KL divergence' is the standard name of another object, "
+        "1/2 [KL(p||q) + KL(q||p)], which JSD is not",
+    )
 
 
 def _jsd_metric():
     p, q, r = dv.jsd_triangle_counterexample()
     cases = [{"p": p, "q": q, "r": r}]
-    return num_compare(
+    of_jsd = num_compare(
         lambda p, q, r: dv.jsd(p, r),
         "<=",
         lambda p, q, r: dv.jsd(p, q) + dv.jsd(q, r),
         cases,
         what="triangle inequality JSD(p,r) <= JSD(p,q) + JSD(q,r)",
+    )
+    rng = np.random.default_rng(23)
+    triples = cases + [dict(zip(("p", "q", "r"), laws(rng, 4, 3), strict=False)) for _ in range(40)]
+    of_root = all_of(
+        num_compare(
+            lambda p, q, r: math.sqrt(dv.jsd(p, r)),
+            "<=",
+            lambda p, q, r: math.sqrt(dv.jsd(p, q)) + math.sqrt(dv.jsd(q, r)),
+            triples,
+            what="triangle inequality for sqrt(JSD)",
+        ),
+        num_equal(lambda p, q, r: dv.jsd(p, q), lambda p, q, r: dv.jsd(q, p), triples, what="symmetry"),
+        num_compare(lambda p, q, r: dv.jsd(p, q), ">", lambda p, q, r: 0.0, triples, what="JSD(p, q) > 0 for p != q"),
+        num_equal(lambda p, q, r: dv.jsd(p, p), lambda p, q, r: 0.0, triples, what="JSD(p, p) = 0"),
+    )
+    return imprecise(
+        of_jsd,
+        of_root,
+        why="'a proper distance metric' names the wrong object: JSD itself breaks the triangle inequality, its "
+        "square root is a metric (checked: triangle inequality on 41 triples, symmetry, identity)",
     )
 
 
@@ -528,7 +563,9 @@ CLAIMS: list[Claim] = [
         text="Jensen-Shannon Divergence (Symmetric KL Divergence)",
         places=(Place(_P, "L5", "GAN Optimality", 1591),),
         meaning="Read as: JSD is the symmetrized KL divergence 1/2 [KL(p||q) + KL(q||p)]. JSD is symmetric, "
-        "but it is not that quantity.",
+        "but it is not that quantity. Judgement: imprecise (a label naming another object), not fails: the "
+        "parenthesis labels the title, and the formula on the next line (the average KL to the mixture, "
+        "symmetric) is the object meant; it holds.",
         check=_jsd_symmetric_kl,
         corrected=r"\text{JSD}(p\|q) = \tfrac12 \text{KL}(p\|m) + \tfrac12 \text{KL}(q\|m),\ m = \tfrac{p+q}{2}"
         r"\ \text{(symmetric, but } \neq \tfrac12[\text{KL}(p\|q) + \text{KL}(q\|p)])",
@@ -539,7 +576,9 @@ CLAIMS: list[Claim] = [
         theorem="divergence.jsd_properties",
         text="This can be regarded as a proper distance metric!",
         places=(Place(_P, "L5", "GAN Optimality", 1595),),
-        meaning="JSD (natural log) is a metric on laws, in particular satisfies the triangle inequality.",
+        meaning="JSD (natural log) is a metric on laws, in particular satisfies the triangle inequality. "
+        "Judgement: imprecise ('regarded as' a metric names JSD where sqrt(JSD) is the metric), not fails: "
+        "the metric reading holds for sqrt(JSD).",
         check=_jsd_metric,
         corrected=r"\sqrt{\text{JSD}} \text{ is a metric; JSD itself violates the triangle inequality "
         r"(e.g. } p=\delta_0, q=(\tfrac12,\tfrac12), r=\delta_1)",
@@ -647,7 +686,9 @@ CLAIMS: list[Claim] = [
         "for K W(p_data||p_theta) (so both sides have the same minimizer in theta). It is exact (= K W) when "
         "the critic family contains a dual maximizer, and only a lower bound otherwise. Checked with "
         "p_data = N(0, 1) and linear critics f_phi(x) = phi x, |phi| <= c = 0.01, and on a discrete p_data with W "
-        "from the registry oracle (wasserstein.w1_1d, w1_dual_lp).",
+        "from the registry oracle (wasserstein.w1_1d, w1_dual_lp). Judgement: holds_if, not imprecise: the "
+        "'≈' is honest, and the condition that makes it exact (a critic class containing a dual maximizer) is "
+        "not in the statement.",
         check=_wgan_approx,
     ),
 ]

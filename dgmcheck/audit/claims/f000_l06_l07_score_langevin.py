@@ -770,7 +770,8 @@ CLAIMS: list[Claim] = [
         theorem="metrics.fid",
         meaning="FID (the formula of 000:1947, from the means and covariances) equals W_2^2 between p_data and "
         "p_theta (of their feature laws). This is exact when both laws are Gaussian; otherwise FID is W_2^2 "
-        "of the Gaussian fits ('uses the normality assumption').",
+        "of the Gaussian fits ('uses the normality assumption'). Judgement: holds_if: the slide states "
+        "Gaussianity for the W_2 closed form (line 1936), not for the FID line, which names W_2^2 of the laws.",
         check=_fid_is_w2,
     ),
     Claim(

@@ -625,7 +625,9 @@ CLAIMS: list[Claim] = [
         ),
         meaning="Optimal = minimizing E L_t over a constant sigma^2 with the optimal mean E[x_{t-1}|x_t]: "
         "sigma^2* = beta_tilde + E(mu_tilde - E[x_{t-1}|x_t])^2. Claim: beta_tilde_t <= sigma^2* <= beta_t, "
-        "with the two endpoints for N(0, I) and point-mass data. Checked for Gaussian data N(m, s).",
+        "with the two endpoints for N(0, I) and point-mass data. Checked for Gaussian data N(m, s). "
+        "Judgement: holds_if: the interval needs data variance <= 1, which the slide does not state (its two "
+        "examples have variance 1 and 0).",
         check=_optimal_variance,
         corrected=r"\sigma^{2*}_t \in [\tilde\beta_t, \beta_t] \text{ only for data variance } \le 1; "
         r"\text{ for } x_0 \sim \mathcal{N}(m, s),\ s > 1: \sigma^{2*}_t > \beta_t",
@@ -690,7 +692,9 @@ CLAIMS: list[Claim] = [
         theorem="ddpm.simple_loss",
         meaning="'Let's drop the scaling coefficient': L_simple (uniform t in {2..T}, weights dropped) stands for "
         "the ELBO's sum of weighted L_t, i.e. has the same minimizer eps_theta,t(x_t) = E[eps|x_t]. "
-        "Checked for data N(0.5, 2) and eps_theta linear in x_t.",
+        "Checked for data N(0.5, 2) and eps_theta linear in x_t. Judgement: holds_if, read as its twin "
+        "000.L14.masked_lm_final_objective is: a surrogate with the ELBO's minimizer when the model is free per "
+        "t (the subscript t of eps_theta,t names the time input, not that capacity).",
         check=_simple_loss,
     ),
 ]

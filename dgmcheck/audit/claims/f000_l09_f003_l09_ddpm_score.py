@@ -18,7 +18,7 @@ import sympy as sp
 from scipy import integrate
 
 from dgmcheck.audit.formulas import Place
-from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
+from dgmcheck.audit.model import Claim, all_of, imprecise, num_compare, num_equal, points, slip, sym_equal
 from dgmcheck.theory import ddpm, guidance, langevin, latent, score
 from dgmcheck.theory import linear_gaussian as lg
 from dgmcheck.theory.gaussian_mixture import GaussianMixture, posterior_mean_noise
@@ -435,9 +435,14 @@ _TX = [{"t": t, "x": x} for t in (1, 4, 8, 12) for x in (-2.5, -0.7, 0.3, 1.9)]
 
 def _score_from_eps_as_printed():
     # at the optimum eps_theta = E[eps|x_t]: the printed s = +eps_theta/sqrt(1-abar) vs grad log q(x_t)
-    return num_equal(lambda t, x: _eps_star(t, x) / _u(t),
-                     lambda t, x: float(_noised_data(t)[0].score(np.array([[x]]))[0, 0]), _TX,
-                     what="E[eps|x_t]/sqrt(1-abar_t) vs grad log q(x_t) (mixture data, exact)")
+    written = num_equal(lambda t, x: _eps_star(t, x) / _u(t),
+                        lambda t, x: float(_noised_data(t)[0].score(np.array([[x]]))[0, 0]), _TX,
+                        what="E[eps|x_t]/sqrt(1-abar_t) vs grad log q(x_t) (mixture data, exact)")
+    return slip(written, _tweedie_score(),
+                evidence=(_p("000", "L9", "DDPM Objective", 3188)[0], _p("003", "L9", "DDPM Objective", 154)[0],
+                          _p("000", "L9", "DDPM Objective", 3194)[0]),
+                why="a dropped minus sign: two lines above, grad log q(x_t|x_0) = -eps/sqrt(1-abar_t), and the next "
+                    "line matches s_theta,t to that gradient, so s_theta,t = -eps_theta,t/sqrt(1-abar_t)")
 
 
 def _tweedie_score():
@@ -630,7 +635,23 @@ def _convex_combination():
         return num_compare(outside_segment, "<=", lambda gam: 0.0, [{"gam": v} for v in gammas],
                            what="the guided score lies between s(x) and s(x, y) at 15 points x")
 
-    return holds_if("0 <= gamma <= 1", within((0.0, 0.3, 0.7, 1.0)), within((3.0, 7.5)))
+    def off_line(gam):  # how far the score used at inference is from the affine combination (1-gamma) s + gamma s_y
+        return max(abs(g["guided"](x, guidance.cfg_gamma(gam, "w"))
+                       - ((1 - gam) * g["true_s"](x) + gam * g["true_s_y"](x))) for x in xs)
+
+    affine = all_of(num_compare(off_line, "<=", lambda gam: 1e-9, [{"gam": v} for v in (3.0, 7.5)],
+                                what="the guided score at inference is the affine combination (1-gamma) s(x) + "
+                                     "gamma s(x, y) (weights sum to 1) at 15 points x"),
+                    within((0.0, 0.3, 0.7, 1.0)))
+    return imprecise(within((3.0, 7.5)), affine, evidence=(_GAMMA_EXAMPLE[0], _SCALE_UP[0]),
+                     why="'convex combination' names the wrong object at the lecture's guidance scales (gamma = 3 in "
+                         "the text-guidance example, 'scale up' the guidance): (1-gamma) s + gamma s(x_t, y) is an "
+                         "affine combination, weights summing to 1, that extrapolates beyond s(x_t, y) for gamma > 1 "
+                         "(checked; convex only for 0 <= gamma <= 1, also checked)")
+
+
+_GAMMA_EXAMPLE = (Place("000", "L9", "Text Guidance", 3305),)
+_SCALE_UP = (Place("000", "L9", "Guidance Scale", 3382),)
 
 
 def _scaled_is_not_true_score():
@@ -639,11 +660,11 @@ def _scaled_is_not_true_score():
     def gap(gam):
         return max(abs(g["s"](p["x"]) + gam * g["cls"](p["x"]) - g["true_s_y"](p["x"])) for p in _XS)
 
-    inside = num_compare(gap, ">", lambda gam: 1e-3, [{"gam": 3.0}, {"gam": 0.5}],
-                         what="max_x |s^gamma(x, y) - s(x, y)| on 15 points (two-class model)")
-    outside = num_compare(gap, ">", lambda gam: 1e-3, [{"gam": 1.0}],
-                          what="max_x |s^gamma(x, y) - s(x, y)| on 15 points (two-class model)")
-    return holds_if("gamma != 1", inside, outside)
+    # the slide's gamma scales the guidance up (3382; the lecture's example uses gamma = 3): gamma = 1 is the
+    # unscaled guided score itself, which the statement is not about
+    return num_compare(gap, ">", lambda gam: 1e-3, [{"gam": 1.5}, {"gam": 3.0}, {"gam": 7.5}],
+                       what="scaled-up guidance gamma > 1: max_x |s^gamma(x, y) - s(x, y)| on 15 points (two-class "
+                            "model)")
 
 
 # guided sampling steps: the noised two-class data at step t, q_t = sum_k w_k N(sqrt(abar) m_k, abar v_k + 1 - abar)
@@ -777,7 +798,8 @@ CLAIMS: list[Claim] = [
     Claim(id="000.L9.score_from_eps", formulas=("000:3192", "003:158"), theorem="ddpm.score_reparametrization",
           meaning="s_theta,t := eps_theta,t/sqrt(1-abar_t) as printed, claimed to equal grad log p_theta(x_t). Checked "
                   "at the optimum: eps_theta = E[eps|x_t] for mixture data 0.4 N(-1, 0.3) + 0.6 N(1.2, 0.5), where the "
-                  "model score must equal the marginal score of q(x_t).",
+                  "model score must equal the marginal score of q(x_t). Judgement: slip (a dropped sign), not "
+                  "fails: the kernel score two lines above carries the minus sign the reparametrization copies.",
           check=_score_from_eps_as_printed,
           corrected=r"\mathbf{s}_{\theta,t}(\mathbf{x}_t) = -\frac{\epsilon_{\theta,t}(\mathbf{x}_t)}{\sqrt{1 - "
                     r"\bar{\alpha}_t}} = \nabla_{\mathbf{x}_t} \log p_{\theta}(\mathbf{x}_t)"),
@@ -827,8 +849,11 @@ CLAIMS: list[Claim] = [
           text="s^gamma_theta,t(x_t, y) is not the true guided score function s_theta,t(x_t, y).",
           places=_p("000", "L9", "Guidance Scale", 3387), theorem="guidance.scale_sharpening",
           meaning="s^gamma = s(x_t) + gamma grad log p(y|x_t) differs from s(x_t, y) = grad log p(x_t|y) as a "
-                  "function of x_t (two-class model).",
-          check=_scaled_is_not_true_score),
+                  "function of x_t (two-class model), for the slide's guidance scale: 'scale up the contribution "
+                  "of the guidance' (the convention cited), i.e. gamma > 1. Judgement: holds, not holds_if "
+                  "'gamma != 1': gamma = 1 (where s^gamma is the true guided score) is the unscaled score the "
+                  "slide contrasts s^gamma with, not a case of its statement.",
+          check=_scaled_is_not_true_score, convention=_SCALE_UP + _GAMMA_EXAMPLE),
     Claim(id="000.L9.scaled_conditional", formulas=("000:3397", "003:655"), theorem="guidance.scale_sharpening",
           meaning="The left side is the name of the scaled score (defined by the first line); the next lines: "
                   "gamma grad log p = grad log p^gamma, and grad log(p(x) p(y|x)^gamma / Z) for a constant Z. "
@@ -871,8 +896,13 @@ CLAIMS: list[Claim] = [
           meaning="(1-gamma) s(x_t) + gamma s(x_t, y) is a convex combination iff both weights are in [0, 1]; the "
                   "guidance scales used in the lecture are > 1 (the text-guidance example shows gamma = 3). "
                   "Checked: the score used at inference (guidance.guided_score at the lecture's gamma) lies "
-                  "between s(x_t) and s(x_t, y) at every x (two-class model).",
-          check=_convex_combination,
+                  "between s(x_t) and s(x_t, y) at every x (two-class model). Judgement: imprecise (the label names "
+                  "the wrong object at the lecture's gamma), rather than holds_if 0 <= gamma <= 1: the lecture's "
+                  "guidance scale is > 1 (the convention cited).",
+          check=_convex_combination, convention=_GAMMA_EXAMPLE + _SCALE_UP,
+          corrected=r"\text{Use their affine combination } (1-\gamma)\,\mathbf{s}_{\theta,t}(\mathbf{x}_t) + "
+                    r"\gamma\,\mathbf{s}_{\theta,t}(\mathbf{x}_t, \mathbf{y}) \text{ (convex only for } 0 \le \gamma "
+                    r"\le 1\text{; an extrapolation for } \gamma > 1)",
           note="For gamma > 1 it is an extrapolation away from the unconditional score, not a convex combination."),
     # --- 003 recap slides
     Claim(id="003.L9.posterior_gaussian", formulas=("003:27", "003:52"), theorem="ddpm.posterior",

@@ -21,7 +21,8 @@ import numpy as np
 import sympy as sp
 from scipy import integrate
 
-from dgmcheck.audit.model import Claim, all_of, holds_if, num_compare, num_equal, points, sym_equal
+from dgmcheck.audit.formulas import Place
+from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, slip, sym_equal
 from dgmcheck.theory import flows as flows_th
 from dgmcheck.theory import fokker_planck as fpk
 from dgmcheck.theory import langevin as lgv
@@ -255,14 +256,34 @@ def _log_density_integral():
 
 
 # ------------------------------------------------------------------------------ the flow integral
-def _psi_with_free_t():
-
+def _psi_free_t_and_t1():
+    """(psi_t(x0) at a free t = 0.5 vs x0 + int_0^1 f, as written; psi_{t_1}(x0) at t_1 = 1, corrected)."""
     at_t1 = points(5, seed=36, x0=(-2.5, 2.5))
     integral = lambda x0: x0 + integrate.quad(lambda s: np.sin(_psi(x0, s)), 0, 1, epsabs=1e-13)[0]  # noqa: E731
-    inside = num_equal(lambda x0: _psi(x0, 1.0), integral, at_t1, what="psi_t(x0) at t = t_1 = 1 vs x0 + int_0^1 f")
-    outside = num_equal(lambda x0: _psi(x0, 0.5), integral, at_t1, what="psi_t(x0) at t = 0.5 vs x0 + int_0^1 f")
-    return holds_if("t = t_1 (the upper limit of the integral; t_0 = 0 is the time of the initial condition)",
-                    inside, outside)
+    free = num_equal(lambda x0: _psi(x0, 0.5), integral, at_t1, what="psi_t(x0) at t = 0.5 vs x0 + int_0^1 f")
+    at_upper = num_equal(lambda x0: _psi(x0, 1.0), integral, at_t1,
+                         what="psi_{t_1}(x0) at t_1 = 1 vs x0 + int_0^1 f (t_0 = 0, the time of psi_0(x0) = x0)")
+    return free, at_upper
+
+
+_WHY_T1 = ("a wrong subscript: the integral runs to the fixed upper limit t_1, so the left side is psi_{t_1}(x_0), "
+           "not psi_t at a free t; the flow defined two lines above, psi: R^m x [t_0, t_1] -> R^m with "
+           "psi_0(x_0) = x_0, fixes the meaning")
+
+
+def _psi_with_free_t():
+    free, at_upper = _psi_free_t_and_t1()
+    return slip(free, at_upper, evidence=(Place("003", "L9", "Flow", 988), Place("003", "L9", "Flow", 990)),
+                why=_WHY_T1)
+
+
+def _flow_integral_odesolve():
+    free, at_upper = _psi_free_t_and_t1()
+    return slip(free, all_of(at_upper, _odesolve_approx()),
+                evidence=(Place("000", "L9", "Flow", 3530), Place("000", "L9", "Flow", 3532),
+                          Place("000", "L9", "Numerical Solution of ODEs", 3538)),
+                why=_WHY_T1 + "; ODESolve_f(x_0, theta, t_0, t_1) on the right (and in the line after) also ends at "
+                "t_1")
 
 
 def _f_cos(x, t):
@@ -573,13 +594,16 @@ CLAIMS: list[Claim] = [
     Claim(id="000.L9.flow_integral_odesolve", formulas=("000:3536", "000:3542", "003:1032"),
           meaning="psi_t(x_0) with a free t on the left and the integral up to t_1 on the right; '≈ ODESolve' read as: "
                   "a numerical solver converges to psi_{t_1}(x_0) as its step shrinks. Checked on dx/dt = sin x: the "
-                  "identity only at t = t_1, and Heun with n steps within 10/n^2 (dx/dt = cos(3t) x).",
-          check=lambda: all_of(_psi_with_free_t(), _odesolve_approx()),
+                  "identity only at t = t_1, and Heun with n steps within 10/n^2 (dx/dt = cos(3t) x). Judgement: slip "
+                  "(the subscript t for t_1), not holds_if 't = t_1': the free t is the error, and ODESolve(..., t_1) "
+                  "and the flow's definition fix the intended psi_{t_1}.",
+          check=_flow_integral_odesolve,
           corrected=r"\psi_{t_1}(\mathbf{x}_0) = \mathbf{x}_0 + \int_{t_0}^{t_1} "
                     r"\mathbf{f}_\theta(\psi_t(\mathbf{x}_0), t)"
                     r" dt \approx \texttt{ODESolve}_f(\mathbf{x}_0, \theta, t_0, t_1)"),
     Claim(id="003.L9.flow_integral", formulas=("003:994",),
-          meaning="As 000:3536 without the solver: psi_t(x_0) with a free t equals x_0 + int_{t_0}^{t_1} f dt.",
+          meaning="As 000:3536 without the solver: psi_t(x_0) with a free t equals x_0 + int_{t_0}^{t_1} f dt. "
+                  "Judgement: slip (psi_t for psi_{t_1}), as for 000:3536.",
           check=_psi_with_free_t,
           corrected=r"\psi_{t_1}(\mathbf{x}_0) = \mathbf{x}_0 + \int_{t_0}^{t_1} "
                     r"\mathbf{f}_\theta(\psi_t(\mathbf{x}_0), t) dt"),

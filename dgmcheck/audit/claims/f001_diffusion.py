@@ -13,7 +13,8 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, optimize, stats
 
-from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, sym_equal
+from dgmcheck.audit.formulas import Place
+from dgmcheck.audit.model import Claim, all_of, num_compare, num_equal, points, slip, sym_equal
 from dgmcheck.theory import ddpm, ode, score, sde
 from dgmcheck.theory import discrete as dd
 from dgmcheck.theory import fokker_planck as fp
@@ -102,6 +103,15 @@ def _sched(t):
     return 1 - _BETAS[t - 1], _BETAS[t - 1], ab[t], ab[t - 1], (1 - _BETAS[t - 2]) if t >= 2 else 1.0
 
 
+def _at(line: int, slide: str = "2. Recall (1):") -> Place:
+    """A place of file 001 (no lecture numbers)."""
+    return Place("001", "", slide, line)
+
+
+_FORWARD_MARGINAL = (_at(173, "Denoising diffusion probabilistic models"),)
+_CT = "Continuous time models using differential equations"
+
+
 def _posterior_as_printed():
     # printed final exponent: -1/2 (A x_{t-1}^2 - B x_{t-1}) => mean B/(2A), A = a/b + 1/(1-abar_{t-1}),
     # B = 2 sqrt(a_t)/b x_t + 2 sqrt(a_{t-1})/(1-abar_{t-1}) x_0 (alpha_{t-1} where abar_{t-1} is needed)
@@ -114,8 +124,20 @@ def _posterior_as_printed():
     def true(t, x0, xt):
         c0, ct, _ = ddpm.posterior(_BETAS, t)
         return float(c0 * x0 + ct * xt)
-    return num_equal(printed, true, [{"t": 3, "x0": 1.0, "xt": 0.5}],
-                     what="mean implied by the printed exponent vs the true posterior mean (t = 3)")
+    def corrected(t, x0, xt):  # sqrt(abar_{t-1}) in the x_0 term
+        a, b, _, abp, _ = _sched(t)
+        A = a / b + 1 / (1 - abp)
+        return (2 * np.sqrt(a) / b * xt + 2 * np.sqrt(abp) / (1 - abp) * x0) / (2 * A)
+
+    every = [{"t": t, "x0": x0, "xt": xt} for t in (2, 3, 4) for x0 in (-1.0, 1.0) for xt in (-0.7, 0.5)]
+    return slip(num_equal(printed, true, [{"t": 3, "x0": 1.0, "xt": 0.5}],
+                          what="mean implied by the printed exponent vs the true posterior mean (t = 3)"),
+                num_equal(corrected, true, every,
+                          what="mean implied by the corrected exponent (sqrt(abar_{t-1}) x_0) vs ddpm.posterior"),
+                evidence=(_at(216), _at(229)),
+                why="missing bars: the variances beside them are 1 - abar_{t-1} and 1 - abar_t, so the Gaussians "
+                    "are q(x_{t-1}|x_0) and q(x_t|x_0) with means sqrt(abar_{t-1}) x_0 and sqrt(abar_t) x_0 (line "
+                    "173), and the result a few lines on (line 229) carries sqrt(abar_{t-1}) x_0")
 
 
 def _posterior_chain():
@@ -156,8 +178,21 @@ def _mu_eps_printed_step():
         _, _, abt, _, _ = _sched(t)
         cx, ce = ddpm.eps_mean(_BETAS, t)
         return float(cx * (np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps) + ce * eps)
-    return num_equal(line1, registry, [{"t": 3, "x0": 1.0, "eps": 0.5}],
-                     what="first line as printed vs mu~_t in eps form (ddpm.eps_mean), t = 3")
+    def corrected(t, x0, eps):  # x_0 = (x_t - sqrt(1-abar_t) eps)/sqrt(abar_t)
+        a, b, abt, abp, _ = _sched(t)
+        xt = np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps
+        return (np.sqrt(a) * (1 - abp) / (1 - abt) * xt
+                + np.sqrt(abp) * b / (1 - abt) / np.sqrt(abt) * (xt - np.sqrt(1 - abt) * eps))
+
+    every = [{"t": t, "x0": x0, "eps": e} for t in (1, 2, 3, 4) for x0 in (-1.0, 1.0) for e in (-0.3, 0.5)]
+    return slip(num_equal(line1, registry, [{"t": 3, "x0": 1.0, "eps": 0.5}],
+                          what="first line as printed vs mu~_t in eps form (ddpm.eps_mean), t = 3"),
+                num_equal(corrected, registry, every,
+                          what="first line with 1/sqrt(abar_t) vs mu~_t in eps form (ddpm.eps_mean)"),
+                evidence=(_at(229), _at(231)),
+                why="a missing bar: x_0 is solved from x_t = sqrt(abar_t) x_0 + sqrt(1-abar_t) eps_t (the forward "
+                    "marginal, line 173; the sentence just above keeps 1 - abar_t under the root), and the formula's "
+                    "own second line, the correct mu~_t, is what the first must equal")
 
 
 def _mu_eps_result():
@@ -185,8 +220,19 @@ def _mu_theta_printed():
         _, _, abt, _, _ = _sched(t)
         c0, ct, _ = ddpm.posterior(_BETAS, t)
         return float(c0 * x0 + ct * (np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps))
-    return num_equal(printed, true, [{"t": 3, "x0": 1.0, "eps": 0.5}],
-                     what="printed mu_theta(eps_theta = eps) vs mu tilde")
+    def corrected(t, x0, eps):  # (1 - alpha_t)/sqrt(1 - abar_t)
+        a, _, abt, _, _ = _sched(t)
+        xt = np.sqrt(abt) * x0 + np.sqrt(1 - abt) * eps
+        return (xt - (1 - a) / np.sqrt(1 - abt) * eps) / np.sqrt(a)
+
+    every = [{"t": t, "x0": x0, "eps": e} for t in (1, 2, 3, 4) for x0 in (-1.0, 1.0) for e in (-0.3, 0.5)]
+    return slip(num_equal(printed, true, [{"t": 3, "x0": 1.0, "eps": 0.5}],
+                          what="printed mu_theta(eps_theta = eps) vs mu tilde"),
+                num_equal(corrected, true, every, what="mu_theta with sqrt(1 - abar_t) (eps_theta = eps) vs mu tilde"),
+                evidence=(_at(350), _at(361)),
+                why="a missing bar: mu_theta is to predict mu~_t (line 350), which the L_t derivation a few lines "
+                    "on (line 361) writes with (1 - alpha_t)/sqrt(1 - abar_t) for eps_t and eps_theta alike "
+                    "(as line 233 derives it)")
 
 
 def _lt_weight_printed():
@@ -200,7 +246,19 @@ def _lt_weight_printed():
     def printed(t, d):
         _, _, var = ddpm.posterior(_BETAS, t)
         return d * d / (2 * float(var) ** 2)
-    return num_equal(kl_part, printed, [{"t": 3, "d": 0.5}], what="theta-dependent part of the Gaussian KL vs printed")
+    def corrected(t, d):  # 1/(2 sigma_t^2): the spectral norm ||Sigma_theta||_2 = sigma_t^2, not squared
+        _, _, var = ddpm.posterior(_BETAS, t)
+        return d * d / (2 * float(np.linalg.norm(float(var) * np.eye(2), 2)))
+
+    every = [{"t": t, "d": d} for t in (2, 3, 4) for d in (0.5, 1.3)]
+    return slip(num_equal(kl_part, printed, [{"t": 3, "d": 0.5}],
+                          what="theta-dependent part of the Gaussian KL vs printed"),
+                num_equal(kl_part, corrected, every,
+                          what="theta-dependent part of the Gaussian KL vs 1/(2 ||Sigma||_2)"),
+                evidence=(_at(350), _at(359)),
+                why="the norm squared once too often: Sigma_theta = sigma_t^2 I (lines 350, 359), and the KL between "
+                    "Gaussians with that variance weighs ||mu~ - mu_theta||^2 by 1/(2 sigma_t^2) = 1/(2 ||Sigma||_2), "
+                    "not 1/(2 sigma_t^4)")
 
 
 def _lt_eps_steps():
@@ -232,8 +290,14 @@ def _marginal_as_printed():
     # T = 1: p(x_1) = N(0, 1), p(x_0|x_1) = N(0.8 x_1, 0.5); printed int p(x_1) dx_1 vs p(x_0)
     x0 = 0.7
     printed = integrate.quad(lambda x1: stats.norm.pdf(x1), -np.inf, np.inf)[0]
-    return num_equal(lambda: printed, lambda: float(stats.norm.pdf(x0, 0, np.sqrt(0.64 + 0.5))), [{}],
-                     what="int p(x_{1:T}) dx_{1:T} vs p_theta(x_0 = 0.7)")
+    joint = integrate.quad(lambda x1: stats.norm.pdf(x1) * stats.norm.pdf(x0, 0.8 * x1, np.sqrt(0.5)), -np.inf,
+                           np.inf, epsabs=1e-13)[0]
+    exact = float(stats.norm.pdf(x0, 0, np.sqrt(0.64 + 0.5)))
+    return slip(num_equal(lambda: printed, lambda: exact, [{}], what="int p(x_{1:T}) dx_{1:T} vs p_theta(x_0 = 0.7)"),
+                num_equal(lambda: joint, lambda: exact, [{}], what="int p(x_{0:T}) dx_{1:T} vs p_theta(x_0 = 0.7)"),
+                evidence=(_at(276), _at(277)),
+                why="a missing argument: the two lines above ask for the likelihood of x_0 by marginalizing the "
+                    "steps t = T down to 1, i.e. integrating the joint p_theta(x_{0:T}) over x_{1:T}")
 
 
 # ------------------------------------------------------------------------------- VLB by enumeration
@@ -414,9 +478,20 @@ def _sm_objective_as_printed():
 
     def printed(theta):
         return integrate.quad(lambda x: stats.norm.pdf(x, mu) * (-(x - theta) - (-(x - theta))) ** 2, -10, 10)[0]
-    return num_equal(printed, lambda theta: score.explicit_objective(data, lambda x: -(x - theta)),
-                     [{"theta": mu + 1.0}],
-                     what="printed objective vs score.explicit_objective E||grad log p_d - s_theta||^2")
+    def corrected(theta):  # E_{p_d} ||grad log p_d - s_theta||^2 by quadrature
+        return integrate.quad(lambda x: stats.norm.pdf(x, mu) * (-(x - mu) - (-(x - theta))) ** 2, -12, 12,
+                              epsabs=1e-13)[0]
+
+    def oracle(theta):
+        return score.explicit_objective(data, lambda x: -(x - theta))
+    return slip(num_equal(printed, oracle, [{"theta": mu + 1.0}],
+                          what="printed objective vs score.explicit_objective E||grad log p_d - s_theta||^2"),
+                num_equal(corrected, oracle, [{"theta": v} for v in (mu + 1.0, -0.4, 2.1)],
+                          what="E||grad log p_d - s_theta||^2 by quadrature vs score.explicit_objective"),
+                evidence=(_at(453, "Score-based generative models"), _at(454, "Score-based generative models")),
+                why="a wrong subscript: the two lines above say s_theta approximates grad log p_d and the objective "
+                    "is the distance between the true score and the approximated one, so theta on the first "
+                    "score is d")
 
 
 def _implicit_sm_as_printed():
@@ -520,9 +595,12 @@ def _pf_ode():
 
 def _pf_ode_as_printed():
     res = _fp_num(fp.pf_ode_residual_1d("vp", fp.default_components("gaussian"), score_weight=1))
-    return num_equal(res, lambda t, x: 0.0, _fp_pts()[:1],
-                     what="continuity residual / p of dx = [f - g^2 grad log p_t] dt "
-                          "(fokker_planck.pf_ode_residual_1d, score weight 1), VP SDE, Gaussian data")
+    written = num_equal(res, lambda t, x: 0.0, _fp_pts()[:1],
+                        what="continuity residual / p of dx = [f - g^2 grad log p_t] dt "
+                             "(fokker_planck.pf_ode_residual_1d, score weight 1), VP SDE, Gaussian data")
+    return slip(written, _pf_ode(), evidence=(_at(680, _CT), _at(682, _CT)),
+                why="a missing factor 1/2: the next line, the same ODE with f = -beta x/2 and g^2 = beta, reads "
+                    "-1/2 beta(t) [x_t + s_theta] dt, i.e. f - 1/2 g^2 s_theta")
 
 
 def _sm_time_objective_as_printed():
@@ -537,8 +615,17 @@ def _sm_time_objective_as_printed():
         th = optimize.minimize(lambda th: sde.dsm_linear_1d(data, a, v, th), np.zeros(2), method="BFGS",
                                options={"gtol": 1e-11}).x
         return float(th[0] * x + th[1])
-    return num_equal(lambda t, x: -(x - 0.8) / 0.3, registry, [{"t": 0.7, "x": 0.3}], rtol=1e-5,
-                     what="grad log p_0(x) (printed target) vs the minimizer at time t (sde.dsm_linear_1d)")
+    def score_t(t, x):  # grad log p_t for data N(0.8, 0.3) under the VP SDE: N(a 0.8, a^2 0.3 + v)
+        return -(x - a * 0.8) / (a * a * 0.3 + v)
+
+    at = [{"t": 0.7, "x": x} for x in (0.3, -1.1, 1.9)]
+    return slip(num_equal(lambda t, x: -(x - 0.8) / 0.3, registry, at[:1], rtol=1e-5,
+                          what="grad log p_0(x) (printed target) vs the minimizer at time t (sde.dsm_linear_1d)"),
+                num_equal(score_t, registry, at, rtol=1e-5,
+                          what="grad log p_t(x) (corrected target) vs the minimizer at time t (sde.dsm_linear_1d)"),
+                evidence=(_at(580, _CT),),
+                why="a missing subscript t: three lines above, s_theta(x, t) is trained to approximate "
+                    "grad log p_t(x_t), the score at time t that the reverse SDE needs")
 
 
 def _integral_form():
@@ -574,8 +661,20 @@ def _euler_noise_as_printed():
     # sqrt(beta_i)/Delta t; printed sqrt(beta_i)/sqrt(Delta t)
     vp, n = sde.VP(beta_min=0.5, beta_max=2.0), 20
     dt, betas = 1.0 / n, vp.chain_betas(n)
-    return num_equal(lambda i: np.sqrt(betas[i]) / np.sqrt(dt), lambda i: np.sqrt(betas[i]) / dt, [{"i": 5}],
-                     what="printed noise coefficient sqrt(beta_t)/sqrt(Delta t) vs sqrt(beta_t)/Delta t")
+    def derived(i):  # the previous line's sqrt(beta(t) Delta t) N divided by Delta t
+        return np.sqrt(betas[i]) / dt
+
+    def corrected(i):  # sqrt(beta(t))/sqrt(Delta t) with beta(t) = beta_t/Delta t (the slide's replacement)
+        return np.sqrt(betas[i] / dt) / np.sqrt(dt)
+    return slip(num_equal(lambda i: np.sqrt(betas[i]) / np.sqrt(dt), derived, [{"i": 5}],
+                          what="printed noise coefficient sqrt(beta_t)/sqrt(Delta t) vs sqrt(beta_t)/Delta t"),
+                num_equal(corrected, derived, [{"i": i} for i in range(n)],
+                          what="sqrt(beta(t))/sqrt(Delta t) vs sqrt(beta_t)/Delta t, every step"),
+                evidence=(_at(591, _CT), _at(598, _CT)),
+                why="a subscript for a function argument: the slide replaced beta_t by beta(t) Delta t (line 591) "
+                    "and the line before carries sqrt(beta(t) Delta t) N; divided by Delta t that is "
+                    "sqrt(beta(t))/sqrt(Delta t), which the printed sqrt(beta_t) makes a factor sqrt(Delta t) "
+                    "smaller")
 
 
 def _vp_limit():
@@ -700,7 +799,9 @@ CLAIMS: list[Claim] = [
                "x_0)^2/(1-abar_{t-1}) and q(x_t|x_0) as (x_t - sqrt(alpha_t) x_0)^2/(1-abar_t) (sqrt(abar) needed); "
                "the last line's x_{t-1}-coefficient keeps sqrt(alpha_{t-1}). The mean it implies differs from the true "
                "posterior mean whenever abar_{t-1} != alpha_{t-1} (t >= 3). Counterexample t = 3, beta = (0.1, 0.2, "
-               "0.3).",
+               "0.3)."
+               " Judgement: slip (missing bars; the variances beside them and line 229 fix the means).",
+       convention=_FORWARD_MARGINAL,
        corrected=r"\propto \exp\left(-\frac12\left(\frac{(\mathbf{x}_t-\sqrt{\alpha_t}\mathbf{x}_{t-1})^2}{\beta_t} + "
                  r"\frac{(\mathbf{x}_{t-1}-\sqrt{\bar\alpha_{t-1}}\mathbf{x}_0)^2}{1-\bar\alpha_{t-1}} - "
                  r"\frac{(\mathbf{x}_t-\sqrt{\bar\alpha_t}\mathbf{x}_0)^2}{1-\bar\alpha_t}\right)\right)"),
@@ -713,7 +814,10 @@ CLAIMS: list[Claim] = [
        meaning="First line as printed: x_0 replaced by (x_t - sqrt(1-abar_t) eps_t)/sqrt(alpha_t); since x_t = "
                "sqrt(abar_t) x_0 + sqrt(1-abar_t) eps_t this needs 1/sqrt(abar_t), so the first line is not equal "
                "to the (correct) second line for t >= 2. Counterexample t = 3, beta = (0.1, 0.2, 0.3), x_0 = 1, "
-               "eps = 0.5.",
+               "eps = 0.5."
+               " Judgement: slip (1/sqrt(alpha_t) for 1/sqrt(abar_t); the formula's second line and the forward "
+               "marginal fix it).",
+       convention=_FORWARD_MARGINAL,
        corrected=r"\tilde{\mu}_t = \frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}\mathbf{x}_t + "
                  r"\frac{\sqrt{\bar\alpha_{t-1}}\beta_t}{1-\bar\alpha_t}\frac{1}{\sqrt{\bar\alpha_t}}(\mathbf{x}_t - "
                  r"\sqrt{1-\bar\alpha_t}\boldsymbol{\epsilon}_t)"),
@@ -723,7 +827,8 @@ CLAIMS: list[Claim] = [
        meaning="Reverse kernel with a fixed scalar covariance written sigma_t I (sigma_t a variance here)."),
     _c("001.dm.marginal_likelihood_as_printed", ["001:279"], _marginal_as_printed,
        meaning="As printed the integrand is p_theta(x_{1:T}) (no x_0): the integral is 1, not p_theta(x_0). "
-               "Counterexample T = 1, p(x_1) = N(0, 1), p(x_0|x_1) = N(0.8 x_1, 0.5), x_0 = 0.7.",
+               "Counterexample T = 1, p(x_1) = N(0, 1), p(x_0|x_1) = N(0.8 x_1, 0.5), x_0 = 0.7."
+               " Judgement: slip (a missing argument x_0; the two lines above ask for the marginal of x_0).",
        corrected=r"p_{\theta}(\mathbf{x}_0) = \int p_{\theta}(\mathbf{x}_{0:T}) d\mathbf{x}_{1:T}"),
     _c("001.dm.vlb_bound", ["001:289"], _vlb_bound, theorem="elbo.bound",
        meaning="-log p(x_0) <= -log p(x_0) + KL(q(x_{1:T}|x_0)||p(x_{1:T}|x_0)) = ... = E_q log q(x_{1:T}|x_0)/"
@@ -745,13 +850,17 @@ CLAIMS: list[Claim] = [
        meaning="mu_theta is meant to take the form of mu~_t with eps_theta in place of eps_t (slide text: 'train "
                "mu_theta to predict mu~_t'); printed with (1-alpha_t)/sqrt(1-alpha_t). With the exact noise "
                "eps_theta = eps it differs from mu~_t for t >= 2 (t = 3, beta = (0.1, 0.2, 0.3), x_0 = 1, eps = 0.5). "
-               "001:355 samples from the same mean.",
+               "001:355 samples from the same mean."
+               " Judgement: slip (a missing bar; line 350 says mu_theta predicts mu~_t, and the L_t derivation at "
+               "line 361 writes it with sqrt(1 - abar_t)).",
+       convention=(_at(233),),
        corrected=_MU_FIX),
     _c("001.dm.lt_mean_weight_as_printed", ["001:361"], _lt_weight_printed, theorem="ddpm.loss_weight",
        meaning="First line: L_t = E[||mu~ - mu_theta||^2 / (2 ||Sigma_theta||_2^2)] with Sigma_theta = sigma_t^2 I "
                "(the slide's choice), so ||Sigma_theta||_2^2 = sigma_t^4. The KL between Gaussians of variance "
                "beta~_t and sigma_t^2 has theta-part ||mu~ - mu_theta||^2/(2 sigma_t^2) (+ a constant). Checked with "
-               "sigma_t^2 = beta~_t at t = 3 and a mean gap 0.5.",
+               "sigma_t^2 = beta~_t at t = 3 and a mean gap 0.5."
+               " Judgement: slip (the norm squared once too often; lines 350 and 359 fix Sigma_theta = sigma_t^2 I).",
        corrected=r"L_t = \mathbb{E}_{\mathbf{x}_0,\epsilon}\left[\frac{1}{2\sigma_t^2}\|\tilde{\mu}_t - "
                  r"\mu_\theta\|_2^2\right] + C"),
     _c("001.dm.lt_eps_steps", ["001:361"], _lt_eps_steps, theorem="ddpm.loss_weight",
@@ -770,13 +879,17 @@ CLAIMS: list[Claim] = [
        meaning="The slide says the objective is 'the L2 norm of the difference between the true score and the "
                "approximated one', but prints grad log p_theta (read: the model density whose score is s_theta) in "
                "place of grad log p_d, making the integrand identically 0. Counterexample: p_d = N(0.3, 1), model "
-               "N(theta, 1), theta = 1.3: printed 0, Fisher divergence 1.",
+               "N(theta, 1), theta = 1.3: printed 0, Fisher divergence 1."
+               " Judgement: slip (theta for d; lines 453-454 say the target is the true score grad log p_d).",
        corrected=r"\theta^* = \arg\min_\theta \mathbb{E}_{p_d(\mathbf{x})}\left[\|\nabla_{\mathbf{x}}"
                  r"\log p_d(\mathbf{x}) - s_\theta(\mathbf{x})\|_2^2\right]"),
     _c("001.dm.implicit_sm_as_printed", ["001:462"], _implicit_sm_as_printed, theorem="score.fisher_divergence",
        meaning="'Equivalent' read as: same minimizer as the explicit score-matching objective. Printed second term "
                "||1/2 grad_x s_theta||^2 (Jacobian); Hyvarinen's is 1/2 ||s_theta||^2. Counterexample 1-D, s = a x + "
-               "b, p_d = N(0.5, 0.25): printed argmin a = -2, true a = -1/0.25 = -4.",
+               "b, p_d = N(0.5, 0.25): printed argmin a = -2, true a = -1/0.25 = -4."
+               " Judgement: fails, not slip: no neighbouring line fixes the intended second term (Hyvarinen's 1/2 "
+               "||s_theta||^2 is known from the literature, not from the slides), and the printed term is a "
+               "different objective.",
        corrected=r"\theta^* = \arg\min_\theta \mathbb{E}_{p_d(\mathbf{x})}\left[\text{tr}(\nabla_{\mathbf{x}} "
                  r"s_\theta(\mathbf{x})) + \frac{1}{2}\|s_\theta(\mathbf{x})\|_2^2\right]"),
     _c("001.dm.sm_integral_form", ["001:470"], _sm_integral_form,
@@ -802,7 +915,8 @@ CLAIMS: list[Claim] = [
        meaning="The slide trains s_theta(x, t) ≈ grad log p_t(x_t) by 'a weighted combination of Fisher divergences' "
                "but prints grad_x log p(x) (no t; read as the data density p = p_0). The printed objective's "
                "minimizer is grad log p_0 at every t. Counterexample: VP SDE (beta = 1 + 0.5 t), data N(0.8, 0.3), "
-               "t = 0.7, x = 0.3.",
+               "t = 0.7, x = 0.3."
+               " Judgement: slip (a missing subscript t; line 580 trains s_theta(x, t) toward grad log p_t).",
        corrected=r"\theta^* = \arg\min_\theta \mathbb{E}_{t}\left[\mathbb{E}_{p_t(\mathbf{x})}\left[\lambda(t)"
                  r"\|\nabla_{\mathbf{x}}\log p_t(\mathbf{x}) - \mathbf{s}_\theta(\mathbf{x}, t)\|_2^2\right]\right]"),
     _c("001.dm.continuous_beta", ["001:594"], kind=_D,
@@ -813,7 +927,8 @@ CLAIMS: list[Claim] = [
     _c("001.dm.euler_noise_as_printed", ["001:608"], _euler_noise_as_printed, theorem="sde.vp",
        meaning="Dividing the previous line by Delta_t: the noise term sqrt(beta(t) Delta_t) N / Delta_t = sqrt(beta(t))"
                "/sqrt(Delta_t) N. Printed sqrt(beta_t)/sqrt(Delta_t), and the slide set beta_t = beta(t) Delta_t, "
-               "which gives sqrt(beta(t)): a factor sqrt(Delta_t) too large (a subscript for a function argument).",
+               "which gives sqrt(beta(t)): a factor sqrt(Delta_t) too large (a subscript for a function argument)."
+               " Judgement: slip (beta_t for beta(t); lines 591 and 598 fix it).",
        corrected=r"\frac{\mathbf{x}_t - \mathbf{x}_{t-1}}{\Delta t} \approx -\frac{\beta(t)}{2}\mathbf{x}_{t-1} + "
                  r"\frac{\sqrt{\beta(t)}}{\sqrt{\Delta t}} \mathcal{N}(0, \mathbf{I})"),
     _c("001.dm.vp_sde_limit", ["001:612", "001:623"], _vp_limit, theorem="sde.vp",
@@ -831,7 +946,8 @@ CLAIMS: list[Claim] = [
     _c("001.dm.pf_ode_as_printed", ["001:678"], _pf_ode_as_printed, theorem="sde.probability_flow_ode",
        meaning="'The probability flow ODE' printed with g^2 instead of 1/2 g^2 (s_theta = exact score): the "
                "continuity residual of the VP marginals does not vanish. (The next line, with f = -1/2 beta x, "
-               "g^2 = beta, uses the correct 1/2.)",
+               "g^2 = beta, uses the correct 1/2.)"
+               " Judgement: slip (a dropped 1/2; the next line, line 682, has it).",
        corrected=r"d\mathbf{x}_t = [f(\mathbf{x}, t) - \frac{1}{2}g(t)^2 s_\theta(\mathbf{x}_t, t)] dt"),
     _c("001.dm.pf_ode_vp", ["001:682", "001:686"], _pf_vp_algebra, theorem="sde.probability_flow_ode",
        meaning="VP PF-ODE: f - 1/2 g^2 s = -1/2 beta (x + s); Euler step from t to t - dt: x + 1/2 beta (x + s) dt."),
