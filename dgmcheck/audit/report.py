@@ -100,15 +100,34 @@ def per_file(results: Sequence[ClaimResult]) -> list[dict[str, Any]]:
     return out
 
 
+def statement_counts() -> dict[str, dict[str, int]]:
+    """Per lecture file: the distinct inline formulas, table rows and prose statements first seen there
+    (``dgmcheck.audit.statements``), every one mapped to an entry or given a not-a-claim reason
+    (``dgmcheck.audit.scope``)."""
+    from dgmcheck.audit.scope import scope_counts
+
+    out: dict[str, dict[str, int]] = {}
+    for file, by_label in scope_counts().items():
+        row = out.setdefault(file, {"inline": 0, "table": 0, "prose": 0})
+        for key, n in by_label.items():
+            row[key.split(".", 1)[0]] += n
+    return out
+
+
 def _file_table(results: Sequence[ClaimResult]) -> list[str]:
     rows = per_file(results)
     if not any(r["blocks"] for r in rows):
         return []
-    head = f"  {'file':<6}{'blocks':>7}{'distinct':>9}{'entries':>8}" + "".join(f"{v:>11}" for v in VERDICTS)
-    return [head] + [f"  {r['file']:<6}{r['blocks']:>7}{r['formulas']:>9}{r['entries']:>8}"
+    stated = statement_counts()
+    kinds = ("inline", "table", "prose")
+    head = (f"  {'file':<6}{'blocks':>7}{'distinct':>9}" + "".join(f"{k:>7}" for k in kinds) + f"{'entries':>8}"
+            + "".join(f"{v:>11}" for v in VERDICTS))
+    return [head] + [f"  {r['file']:<6}{r['blocks']:>7}{r['formulas']:>9}"
+                     + "".join(f"{stated.get(r['file'], {}).get(k, 0):>7}" for k in kinds) + f"{r['entries']:>8}"
                      + "".join(f"{r[v]:>11}" for v in VERDICTS) for r in rows] + [
-        "  (blocks: display formulas on the slides; distinct: after merging repeats; an entry with sources in "
-        "several files counts in each)"]
+        "  (blocks: display formulas on the slides; distinct: after merging repeats; inline, table, prose: the "
+        "distinct inline formulas, table rows and prose statements first seen in the file, each mapped to an "
+        "entry or not a claim with its reason; an entry with sources in several files counts in each)"]
 
 
 def render_text(results: Sequence[ClaimResult], *, formulas: int | None = None) -> str:
