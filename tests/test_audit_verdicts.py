@@ -213,6 +213,14 @@ def test_convention_must_be_places() -> None:
 # --- (a) data checks over every shipped claim ------------------------------------------------------
 
 
+def test_a_reading_by_a_convention_cites_where_the_slides_define_it() -> None:
+    """A claim whose reading rests on a convention (the layout of a Jacobian or of a transition matrix, the
+    range of a guidance scale) names the line that defines it, so the judgement can be checked at its source."""
+    missing = [c.id for c in all_claims() if "convention" in c.meaning.lower() and not c.convention]
+    assert not missing, missing
+
+
+
 def _near_a_source(place: Place, claim: Claim) -> bool:
     return any(p.file == place.file and abs(p.line - place.line) <= NEAR for p in claim.sources())
 

@@ -558,7 +558,8 @@ CLAIMS: list[Claim] = [
                "(conditional probabilities over i). Checked on the uniform and absorbing choices."),
     _c("000.L13.cumulative", ["000:4819"], _cumulative_product, theorem="discrete.cumulative",
        meaning="q(x_t|x_0) = Cat(Q_{1:t} x_0) with Q_{1:t} = Q_t Q_{t-1} ... Q_1 (column convention). Checked "
-               "against the chain's law by enumeration for random non-commuting column-stochastic Q_t."),
+               "against the chain's law by enumeration for random non-commuting column-stochastic Q_t.",
+       convention=(Place("000", "L13", "Transition Matrix", 4814),)),
     _c("000.L13.uniform_q", ["000:4833", "000:4849"], kind=_D,
        meaning="Uniform transition matrix (1 - beta_t) I + beta_t U, U_ij = 1/K."),
     _c("000.L13.absorbing_q", ["000:4839", "000:4861", "000:5063"], kind=_D,
@@ -627,7 +628,8 @@ CLAIMS: list[Claim] = [
                "004's sequence view."),
     _c("000.L14.absorbing_matrix_k3", ["000:5070"], _absorbing_matrix_k3,
        meaning="For K = 3 and m = 3 the printed matrix is (1 - beta_t) I + beta_t e_3 1^T (column convention), "
-               "and its mask column is e_3: once masked, always masked."),
+               "and its mask column is e_3: once masked, always masked.",
+       convention=(Place("000", "L13", "Transition Matrix", 4814),)),
     _c("000.L14.absorbing_posterior", ["000:5078", "000:5082", "000:5099", "004:112", "004:127", "004:129",
                                        "004:139"], _absorbing_posterior_cases, theorem="discrete.absorbing_posterior",
        meaning="Absorbing posterior: unmasked x_t stays (x_{t-1} = x_t); masked x_t gives x_0 with rho_t = "
