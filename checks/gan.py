@@ -95,13 +95,17 @@ def law_cases(draw: st.DrawFn, *, dtype: Any, device: Any = "cpu", max_K: int = 
     K = draw(st.integers(2, max_K))
     kind = draw(st.sampled_from(kinds))
     rng = case_rng(draw)  # one seed for the support points and the extras (a draw each cost the most)
-    x = np.sort(np.unique(np.round(edged(rng, (K,), -4.0, 4.0), 3)))
-    if len(x) < 2:
-        x = np.array([0.0, 1.0])
-    K = len(x)
+    x = np.unique(np.round(edged(rng, (K,), -4.0, 4.0), 3))
+    if len(x) < K:  # edge modes repeat their end points: distinct interior points keep the drawn K
+        fill = np.setdiff1d(np.round(rng.uniform(-4.0, 4.0, 4 * K), 3), x)
+        x = np.sort(np.concatenate([x, rng.choice(fill, K - len(x), replace=False)]))
     p = draw(probability_vectors(K, zeros=kind == "sparse"))
     q = draw(probability_vectors(K, zeros=kind == "sparse"))
     r = draw(probability_vectors(K))
+    if kind in ("random", "sparse") and np.allclose(p, q):
+        # Two laws drawn from equal seeds, or both uniform: q = p is the kind "equal"; here half of q's mass
+        # moves to the point where p has least, so the CDFs differ and W_1, KL and JSD see two laws.
+        q = 0.5 * q + 0.5 * np.eye(K)[int(np.argmin(p))]
     if kind == "equal":
         q = p.copy()
     elif kind == "disjoint":
