@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from dgmcheck.audit.claims import all_claims
-from dgmcheck.audit.formulas import _LECTURE, Place, _slide_title, load_index
+from dgmcheck.audit.formulas import Place, headings, load_index
 from dgmcheck.audit.model import (
     Claim,
     all_of,
@@ -246,15 +246,7 @@ def test_shipped_slips_imprecise_and_holds_if_carry_their_evidence(module: str) 
 
 def _headings(path: Path) -> list[tuple[str, str]]:
     """Per line of a seed file, the (lecture, slide) in force, as the formula index assigns them."""
-    lecture, slide, out = "", "", []
-    for line in path.read_text(encoding="utf-8").split("\n"):
-        m = _LECTURE.match(line)
-        if m:
-            lecture = f"L{m.group(1)}"
-        elif line.startswith("#"):
-            slide = _slide_title(line)
-        out.append((lecture, slide))
-    return out
+    return headings(path.read_text(encoding="utf-8").split("\n"))
 
 
 def test_cited_lines_name_their_lecture_and_slide(seeds: Path) -> None:

@@ -61,19 +61,26 @@ def _slide_title(line: str) -> str:
     return line.lstrip("#").strip().strip("*").strip()
 
 
-def extract(path: Path) -> list[tuple[str, Place]]:
-    """``(text, place)`` of every display block of one seed file, in order of appearance."""
-    file = path.name.split("_", 1)[0]
-    lines = path.read_text(encoding="utf-8").split("\n")
+def headings(lines: list[str]) -> list[tuple[str, str]]:
+    """Per line of a seed file, the ``(lecture, slide)`` in force: ``## Lecture N`` sets the lecture,
+    any other heading the slide."""
     lecture, slide = "", ""
-    heading_at: list[tuple[str, str]] = []  # per line: (lecture, slide) in force
+    out: list[tuple[str, str]] = []
     for line in lines:
         m = _LECTURE.match(line)
         if m:
             lecture = f"L{m.group(1)}"
         elif line.startswith("#"):
             slide = _slide_title(line)
-        heading_at.append((lecture, slide))
+        out.append((lecture, slide))
+    return out
+
+
+def extract(path: Path) -> list[tuple[str, Place]]:
+    """``(text, place)`` of every display block of one seed file, in order of appearance."""
+    file = path.name.split("_", 1)[0]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    heading_at = headings(lines)  # per line: (lecture, slide) in force
     text = "\n".join(lines)
     out = []
     for m in _BLOCK.finditer(text):

@@ -38,13 +38,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from dgmcheck.audit.formulas import Place, normalize
+from dgmcheck.audit.formulas import Place, headings, normalize
 
 INDEX_NAME = "statements.json"
 STATEMENT_KINDS = ("inline", "table", "prose")
 _DISPLAY = re.compile(r"\$\$.*?\$\$", re.S)
 _INLINE = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
-_LECTURE = re.compile(r"^##\s+Lecture\s+(\d+)\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\|[\s:|-]*-[\s:|-]*\|?$")
 _LABEL_WORDS = re.compile(r"\b(theorem|proposition|lemma|corollary|claim|property)\b", re.I)
 #: A sentence asserting in words (rule (b) of the module docstring).
@@ -67,10 +66,6 @@ class Statement:
     @property
     def file(self) -> str:
         return self.places[0].file
-
-
-def _slide_title(line: str) -> str:
-    return line.lstrip("#").strip().strip("*").strip()
 
 
 def _is_label(line: str) -> bool:
@@ -106,19 +101,6 @@ def is_assertion(sentence: str) -> bool:
     return bool(ASSERTION.search(_mask_math(sentence).replace("x" * 3, " ")))
 
 
-def _headings(lines: list[str]) -> list[tuple[str, str]]:
-    lecture, slide = "", ""
-    out = []
-    for line in lines:
-        m = _LECTURE.match(line)
-        if m:
-            lecture = f"L{m.group(1)}"
-        elif line.startswith("#"):
-            slide = _slide_title(line)
-        out.append((lecture, slide))
-    return out
-
-
 def extract(path: Path) -> list[tuple[str, str, Place, int]]:
     """``(kind, text, place, k)`` of every statement of one seed file, in order (``k``: inline index on the line)."""
     file = path.name.split("_", 1)[0]
@@ -126,7 +108,7 @@ def extract(path: Path) -> list[tuple[str, str, Place, int]]:
     masked = _DISPLAY.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), raw)  # display blocks blanked, lines kept
     lines = raw.split("\n")
     mlines = masked.split("\n")
-    heads = _headings(lines)
+    heads = headings(lines)
     out: list[tuple[str, str, Place, int]] = []
     per_line: dict[int, int] = {}
     for m in _INLINE.finditer(masked):
