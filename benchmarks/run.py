@@ -345,6 +345,16 @@ def write_report(run: dict, previous: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def carry_unmeasured(rows: list[dict], previous: dict | None, groups: list[str]) -> list[dict]:
+    """A run of some groups (``--only``) keeps the previous run's rows of the others, each noting the run it
+    comes from, so that BENCHMARKS.md stays the whole table; rows in the order of ``GROUPS``."""
+    if not previous:
+        return rows
+    carried = [dict(r, note=f"{r.get('note') or ''} (from the run of {previous['when']})".strip())
+               for r in previous["rows"] if r["group"] not in groups]
+    return sorted(rows + carried, key=lambda r: GROUPS.index(r["group"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", default=None, help=f"comma-separated groups of {', '.join(GROUPS)}")
@@ -396,11 +406,12 @@ def main(argv: list[str] | None = None) -> int:
             bench_oracles(b)
         elif group == "memory":
             bench_memory(b)
+    previous = _previous()
+    rows = carry_unmeasured(b.rows, previous, groups) if args.only else b.rows
     run = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "argv": argv or sys.argv[1:],
            "workers": args.workers, "label": args.label,
            "machine": {"platform": platform.platform(), "cores": os.cpu_count(), "python": platform.python_version(),
-                       "torch": torch.__version__}, "rows": b.rows}
-    previous = _previous()
+                       "torch": torch.__version__}, "rows": rows}
     if previous:
         before = {(r["group"], r["name"]): r["value"] for r in previous["rows"]}
         print(f"== ratios to the previous run ({previous['when']})")
