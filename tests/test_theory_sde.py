@@ -33,6 +33,35 @@ def test_sympy_dsm_constant_one_component():
     assert th.derive_dsm_constant() == 0
 
 
+def _ivp_agrees(spec, t, a, v) -> bool:
+    """solve_ivp (DOP853, rtol 1e-12) agrees with the moments ``a``, ``v`` at ``t`` within its step-count bound
+    (the derivation is in the docstring of the test below)."""
+    calls = [0]
+
+    def f(s):
+        calls[0] += 1
+        return spec.f(s)
+
+    rtol = 1e-12
+    m_ivp, v_ivp = th.moments_ivp(f, spec.g2, t, rtol=rtol)
+    bound = calls[0] / 12 * 10 * np.sqrt(2) * rtol + 64 * np.finfo(np.float64).eps
+    scale_v = np.maximum(v, 1e-300)
+    return bool(np.all(np.abs(m_ivp - a) <= bound * a) and np.all(np.abs(v_ivp - v) <= bound * scale_v + 1e-20))
+
+
+@pytest.mark.planted_bug("sde.moment_odes")
+@pytest.mark.parametrize("spec", [th.VP(5.0, 25.0, 3.0), th.SubVP(5.0, 25.0, 3.0), th.VE(1e-3, 100.0, 3.0)],
+                         ids=["vp", "subvp", "ve"])
+def test_ivp_bound_catches_a_1e_8_error_at_the_most_steps(spec):
+    """At the drawn domain's largest ∫β and T (the most solver steps, the loosest bound) the closed forms pass and
+    1e-8 relative planted in the mean or the variance is caught."""
+    t = np.array([0.1, 0.5, 1.0]) * spec.T
+    a, v = spec.marginal(t)
+    assert _ivp_agrees(spec, t, a, v)
+    assert not _ivp_agrees(spec, t, a * (1 + 1e-8), v)
+    assert not _ivp_agrees(spec, t, a, v * (1 + 1e-8))
+
+
 @pytest.mark.theorem("sde.moment_odes", "sde.ve_marginal", "sde.vp_marginal")
 @settings(max_examples=scaled(8))
 @given(spec=st.one_of(ves, vps, subvps), frac=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4))
@@ -50,19 +79,9 @@ def test_closed_forms_vs_quadrature_vs_solve_ivp(spec, frac):
     (1e-20). A wrong closed form is off by O(1); 1e-8 relative is caught."""
     t = np.sort(np.asarray(frac) * spec.T)
     a, v = spec.marginal(t)
-    calls = [0]
-
-    def f(s):
-        calls[0] += 1
-        return spec.f(s)
-
-    rtol = 1e-12
-    m_ivp, v_ivp = th.moments_ivp(f, spec.g2, t, rtol=rtol)
-    bound = calls[0] / 12 * 10 * np.sqrt(2) * rtol + 64 * np.finfo(np.float64).eps
-    scale_v = np.maximum(v, 1e-300)
-    assert np.all(np.abs(m_ivp - a) <= bound * a), (m_ivp, a, bound)
-    assert np.all(np.abs(v_ivp - v) <= bound * scale_v + 1e-20), (v_ivp, v, bound)
+    assert _ivp_agrees(spec, t, a, v)
     m_gl, v_gl = th.moments_gl(spec.f, spec.g2, t)
+    scale_v = np.maximum(v, 1e-300)
     assert np.all(np.abs(m_gl - a) <= 1e-13 * a) and np.all(np.abs(v_gl - v) <= 1e-13 * scale_v + 1e-300)
     tq = float(t[-1])
     mq, vq = th.moments_quadrature(spec.f, spec.g2, tq)
