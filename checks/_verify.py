@@ -295,6 +295,7 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
             exc.case = case  # the last replay is the shrunk example
             raise
 
+    _reuse_digest(run)
     if reproduce is not None:
         run = reproduce_failure(reproduce[0], _blob_bytes(reproduce[1]))(run)
     if _OVERRIDES["seed"] is not None:
@@ -310,6 +311,27 @@ def run_property(check: Callable[..., None], candidate: Any, strategy: st.Search
         exc.examples = count[0]
         raise
     return count[0]
+
+
+_DIGESTS: dict[Any, bytes] = {}  # code object of a property's ``run`` -> Hypothesis's digest of it
+
+
+def _reuse_digest(run: Any) -> None:
+    """Give ``run`` the digest Hypothesis would compute for it, computed once per process.
+
+    Every property runs the same ``run`` source, so its digest (the database key, and the seed under a
+    derandomized profile) is one value; Hypothesis recomputes it from the source text twice per call,
+    about 2 ms each — a few seconds of every test session. Setting the seed and the key it would derive
+    leaves the draws and the database as they were."""
+    from hypothesis.internal.reflection import function_digest
+
+    inner = run.hypothesis.inner_test
+    digest = _DIGESTS.get(inner.__code__)
+    if digest is None:
+        digest = _DIGESTS[inner.__code__] = function_digest(inner)
+    run._hypothesis_internal_database_key = digest  # what Hypothesis's own find() sets
+    if run._hypothesis_internal_use_settings.derandomize:
+        hypothesis.seed(int.from_bytes(digest, "big"))(run)
 
 
 def _blob_bytes(blob: Any) -> bytes:
