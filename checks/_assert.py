@@ -21,6 +21,11 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _to_shape(a: Any, shape: tuple[int, ...]) -> Any:
+    """``np.broadcast_to(a, shape)``, skipped where ``a`` has that shape already."""
+    return a if isinstance(a, np.ndarray) and a.shape == shape else np.broadcast_to(a, shape)
+
+
 def assert_close(observed: Any, expected: Any, *, theorem: str, slide: str, what: str,
                  tol: Tolerance, scale: Any = None,
                  inputs: Mapping[str, Any] | None = None) -> None:
@@ -31,17 +36,20 @@ def assert_close(observed: Any, expected: Any, *, theorem: str, slide: str, what
     """
     obs = to_numpy(observed)
     exp = np.asarray(expected, dtype=np.float64)
-    try:
-        obs_b, exp_b = np.broadcast_arrays(obs, exp)
-    except ValueError:
-        raise TheoremViolation(theorem, f"{what}: shape {obs.shape} where {exp.shape} is expected",
-                               slide=slide, inputs=inputs) from None
-    if obs.shape != exp_b.shape and obs.size != exp.size:
-        raise TheoremViolation(theorem, f"{what}: shape {obs.shape} where {exp.shape} is expected",
-                               slide=slide, inputs=inputs)
-    obs_b = obs_b.reshape(exp_b.shape)
-    sc = np.abs(exp_b) if scale is None else np.broadcast_to(np.abs(scale), exp_b.shape)
-    bound = np.broadcast_to(tol.bound(sc), exp_b.shape)
+    if obs.shape == exp.shape:  # the usual case: nothing to broadcast (broadcast_* cost most of a pass)
+        obs_b, exp_b = obs, exp
+    else:
+        try:
+            obs_b, exp_b = np.broadcast_arrays(obs, exp)
+        except ValueError:
+            raise TheoremViolation(theorem, f"{what}: shape {obs.shape} where {exp.shape} is expected",
+                                   slide=slide, inputs=inputs) from None
+        if obs.shape != exp_b.shape and obs.size != exp.size:
+            raise TheoremViolation(theorem, f"{what}: shape {obs.shape} where {exp.shape} is expected",
+                                   slide=slide, inputs=inputs)
+        obs_b = obs_b.reshape(exp_b.shape)
+    sc = np.abs(exp_b) if scale is None else _to_shape(np.abs(scale), exp_b.shape)
+    bound = _to_shape(tol.bound(sc), exp_b.shape)
     err = np.abs(obs_b - exp_b)
     bad = ~(err <= bound)  # NaN counts as bad
     if bad.any():

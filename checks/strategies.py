@@ -224,7 +224,10 @@ def to_tensor(array: np.ndarray, *, dtype: Any, device: Any = "cpu"):
     """The float64 ``array`` as a torch tensor of ``dtype`` on ``device``."""
     import torch
 
-    return torch.tensor(np.asarray(array, dtype=np.float64)).to(device=device, dtype=dtype)
+    arr = np.asarray(array, dtype=np.float64)
+    if arr.flags.c_contiguous and arr.flags.writeable:  # the usual case: one copy, not two (torch.tensor, .to)
+        return torch.from_numpy(arr).to(device=device, dtype=dtype, copy=True)
+    return torch.tensor(arr).to(device=device, dtype=dtype)
 
 
 @dataclass(frozen=True, kw_only=True)

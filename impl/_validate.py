@@ -45,8 +45,12 @@ def floating(x: object, name: str) -> torch.Tensor:
 
 def finite(x: torch.Tensor, name: str, *, allow: str = "") -> torch.Tensor:
     """Every entry of ``x`` finite (``allow="-inf"``: ``-inf`` too, as in a log-probability)."""
+    # A finite sum has no NaN or inf among its terms (IEEE: they propagate, whatever the order): one
+    # reduction in the usual case; a sum that is not finite (an entry, or an overflow) takes the exact test.
+    if not x.numel() or math.isfinite(x.detach().sum()):
+        return x
     bad = torch.isnan(x) | (x == math.inf) if allow == "-inf" else ~torch.isfinite(x)
-    if x.numel() and bool(bad.any()):
+    if bool(bad.any()):
         i = tuple(int(k) for k in torch.nonzero(bad)[0])
         raise ValueError(f"{name} must be finite{' or -inf' if allow else ''}; {int(bad.sum())} entries are not, "
                          f"e.g. {name}[{', '.join(map(str, i))}] = {float(x[i])}")
@@ -263,8 +267,13 @@ def steps(t: object, T: int, batch: int, device: torch.device) -> torch.Tensor:
     """
     if isinstance(t, bool):
         raise TypeError("t must be an integer step or an integer tensor, got bool")
-    if isinstance(t, int):
-        t = torch.full((batch,), t, dtype=torch.long, device=device)
+    if isinstance(t, int):  # checked as the Python int: no reduction of the tensor made from it
+        tt = torch.full((batch,), t, dtype=torch.long, device=device)
+        if tt.device.type == "meta":
+            raise ValueError("t is on the meta device, which holds no values; pass a tensor on cpu or cuda")
+        if batch and (t < 1 or t > T):
+            raise ValueError(f"t must lie in 1..T = 1..{T}, got values in {t}..{t}")
+        return tt
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"t must be an int or an integer torch.Tensor, got {type(t).__name__}")
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
@@ -275,7 +284,11 @@ def steps(t: object, T: int, batch: int, device: torch.device) -> torch.Tensor:
         t = t.expand(batch)
     if t.shape != (batch,):
         raise ValueError(f"t must have shape ({batch},) to match the batch, got {tuple(t.shape)}")
-    if t.numel() and (int(t.min()) < 1 or int(t.max()) > T):
-        raise ValueError(f"t must lie in 1..T = 1..{T}, got values in "
-                         f"{int(t.min())}..{int(t.max())}")
+    if t.numel():
+        try:
+            lo, hi = (int(v) for v in torch.aminmax(t))  # one reduction for both ends
+        except NotImplementedError:  # a dtype without aminmax: min/max raise (or answer) as they did
+            lo, hi = int(t.min()), int(t.max())
+        if lo < 1 or hi > T:
+            raise ValueError(f"t must lie in 1..T = 1..{T}, got values in {lo}..{hi}")
     return t.to(device=device, dtype=torch.long)

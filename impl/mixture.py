@@ -19,16 +19,22 @@ from . import _validate as V
 from ._validate import floating
 
 
-def _per_row(v: object, x: torch.Tensor, name: str) -> torch.Tensor:
-    """A scalar or a ``(batch,)`` tensor as a ``(batch,)`` tensor like ``x``."""
+def _per_row(v: object, x: torch.Tensor, name: str) -> tuple[torch.Tensor, list[float] | None]:
+    """A scalar or a ``(batch,)`` tensor as a ``(batch,)`` tensor like ``x``, and on the CPU its values as a
+    list (one read, checked in Python rather than by a few tensor ops each call; None elsewhere)."""
     v = torch.as_tensor(v, dtype=x.dtype, device=x.device)
     if v.ndim == 0:
         v = v.expand(x.shape[0])
     if v.shape != (x.shape[0],):
         raise ValueError(f"{name} must be a scalar or have shape ({x.shape[0]},), got {tuple(v.shape)}")
-    if not bool(torch.isfinite(v).all()):
-        raise ValueError(f"{name} must be finite, got {v.tolist()}")
-    return v
+    if v.device.type != "cpu":
+        if not bool(torch.isfinite(v).all()):
+            raise ValueError(f"{name} must be finite, got {v.tolist()}")
+        return v, None
+    vals = v.tolist()
+    if not all(map(math.isfinite, vals)):
+        raise ValueError(f"{name} must be finite, got {vals}")
+    return v, vals
 
 
 def _float64(a: object, name: str) -> torch.Tensor:
@@ -66,24 +72,57 @@ class GaussianMixtureModel:
     def dim(self) -> int:
         return int(self.means.shape[1])
 
+    def _cast(self, x: torch.Tensor) -> dict:
+        """The parameters cast like ``x`` (and ``eye``, ``log w``), once per dtype and device; rebuilt if a
+        parameter tensor is replaced. ``chol`` caches per noise level ``(a, s)`` (CPU, every row alike)."""
+        key = (x.dtype, x.device)
+        if torch.is_inference_mode_enabled():  # inference tensors kept would refuse a later autograd call
+            cache: dict = {}
+        else:
+            cache = self.__dict__.setdefault("_casts", {})
+        hit = cache.get(key)
+        src = (self.weights, self.means, self.covs)
+        if hit is None or any(p is not q for p, q in zip(hit["src"], src, strict=True)):
+            hit = cache[key] = {"src": src, "m": self.means.to(x), "c": self.covs.to(x),
+                                "logw": self.weights.to(x).log(),
+                                "eye": torch.eye(self.dim, dtype=x.dtype, device=x.device), "chol": {}}
+        return hit
+
     def _terms(self, x: torch.Tensor, scale: object, std: object) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-component log ``w_k N(x; a m_k, a² C_k + s² I)`` (B, K) and ``Σ_k^{-1}(x - a m_k)`` (B, K, d)."""
         floating(x, "x")
         d = self.dim
         if x.ndim != 2 or x.shape[1] != d:
             raise ValueError(f"x must have shape (batch, {d}), got {tuple(x.shape)}")
-        a = _per_row(1.0 if scale is None else scale, x, "scale")
-        s = _per_row(0.0 if std is None else std, x, "std")
-        if bool((s < 0).any()):
+        a, av = _per_row(1.0 if scale is None else scale, x, "scale")
+        s, sv = _per_row(0.0 if std is None else std, x, "std")
+        if (min(sv, default=0.0) < 0) if sv is not None else bool((s < 0).any()):
             raise ValueError(f"std must be >= 0, got min {float(s.min())}")
-        m, c = self.means.to(x), self.covs.to(x)
-        eye = torch.eye(d, dtype=x.dtype, device=x.device)
-        sig = a[:, None, None, None] ** 2 * c + (s**2)[:, None, None, None] * eye  # (B, K, d, d)
-        diff = x[:, None, :] - a[:, None, None] * m
-        chol = torch.linalg.cholesky(sig)
+        p = self._cast(x)
+        m, c, eye = p["m"], p["c"], p["eye"]
+        if av and sv and av.count(av[0]) == len(av) and sv.count(sv[0]) == len(sv) \
+                and not (a.requires_grad or s.requires_grad):
+            # Every row at one noise level (a sampler's step): Σ_k, its Cholesky factor and log-det are those
+            # of row 0 for every row, computed by the same ops at batch 1 and kept per (a, s); cholesky_solve
+            # broadcasts the factor (the same LAPACK solve per row: bit for bit the general path).
+            got = p["chol"].get((av[0], sv[0]))
+            if got is None:
+                if len(p["chol"]) >= 512:
+                    p["chol"].clear()
+                a1, s1 = a[:1], s[:1]
+                sig = a1[:, None, None, None] ** 2 * c + (s1**2)[:, None, None, None] * eye  # (1, K, d, d)
+                chol = torch.linalg.cholesky(sig)
+                logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+                got = p["chol"][(av[0], sv[0])] = (a1[:, None, None] * m, chol, logdet)
+            am, chol, logdet = got
+            diff = x[:, None, :] - am
+        else:
+            sig = a[:, None, None, None] ** 2 * c + (s**2)[:, None, None, None] * eye  # (B, K, d, d)
+            diff = x[:, None, :] - a[:, None, None] * m
+            chol = torch.linalg.cholesky(sig)
+            logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
         sol = torch.cholesky_solve(diff[..., None], chol)[..., 0]
-        logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
-        logc = self.weights.to(x).log() - 0.5 * ((diff * sol).sum(-1) + logdet + d * math.log(2 * math.pi))
+        logc = p["logw"] - 0.5 * ((diff * sol).sum(-1) + logdet + d * math.log(2 * math.pi))
         return logc, sol
 
     def log_prob(self, x: torch.Tensor, scale: object = None, std: object = None) -> torch.Tensor:

@@ -106,11 +106,21 @@ def sde_times(t: object, x: torch.Tensor, T: float, name: str = "t") -> torch.Te
     else:
         t = V.real(t, name)
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    if t.ndim == 0 and not t.requires_grad:  # one read of the value (as stored in x's dtype), checked in
+        v = float(t)                          # Python; a NaN fails the test
+        if not 0 <= v <= T:
+            raise ValueError(f"{name} must lie in [0, T] = [0, {T}], got values in [{v}, {v}]")
+        return t.expand(x.shape[0])
     if t.ndim == 0:
         t = t.expand(x.shape[0])
     if t.shape != (x.shape[0],):
         raise ValueError(f"{name} must be a scalar or have shape ({x.shape[0]},), got {tuple(t.shape)}")
-    if t.numel() and (bool(torch.isnan(t).any()) or float(t.min()) < 0 or float(t.max()) > T):
+    if t.requires_grad:  # as it was (reading a grad-tracking value warns)
+        bad = bool(torch.isnan(t).any()) or float(t.min()) < 0 or float(t.max()) > T
+    else:
+        lo, hi = (float(v) for v in torch.aminmax(t))  # one reduction; a NaN makes both NaN
+        bad = not (0 <= lo and hi <= T)
+    if bad:
         raise ValueError(f"{name} must lie in [0, T] = [0, {T}], got values in "
                          f"[{float(t.min())}, {float(t.max())}]")
     return t

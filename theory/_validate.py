@@ -46,13 +46,20 @@ def array(a: object, name: str, *, ndim: int | tuple[int, ...] | None = None, mi
                          f"{f' to match {match}' if match else ''}, got {arr.shape}")
     if not empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    # A 0-d array (a number) is tested as a Python float: the same verdict without the ufunc overhead.
+    v = arr.item() if arr.ndim == 0 else None
     if finite:
-        bad = np.isnan(arr) | (arr == np.inf) if allow == "-inf" else ~np.isfinite(arr)
-        if bad.any():
+        if v is not None:
+            ok = not (math.isnan(v) or v == math.inf) if allow == "-inf" else math.isfinite(v)
+        else:
+            ok = not (np.isnan(arr) | (arr == np.inf)).any() if allow == "-inf" else np.isfinite(arr).all()
+        if not ok:
+            bad = np.isnan(arr) | (arr == np.inf) if allow == "-inf" else ~np.isfinite(arr)
             i = tuple(int(k) for k in np.argwhere(bad)[0])
             raise ValueError(f"{name} must be finite{' or -inf' if allow else ''}; {int(bad.sum())} entries are "
                              f"not, e.g. {name}[{', '.join(map(str, i))}] = {arr[i]}")
-    if (nonneg or positive) and arr.size and bool((arr < 0 if nonneg else arr <= 0).any()):
+    if (nonneg or positive) and arr.size and (
+            (v < 0 if nonneg else v <= 0) if v is not None else bool((arr < 0 if nonneg else arr <= 0).any())):
         raise ValueError(f"{name} must be {'non-negative' if nonneg else 'positive'}, got minimum {arr.min()!r}")
     return arr
 
@@ -73,7 +80,8 @@ def square(a: object, name: str, *, n: int | None = None, symmetric: bool = Fals
         want = "(d, d)" if n is None else f"({n}, {n})"
         raise ValueError(f"{name} must be a square matrix {want}{f' to match {match}' if match else ''}, "
                          f"got shape {arr.shape}")
-    if (symmetric or positive_definite) and not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
+    # np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12) on finite entries, without its wrapper overhead
+    if (symmetric or positive_definite) and not (np.abs(arr - arr.T) <= 1e-12 + 1e-10 * np.abs(arr.T)).all():
         raise ValueError(f"{name} must be symmetric, max |{name} - {name}ᵀ| = {np.abs(arr - arr.T).max():.3e}")
     if positive_definite:
         lam = np.linalg.eigvalsh(0.5 * (arr + arr.T))
@@ -95,11 +103,16 @@ def real(v: object, name: str, *, lo: float | None = None, hi: float | None = No
          finite: bool = True) -> float:
     """A real number (a Python or numpy number or a 0-d array; not a bool, not a string) in the interval from
     ``lo`` to ``hi``, its ends closed where ``closed`` names them (``"lo"``, ``"hi"``)."""
-    if isinstance(v, np.ndarray) and v.ndim == 0:
-        v = v[()]
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {got(v)}")
+    if type(v) not in _REALS:  # the common exact types skip the slow ABC test
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = v[()]
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {got(v)}")
     return validate_interval(float(v), name, lo=lo, hi=hi, closed=closed, finite=finite)
+
+
+#: Exact types that are real numbers and not bools (``type(v) in``: a subclass, bool among them, is not).
+_REALS = (float, int, np.float64)
 
 
 def validate_interval(f: float, name: str, *, lo: float | None = None, hi: float | None = None, closed: str = "",
@@ -132,10 +145,11 @@ def positive(v: object, name: str) -> float:
 
 def count(v: object, name: str, *, lo: int = 1, hi: int | None = None) -> int:
     """An int (a Python or numpy integer; not a bool) in ``lo..hi``."""
-    if isinstance(v, np.ndarray) and v.ndim == 0:
-        v = v[()]
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {got(v)}")
+    if type(v) is not int:  # a plain int skips the slow ABC test
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = v[()]
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {got(v)}")
     n = int(v)
     if n < lo or (hi is not None and n > hi):
         raise ValueError(f"{name} must be >= {lo}, got {n}" if hi is None

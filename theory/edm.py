@@ -26,6 +26,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from dgmcheck.theory import _validate as V
+from dgmcheck.theory._memo import derivation
 from dgmcheck.theory.gaussian_mixture import GaussianMixture
 
 Denoiser = Callable[[np.ndarray, float], np.ndarray]  # D(x; σ) for rows x, float64
@@ -70,9 +71,9 @@ def denoiser(mix: GaussianMixture, sigma: float, x: np.ndarray) -> np.ndarray:
         return x.copy()
     s = _sigma(sigma)
     p = noised(mix, s)
-    r = p.responsibilities(x)  # (n, K)
-    diff = x[:, None, :] - mix.means  # (n, K, d)
-    sol = np.linalg.solve(p.covs, diff[..., None])[..., 0]  # (C_k + σ²I)⁻¹(x - m_k)
+    # p's means are 1.0 · m_k (the same floats), so its solves are (C_k + σ²I)⁻¹(x - m_k): one pass gives
+    # the responsibilities (n, K) and the solves (n, K, d)
+    _, r, sol = p._posterior_terms(x)
     cond = mix.means + np.einsum("kij,nkj->nki", mix.covs, sol)
     return np.einsum("nk,nki->ni", r, cond)
 
@@ -153,6 +154,7 @@ def vp_pf_ode_drift(mix: GaussianMixture, abar: float, beta: float, y: np.ndarra
     return -0.5 * beta * (y + vp_score(mix, abar, y))
 
 
+@derivation
 def derive_pf_ode() -> dict[str, sp.Expr]:
     """Symbolic residuals (each simplifies to 0), 1-D Gaussian data ``N(m, c)``, ``p_σ = N(m, c + σ²)``:
 

@@ -30,6 +30,7 @@ Two kinds of oracle, no torch:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -70,7 +71,7 @@ class SDESpec:
         if self.kind == "ve" and self.hi == self.lo:
             raise ValueError(f"a VE SDE needs hi = σ_max > lo = σ_min, got {self.hi}")
 
-    @property
+    @cached_property  # built once: every coefficient call reads it (VE/VP are frozen)
     def sde(self) -> sde_theory.VE | sde_theory.VP:
         """The same SDE as ``theory.sde``'s object, whose coefficients and marginals this spec reads."""
         if self.kind == "ve":

@@ -178,8 +178,8 @@ def _fisher_1d_panels(mixture: GaussianMixture, nodes: int = 10) -> float:
                          f"standard deviation ({std.min():.3g} against a span of {hi - lo:.3g}), over the limit "
                          f"MAX_RULE_NODES = {MAX_RULE_NODES} nodes: its component scales are too far apart")
     x, w = quadrature.composite_legendre(np.linspace(lo, hi, panels + 1), nodes)
-    pts = x[:, None]
-    return float(w @ (np.exp(mixture.log_prob(pts)) * np.sum(mixture.score(pts) ** 2, axis=-1)))
+    log_p, score = mixture._log_prob_and_score(x[:, None])  # one pass for both (the same values)
+    return float(w @ (np.exp(log_p) * np.sum(score**2, axis=-1)))
 
 
 def fisher_information_adaptive(mixture: GaussianMixture, tol: float = 1e-12, h: float = 0.1) -> float:
@@ -195,7 +195,8 @@ def fisher_information_adaptive(mixture: GaussianMixture, tol: float = 1e-12, h:
     hi = (mixture.means + 12 * std).max(axis=0)
 
     def density_times_sq_score(x: np.ndarray) -> np.ndarray:
-        return np.exp(mixture.log_prob(x)) * np.sum(mixture.score(x) ** 2, axis=-1)
+        log_p, score = mixture._log_prob_and_score(x)  # one pass for both (the same values)
+        return np.exp(log_p) * np.sum(score**2, axis=-1)
 
     if mixture.dim == 1:
         pts = sorted(mixture.means[:, 0])
@@ -338,9 +339,10 @@ def _gaussian_expectation(expr: sp.Expr, variables: dict[sp.Symbol, tuple[sp.Exp
                          * (sp.factorial2(j - 1) if j % 2 == 0 else 0) for j in range(k + 1))
             term *= moment
         out += term
-    return sp.simplify(out)
+    return sp.expand(out)  # expanded, not simplified: the callers simplify the differences they return
 
 
+@derivation
 def derive_dsm_gap_gaussian() -> dict[str, sp.Expr]:
     """1-D Gaussian data ``N(m, c)`` and the linear model ``s(x) = a x + b``: the DSM objective minus
     the explicit objective, in closed form, minus ``1/σ² - 1/(c + σ²)`` (= ``d/σ² - J(q_σ)``): 0.

@@ -18,8 +18,10 @@ Conventions: VE ``σ(t) = σ_min (σ_max/σ_min)^{t/T}``, ``g² = dσ²/dt``; VP
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -66,7 +68,12 @@ def _theta(theta: object) -> tuple[float, float]:
 # --------------------------------------------------------------------------- VE and VP closed forms
 def _check_times(t: object, T: float) -> np.ndarray:
     t = V.array(t, "t", finite=False)
-    if np.any(~np.isfinite(t)) or np.any(t < 0) or np.any(t > T):
+    if t.ndim == 0:  # one time (quadrature integrands call per node): the same test on a Python float
+        v = t.item()
+        bad = not math.isfinite(v) or v < 0 or v > T
+    else:
+        bad = not np.isfinite(t).all() or (t < 0).any() or (t > T).any()
+    if bad:
         raise ValueError(f"t must lie in [0, T] = [0, {T}], got {t!r}")
     return t
 
@@ -198,7 +205,7 @@ class SubVP:
     def __post_init__(self) -> None:
         _check_vp(self.beta_min, self.beta_max, self.T)
 
-    @property
+    @cached_property  # built once: every coefficient call reads it (VP is frozen, its checks passed here)
     def vp(self) -> VP:
         return VP(self.beta_min, self.beta_max, self.T)
 
@@ -494,8 +501,8 @@ def explicit_linear_1d(mixture: GaussianMixture, a: float, v: float, theta: obje
     lam, epsrel = V.real(lam, "lam", lo=0.0, closed="lo"), V.positive(epsrel, "epsrel")
 
     def integrand(x: float) -> float:
-        xx = np.array([[x]])
-        return float(np.exp(pt.log_prob(xx))[0] * (t1 * x + t0 - pt.score(xx)[0, 0]) ** 2)
+        log_p, score = pt._log_prob_and_score(np.array([[x]]))  # one pass for both (the same values)
+        return float(np.exp(log_p)[0] * (t1 * x + t0 - score[0, 0]) ** 2)
 
     sd = np.sqrt(pt.covs[:, 0, 0].max())
     lo, hi = pt.means[:, 0].min() - 40 * sd, pt.means[:, 0].max() + 40 * sd

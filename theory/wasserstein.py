@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import integrate, optimize, special
 
 from dgmcheck.theory import _validate as V
 
@@ -145,7 +145,14 @@ def gaussian_w2_1d_quantile(m1: float, s1: float, m2: float, s2: float) -> float
     """``W_2² = ∫_0^1 (F^{-1}(u) - G^{-1}(u))² du`` by quadrature (= (m1-m2)² + (s1-s2)²)."""
     m1, m2 = V.real(m1, "m1"), V.real(m2, "m2")
     s1, s2 = V.positive(s1, "s1"), V.positive(s2, "s2")
-    f = lambda u: (stats.norm.ppf(u, m1, s1) - stats.norm.ppf(u, m2, s2)) ** 2  # noqa: E731
+
+    def f(u: float) -> np.float64:
+        # stats.norm.ppf(u, m, s) for 0 < u < 1 is scipy's ndtri(u) * s + m; called directly, without
+        # rv_continuous's per-call argument handling (the same floats; quad never evaluates u = 0 or 1,
+        # where both give ∓inf anyway)
+        q = special.ndtri(u)
+        return (q * s1 + m1 - (q * s2 + m2)) ** 2
+
     val, _ = integrate.quad(f, 0.0, 1.0, limit=200, epsabs=1e-13, epsrel=1e-12)
     return float(val)
 
