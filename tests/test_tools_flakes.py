@@ -7,7 +7,8 @@ from tools import flakes
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
 <testcase classname="tests.test_a" name="test_one"/>
-<testcase classname="tests.test_a" name="test_two[float32]"><failure message="x"/></testcase>
+<testcase classname="tests.test_a" name="test_two[float32]"><failure message="x">
+Falsifying example: run(a=0.15)</failure></testcase>
 <testcase classname="tests.test_b" name="test_three"><skipped/></testcase>
 <testcase classname="tests.test_b" name="test_four"/>
 </testsuite></testsuites>
@@ -21,6 +22,15 @@ def test_junit_counts_failures_and_files(tmp_path):
     assert failed == ["tests/test_a.py::test_two[float32]"]
     assert counts == {"n_passed": 2, "n_failed": 1, "n_skipped": 1}
     assert files == {"tests/test_a.py": [2, 1], "tests/test_b.py": [1, 0]}
+
+
+def test_failing_tests_keep_their_report(tmp_path):
+    """A failure that needs the worker's history to replay is kept from the run: its falsifying example."""
+    path = tmp_path / "junit.xml"
+    path.write_text(JUNIT, encoding="utf-8")
+    texts = flakes.failure_texts(path)
+    assert list(texts) == ["tests/test_a.py::test_two[float32]"]
+    assert "Falsifying example: run(a=0.15)" in texts["tests/test_a.py::test_two[float32]"]
 
 
 def test_by_file_table_counts_runs_and_tests_unstable_under_some_seed():

@@ -53,18 +53,40 @@ def run_once(seed: int, profile: str, pytest_args: list[str]) -> dict:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         failed, counts, files = _read_junit(report) if report.exists() else ([], {}, {})
+        texts = failure_texts(report) if failed and report.exists() else {}
     if proc.returncode not in (0, 1) and not failed:  # a usage error or a crash of pytest itself
         failed = [f"pytest exited {proc.returncode}: {proc.stderr.strip().splitlines()[-1:] or proc.stdout[-300:]}"]
     return {"seed": seed, "returncode": proc.returncode, "seconds": round(seconds, 1), "failed": failed,
-            "by_file": files, **counts}
+            "by_file": files, "failures": texts, **counts}
+
+
+#: The end of a failure's report that is kept: the falsifying example and the replay line are at the end.
+FAILURE_TAIL = 6000
+
+
+def failure_texts(path: Path) -> dict[str, str]:
+    """Each failing test's report (its last ``FAILURE_TAIL`` characters): a failure that depends on what the
+    worker ran before may not replay alone, so the falsifying example must be kept from the run itself."""
+    out = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        node = case.find("failure")
+        node = case.find("error") if node is None else node
+        if node is not None:
+            out[_node_name(case)] = f"{node.get('message', '')}\n{node.text or ''}"[-FAILURE_TAIL:]
+    return out
+
+
+def _node_name(case: ET.Element) -> str:
+    """The pytest node id of a junit ``testcase``."""
+    name = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
+    return re.sub(r"^(tests/[^:]+?)/py::", r"\1.py::", name)
 
 
 def _read_junit(path: Path) -> tuple[list[str], dict[str, int], dict[str, list[int]]]:
     root = ET.parse(path).getroot()
     failed, counts, files = [], defaultdict(int), defaultdict(lambda: [0, 0])  # file -> [run, failed]
     for case in root.iter("testcase"):
-        name = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
-        name = re.sub(r"^(tests/[^:]+?)/py::", r"\1.py::", name)
+        name = _node_name(case)
         file = name.split("::")[0]
         if case.find("failure") is not None or case.find("error") is not None:
             failed.append(name)
