@@ -115,3 +115,34 @@ def test_bad_inputs_are_refused():
         model.score(torch.zeros(3, 2, dtype=torch.long))
     with pytest.raises(ValueError, match=r"k must lie in 0\.\.0"):
         model.class_score(torch.zeros(3, 2), 1)
+
+
+def test_cached_factors_follow_the_noise_level_and_the_parameters():
+    """The per-(a, s) Cholesky cache and the per-dtype casts: calls at alternating noise levels, and after a
+    parameter is replaced, agree with a fresh model bit for bit and with the oracle (a cache keyed on the
+    wrong value, or kept past a replaced parameter, is caught here)."""
+    mix = GaussianMixture(np.array([0.3, 0.7]), np.array([[-1.0, 0.5], [2.0, -0.5]]),
+                          np.array([[[1.0, 0.3], [0.3, 0.8]], [[0.5, -0.1], [-0.1, 1.2]]]))
+    model = GaussianMixtureModel(mix.weights, mix.means, mix.covs)
+    x = torch.tensor(np.random.default_rng(7).normal(size=(5, 2)), dtype=torch.float64)
+    for a, s in [(0.9, 0.2), (0.9, 1.1), (0.4, 0.2), (0.9, 0.2), (0.4, 1.1)]:  # a or s shared, in turn
+        fresh = GaussianMixtureModel(mix.weights, mix.means, mix.covs).score(x, a, s)
+        assert torch.equal(model.score(x, a, s), fresh)
+        _check(model, mix, a, s, 3, torch.float64, "cpu")
+    moved = GaussianMixture(mix.weights, mix.means + 1.5, mix.covs)
+    model.means = torch.as_tensor(moved.means)  # replaced, as a user may: the casts are rebuilt
+    _check(model, moved, 0.9, 0.2, 3, torch.float64, "cpu")
+
+
+class _ScoreOffByRelative(GaussianMixtureModel):
+    """Planted bug: the score 1e-3 too large (relative), as a wrongly rounded constant would make it."""
+
+    def score(self, x, scale=None, std=None):
+        return super().score(x, scale, std) * (1 + 1e-3)
+
+
+@pytest.mark.planted_bug("score.noise_kernel_gradient")
+def test_float32_bound_with_the_component_terms_still_sees_a_1e_3_score_error():
+    mix = GaussianMixture(np.array([0.4, 0.6]), np.array([[-2.0], [2.5]]), np.array([[[0.5]], [[0.8]]]))
+    with pytest.raises(TheoremViolation, match="score"):
+        _check(_ScoreOffByRelative(mix.weights, mix.means, mix.covs), mix, 0.5, 0.7, 1, torch.float32, "cpu")
